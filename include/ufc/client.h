@@ -1,0 +1,127 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// ufc/client.h: the UFC client, linked into the caller's process.
+//
+// Bypass mode, the main way to use UFC: ask `pick()` for a backend of a service, talk to it
+// with any protocol, then tell `report()` how it went.
+//
+//   auto client = ufc::Client::create({.config_path = "ufc.json"}).value();
+//   absl::StatusOr<ufc::Pick> pick = client->pick({.service = "echo"});
+//   if (!pick.ok()) return pick.status();          // NOT_FOUND, UNAVAILABLE, ...
+//   ... connect to pick->address(), send, receive ...
+//   client->report(*pick, ufc::Outcome::http(200, elapsed));
+//
+// Everything runs in-process: there is no network hop on the request path, and pick/report
+// take no lock that callers contend on, do no I/O and do not allocate. Config arrives from
+// a JSON file, from `apply()`, and later from the control server; each update is
+// validated, built into an immutable per-service snapshot, and swapped in atomically.
+
+#ifndef UFC_CLIENT_H_
+#define UFC_CLIENT_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ufc/clock.h"
+#include "ufc/event.h"
+#include "ufc/executor.h"
+#include "ufc/outcome.h"
+#include "ufc/pick.h"
+#include "ufc/random.h"
+#include "ufc/v1/config.pb.h"
+
+namespace ufc {
+
+namespace internal {
+class ClientCore;
+}  // namespace internal
+
+// ClientOptions: how to build a Client. Every field has a usable default.
+struct ClientOptions {
+  // The caller's own service name and IDC (routing and per-caller policies use them).
+  std::string self_service;
+  std::string self_idc;
+
+  // A JSON ClientConfig file to load at creation (see ufc/config.h). Optional.
+  std::string config_path;
+  // A config to apply at creation, after the file. A service may not appear in both.
+  std::optional<v1::ClientConfig> initial_config;
+
+  // Injected time, randomness and background execution. Empty means the real clock, fast
+  // per-thread generators and one background thread owned by the Client.
+  std::shared_ptr<Clock> clock;
+  std::shared_ptr<RandomSource> random;
+  std::shared_ptr<Executor> executor;
+
+  // How often the cached clock the request path reads is refreshed. [100us, 1s].
+  absl::Duration clock_tick = absl::Milliseconds(1);
+
+  // Receives config applied / rejected / removed events (see ufc/event.h). Optional.
+  EventCallback on_event;
+};
+
+// Client: picks backends and learns from reports.
+//
+// Cost: pick + report is tens of nanoseconds (bench/pick_report_bench.cc has the figures).
+// Thread-safety: every method may be called from any thread concurrently. `pick` and
+// `report` are lock-free; `apply`/`remove` serialize among themselves only.
+// Lifetime: destroy the Client only when no thread is inside one of its methods. Picks
+// may outlive it (destroying them stays safe) but may not be reported after it.
+class Client {
+ public:
+  // create() builds a client: loads `config_path`, applies `initial_config`, and starts
+  // its background work. Fails with the validation error when either config is invalid.
+  static absl::StatusOr<std::unique_ptr<Client>> create(const ClientOptions& options);
+
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // pick() chooses a backend of `request.service` with the service's balancing policy.
+  // Errors: INVALID_ARGUMENT for an empty service name; NOT_FOUND for a service this
+  // client has no config for; UNAVAILABLE when no endpoint can take the request.
+  absl::StatusOr<Pick> pick(const PickRequest& request);
+
+  // report() records the outcome of the attempt made with `pick`. Call it once per Pick;
+  // later calls with the same Pick are ignored. A report for an endpoint that left the
+  // config meanwhile still counts in the service totals (for 60 s after it left).
+  void report(const Pick& pick, const Outcome& outcome);
+
+  // query() returns live state as JSON:
+  //   "services"               every service: version, policy, endpoints, counts
+  //   "request_info^<service>" {"request_info":{"request_cnt":6,"success_cnt":4,
+  //                             "4xx_cnt":0,"5xx_cnt":2,"transport_fail_cnt":0,
+  //                             "inflight":0,"mtime":1573456024}}
+  //   "endpoints^<service>"    per endpoint: address, weight, tags, in-flight, EWMA
+  //                            latency, counts by outcome class
+  // Anything else returns {"error":"..."}. Safe to call while picks run; O(endpoints).
+  std::string query(std::string_view what);
+
+  // apply() installs or replaces one service's config. The update is validated first; on
+  // any error (INVALID_ARGUMENT naming each field) or a version older than the one in
+  // force (FAILED_PRECONDITION) nothing changes. Version 0 always applies; an equal
+  // non-zero version is a no-op when identical and an error when not. Endpoints that stay
+  // (same address and tags) keep their live state; picks in flight are unaffected.
+  absl::Status apply(const v1::ServiceConfig& service);
+
+  // apply() with a whole ClientConfig replaces everything: validated as a whole first,
+  // then each service is applied as above and services not listed are removed. Each
+  // service swaps atomically; the set of services does not swap as one unit.
+  absl::Status apply(const v1::ClientConfig& config);
+
+  // remove() drops a service. NOT_FOUND if it is not configured.
+  absl::Status remove(std::string_view service);
+
+ private:
+  explicit Client(std::unique_ptr<internal::ClientCore> core);
+  std::unique_ptr<internal::ClientCore> core_;
+};
+
+}  // namespace ufc
+
+#endif  // UFC_CLIENT_H_

@@ -1,0 +1,44 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// ufc/event.h: notable things a Client tells the application about, through the callback
+// registered in `ClientOptions::on_event`.
+//
+// Today: config applied, rejected, or a service removed. Later capabilities add their own
+// types (ban, unban, long ban, max ban ratio reached, fuse start/step/end) to this enum.
+
+#ifndef UFC_EVENT_H_
+#define UFC_EVENT_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace ufc {
+
+enum class EventType {
+  kConfigApplied,   // a service's config (new or changed) now serves picks
+  kConfigRejected,  // an update failed validation or went backwards; the old config stays
+  kServiceRemoved,  // a service was removed; picks for it now fail with NOT_FOUND
+};
+
+// The stable lower-case name of an event type ("config_applied", ...), for logs.
+const char* event_type_name(EventType type);
+
+struct Event {
+  EventType type;
+  std::string service;
+  uint64_t version = 0;  // the version applied, rejected or removed
+  std::string detail;    // human-readable; for rejections, the full validation error
+  absl::Time wall_time;  // Clock::wall_now() when it happened
+};
+
+// Called synchronously from the thread that caused the event (the caller of `apply`, or a
+// Client background thread), never from `pick` or `report`, and never with a Client lock
+// held, so it may call back into the Client. Keep it short.
+using EventCallback = std::function<void(const Event&)>;
+
+}  // namespace ufc
+
+#endif  // UFC_EVENT_H_

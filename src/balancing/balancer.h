@@ -1,0 +1,66 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// src/balancing/balancer.h: the interface every load-balancing policy implements.
+//
+// A balancer is built once per config version (or routing subset) over a fixed list of
+// endpoints and never changes afterwards except for its own relaxed cursors: the control
+// path builds a new one and swaps the snapshot that owns it, the request path only calls
+// pick(). Policies live one per file in this folder; make_balancer() is the factory.
+
+#ifndef UFC_BALANCING_BALANCER_H_
+#define UFC_BALANCING_BALANCER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "src/common/fast_random.h"
+#include "src/config/policy.h"
+#include "src/core/endpoint.h"
+#include "ufc/v1/config.pb.h"
+
+namespace ufc::internal {
+
+// What a policy may use to decide, assembled by the client for each pick.
+struct PickContext {
+  Random random;
+  uint32_t shard = 0;  // thread_shard(): spreads per-thread cursors
+  int64_t now_ns = 0;  // CoarseClock reading
+  std::string_view hash_key;
+  const uint64_t* hash = nullptr;  // pre-hashed key, if the caller gave one
+  // 0 for the first choice; n when the previous n choices were unusable (banned, already
+  // tried). Deterministic policies use it to move on to their next candidate.
+  uint32_t attempt = 0;
+};
+
+// A candidate as the factory receives it. Only weight > 0 candidates reach a policy.
+struct WeightedEndpoint {
+  Endpoint* endpoint;
+  double weight;
+};
+
+// Balancer: chooses one endpoint.
+//
+// Thread-safety: pick() may run on any number of threads at once; it touches only
+// per-shard cursors and the endpoints' own atomics. Cost: O(1) for every policy.
+class Balancer {
+ public:
+  virtual ~Balancer() = default;
+
+  // Never returns nullptr: the candidate list is not empty.
+  virtual Endpoint* pick(const PickContext& context) const = 0;
+
+  // Heap bytes the policy holds beyond sizeof(*this), for memory accounting.
+  virtual size_t memory_bytes() const = 0;
+};
+
+// make_balancer() builds the policy `kind` over `endpoints` (weights > 0, not empty).
+std::unique_ptr<Balancer> make_balancer(PolicyKind kind, const v1::Balancing& params,
+                                        absl::Span<const WeightedEndpoint> endpoints);
+
+}  // namespace ufc::internal
+
+#endif  // UFC_BALANCING_BALANCER_H_

@@ -1,0 +1,40 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+
+#include "src/balancing/least_loaded.h"
+
+#include <algorithm>
+
+namespace ufc::internal {
+
+LeastLoaded::LeastLoaded(absl::Span<const WeightedEndpoint> endpoints, int64_t idle_reset_ns)
+    : idle_reset_ns_(idle_reset_ns) {
+  double max_weight = 0;
+  for (const WeightedEndpoint& e : endpoints) max_weight = std::max(max_weight, e.weight);
+  candidates_.reserve(endpoints.size());
+  for (const WeightedEndpoint& e : endpoints) {
+    candidates_.push_back(Candidate{e.endpoint, static_cast<float>(max_weight / e.weight)});
+  }
+}
+
+float LeastLoaded::cost(const Candidate& c, int64_t now_ns) const {
+  const Endpoint& e = *c.endpoint;
+  const int64_t last = e.last_report_ns();
+  const float latency = (last == 0 || now_ns - last > idle_reset_ns_) ? 0.0f : e.ewma_latency_us();
+  return static_cast<float>(e.inflight() + 1) * latency * c.inverse_weight;
+}
+
+Endpoint* LeastLoaded::pick(const PickContext& context) const {
+  const uint32_t n = static_cast<uint32_t>(candidates_.size());
+  if (n == 1) return candidates_[0].endpoint;
+  const uint32_t i = context.random.below(n);
+  uint32_t j = context.random.below(n - 1);  // distinct from i
+  if (j >= i) ++j;
+  const Candidate& a = candidates_[i];
+  const Candidate& b = candidates_[j];
+  const float ca = cost(a, context.now_ns);
+  const float cb = cost(b, context.now_ns);
+  if (ca != cb) return ca < cb ? a.endpoint : b.endpoint;
+  return a.endpoint->inflight() <= b.endpoint->inflight() ? a.endpoint : b.endpoint;
+}
+
+}  // namespace ufc::internal

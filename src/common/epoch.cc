@@ -1,0 +1,149 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+
+#include "src/common/epoch.h"
+
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace ufc::internal {
+
+struct alignas(64) EpochDomain::Record {
+  // 0 when the owning thread is outside any section; otherwise the epoch it entered in.
+  std::atomic<uint64_t> epoch{0};
+  std::atomic<bool> in_use{false};
+  Record* next = nullptr;
+  uint32_t depth = 0;  // only the owning thread touches it
+};
+
+namespace {
+
+bool register_membarrier() {
+  const long supported = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+  if (supported < 0 || (supported & MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return false;
+  return syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
+// Releases the thread's record when the thread exits so another thread can reuse it.
+struct RecordHolder {
+  EpochDomain::Record* record = nullptr;
+  ~RecordHolder();
+};
+
+// The fast path reads a trivially-destructible pointer (no TLS init guard); the holder
+// exists only to release the record at thread exit.
+thread_local EpochDomain::Record* tls_record = nullptr;
+thread_local RecordHolder tls_holder;
+
+}  // namespace
+
+RecordHolder::~RecordHolder() {
+  if (record != nullptr) {
+    tls_record = nullptr;
+    record->epoch.store(0, std::memory_order_release);
+    record->in_use.store(false, std::memory_order_release);
+  }
+}
+
+EpochDomain& EpochDomain::global() {
+  static EpochDomain* domain = new EpochDomain();  // never destroyed: threads may outlive main
+  return *domain;
+}
+
+EpochDomain::EpochDomain() : use_membarrier_(register_membarrier()) {}
+
+EpochDomain::Record* EpochDomain::acquire_record() {
+  for (Record* r = records_.load(std::memory_order_acquire); r != nullptr; r = r->next) {
+    bool expected = false;
+    if (!r->in_use.load(std::memory_order_relaxed) &&
+        r->in_use.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) {
+      return r;
+    }
+  }
+  auto* r = new Record();
+  r->in_use.store(true, std::memory_order_relaxed);
+  Record* head = records_.load(std::memory_order_relaxed);
+  do {
+    r->next = head;
+  } while (!records_.compare_exchange_weak(head, r, std::memory_order_release,
+                                           std::memory_order_relaxed));
+  return r;
+}
+
+// Only the global domain exists, so one thread-local record per thread suffices.
+inline EpochDomain::Record* EpochDomain::my_record() {
+  Record* r = tls_record;
+  if (__builtin_expect(r == nullptr, 0)) r = tls_record = tls_holder.record = acquire_record();
+  return r;
+}
+
+void EpochDomain::enter() {
+  Record* r = my_record();
+  if (r->depth++ != 0) return;
+  // Acquire pairs with the release in retire_raw: seeing the new epoch implies seeing the
+  // unpublish that preceded it.
+  r->epoch.store(global_epoch_.load(std::memory_order_acquire), std::memory_order_relaxed);
+  // The announcement must be visible before this thread loads any protected pointer.
+  if (use_membarrier_) {
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  } else {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
+}
+
+void EpochDomain::exit() {
+  Record* r = tls_record;
+  if (--r->depth == 0) r->epoch.store(0, std::memory_order_release);
+}
+
+void EpochDomain::heavy_barrier() {
+  if (use_membarrier_) {
+    syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+  } else {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
+}
+
+void EpochDomain::retire_raw(void* object, void (*deleter)(void*)) {
+  absl::MutexLock lock(&mu_);
+  const uint64_t epoch = global_epoch_.fetch_add(1, std::memory_order_acq_rel);
+  retired_.push_back(Retired{object, deleter, epoch});
+}
+
+void EpochDomain::reclaim() {
+  std::vector<Retired> ready;
+  {
+    absl::MutexLock lock(&mu_);
+    if (retired_.empty()) return;
+    heavy_barrier();
+    // Oldest epoch any reader is still in; objects unpublished before it are unreachable.
+    uint64_t oldest = global_epoch_.load(std::memory_order_acquire);
+    for (Record* r = records_.load(std::memory_order_acquire); r != nullptr; r = r->next) {
+      const uint64_t e = r->epoch.load(std::memory_order_acquire);
+      if (e != 0) oldest = std::min(oldest, e);
+    }
+    auto keep = std::partition(retired_.begin(), retired_.end(),
+                               [oldest](const Retired& x) { return x.epoch >= oldest; });
+    ready.assign(keep, retired_.end());
+    retired_.erase(keep, retired_.end());
+  }
+  for (const Retired& x : ready) x.deleter(x.object);
+}
+
+void EpochDomain::drain() {
+  for (;;) {
+    reclaim();
+    if (pending() == 0) return;
+    std::this_thread::yield();
+  }
+}
+
+size_t EpochDomain::pending() const {
+  absl::MutexLock lock(&mu_);
+  return retired_.size();
+}
+
+}  // namespace ufc::internal

@@ -1,0 +1,19 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// src/common/thread_shard.h: a small per-thread number used to spread hot counters.
+
+#ifndef UFC_COMMON_THREAD_SHARD_H_
+#define UFC_COMMON_THREAD_SHARD_H_
+
+#include <cstdint>
+
+namespace ufc::internal {
+
+// thread_shard() returns a number fixed for the calling thread, handed out 0, 1, 2, ... in
+// order of first call, so the first N threads get distinct shards of an N-way structure
+// and a counter every thread bumps becomes N counters that do not share a cache line.
+uint32_t thread_shard();
+
+}  // namespace ufc::internal
+
+#endif  // UFC_COMMON_THREAD_SHARD_H_

@@ -1,0 +1,72 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// The public ufc::Client and ufc::Pick: thin forwarding to ClientCore and Endpoint.
+
+#include "ufc/client.h"
+
+#include <algorithm>
+
+#include "src/core/client_core.h"
+
+namespace ufc {
+
+absl::StatusOr<std::unique_ptr<Client>> Client::create(const ClientOptions& options) {
+  absl::StatusOr<std::unique_ptr<internal::ClientCore>> core =
+      internal::ClientCore::create(options);
+  if (!core.ok()) return core.status();
+  return std::unique_ptr<Client>(new Client(*std::move(core)));
+}
+
+Client::Client(std::unique_ptr<internal::ClientCore> core) : core_(std::move(core)) {}
+Client::~Client() = default;
+
+absl::StatusOr<Pick> Client::pick(const PickRequest& request) { return core_->pick(request); }
+void Client::report(const Pick& pick, const Outcome& outcome) { core_->report(pick, outcome); }
+std::string Client::query(std::string_view what) { return core_->query(what); }
+absl::Status Client::apply(const v1::ServiceConfig& service) { return core_->apply(service); }
+absl::Status Client::apply(const v1::ClientConfig& config) { return core_->apply(config); }
+absl::Status Client::remove(std::string_view service) { return core_->remove(service); }
+
+Pick::Pick(Pick&& other) noexcept
+    : endpoint_(other.endpoint_),
+      reported_(other.reported_),
+      retry_allowed_(other.retry_allowed_),
+      timeouts_(other.timeouts_) {
+  other.endpoint_ = nullptr;
+}
+
+Pick& Pick::operator=(Pick&& other) noexcept {
+  if (this != &other) {
+    if (endpoint_ != nullptr) internal::ClientCore::release(endpoint_, reported_);
+    endpoint_ = other.endpoint_;
+    reported_ = other.reported_;
+    retry_allowed_ = other.retry_allowed_;
+    timeouts_ = other.timeouts_;
+    other.endpoint_ = nullptr;
+  }
+  return *this;
+}
+
+Pick::~Pick() {
+  if (endpoint_ != nullptr) internal::ClientCore::release(endpoint_, reported_);
+}
+
+std::string_view Pick::address() const { return endpoint_->identity().address; }
+
+std::string_view Pick::host() const {
+  const internal::EndpointIdentity& id = endpoint_->identity();
+  return std::string_view(id.address).substr(id.host_begin, id.host_size);
+}
+
+uint16_t Pick::port() const { return endpoint_->identity().port; }
+
+absl::Span<const Tag> Pick::tags() const { return endpoint_->identity().tags; }
+
+std::string_view Pick::tag(std::string_view key) const {
+  const std::vector<Tag>& tags = endpoint_->identity().tags;
+  auto it = std::lower_bound(tags.begin(), tags.end(), key,
+                             [](const Tag& t, std::string_view k) { return t.first < k; });
+  return it != tags.end() && it->first == key ? std::string_view(it->second) : std::string_view();
+}
+
+}  // namespace ufc

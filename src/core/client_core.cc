@@ -1,0 +1,288 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+
+#include "src/core/client_core.h"
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "src/common/epoch.h"
+#include "src/common/strings.h"
+#include "src/common/thread_executor.h"
+#include "src/common/thread_shard.h"
+#include "src/config/address.h"
+#include "src/config/config_validator.h"
+#include "ufc/config.h"
+
+namespace ufc::internal {
+namespace {
+
+constexpr absl::Duration kReclaimPeriod = absl::Milliseconds(100);
+// How long reports to an endpoint that left the config still reach the service totals.
+constexpr absl::Duration kDepartedGrace = absl::Seconds(60);
+
+absl::Status validate_options(const ClientOptions& options) {
+  ValidationErrors errors;
+  if (options.clock_tick < absl::Microseconds(100) || options.clock_tick > absl::Seconds(1)) {
+    ValidationErrors::Scope field(errors, "clock_tick");
+    errors.add(
+        absl::StrCat("must be in [100us, 1s], got ", absl::FormatDuration(options.clock_tick)));
+  }
+  return errors.status();
+}
+
+}  // namespace
+
+ClientCore::ClientCore(const ClientOptions& options)
+    : options_(options),
+      clock_(options.clock ? options.clock : Clock::system()),
+      random_(options.random),
+      executor_(options.executor ? options.executor
+                                 : std::make_shared<ThreadExecutor>("ufc-client")),
+      coarse_(*clock_),
+      registry_(new Registry()) {}
+
+absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptions& options) {
+  if (absl::Status s = validate_options(options); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("ClientOptions: ", s.message()));
+  }
+  v1::ClientConfig initial;
+  if (!options.config_path.empty()) {
+    absl::StatusOr<v1::ClientConfig> loaded = load_config_file(options.config_path);
+    if (!loaded.ok()) return loaded.status();
+    initial = *std::move(loaded);
+  }
+  if (options.initial_config.has_value()) {
+    for (const v1::ServiceConfig& s : options.initial_config->services())
+      *initial.add_services() = s;
+  }
+  if (absl::Status s = validate_config(initial); !s.ok()) return s;
+
+  std::unique_ptr<ClientCore> core(new ClientCore(options));
+  for (const v1::ServiceConfig& s : initial.services()) {
+    if (absl::Status applied = core->apply(s); !applied.ok()) return applied;
+  }
+  ClientCore* self = core.get();
+  core->tasks_.push_back(
+      core->executor_->run_every(options.clock_tick, [self] { self->coarse_.refresh(); }));
+  core->tasks_.push_back(
+      core->executor_->run_every(kReclaimPeriod, [] { EpochDomain::global().reclaim(); }));
+  return core;
+}
+
+ClientCore::~ClientCore() {
+  for (Executor::TaskId id : tasks_) executor_->cancel(id);
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [name, state] : services_) EpochDomain::global().retire(state.release());
+    services_.clear();
+  }
+  EpochDomain::global().retire(const_cast<Registry*>(registry_.exchange(nullptr)));
+  EpochDomain::global().drain();
+}
+
+absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
+  EpochDomain::Guard guard;
+  const Registry& registry = *registry_.load(std::memory_order_acquire);
+  auto it = registry.find(av(request.service));
+  if (__builtin_expect(it == registry.end(), 0)) {
+    if (request.service.empty()) return absl::InvalidArgumentError("PickRequest.service is empty");
+    return absl::NotFoundError(
+        absl::StrCat("service \"", av(request.service), "\" is not configured"));
+  }
+  const ServiceSnapshot& snapshot = *it->second->snapshot.load(std::memory_order_acquire);
+  PickContext context{Random(random_.get()),
+                      thread_shard(),
+                      coarse_.now_ns(),
+                      request.hash_key,
+                      request.hash.has_value() ? &*request.hash : nullptr,
+                      0};
+  Endpoint* endpoint = snapshot.balancer->pick(context);
+  endpoint->on_pick();
+  return Pick(endpoint);
+}
+
+void ClientCore::report(const Pick& pick, const Outcome& outcome) {
+  if (pick.endpoint_ == nullptr || pick.reported_) return;
+  pick.reported_ = true;
+  pick.endpoint_->on_report(outcome.classify(), absl::ToInt64Microseconds(outcome.latency),
+                            coarse_.now_ns());
+}
+
+Event ClientCore::make_event(EventType type, const std::string& service, uint64_t version,
+                             std::string detail) {
+  return Event{type, service, version, std::move(detail), clock_->wall_now()};
+}
+
+void ClientCore::emit(std::vector<Event>& events) {
+  if (options_.on_event) {
+    for (const Event& e : events) options_.on_event(e);
+  }
+  events.clear();
+}
+
+absl::Status ClientCore::apply(const v1::ServiceConfig& service) {
+  std::vector<Event> events;
+  absl::Status status = ufc::validate_service(service);
+  if (status.ok()) {
+    absl::MutexLock lock(&mu_);
+    status = apply_locked(service, events);
+  }
+  if (!status.ok()) {
+    events.push_back(make_event(EventType::kConfigRejected, service.name(), service.version(),
+                                std::string(status.message())));
+  }
+  emit(events);
+  EpochDomain::global().reclaim();
+  return status;
+}
+
+absl::Status ClientCore::apply(const v1::ClientConfig& config) {
+  std::vector<Event> events;
+  absl::Status status = validate_config(config);
+  if (status.ok()) {
+    absl::MutexLock lock(&mu_);
+    // Check every version before changing anything, so one stale service rejects the
+    // whole update.
+    for (int i = 0; i < config.services_size() && status.ok(); ++i) {
+      const v1::ServiceConfig& s = config.services(i);
+      auto it = services_.find(s.name());
+      if (it == services_.end()) continue;
+      bool repeat = false;
+      status = check_version(s, it->second->snapshot.load(std::memory_order_relaxed), repeat);
+      if (!status.ok()) {
+        status =
+            absl::FailedPreconditionError(absl::StrCat("services[", i, "].", status.message()));
+      }
+    }
+    if (status.ok()) {
+      absl::flat_hash_set<std::string> keep;
+      for (const v1::ServiceConfig& s : config.services()) {
+        keep.insert(s.name());
+        apply_locked(s, events).IgnoreError();  // cannot fail: checked above
+      }
+      std::vector<std::string> gone;
+      for (const auto& [name, state] : services_) {
+        if (!keep.contains(name)) gone.push_back(name);
+      }
+      for (const std::string& name : gone) remove_locked(name, events);
+    }
+  }
+  if (!status.ok()) {
+    events.push_back(make_event(EventType::kConfigRejected, "", 0, std::string(status.message())));
+  }
+  emit(events);
+  EpochDomain::global().reclaim();
+  return status;
+}
+
+absl::Status ClientCore::check_version(const v1::ServiceConfig& service,
+                                       const ServiceSnapshot* previous, bool& repeat) {
+  repeat = false;
+  if (previous == nullptr || service.version() == 0) return absl::OkStatus();
+  const uint64_t current = previous->config.version();
+  if (service.version() < current) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "version: ", service.version(), " is older than the applied version ", current));
+  }
+  if (service.version() == current) {
+    if (google::protobuf::util::MessageDifferencer::Equals(service, previous->config)) {
+      repeat = true;  // a repeated delivery: nothing to do
+      return absl::OkStatus();
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "version: ", current, " is already applied with different content; bump the version"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ClientCore::apply_locked(const v1::ServiceConfig& service,
+                                      std::vector<Event>& events) {
+  auto it = services_.find(service.name());
+  ServiceState* state = it == services_.end() ? nullptr : it->second.get();
+  ServiceSnapshot* previous = state ? state->snapshot.load(std::memory_order_relaxed) : nullptr;
+  bool repeat = false;
+  if (absl::Status s = check_version(service, previous, repeat); !s.ok() || repeat) return s;
+
+  std::unique_ptr<ServiceSnapshot> next = build_snapshot(service, previous, clock_->wall_now());
+  if (state == nullptr) {
+    auto owned = std::make_unique<ServiceState>(service.name());
+    state = owned.get();
+    state->snapshot.store(next.release(), std::memory_order_release);
+    services_.emplace(service.name(), std::move(owned));
+    publish_registry_locked();
+  } else {
+    // Endpoints leaving the config stay in the service totals (see ServiceState::departed).
+    absl::flat_hash_set<std::string> staying;
+    for (const EndpointRef& e : next->endpoints)
+      staying.insert(parse_address(e->address())->canonical);
+    for (const EndpointRef& e : previous->endpoints) {
+      if (!staying.contains(parse_address(e->address())->canonical)) {
+        state->departed.push_back(
+            ServiceState::Departed{EndpointRef::share(e.get()), coarse_.now_ns()});
+      }
+    }
+    expire_departed_locked(*state);
+    state->snapshot.store(next.release(), std::memory_order_release);
+    EpochDomain::global().retire(previous);
+  }
+  events.push_back(make_event(
+      EventType::kConfigApplied, service.name(), service.version(),
+      absl::StrCat(
+          service.endpoints_size(), " endpoints, policy ",
+          policy_name(
+              policy_from_name(service.balancing().policy()).value_or(PolicyKind::kRoundRobin)))));
+  return absl::OkStatus();
+}
+
+absl::Status ClientCore::remove(std::string_view service) {
+  std::vector<Event> events;
+  {
+    absl::MutexLock lock(&mu_);
+    const std::string name(service);
+    if (!services_.contains(name)) {
+      return absl::NotFoundError(absl::StrCat("service \"", name, "\" is not configured"));
+    }
+    remove_locked(name, events);
+  }
+  emit(events);
+  EpochDomain::global().reclaim();
+  return absl::OkStatus();
+}
+
+void ClientCore::remove_locked(const std::string& name, std::vector<Event>& events) {
+  auto it = services_.find(name);
+  const uint64_t version = it->second->snapshot.load(std::memory_order_relaxed)->config.version();
+  ServiceState* state = it->second.release();
+  services_.erase(it);
+  publish_registry_locked();  // unpublish first, then retire
+  EpochDomain::global().retire(state);
+  events.push_back(make_event(EventType::kServiceRemoved, name, version, ""));
+}
+
+void ClientCore::expire_departed_locked(ServiceState& state) {
+  const int64_t cutoff = coarse_.now_ns() - absl::ToInt64Nanoseconds(kDepartedGrace);
+  auto& departed = state.departed;
+  auto expired =
+      std::partition(departed.begin(), departed.end(),
+                     [cutoff](const ServiceState::Departed& d) { return d.since_ns > cutoff; });
+  for (auto it = expired; it != departed.end(); ++it) {
+    for (int c = 0; c < kOutcomeClassCount; ++c) {
+      state.departed_counts[c] += it->endpoint->count(static_cast<OutcomeClass>(c));
+    }
+  }
+  departed.erase(expired, departed.end());
+}
+
+void ClientCore::publish_registry_locked() {
+  auto* next = new Registry();
+  next->reserve(services_.size());
+  for (const auto& [name, state] : services_) next->emplace(name, state.get());
+  const Registry* old = registry_.exchange(next, std::memory_order_acq_rel);
+  EpochDomain::global().retire(const_cast<Registry*>(old));
+}
+
+}  // namespace ufc::internal

@@ -1,0 +1,88 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// src/core/client_core.h: the machinery behind ufc::Client.
+//
+// Data plane: `pick` enters an epoch section, finds the service in the published registry,
+// loads its snapshot and asks the snapshot's balancer; `report` touches only the endpoint
+// the Pick carries. Control plane: `apply`/`remove` validate, build a new snapshot (or
+// registry) under the config mutex, publish it with one atomic store and retire the old
+// one to the epoch domain. Background: a tick refreshes the cached clock and reclaims
+// retired snapshots.
+
+#ifndef UFC_CORE_CLIENT_CORE_H_
+#define UFC_CORE_CLIENT_CORE_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "src/common/coarse_clock.h"
+#include "src/core/service_snapshot.h"
+#include "ufc/client.h"
+
+namespace ufc::internal {
+
+class ClientCore {
+ public:
+  // create() validates `options`, loads and applies the initial config and starts the
+  // background tasks.
+  static absl::StatusOr<std::unique_ptr<ClientCore>> create(const ClientOptions& options);
+  ~ClientCore();
+
+  absl::StatusOr<Pick> pick(const PickRequest& request);
+  void report(const Pick& pick, const Outcome& outcome);
+  std::string query(std::string_view what);
+  absl::Status apply(const v1::ServiceConfig& service);
+  absl::Status apply(const v1::ClientConfig& config);
+  absl::Status remove(std::string_view service);
+
+  // Pick internals, for ufc::Pick's out-of-line members.
+  static void release(Endpoint* endpoint, bool reported) { endpoint->unref(reported ? 0 : 1); }
+
+ private:
+  // Published, immutable name -> service map. Services are owned by `services_`.
+  using Registry = absl::flat_hash_map<std::string, ServiceState*>;
+
+  explicit ClientCore(const ClientOptions& options);
+
+  // Applies a validated service config under mu_; appends the events to emit.
+  absl::Status apply_locked(const v1::ServiceConfig& service, std::vector<Event>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // OK when `service` may replace `previous`; `repeat` when it is the same version and
+  // content (a no-op). FAILED_PRECONDITION, naming the version field, otherwise.
+  static absl::Status check_version(const v1::ServiceConfig& service,
+                                    const ServiceSnapshot* previous, bool& repeat);
+  void remove_locked(const std::string& name, std::vector<Event>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void publish_registry_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Folds departed endpoints past their grace period into the service's totals.
+  void expire_departed_locked(ServiceState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void emit(std::vector<Event>& events);
+  Event make_event(EventType type, const std::string& service, uint64_t version,
+                   std::string detail);
+
+  std::string query_services();
+  std::string query_request_info(std::string_view service);
+  std::string query_endpoints(std::string_view service);
+
+  ClientOptions options_;
+  std::shared_ptr<Clock> clock_;
+  std::shared_ptr<RandomSource> random_;
+  std::shared_ptr<Executor> executor_;
+  CoarseClock coarse_;
+  std::vector<Executor::TaskId> tasks_;
+
+  std::atomic<const Registry*> registry_;
+
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<ServiceState>> services_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace ufc::internal
+
+#endif  // UFC_CORE_CLIENT_CORE_H_

@@ -1,0 +1,191 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// Client::query: renders live state as JSON. Runs under the config mutex, so the snapshot
+// it reads cannot be swapped out meanwhile; the request path is never blocked by it.
+
+#include <algorithm>
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "src/core/client_core.h"
+#include "src/stats/json_writer.h"
+
+namespace ufc::internal {
+namespace {
+
+using Counts = std::array<uint64_t, kOutcomeClassCount>;
+
+constexpr std::string_view kClassKeys[kOutcomeClassCount] = {
+    "success_cnt",         "4xx_cnt",   "5xx_cnt",          "connect_refused_cnt",
+    "connect_timeout_cnt", "reset_cnt", "write_failed_cnt", "read_timeout_cnt",
+    "read_failed_cnt",
+};
+
+Counts endpoint_counts(const Endpoint& e) {
+  Counts c{};
+  for (int i = 0; i < kOutcomeClassCount; ++i) c[i] = e.count(static_cast<OutcomeClass>(i));
+  return c;
+}
+
+uint64_t total(const Counts& c) {
+  uint64_t t = 0;
+  for (uint64_t v : c) t += v;
+  return t;
+}
+
+uint64_t transport_failures(const Counts& c) {
+  return total(c) - c[static_cast<int>(OutcomeClass::kSuccess)] -
+         c[static_cast<int>(OutcomeClass::kClientError)] -
+         c[static_cast<int>(OutcomeClass::kServerError)];
+}
+
+// Counts of endpoints no longer in the config: recently departed (live) plus folded.
+Counts departed_totals(const ServiceState& state) {
+  Counts c{};
+  for (int i = 0; i < kOutcomeClassCount; ++i) c[i] = state.departed_counts[i];
+  for (const ServiceState::Departed& d : state.departed) {
+    const Counts dc = endpoint_counts(*d.endpoint);
+    for (int i = 0; i < kOutcomeClassCount; ++i) c[i] += dc[i];
+  }
+  return c;
+}
+
+// The summary fields shared by "services" and "request_info".
+void write_summary(JsonWriter& w, const Counts& c, uint64_t inflight) {
+  w.key("request_cnt").value(total(c));
+  w.key("success_cnt").value(c[static_cast<int>(OutcomeClass::kSuccess)]);
+  w.key("4xx_cnt").value(c[static_cast<int>(OutcomeClass::kClientError)]);
+  w.key("5xx_cnt").value(c[static_cast<int>(OutcomeClass::kServerError)]);
+  w.key("transport_fail_cnt").value(transport_failures(c));
+  w.key("inflight").value(inflight);
+}
+
+std::string error_json(std::string_view message) {
+  JsonWriter w;
+  w.begin_object().key("error").value(message).end_object();
+  return w.str();
+}
+
+}  // namespace
+
+std::string ClientCore::query(std::string_view what) {
+  constexpr std::string_view kRequestInfo = "request_info^";
+  constexpr std::string_view kEndpoints = "endpoints^";
+  if (what == "services") return query_services();
+  if (what.substr(0, kRequestInfo.size()) == kRequestInfo) {
+    return query_request_info(what.substr(kRequestInfo.size()));
+  }
+  if (what.substr(0, kEndpoints.size()) == kEndpoints) {
+    return query_endpoints(what.substr(kEndpoints.size()));
+  }
+  return error_json(absl::StrCat("unknown query \"", absl::string_view(what.data(), what.size()),
+                                 "\"; expected services, request_info^<service> or "
+                                 "endpoints^<service>"));
+}
+
+std::string ClientCore::query_services() {
+  absl::MutexLock lock(&mu_);
+  std::vector<const ServiceState*> states;
+  for (const auto& [name, state] : services_) {
+    expire_departed_locked(*state);
+    states.push_back(state.get());
+  }
+  std::sort(states.begin(), states.end(), [](auto* a, auto* b) { return a->name < b->name; });
+  JsonWriter w;
+  w.begin_object().key("services").begin_array();
+  for (const ServiceState* state : states) {
+    const ServiceSnapshot& snap = *state->snapshot.load(std::memory_order_acquire);
+    Counts c = departed_totals(*state);
+    uint64_t inflight = 0;
+    size_t active = 0;
+    for (size_t i = 0; i < snap.endpoints.size(); ++i) {
+      const Counts ec = endpoint_counts(*snap.endpoints[i]);
+      for (int k = 0; k < kOutcomeClassCount; ++k) c[k] += ec[k];
+      inflight += snap.endpoints[i]->inflight();
+      active += snap.weights[i] > 0 ? 1 : 0;
+    }
+    w.begin_object();
+    w.key("name").value(state->name);
+    w.key("version").value(snap.config.version());
+    w.key("policy").value(policy_name(snap.policy));
+    w.key("endpoints").value(static_cast<uint64_t>(snap.endpoints.size()));
+    w.key("active_endpoints").value(static_cast<uint64_t>(active));
+    write_summary(w, c, inflight);
+    w.key("applied_at").value(absl::ToUnixSeconds(snap.applied_at));
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return w.str();
+}
+
+std::string ClientCore::query_request_info(std::string_view service) {
+  absl::MutexLock lock(&mu_);
+  auto it = services_.find(absl::string_view(service.data(), service.size()));
+  if (it == services_.end()) {
+    return error_json(absl::StrCat("service \"", absl::string_view(service.data(), service.size()),
+                                   "\" is not configured"));
+  }
+  expire_departed_locked(*it->second);
+  const ServiceState& state = *it->second;
+  const ServiceSnapshot& snap = *state.snapshot.load(std::memory_order_acquire);
+  Counts c = departed_totals(state);
+  uint64_t inflight = 0;
+  int64_t last_ns = 0;
+  for (const EndpointRef& e : snap.endpoints) {
+    const Counts ec = endpoint_counts(*e);
+    for (int k = 0; k < kOutcomeClassCount; ++k) c[k] += ec[k];
+    inflight += e->inflight();
+    last_ns = std::max(last_ns, e->last_report_ns());
+  }
+  for (const ServiceState::Departed& d : state.departed) {
+    inflight += d.endpoint->inflight();
+    last_ns = std::max(last_ns, d.endpoint->last_report_ns());
+  }
+  // mtime: wall time of the latest report (the request path only records monotonic time),
+  // or of the config when nothing was reported yet.
+  absl::Time mtime = snap.applied_at;
+  if (last_ns != 0) {
+    mtime = clock_->wall_now() - (coarse_.now() - (absl::UnixEpoch() + absl::Nanoseconds(last_ns)));
+  }
+  JsonWriter w;
+  w.begin_object().key("request_info").begin_object();
+  write_summary(w, c, inflight);
+  w.key("mtime").value(absl::ToUnixSeconds(mtime));
+  w.end_object().end_object();
+  return w.str();
+}
+
+std::string ClientCore::query_endpoints(std::string_view service) {
+  absl::MutexLock lock(&mu_);
+  auto it = services_.find(absl::string_view(service.data(), service.size()));
+  if (it == services_.end()) {
+    return error_json(absl::StrCat("service \"", absl::string_view(service.data(), service.size()),
+                                   "\" is not configured"));
+  }
+  const ServiceSnapshot& snap = *it->second->snapshot.load(std::memory_order_acquire);
+  JsonWriter w;
+  w.begin_object().key("endpoints").begin_object();
+  w.key("service").value(it->second->name);
+  w.key("version").value(snap.config.version());
+  w.key("policy").value(policy_name(snap.policy));
+  w.key("list").begin_array();
+  for (size_t i = 0; i < snap.endpoints.size(); ++i) {
+    const Endpoint& e = *snap.endpoints[i];
+    const Counts c = endpoint_counts(e);
+    w.begin_object();
+    w.key("address").value(e.address());
+    w.key("weight").value(snap.weights[i]);
+    w.key("tags").begin_object();
+    for (const Tag& t : e.identity().tags) w.key(t.first).value(t.second);
+    w.end_object();
+    w.key("inflight").value(e.inflight());
+    w.key("ewma_latency_ms").value(static_cast<double>(e.ewma_latency_us()) / 1000.0);
+    w.key("request_cnt").value(total(c));
+    for (int k = 0; k < kOutcomeClassCount; ++k) w.key(kClassKeys[k]).value(c[k]);
+    w.end_object();
+  }
+  w.end_array().end_object().end_object();
+  return w.str();
+}
+
+}  // namespace ufc::internal

@@ -1,0 +1,123 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// src/core/endpoint.h: one backend's identity and live state, shared by every snapshot
+// that lists it and by every Pick that chose it.
+
+#ifndef UFC_CORE_ENDPOINT_H_
+#define UFC_CORE_ENDPOINT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ufc/outcome.h"
+#include "ufc/pick.h"
+
+namespace ufc::internal {
+
+// The immutable part: what a Pick shows the caller.
+struct EndpointIdentity {
+  std::string address;      // as configured
+  uint32_t host_begin = 0;  // host = address.substr(host_begin, host_size)
+  uint32_t host_size = 0;
+  uint16_t port = 0;
+  std::vector<Tag> tags;  // sorted by key
+};
+
+// Endpoint: a backend's live state, kept across config versions while its address and
+// tags stay the same.
+//
+// Layout: the first 96 bytes are the atomics `pick`/`report` touch; together with the
+// identity pointer the object is two cache lines, aligned so that two endpoints never
+// share one. Lifetime: reference counted; each snapshot listing it and each live Pick
+// holds one reference. The count shares a 64-bit word with the in-flight count (high and
+// low halves) so a pick costs one atomic add.
+// Thread-safety: all methods are thread-safe; counters are relaxed (they are statistics).
+class alignas(64) Endpoint {
+ public:
+  explicit Endpoint(EndpointIdentity identity);
+  Endpoint(const Endpoint&) = delete;
+  Endpoint& operator=(const Endpoint&) = delete;
+
+  const EndpointIdentity& identity() const { return *identity_; }
+  std::string_view address() const { return identity_->address; }
+
+  // --- References ---
+  void ref() { word_.fetch_add(kOneRef, std::memory_order_relaxed); }
+  // Drops a reference and `inflight` in-flight slots; deletes the endpoint on the last.
+  void unref(uint32_t inflight = 0) {
+    const uint64_t before = word_.fetch_sub(kOneRef + inflight, std::memory_order_acq_rel);
+    if ((before >> 32) == 1) delete this;
+  }
+
+  // --- Request path ---
+  // A pick: one more reference (held by the Pick) and one more request in flight.
+  void on_pick() { word_.fetch_add(kOneRef + 1, std::memory_order_relaxed); }
+  // A report: the request left flight; count it and fold its latency into the EWMA.
+  void on_report(OutcomeClass cls, int64_t latency_us, int64_t now_ns);
+
+  uint32_t inflight() const {
+    return static_cast<uint32_t>(word_.load(std::memory_order_relaxed) & 0xffffffffu);
+  }
+  // Latency EWMA in microseconds; 0 until the first report.
+  float ewma_latency_us() const { return ewma_us_.load(std::memory_order_relaxed); }
+  // CoarseClock time of the latest report; 0 if none.
+  int64_t last_report_ns() const { return last_report_ns_.load(std::memory_order_relaxed); }
+  uint64_t count(OutcomeClass cls) const {
+    return counts_[static_cast<int>(cls)].load(std::memory_order_relaxed);
+  }
+
+  // Carries statistics over from the endpoint this one replaces (same address, new tags).
+  void copy_stats_from(const Endpoint& other);
+
+  // EWMA weighting: a sample counts at least kMinAlpha; after a silence of dt it counts
+  // dt/(dt+kDecay), so stale history fades in time rather than only in samples.
+  static constexpr float kMinAlpha = 0.1f;
+  static constexpr int64_t kDecayNs = 1'000'000'000;
+
+ private:
+  static constexpr uint64_t kOneRef = uint64_t{1} << 32;
+  ~Endpoint() = default;
+
+  std::atomic<uint64_t> word_{kOneRef};  // refs << 32 | inflight; born with one reference
+  std::atomic<float> ewma_us_{0};
+  std::atomic<int64_t> last_report_ns_{0};
+  std::atomic<uint64_t> counts_[kOutcomeClassCount] = {};
+  std::unique_ptr<const EndpointIdentity> identity_;
+};
+
+// EndpointRef: an owning pointer (one reference).
+class EndpointRef {
+ public:
+  EndpointRef() = default;
+  // Adopts the reference `e` was born with.
+  static EndpointRef adopt(Endpoint* e) { return EndpointRef(e); }
+  static EndpointRef share(Endpoint* e) {
+    e->ref();
+    return EndpointRef(e);
+  }
+  EndpointRef(EndpointRef&& o) noexcept : e_(o.e_) { o.e_ = nullptr; }
+  EndpointRef& operator=(EndpointRef&& o) noexcept {
+    std::swap(e_, o.e_);
+    return *this;
+  }
+  EndpointRef(const EndpointRef&) = delete;
+  EndpointRef& operator=(const EndpointRef&) = delete;
+  ~EndpointRef() {
+    if (e_ != nullptr) e_->unref();
+  }
+  Endpoint* get() const { return e_; }
+  Endpoint* operator->() const { return e_; }
+  Endpoint& operator*() const { return *e_; }
+
+ private:
+  explicit EndpointRef(Endpoint* e) : e_(e) {}
+  Endpoint* e_ = nullptr;
+};
+
+}  // namespace ufc::internal
+
+#endif  // UFC_CORE_ENDPOINT_H_

@@ -1,0 +1,19 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+
+#include "ufc/event.h"
+
+namespace ufc {
+
+const char* event_type_name(EventType type) {
+  switch (type) {
+    case EventType::kConfigApplied:
+      return "config_applied";
+    case EventType::kConfigRejected:
+      return "config_rejected";
+    case EventType::kServiceRemoved:
+      return "service_removed";
+  }
+  return "unknown";
+}
+
+}  // namespace ufc

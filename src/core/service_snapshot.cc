@@ -1,0 +1,67 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+
+#include "src/core/service_snapshot.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "src/config/address.h"
+#include "src/config/config_validator.h"
+
+namespace ufc::internal {
+namespace {
+
+EndpointIdentity make_identity(const v1::Endpoint& config, const HostPort& hp) {
+  EndpointIdentity id;
+  id.address = config.address();
+  id.host_begin = config.address().front() == '[' ? 1 : 0;
+  id.host_size = static_cast<uint32_t>(hp.host.size());
+  id.port = hp.port;
+  id.tags.assign(config.tags().begin(), config.tags().end());
+  std::sort(id.tags.begin(), id.tags.end());
+  return id;
+}
+
+}  // namespace
+
+std::unique_ptr<ServiceSnapshot> build_snapshot(const v1::ServiceConfig& config,
+                                                const ServiceSnapshot* previous,
+                                                absl::Time wall_now) {
+  auto snap = std::make_unique<ServiceSnapshot>();
+  snap->config = config;
+  snap->policy = policy_from_name(config.balancing().policy()).value_or(PolicyKind::kRoundRobin);
+  snap->applied_at = wall_now;
+
+  absl::flat_hash_map<std::string, Endpoint*> before;  // canonical address -> endpoint
+  if (previous != nullptr) {
+    for (const EndpointRef& e : previous->endpoints) {
+      absl::StatusOr<HostPort> hp = parse_address(e->address());
+      if (hp.ok()) before.emplace(hp->canonical, e.get());
+    }
+  }
+
+  snap->endpoints.reserve(config.endpoints_size());
+  snap->weights.reserve(config.endpoints_size());
+  std::vector<WeightedEndpoint> active;
+  for (const v1::Endpoint& ec : config.endpoints()) {
+    const HostPort hp = parse_address(ec.address()).value();  // validated by the caller
+    EndpointIdentity identity = make_identity(ec, hp);
+    EndpointRef ref;
+    auto it = before.find(hp.canonical);
+    if (it != before.end() && it->second->address() == identity.address &&
+        it->second->identity().tags == identity.tags) {
+      ref = EndpointRef::share(it->second);
+    } else {
+      ref = EndpointRef::adopt(new Endpoint(std::move(identity)));
+      if (it != before.end()) ref->copy_stats_from(*it->second);
+    }
+    const double weight = endpoint_weight(ec);
+    if (weight > 0) active.push_back(WeightedEndpoint{ref.get(), weight});
+    snap->weights.push_back(weight);
+    snap->endpoints.push_back(std::move(ref));
+  }
+  snap->balancer = make_balancer(snap->policy, config.balancing(), active);
+  return snap;
+}
+
+}  // namespace ufc::internal

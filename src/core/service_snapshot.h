@@ -1,0 +1,69 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// src/core/service_snapshot.h: everything `pick` reads about one service, frozen.
+
+#ifndef UFC_CORE_SERVICE_SNAPSHOT_H_
+#define UFC_CORE_SERVICE_SNAPSHOT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "src/balancing/balancer.h"
+#include "src/config/policy.h"
+#include "src/core/endpoint.h"
+#include "ufc/v1/config.pb.h"
+
+namespace ufc::internal {
+
+// ServiceSnapshot: one applied version of a service's config, compiled for the request
+// path: the endpoints (shared with other versions where unchanged) and the balancer over
+// those with weight > 0.
+//
+// Immutable once published, apart from the balancer's cursors and the endpoints' own
+// atomics. Published through ServiceState::snapshot and freed through EpochDomain.
+struct ServiceSnapshot {
+  v1::ServiceConfig config;
+  PolicyKind policy = PolicyKind::kRoundRobin;
+  std::vector<EndpointRef> endpoints;  // config order
+  std::vector<double> weights;         // config order; 0 = drained
+  std::unique_ptr<Balancer> balancer;
+  absl::Time applied_at;  // wall time, for display
+};
+
+// build_snapshot() compiles a *validated* config. Endpoints of `previous` whose address
+// (canonically compared) and tags are unchanged are shared, so their live state carries
+// over; an address whose tags changed gets a new endpoint that copies the old one's
+// statistics.
+std::unique_ptr<ServiceSnapshot> build_snapshot(const v1::ServiceConfig& config,
+                                                const ServiceSnapshot* previous,
+                                                absl::Time wall_now);
+
+// ServiceState: a service's slot in the client, stable across config versions.
+//
+// `snapshot` is the only thing the request path reads. The rest is control-path state
+// guarded by the client's config mutex.
+struct ServiceState {
+  explicit ServiceState(std::string service_name) : name(std::move(service_name)) {}
+  ~ServiceState() { delete snapshot.load(std::memory_order_relaxed); }
+
+  const std::string name;
+  std::atomic<ServiceSnapshot*> snapshot{nullptr};
+
+  // Endpoints that left the config recently. Picks made before they left may still report
+  // to them, so their live counts stay in the service totals for a grace period...
+  struct Departed {
+    EndpointRef endpoint;
+    int64_t since_ns;
+  };
+  std::vector<Departed> departed;
+  // ...after which their counts are folded in here, by OutcomeClass.
+  uint64_t departed_counts[kOutcomeClassCount] = {};
+};
+
+}  // namespace ufc::internal
+
+#endif  // UFC_CORE_SERVICE_SNAPSHOT_H_

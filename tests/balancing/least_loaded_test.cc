@@ -1,0 +1,84 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+
+#include "src/balancing/least_loaded.h"
+
+#include "gtest/gtest.h"
+#include "tests/balancing/endpoints_fixture.h"
+#include "tests/testing/seeded_random.h"
+
+namespace ufc::internal {
+namespace {
+
+constexpr int64_t kMs = 1'000'000;
+constexpr int64_t kStart = 1'000'000 * kMs;
+
+// 10 endpoints at 1000 req/s, each request reported at once: endpoint 0 answers in 30 ms,
+// the rest in 10 ms. The slow one must get measurably less traffic — here, almost only
+// the probes the idle reset grants it (one per 2 s).
+TEST(LeastLoadedTest, SendsLessTrafficToAThreeTimesSlowerEndpoint) {
+  EndpointsFixture eps = EndpointsFixture::uniform(10);
+  LeastLoaded p2c(eps.candidates(), 2000 * kMs);
+  testing::SeededRandom rng(11);
+  std::vector<int> counts(10);
+  constexpr int kPicks = 100000;
+  for (int i = 0; i < kPicks; ++i) {
+    const int64_t now = kStart + i * kMs;
+    PickContext ctx{Random(&rng), 0, now};
+    Endpoint* e = p2c.pick(ctx);
+    e->on_pick();
+    const int idx = eps.index_of(e);
+    ++counts[idx];
+    e->on_report(OutcomeClass::kSuccess, idx == 0 ? 30000 : 10000, now);
+    e->unref();  // the Pick's reference
+  }
+  const double slow_share = counts[0] / static_cast<double>(kPicks);
+  EXPECT_LT(slow_share, 0.02) << "slow endpoint got " << counts[0];
+  EXPECT_GT(counts[0], 0) << "the idle reset must still probe it";
+  for (int i = 1; i < 10; ++i) EXPECT_NEAR(counts[i], kPicks * 0.98 / 9, kPicks * 0.02) << i;
+}
+
+TEST(LeastLoadedTest, PrefersFewerRequestsInFlightAtEqualLatency) {
+  EndpointsFixture eps = EndpointsFixture::uniform(2);
+  LeastLoaded p2c(eps.candidates(), 2000 * kMs);
+  for (int i = 0; i < 2; ++i) {
+    eps.at(i)->on_pick();
+    eps.at(i)->on_report(OutcomeClass::kSuccess, 10000, kStart);
+    eps.at(i)->unref();
+  }
+  for (int i = 0; i < 5; ++i) eps.at(0)->on_pick();  // five requests stuck on endpoint 0
+  testing::SeededRandom rng(5);
+  PickContext ctx{Random(&rng), 0, kStart};
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(p2c.pick(ctx), eps.at(1));
+  for (int i = 0; i < 5; ++i) eps.at(0)->unref(1);
+}
+
+TEST(LeastLoadedTest, IdleEndpointIsTriedAgainAfterIdleReset) {
+  EndpointsFixture eps = EndpointsFixture::uniform(2);
+  LeastLoaded p2c(eps.candidates(), 2000 * kMs);
+  eps.at(0)->on_pick();
+  eps.at(0)->on_report(OutcomeClass::kSuccess, 90000, kStart);  // once very slow
+  eps.at(0)->unref();
+  eps.at(1)->on_pick();
+  eps.at(1)->on_report(OutcomeClass::kSuccess, 10000, kStart + 2500 * kMs);
+  eps.at(1)->unref();
+  testing::SeededRandom rng(9);
+  PickContext fresh{Random(&rng), 0, kStart + 1000 * kMs};
+  fresh.now_ns = kStart + 2600 * kMs;  // endpoint 0 silent for 2.6 s > 2 s
+  EXPECT_EQ(p2c.pick(fresh), eps.at(0));
+}
+
+TEST(LeastLoadedTest, EwmaFollowsAFreshSampleAfterSilence) {
+  EndpointsFixture eps = EndpointsFixture::uniform(1);
+  Endpoint* e = eps.at(0);
+  e->on_pick();
+  e->on_report(OutcomeClass::kSuccess, 90000, kStart);
+  e->on_pick();
+  e->on_report(OutcomeClass::kSuccess, 10000, kStart + 1);  // same instant: min weight
+  EXPECT_NEAR(e->ewma_latency_us(), 90000 - 0.1 * 80000, 1);
+  e->on_pick();
+  e->on_report(OutcomeClass::kSuccess, 10000, kStart + 1 + 9000 * kMs);  // 9 s later: 90%
+  EXPECT_LT(e->ewma_latency_us(), 10000 + 0.11 * 72000);
+}
+
+}  // namespace
+}  // namespace ufc::internal

@@ -1,0 +1,92 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+
+#include "src/balancing/maglev.h"
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/balancing/endpoints_fixture.h"
+
+namespace ufc::internal {
+namespace {
+
+std::vector<std::string> map_keys(const Maglev& m, int keys) {
+  std::vector<std::string> out;
+  PickContext ctx;
+  for (int k = 0; k < keys; ++k) {
+    const std::string key = "user-" + std::to_string(k);
+    ctx.hash_key = key;
+    out.emplace_back(m.pick(ctx)->address());
+  }
+  return out;
+}
+
+TEST(MaglevTest, RemovingOneOfTenMovesAboutATenthOfKeys) {
+  constexpr int kKeys = 100000;
+  EndpointsFixture eps = EndpointsFixture::uniform(10);
+  Maglev before(eps.candidates(), 0);
+  std::vector<WeightedEndpoint> nine;
+  for (const WeightedEndpoint& e : eps.candidates()) {
+    if (e.endpoint != eps.at(3)) nine.push_back(e);
+  }
+  Maglev after(nine, 0);
+  const std::vector<std::string> a = map_keys(before, kKeys);
+  const std::vector<std::string> b = map_keys(after, kKeys);
+  int moved = 0, on_removed = 0;
+  for (int k = 0; k < kKeys; ++k) {
+    moved += a[k] != b[k];
+    on_removed += a[k] == eps.at(3)->address();
+  }
+  EXPECT_LE(moved, kKeys * (1.0 / 10 + 0.02)) << "moved " << moved;
+  EXPECT_GE(moved, on_removed);  // every key of the removed endpoint had to move
+}
+
+TEST(MaglevTest, KeysSpreadEvenlyAndRepeatableKeysStick) {
+  EndpointsFixture eps = EndpointsFixture::uniform(10);
+  Maglev m(eps.candidates(), 0);
+  std::map<std::string, int> counts;
+  for (const std::string& a : map_keys(m, 100000)) ++counts[a];
+  ASSERT_EQ(counts.size(), 10u);
+  for (const auto& [address, n] : counts) EXPECT_NEAR(n, 10000, 1000) << address;
+  EXPECT_EQ(map_keys(m, 50), map_keys(m, 50));
+}
+
+TEST(MaglevTest, TableDoesNotDependOnConfigOrder) {
+  EndpointsFixture eps = EndpointsFixture::uniform(7);
+  std::vector<WeightedEndpoint> reversed(eps.candidates().rbegin(), eps.candidates().rend());
+  Maglev a(eps.candidates(), 0), b(reversed, 0);
+  ASSERT_EQ(a.table_size(), b.table_size());
+  for (uint32_t s = 0; s < a.table_size(); ++s) ASSERT_EQ(a.slot(s), b.slot(s)) << s;
+}
+
+TEST(MaglevTest, WeightsSetTableShares) {
+  EndpointsFixture eps({1, 3});
+  Maglev m(eps.candidates(), 0);
+  int heavy = 0;
+  for (uint32_t s = 0; s < m.table_size(); ++s) heavy += m.slot(s) == eps.at(1);
+  EXPECT_NEAR(heavy / static_cast<double>(m.table_size()), 0.75, 0.01);
+}
+
+TEST(MaglevTest, TableIsPrimeAndGrowsWithEndpoints) {
+  EXPECT_EQ(next_prime(65536), 65537u);
+  EndpointsFixture small = EndpointsFixture::uniform(3);
+  EXPECT_EQ(Maglev(small.candidates(), 0).table_size(), 65537u);
+  EndpointsFixture large = EndpointsFixture::uniform(1000);
+  EXPECT_EQ(Maglev(large.candidates(), 0).table_size(), 100003u);
+}
+
+TEST(MaglevTest, PrehashedKeyAndAttemptAreDeterministic) {
+  EndpointsFixture eps = EndpointsFixture::uniform(10);
+  Maglev m(eps.candidates(), 0);
+  PickContext ctx;
+  const uint64_t key = 12345;
+  ctx.hash = &key;
+  Endpoint* first = m.pick(ctx);
+  EXPECT_EQ(m.pick(ctx), first);
+  ctx.attempt = 1;
+  Endpoint* fallback = m.pick(ctx);
+  EXPECT_EQ(m.pick(ctx), fallback);
+}
+
+}  // namespace
+}  // namespace ufc::internal

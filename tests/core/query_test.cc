@@ -1,0 +1,83 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/core/client_fixture.h"
+
+namespace ufc {
+namespace {
+
+using testing::make_service;
+using testing::SimClient;
+
+google::protobuf::Struct parse(const std::string& json) {
+  google::protobuf::Struct out;
+  const auto status = google::protobuf::util::JsonStringToMessage(json, &out);
+  EXPECT_TRUE(status.ok()) << json;
+  return out;
+}
+
+TEST(QueryTest, RequestInfoMatchesTheDocumentedShape) {
+  v1::ClientConfig config;
+  *config.add_services() = make_service("echo", 2, "round_robin");
+  SimClient c(config);
+  c.executor->advance(absl::Seconds(24));
+  for (int i = 0; i < 4; ++i) c.pick_and_report("echo", Outcome::ok(absl::Milliseconds(3)));
+  for (int i = 0; i < 2; ++i) c.pick_and_report("echo", Outcome::http(502, absl::Milliseconds(3)));
+  EXPECT_EQ(c.client->query("request_info^echo"),
+            "{\"request_info\":{\"request_cnt\":6,\"success_cnt\":4,\"4xx_cnt\":0,\"5xx_cnt\":2,"
+            "\"transport_fail_cnt\":0,\"inflight\":0,\"mtime\":1573456024}}");
+}
+
+TEST(QueryTest, ServicesAndEndpointsAreValidJsonWithLiveState) {
+  v1::ClientConfig config;
+  *config.add_services() = make_service("echo", 2, "least_loaded", 9);
+  *config.add_services() = make_service("db", 1, "round_robin", 1);
+  SimClient c(config);
+  c.pick_and_report("echo",
+                    Outcome::transport_error(Transport::kConnectRefused, absl::Milliseconds(1)));
+  absl::StatusOr<Pick> open = c.client->pick({.service = "echo"});
+
+  google::protobuf::Struct services = parse(c.client->query("services"));
+  const auto& list = services.fields().at("services").list_value();
+  ASSERT_EQ(list.values_size(), 2);
+  const auto& db = list.values(0).struct_value().fields();  // sorted by name
+  EXPECT_EQ(db.at("name").string_value(), "db");
+  const auto& echo = list.values(1).struct_value().fields();
+  EXPECT_EQ(echo.at("version").number_value(), 9);
+  EXPECT_EQ(echo.at("policy").string_value(), "least_loaded");
+  EXPECT_EQ(echo.at("request_cnt").number_value(), 1);
+  EXPECT_EQ(echo.at("transport_fail_cnt").number_value(), 1);
+  EXPECT_EQ(echo.at("inflight").number_value(), 1);
+
+  google::protobuf::Struct endpoints = parse(c.client->query("endpoints^echo"));
+  const auto& body = endpoints.fields().at("endpoints").struct_value().fields();
+  EXPECT_EQ(body.at("service").string_value(), "echo");
+  const auto& eps = body.at("list").list_value();
+  ASSERT_EQ(eps.values_size(), 2);
+  double refused = 0, inflight = 0;
+  for (const auto& e : eps.values()) {
+    refused += e.struct_value().fields().at("connect_refused_cnt").number_value();
+    inflight += e.struct_value().fields().at("inflight").number_value();
+    EXPECT_EQ(e.struct_value().fields().at("tags").struct_value().fields().at("idc").string_value(),
+              "bj");
+  }
+  EXPECT_EQ(refused, 1);
+  EXPECT_EQ(inflight, 1);
+}
+
+TEST(QueryTest, UnknownQueriesAndServicesAreJsonErrors) {
+  SimClient c;
+  EXPECT_EQ(c.client->query("request_info^nope"),
+            "{\"error\":\"service \\\"nope\\\" is not configured\"}");
+  EXPECT_EQ(c.client->query("bogus"),
+            "{\"error\":\"unknown query \\\"bogus\\\"; expected services, request_info^<service> "
+            "or endpoints^<service>\"}");
+  EXPECT_EQ(c.client->query("services"), "{\"services\":[]}");
+}
+
+}  // namespace
+}  // namespace ufc
