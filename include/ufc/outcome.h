@@ -79,7 +79,33 @@ struct Outcome {
   // OUT_OF_RANGE and UNAUTHENTICATED are client errors; UNKNOWN, DEADLINE_EXCEEDED,
   // UNIMPLEMENTED, INTERNAL, UNAVAILABLE and DATA_LOSS are server errors. Unknown codes
   // are server errors.
-  OutcomeClass classify() const;
+  OutcomeClass classify() const {
+    if (transport != Transport::kOk) {
+      const int t = static_cast<int>(transport);
+      // Transport values 1..6 map to classes 3..8 in order; anything else is a read failure.
+      return t <= static_cast<int>(Transport::kReadFailed)
+                 ? static_cast<OutcomeClass>(t - 1 +
+                                             static_cast<int>(OutcomeClass::kConnectRefused))
+                 : OutcomeClass::kReadFailed;
+    }
+    switch (status_kind) {
+      case StatusKind::kNone:
+        return OutcomeClass::kSuccess;
+      case StatusKind::kHttp:
+        return status_code >= 500   ? OutcomeClass::kServerError
+               : status_code >= 400 ? OutcomeClass::kClientError
+                                    : OutcomeClass::kSuccess;
+      case StatusKind::kGrpc:
+        // Bit c set: gRPC code c is a client error (1, 3, 5-11, 16). 0 is OK; the rest,
+        // and unknown codes, are server errors.
+        if (status_code == 0) return OutcomeClass::kSuccess;
+        if (status_code > 0 && status_code < 32 && ((0x10FEAu >> status_code) & 1u)) {
+          return OutcomeClass::kClientError;
+        }
+        return OutcomeClass::kServerError;
+    }
+    return OutcomeClass::kServerError;
+  }
 };
 
 }  // namespace ufc

@@ -21,6 +21,8 @@ namespace ufc {
 namespace internal {
 class Endpoint;
 class ClientCore;
+// Drops the Pick's reference to `endpoint` (and its in-flight slot if unreported).
+void release_pick(Endpoint* endpoint, bool reported) noexcept;
 }  // namespace internal
 
 // How much a request matters when a service must shed load; the lowest go first.
@@ -76,11 +78,29 @@ using Tag = std::pair<std::string, std::string>;
 // it) nor be reported after that Client is destroyed; destroying it later is fine.
 class Pick {
  public:
-  Pick(Pick&& other) noexcept;
-  Pick& operator=(Pick&& other) noexcept;
+  Pick(Pick&& other) noexcept
+      : endpoint_(other.endpoint_),
+        reported_(other.reported_),
+        retry_allowed_(other.retry_allowed_),
+        timeouts_(other.timeouts_) {
+    other.endpoint_ = nullptr;
+  }
+  Pick& operator=(Pick&& other) noexcept {
+    if (this != &other) {
+      if (endpoint_ != nullptr) internal::release_pick(endpoint_, reported_);
+      endpoint_ = other.endpoint_;
+      reported_ = other.reported_;
+      retry_allowed_ = other.retry_allowed_;
+      timeouts_ = other.timeouts_;
+      other.endpoint_ = nullptr;
+    }
+    return *this;
+  }
   Pick(const Pick&) = delete;
   Pick& operator=(const Pick&) = delete;
-  ~Pick();
+  ~Pick() {
+    if (endpoint_ != nullptr) internal::release_pick(endpoint_, reported_);
+  }
 
   // "host:port" exactly as configured (IPv6 hosts in brackets).
   std::string_view address() const;

@@ -11,14 +11,6 @@
 
 namespace ufc::internal {
 
-struct alignas(64) EpochDomain::Record {
-  // 0 when the owning thread is outside any section; otherwise the epoch it entered in.
-  std::atomic<uint64_t> epoch{0};
-  std::atomic<bool> in_use{false};
-  Record* next = nullptr;
-  uint32_t depth = 0;  // only the owning thread touches it
-};
-
 namespace {
 
 bool register_membarrier() {
@@ -27,31 +19,25 @@ bool register_membarrier() {
   return syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 }
 
-// Releases the thread's record when the thread exits so another thread can reuse it.
-struct RecordHolder {
-  EpochDomain::Record* record = nullptr;
-  ~RecordHolder();
-};
-
-// The fast path reads a trivially-destructible pointer (no TLS init guard); the holder
-// exists only to release the record at thread exit.
-thread_local EpochDomain::Record* tls_record = nullptr;
-thread_local RecordHolder tls_holder;
-
 }  // namespace
 
-RecordHolder::~RecordHolder() {
+struct EpochDomain::ThreadExit {
+  Record* record = nullptr;
+  ~ThreadExit();
+};
+
+// Releases the record at thread exit so another thread can reuse it.
+thread_local EpochDomain::ThreadExit EpochDomain::tls_exit_;
+
+EpochDomain::ThreadExit::~ThreadExit() {
   if (record != nullptr) {
-    tls_record = nullptr;
+    EpochDomain::tls_record_ = nullptr;
     record->epoch.store(0, std::memory_order_release);
     record->in_use.store(false, std::memory_order_release);
   }
 }
 
-EpochDomain& EpochDomain::global() {
-  static EpochDomain* domain = new EpochDomain();  // never destroyed: threads may outlive main
-  return *domain;
-}
+thread_local EpochDomain::Record* EpochDomain::tls_record_ = nullptr;
 
 EpochDomain::EpochDomain() : use_membarrier_(register_membarrier()) {}
 
@@ -74,29 +60,11 @@ EpochDomain::Record* EpochDomain::acquire_record() {
 }
 
 // Only the global domain exists, so one thread-local record per thread suffices.
-inline EpochDomain::Record* EpochDomain::my_record() {
-  Record* r = tls_record;
-  if (__builtin_expect(r == nullptr, 0)) r = tls_record = tls_holder.record = acquire_record();
+EpochDomain::Record* EpochDomain::register_thread() {
+  Record* r = acquire_record();
+  tls_record_ = r;
+  tls_exit_.record = r;
   return r;
-}
-
-void EpochDomain::enter() {
-  Record* r = my_record();
-  if (r->depth++ != 0) return;
-  // Acquire pairs with the release in retire_raw: seeing the new epoch implies seeing the
-  // unpublish that preceded it.
-  r->epoch.store(global_epoch_.load(std::memory_order_acquire), std::memory_order_relaxed);
-  // The announcement must be visible before this thread loads any protected pointer.
-  if (use_membarrier_) {
-    std::atomic_signal_fence(std::memory_order_seq_cst);
-  } else {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-  }
-}
-
-void EpochDomain::exit() {
-  Record* r = tls_record;
-  if (--r->depth == 0) r->epoch.store(0, std::memory_order_release);
 }
 
 void EpochDomain::heavy_barrier() {

@@ -32,8 +32,11 @@ namespace ufc::internal {
 // slots. Thread-safety: all methods are thread-safe. Sections nest.
 class EpochDomain {
  public:
-  // The process-wide domain; never destroyed.
-  static EpochDomain& global();
+  // The process-wide domain; never destroyed (threads may outlive main).
+  static EpochDomain& global() {
+    static EpochDomain* domain = new EpochDomain();
+    return *domain;
+  }
 
   // Guard: a read-side critical section. Pointers loaded from retire-protected atomics
   // stay valid until the guard dies. Must not be held across blocking calls.
@@ -68,17 +71,46 @@ class EpochDomain {
   // Whether readers use the membarrier fast path.
   bool uses_membarrier() const { return use_membarrier_; }
 
-  void enter();
-  void exit();
+  void enter() {
+    Record* r = tls_record_;
+    if (__builtin_expect(r == nullptr, 0)) r = register_thread();
+    if (r->depth++ != 0) return;
+    // Acquire pairs with retire_raw's increment: seeing the new epoch implies seeing the
+    // unpublish that preceded it.
+    r->epoch.store(global_epoch_.load(std::memory_order_acquire), std::memory_order_relaxed);
+    // The announcement must be visible before this thread loads any protected pointer;
+    // with membarrier the writer's heavy barrier provides the other half of the fence.
+    if (__builtin_expect(use_membarrier_, 1)) {
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+    } else {
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+    }
+  }
 
-  struct Record;
+  void exit() {
+    Record* r = tls_record_;
+    if (--r->depth == 0) r->epoch.store(0, std::memory_order_release);
+  }
+
+  // One per thread that ever entered, reused after the thread exits.
+  struct alignas(64) Record {
+    // 0 when the owning thread is outside any section; otherwise the epoch it entered in.
+    std::atomic<uint64_t> epoch{0};
+    std::atomic<bool> in_use{false};
+    Record* next = nullptr;
+    uint32_t depth = 0;  // only the owning thread touches it
+  };
 
  private:
+  // The calling thread's record; trivially destructible, so access needs no TLS guard.
+  static thread_local Record* tls_record_;
+  struct ThreadExit;  // releases the record when its thread exits
+  static thread_local ThreadExit tls_exit_;
+  Record* register_thread();
   EpochDomain();
   void retire_raw(void* object, void (*deleter)(void*));
   void heavy_barrier();
   Record* acquire_record();
-  Record* my_record();
 
   struct Retired {
     void* object;

@@ -11,10 +11,40 @@
 
 namespace ufc::internal {
 
-// thread_random() returns the next value of this thread's xoshiro256** generator
-// (Blackman & Vigna, "Scrambled linear pseudorandom number generators", 2021), seeded
-// from std::random_device on the thread's first call. Not for cryptography.
-uint64_t thread_random();
+namespace fast_random_internal {
+
+// xoshiro256** (Blackman & Vigna, "Scrambled linear pseudorandom number generators",
+// 2021): 4 words of state, a few ns per value. Not for cryptography.
+struct Xoshiro256 {
+  uint64_t s[4];
+  bool seeded;  // zero-initialized thread_local: false until seed()
+
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  void seed();  // from std::random_device
+  uint64_t next() {
+    const uint64_t result = rotl(s[1] * 5, 7) * 9;
+    const uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+  }
+};
+
+inline thread_local Xoshiro256 generator;  // trivially destructible: no TLS guard
+
+}  // namespace fast_random_internal
+
+// thread_random() returns the next value of this thread's generator, seeded from
+// std::random_device on the thread's first call.
+inline uint64_t thread_random() {
+  fast_random_internal::Xoshiro256& g = fast_random_internal::generator;
+  if (__builtin_expect(!g.seeded, 0)) g.seed();
+  return g.next();
+}
 
 // Random: what the request path calls. Uses the injected source when there is one (tests,
 // simulations), the per-thread generator otherwise. Cheap to copy.

@@ -72,8 +72,10 @@ void ThreadExecutor::loop() {
       continue;
     }
     auto first = queue_.begin();
-    if (first->first > std::chrono::steady_clock::now()) {
-      wake_.wait_until(lock, first->first);
+    // Copy the due time: cancel() may erase this queue entry while we wait unlocked.
+    const TimePoint due = first->first;
+    if (due > std::chrono::steady_clock::now()) {
+      wake_.wait_until(lock, due);
       continue;
     }
     const TaskId id = first->second;

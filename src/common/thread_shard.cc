@@ -4,18 +4,11 @@
 
 #include <atomic>
 
-namespace ufc::internal {
-namespace {
-std::atomic<uint32_t> next_shard{0};
-thread_local uint32_t tls_shard = UINT32_MAX;
-}  // namespace
+namespace ufc::internal::thread_shard_internal {
 
-uint32_t thread_shard() {
-  uint32_t s = tls_shard;
-  if (__builtin_expect(s == UINT32_MAX, 0)) {
-    s = tls_shard = next_shard.fetch_add(1, std::memory_order_relaxed) & 0x7fffffff;
-  }
-  return s;
+uint32_t assign() {
+  static std::atomic<uint32_t> next{0};
+  return shard = next.fetch_add(1, std::memory_order_relaxed) & 0x7fffffff;
 }
 
-}  // namespace ufc::internal
+}  // namespace ufc::internal::thread_shard_internal

@@ -9,10 +9,18 @@
 
 namespace ufc::internal {
 
+namespace thread_shard_internal {
+inline thread_local uint32_t shard = UINT32_MAX;
+uint32_t assign();
+}  // namespace thread_shard_internal
+
 // thread_shard() returns a number fixed for the calling thread, handed out 0, 1, 2, ... in
 // order of first call, so the first N threads get distinct shards of an N-way structure
 // and a counter every thread bumps becomes N counters that do not share a cache line.
-uint32_t thread_shard();
+inline uint32_t thread_shard() {
+  const uint32_t s = thread_shard_internal::shard;
+  return __builtin_expect(s != UINT32_MAX, 1) ? s : thread_shard_internal::assign();
+}
 
 }  // namespace ufc::internal
 

@@ -27,29 +27,9 @@ absl::Status Client::apply(const v1::ServiceConfig& service) { return core_->app
 absl::Status Client::apply(const v1::ClientConfig& config) { return core_->apply(config); }
 absl::Status Client::remove(std::string_view service) { return core_->remove(service); }
 
-Pick::Pick(Pick&& other) noexcept
-    : endpoint_(other.endpoint_),
-      reported_(other.reported_),
-      retry_allowed_(other.retry_allowed_),
-      timeouts_(other.timeouts_) {
-  other.endpoint_ = nullptr;
-}
-
-Pick& Pick::operator=(Pick&& other) noexcept {
-  if (this != &other) {
-    if (endpoint_ != nullptr) internal::ClientCore::release(endpoint_, reported_);
-    endpoint_ = other.endpoint_;
-    reported_ = other.reported_;
-    retry_allowed_ = other.retry_allowed_;
-    timeouts_ = other.timeouts_;
-    other.endpoint_ = nullptr;
-  }
-  return *this;
-}
-
-Pick::~Pick() {
-  if (endpoint_ != nullptr) internal::ClientCore::release(endpoint_, reported_);
-}
+namespace internal {
+void release_pick(Endpoint* endpoint, bool reported) noexcept { endpoint->unref(reported ? 0 : 1); }
+}  // namespace internal
 
 std::string_view Pick::address() const { return endpoint_->identity().address; }
 
@@ -60,10 +40,10 @@ std::string_view Pick::host() const {
 
 uint16_t Pick::port() const { return endpoint_->identity().port; }
 
-absl::Span<const Tag> Pick::tags() const { return endpoint_->identity().tags; }
+absl::Span<const Tag> Pick::tags() const { return *endpoint_->identity().tags; }
 
 std::string_view Pick::tag(std::string_view key) const {
-  const std::vector<Tag>& tags = endpoint_->identity().tags;
+  const std::vector<Tag>& tags = *endpoint_->identity().tags;
   auto it = std::lower_bound(tags.begin(), tags.end(), key,
                              [](const Tag& t, std::string_view k) { return t.first < k; });
   return it != tags.end() && it->first == key ? std::string_view(it->second) : std::string_view();

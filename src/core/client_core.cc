@@ -2,8 +2,6 @@
 
 #include "src/core/client_core.h"
 
-#include <google/protobuf/util/message_differencer.h>
-
 #include <algorithm>
 #include <utility>
 
@@ -62,6 +60,7 @@ absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptio
   if (absl::Status s = validate_config(initial); !s.ok()) return s;
 
   std::unique_ptr<ClientCore> core(new ClientCore(options));
+  core->options_.initial_config.reset();  // applied below; not worth a second copy
   for (const v1::ServiceConfig& s : initial.services()) {
     if (absl::Status applied = core->apply(s); !applied.ok()) return applied;
   }
@@ -183,13 +182,13 @@ absl::Status ClientCore::check_version(const v1::ServiceConfig& service,
                                        const ServiceSnapshot* previous, bool& repeat) {
   repeat = false;
   if (previous == nullptr || service.version() == 0) return absl::OkStatus();
-  const uint64_t current = previous->config.version();
+  const uint64_t current = previous->version;
   if (service.version() < current) {
     return absl::FailedPreconditionError(absl::StrCat(
         "version: ", service.version(), " is older than the applied version ", current));
   }
   if (service.version() == current) {
-    if (google::protobuf::util::MessageDifferencer::Equals(service, previous->config)) {
+    if (fingerprint(service) == previous->content) {
       repeat = true;  // a repeated delivery: nothing to do
       return absl::OkStatus();
     }
@@ -255,7 +254,7 @@ absl::Status ClientCore::remove(std::string_view service) {
 
 void ClientCore::remove_locked(const std::string& name, std::vector<Event>& events) {
   auto it = services_.find(name);
-  const uint64_t version = it->second->snapshot.load(std::memory_order_relaxed)->config.version();
+  const uint64_t version = it->second->snapshot.load(std::memory_order_relaxed)->version;
   ServiceState* state = it->second.release();
   services_.erase(it);
   publish_registry_locked();  // unpublish first, then retire

@@ -41,9 +41,6 @@ class ClientCore {
   absl::Status apply(const v1::ClientConfig& config);
   absl::Status remove(std::string_view service);
 
-  // Pick internals, for ufc::Pick's out-of-line members.
-  static void release(Endpoint* endpoint, bool reported) { endpoint->unref(reported ? 0 : 1); }
-
  private:
   // Published, immutable name -> service map. Services are owned by `services_`.
   using Registry = absl::flat_hash_map<std::string, ServiceState*>;

@@ -106,7 +106,7 @@ std::string ClientCore::query_services() {
     }
     w.begin_object();
     w.key("name").value(state->name);
-    w.key("version").value(snap.config.version());
+    w.key("version").value(snap.version);
     w.key("policy").value(policy_name(snap.policy));
     w.key("endpoints").value(static_cast<uint64_t>(snap.endpoints.size()));
     w.key("active_endpoints").value(static_cast<uint64_t>(active));
@@ -166,7 +166,7 @@ std::string ClientCore::query_endpoints(std::string_view service) {
   JsonWriter w;
   w.begin_object().key("endpoints").begin_object();
   w.key("service").value(it->second->name);
-  w.key("version").value(snap.config.version());
+  w.key("version").value(snap.version);
   w.key("policy").value(policy_name(snap.policy));
   w.key("list").begin_array();
   for (size_t i = 0; i < snap.endpoints.size(); ++i) {
@@ -176,7 +176,7 @@ std::string ClientCore::query_endpoints(std::string_view service) {
     w.key("address").value(e.address());
     w.key("weight").value(snap.weights[i]);
     w.key("tags").begin_object();
-    for (const Tag& t : e.identity().tags) w.key(t.first).value(t.second);
+    for (const Tag& t : *e.identity().tags) w.key(t.first).value(t.second);
     w.end_object();
     w.key("inflight").value(e.inflight());
     w.key("ewma_latency_ms").value(static_cast<double>(e.ewma_latency_us()) / 1000.0);

@@ -17,9 +17,13 @@ void Endpoint::on_report(OutcomeClass cls, int64_t latency_us, int64_t now_ns) {
   const int64_t last = last_report_ns_.load(std::memory_order_relaxed);
   float next = sample;
   if (last != 0 && old > 0) {
-    const float dt = static_cast<float>(now_ns > last ? now_ns - last : 0);
-    float alpha = dt / (dt + static_cast<float>(kDecayNs));
-    if (alpha < kMinAlpha) alpha = kMinAlpha;
+    const int64_t dt = now_ns - last;
+    float alpha = kMinAlpha;
+    // dt/(dt+D) exceeds kMinAlpha only when dt > D*a/(1-a): divide only then (rarely at
+    // high request rates, where reports arrive within the same clock tick).
+    if (dt > static_cast<int64_t>(kDecayNs * kMinAlpha / (1 - kMinAlpha))) {
+      alpha = static_cast<float>(dt) / static_cast<float>(dt + kDecayNs);
+    }
     next = old + alpha * (sample - old);
   }
   ewma_us_.store(next, std::memory_order_relaxed);

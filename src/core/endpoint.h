@@ -24,7 +24,7 @@ struct EndpointIdentity {
   uint32_t host_begin = 0;  // host = address.substr(host_begin, host_size)
   uint32_t host_size = 0;
   uint16_t port = 0;
-  std::vector<Tag> tags;  // sorted by key
+  std::shared_ptr<const std::vector<Tag>> tags;  // sorted by key; shared by equal sets
 };
 
 // Endpoint: a backend's live state, kept across config versions while its address and

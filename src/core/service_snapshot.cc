@@ -3,6 +3,7 @@
 #include "src/core/service_snapshot.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/container/flat_hash_map.h"
 #include "src/config/address.h"
@@ -11,14 +12,30 @@
 namespace ufc::internal {
 namespace {
 
-EndpointIdentity make_identity(const v1::Endpoint& config, const HostPort& hp) {
+// Endpoints of a service mostly share a handful of tag sets ({idc: bj, version: v1}):
+// each distinct set is stored once per build.
+class TagInterner {
+ public:
+  std::shared_ptr<const std::vector<Tag>> intern(
+      const google::protobuf::Map<std::string, std::string>& tags) {
+    std::vector<Tag> sorted(tags.begin(), tags.end());
+    std::sort(sorted.begin(), sorted.end());
+    auto [it, inserted] = sets_.try_emplace(std::move(sorted));
+    if (inserted) it->second = std::make_shared<const std::vector<Tag>>(it->first);
+    return it->second;
+  }
+
+ private:
+  std::map<std::vector<Tag>, std::shared_ptr<const std::vector<Tag>>> sets_;
+};
+
+EndpointIdentity make_identity(const v1::Endpoint& config, const HostPort& hp, TagInterner& tags) {
   EndpointIdentity id;
   id.address = config.address();
   id.host_begin = config.address().front() == '[' ? 1 : 0;
   id.host_size = static_cast<uint32_t>(hp.host.size());
   id.port = hp.port;
-  id.tags.assign(config.tags().begin(), config.tags().end());
-  std::sort(id.tags.begin(), id.tags.end());
+  id.tags = tags.intern(config.tags());
   return id;
 }
 
@@ -28,7 +45,8 @@ std::unique_ptr<ServiceSnapshot> build_snapshot(const v1::ServiceConfig& config,
                                                 const ServiceSnapshot* previous,
                                                 absl::Time wall_now) {
   auto snap = std::make_unique<ServiceSnapshot>();
-  snap->config = config;
+  snap->version = config.version();
+  snap->content = fingerprint(config);
   snap->policy = policy_from_name(config.balancing().policy()).value_or(PolicyKind::kRoundRobin);
   snap->applied_at = wall_now;
 
@@ -43,13 +61,14 @@ std::unique_ptr<ServiceSnapshot> build_snapshot(const v1::ServiceConfig& config,
   snap->endpoints.reserve(config.endpoints_size());
   snap->weights.reserve(config.endpoints_size());
   std::vector<WeightedEndpoint> active;
+  TagInterner tags;
   for (const v1::Endpoint& ec : config.endpoints()) {
     const HostPort hp = parse_address(ec.address()).value();  // validated by the caller
-    EndpointIdentity identity = make_identity(ec, hp);
+    EndpointIdentity identity = make_identity(ec, hp, tags);
     EndpointRef ref;
     auto it = before.find(hp.canonical);
     if (it != before.end() && it->second->address() == identity.address &&
-        it->second->identity().tags == identity.tags) {
+        *it->second->identity().tags == *identity.tags) {
       ref = EndpointRef::share(it->second);
     } else {
       ref = EndpointRef::adopt(new Endpoint(std::move(identity)));

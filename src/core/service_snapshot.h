@@ -13,6 +13,7 @@
 
 #include "absl/time/time.h"
 #include "src/balancing/balancer.h"
+#include "src/config/fingerprint.h"
 #include "src/config/policy.h"
 #include "src/core/endpoint.h"
 #include "ufc/v1/config.pb.h"
@@ -21,12 +22,14 @@ namespace ufc::internal {
 
 // ServiceSnapshot: one applied version of a service's config, compiled for the request
 // path: the endpoints (shared with other versions where unchanged) and the balancer over
-// those with weight > 0.
+// those with weight > 0. It keeps no copy of the config itself: endpoints carry their
+// address and tags, the balancer its parameters, and a fingerprint stands for the rest.
 //
 // Immutable once published, apart from the balancer's cursors and the endpoints' own
 // atomics. Published through ServiceState::snapshot and freed through EpochDomain.
 struct ServiceSnapshot {
-  v1::ServiceConfig config;
+  uint64_t version = 0;
+  Fingerprint content;  // of the ServiceConfig it was built from (repeat detection)
   PolicyKind policy = PolicyKind::kRoundRobin;
   std::vector<EndpointRef> endpoints;  // config order
   std::vector<double> weights;         // config order; 0 = drained

@@ -70,14 +70,16 @@ TEST(LeastLoadedTest, IdleEndpointIsTriedAgainAfterIdleReset) {
 TEST(LeastLoadedTest, EwmaFollowsAFreshSampleAfterSilence) {
   EndpointsFixture eps = EndpointsFixture::uniform(1);
   Endpoint* e = eps.at(0);
-  e->on_pick();
-  e->on_report(OutcomeClass::kSuccess, 90000, kStart);
-  e->on_pick();
-  e->on_report(OutcomeClass::kSuccess, 10000, kStart + 1);  // same instant: min weight
+  auto report = [e](int64_t latency_us, int64_t now) {
+    e->on_pick();
+    e->on_report(OutcomeClass::kSuccess, latency_us, now);
+    e->unref();  // the Pick's reference
+  };
+  report(90000, kStart);
+  report(10000, kStart + 1);  // the same instant: the minimum weight, 0.1
   EXPECT_NEAR(e->ewma_latency_us(), 90000 - 0.1 * 80000, 1);
-  e->on_pick();
-  e->on_report(OutcomeClass::kSuccess, 10000, kStart + 1 + 9000 * kMs);  // 9 s later: 90%
-  EXPECT_LT(e->ewma_latency_us(), 10000 + 0.11 * 72000);
+  report(10000, kStart + 1 + 9000 * kMs);  // 9 s later the fresh sample weighs 0.9
+  EXPECT_NEAR(e->ewma_latency_us(), 82000 - 0.9 * 72000, 1);
 }
 
 }  // namespace

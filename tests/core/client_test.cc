@@ -156,9 +156,7 @@ TEST(ClientTest, CreateLoadsTheJsonFile) {
                "endpoints": [{"address": "127.0.0.1:9001"}, {"address": "127.0.0.1:9002"}],
                "balancing": {"policy": "weighted_random"}}]})";
   }
-  ClientOptions options;
-  options.config_path = path;
-  absl::StatusOr<std::unique_ptr<Client>> client = Client::create(options);
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::create({.config_path = path});
   ASSERT_TRUE(client.ok()) << client.status();
   absl::StatusOr<Pick> pick = (*client)->pick({.service = "echo"});
   ASSERT_TRUE(pick.ok());

@@ -1,0 +1,28 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// src/config/fingerprint.h: a 128-bit digest of a config's content.
+
+#ifndef UFC_CONFIG_FINGERPRINT_H_
+#define UFC_CONFIG_FINGERPRINT_H_
+
+#include <cstdint>
+
+#include "google/protobuf/message.h"
+
+namespace ufc::internal {
+
+struct Fingerprint {
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  bool operator==(const Fingerprint& o) const { return hi == o.hi && lo == o.lo; }
+  bool operator!=(const Fingerprint& o) const { return !(*this == o); }
+};
+
+// fingerprint() digests the deterministic serialization of `message` (maps sorted), so
+// equal messages — however their maps were filled — have equal fingerprints. Lets a
+// snapshot remember "which content is this version" without keeping a copy of the config.
+Fingerprint fingerprint(const google::protobuf::Message& message);
+
+}  // namespace ufc::internal
+
+#endif  // UFC_CONFIG_FINGERPRINT_H_
