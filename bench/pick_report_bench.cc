@@ -1,0 +1,221 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// pick+report cost per policy, at 10 / 100 / 1000 endpoints, on 1 and 2 threads, with
+// side-by-side references measured in the same run: one steady_clock read, a mutex-guarded
+// round robin and a shared fetch_add round robin (the designs the request path avoids).
+// Then heap bytes per endpoint, per policy.
+//
+//   build/bench/pick_report_bench --benchmark_min_time=0.5
+//
+// "Time" is wall time per pick+report and thread; items_per_second sums all threads, so
+// the 2-thread / 1-thread ratio of items_per_second is the scaling.
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "src/core/endpoint.h"
+#include "ufc/client.h"
+
+// Heap accounting for the memory figures: every allocation in the process is counted.
+namespace {
+std::atomic<int64_t> heap_bytes{0};
+struct Header {
+  size_t size;
+  size_t pad;
+};
+}  // namespace
+
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(size_t n) {
+  auto* h = static_cast<Header*>(std::malloc(sizeof(Header) + n));
+  if (h == nullptr) throw std::bad_alloc();
+  h->size = n;
+  heap_bytes.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
+  return h + 1;
+}
+void operator delete(void* p) noexcept {
+  if (p == nullptr) return;
+  Header* h = static_cast<Header*>(p) - 1;
+  heap_bytes.fetch_sub(static_cast<int64_t>(h->size), std::memory_order_relaxed);
+  std::free(h);
+}
+void operator delete(void* p, size_t) noexcept { operator delete(p); }
+void* operator new[](size_t n) { return operator new(n); }
+void operator delete[](void* p) noexcept { operator delete(p); }
+void operator delete[](void* p, size_t) noexcept { operator delete(p); }
+void* operator new(size_t n, std::align_val_t a) {
+  const size_t align = std::max(static_cast<size_t>(a), sizeof(Header));
+  char* raw =
+      static_cast<char*>(std::aligned_alloc(align, (align + n + align - 1) / align * align));
+  if (raw == nullptr) throw std::bad_alloc();
+  auto* h = reinterpret_cast<Header*>(raw + align) - 1;
+  h->size = n;
+  h->pad = align;
+  heap_bytes.fetch_add(static_cast<int64_t>(n), std::memory_order_relaxed);
+  return raw + align;
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  if (p == nullptr) return;
+  Header* h = static_cast<Header*>(p) - 1;
+  heap_bytes.fetch_sub(static_cast<int64_t>(h->size), std::memory_order_relaxed);
+  std::free(static_cast<char*>(p) - h->pad);
+}
+void operator delete(void* p, size_t, std::align_val_t a) noexcept { operator delete(p, a); }
+
+namespace {
+
+constexpr const char* kPolicies[] = {"round_robin",     "random",          "weighted_round_robin",
+                                     "weighted_random", "consistent_hash", "least_loaded"};
+constexpr int kSizes[] = {10, 100, 1000};
+
+ufc::v1::ServiceConfig service(const std::string& policy, int n) {
+  ufc::v1::ServiceConfig s;
+  s.set_name("svc");
+  s.set_version(1);
+  for (int i = 0; i < n; ++i) {
+    ufc::v1::Endpoint* e = s.add_endpoints();
+    e->set_address("10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ":80");
+    e->set_weight(1 + i % 4);  // uneven, so the weighted policies do real work
+    (*e->mutable_tags())["idc"] = i % 2 ? "bj" : "sh";
+  }
+  s.mutable_balancing()->set_policy(policy);
+  return s;
+}
+
+std::unique_ptr<ufc::Client> make_client(const std::string& policy, int n) {
+  ufc::ClientOptions options;
+  options.initial_config.emplace();
+  *options.initial_config->add_services() = service(policy, n);
+  return *ufc::Client::create(options);
+}
+
+// The client under test, created by Setup before the benchmark's threads start and
+// destroyed by Teardown, so no other client's background thread runs meanwhile.
+std::unique_ptr<ufc::Client> current;
+
+void SetUpClient(const benchmark::State& state) {
+  current = make_client(kPolicies[state.range(0)], static_cast<int>(state.range(1)));
+}
+void TearDownClient(const benchmark::State&) { current.reset(); }
+
+std::vector<std::string>& keys() {
+  static auto* k = [] {
+    auto* v = new std::vector<std::string>();
+    for (int i = 0; i < 4096; ++i) v->push_back("user-" + std::to_string(i * 7919));
+    return v;
+  }();
+  return *k;
+}
+
+void BM_PickReport(benchmark::State& state) {
+  ufc::Client& client = *current;
+  const ufc::Outcome outcome = ufc::Outcome::http(200, absl::Microseconds(1500));
+  const std::vector<std::string>& k = keys();
+  size_t i = static_cast<size_t>(state.thread_index()) * 1000;
+  for (auto _ : state) {
+    absl::StatusOr<ufc::Pick> pick =
+        client.pick({.service = "svc", .hash_key = k[i++ & (k.size() - 1)]});
+    client.report(*pick, outcome);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel(kPolicies[state.range(0)]);
+}
+
+void PolicyArgs(benchmark::internal::Benchmark* b) {
+  for (int p = 0; p < 6; ++p) {
+    for (int n : kSizes) b->Args({p, n});
+  }
+}
+BENCHMARK(BM_PickReport)
+    ->Apply(PolicyArgs)
+    ->ArgNames({"policy", "endpoints"})
+    ->Setup(SetUpClient)
+    ->Teardown(TearDownClient)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+
+// --- References, same run ---
+
+void BM_SteadyClockNow(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(std::chrono::steady_clock::now());
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SteadyClockNow)->Threads(1)->UseRealTime();
+
+struct alignas(64) PaddedCounter {
+  std::atomic<uint64_t> v{0};
+};
+std::vector<PaddedCounter> reference_counters(1000);
+
+// What a shared-cursor round robin costs: one fetch_add on a line every thread writes.
+void BM_RefSharedFetchAddRoundRobin(benchmark::State& state) {
+  static std::atomic<uint64_t> cursor{0};
+  for (auto _ : state) {
+    const uint64_t i = cursor.fetch_add(1, std::memory_order_relaxed) % 1000;
+    reference_counters[i].v.fetch_add(1, std::memory_order_relaxed);
+    reference_counters[i].v.fetch_sub(1, std::memory_order_relaxed);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RefSharedFetchAddRoundRobin)->Threads(1)->Threads(2)->UseRealTime();
+
+// What a mutex-guarded picker costs (the design the snapshot + epoch scheme replaces).
+void BM_RefMutexRoundRobin(benchmark::State& state) {
+  static std::mutex mu;
+  static uint64_t cursor = 0;
+  for (auto _ : state) {
+    uint64_t i;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      i = cursor++ % 1000;
+    }
+    reference_counters[i].v.fetch_add(1, std::memory_order_relaxed);
+    reference_counters[i].v.fetch_sub(1, std::memory_order_relaxed);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RefMutexRoundRobin)->Threads(1)->Threads(2)->UseRealTime();
+
+// --- Memory ---
+
+// Heap bytes one more endpoint costs, per policy: (heap with 1000 endpoints - heap with
+// 10) / 990, from creating a client, split into the endpoint's live state and the rest
+// (the snapshot's config copy and the policy's tables).
+void BM_MemoryPerEndpoint(benchmark::State& state) {
+  const std::string policy = kPolicies[state.range(0)];
+  auto measure = [&](int n) {
+    const int64_t before = heap_bytes.load();
+    auto client = make_client(policy, n);
+    const int64_t after = heap_bytes.load();
+    return after - before;
+  };
+  int64_t small = 0, large = 0;
+  for (auto _ : state) {
+    small = measure(10);
+    large = measure(1000);
+  }
+  const double per_endpoint = static_cast<double>(large - small) / 990.0;
+  state.counters["heap_B_per_endpoint"] = per_endpoint;
+  state.counters["live_state_B"] =
+      sizeof(ufc::internal::Endpoint) + sizeof(ufc::internal::EndpointIdentity);
+  state.SetLabel(policy);
+}
+BENCHMARK(BM_MemoryPerEndpoint)->DenseRange(0, 5)->ArgName("policy")->Iterations(1);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
