@@ -1,0 +1,25 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// examples/http_get.h: one HTTP GET to a picked backend, turned into a ufc::Outcome.
+// This is the "any protocol" half of bypass mode: UFC chose the backend, the caller
+// talks to it however it likes and reports what happened.
+
+#ifndef UFC_EXAMPLES_HTTP_GET_H_
+#define UFC_EXAMPLES_HTTP_GET_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "ufc/client.h"
+
+namespace ufc_examples {
+
+// http_get() connects to pick.host():pick.port() (IP literals or names), sends
+// "GET <path>", and reads the whole response (Connection: close). Connect and read are
+// bounded by the given timeouts; every failure maps to its ufc::Transport value.
+ufc::Outcome http_get(const ufc::Pick& pick, const std::string& path,
+                      absl::Duration connect_timeout, absl::Duration read_timeout);
+
+}  // namespace ufc_examples
+
+#endif  // UFC_EXAMPLES_HTTP_GET_H_

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The demo: installs what is missing, builds the examples, starts three local backends
+# (healthy, slow, 5xx) and runs the bypass client against them under every balancing
+# policy, printing how the requests spread.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${UFC_JOBS:-2}
+
+scripts/install-deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$jobs" --target backend bypass_client >/dev/null
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+build/examples/backend --port=18081 --mode=healthy & pids+=($!)
+build/examples/backend --port=18082 --mode=slow --delay_ms=20 & pids+=($!)
+build/examples/backend --port=18083 --mode=5xx & pids+=($!)
+for port in 18081 18082 18083; do
+  for _ in $(seq 50); do
+    (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
+    sleep 0.1
+  done
+done
+
+echo
+echo "UFC demo: service \"echo\" = 3 backends on 127.0.0.1 (weights 2/1/1), 4 callers, 1 s per policy"
+build/examples/bypass_client --config=examples/demo.json --service=echo --seconds=1 --threads=4 2>/dev/null
