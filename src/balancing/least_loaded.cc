@@ -16,7 +16,7 @@ LeastLoaded::LeastLoaded(absl::Span<const WeightedEndpoint> endpoints, int64_t i
   }
 }
 
-float LeastLoaded::cost(const Candidate& c, int64_t now_ns) const {
+inline float LeastLoaded::cost(const Candidate& c, int64_t now_ns) const {
   const Endpoint& e = *c.endpoint;
   const int64_t last = e.last_report_ns();
   const float latency = (last == 0 || now_ns - last > idle_reset_ns_) ? 0.0f : e.ewma_latency_us();
@@ -26,8 +26,11 @@ float LeastLoaded::cost(const Candidate& c, int64_t now_ns) const {
 Endpoint* LeastLoaded::pick(const PickContext& context) const {
   const uint32_t n = static_cast<uint32_t>(candidates_.size());
   if (n == 1) return candidates_[0].endpoint;
-  const uint32_t i = context.random.below(n);
-  uint32_t j = context.random.below(n - 1);  // distinct from i
+  // One 64-bit draw gives both choices: its halves are independent 32-bit values, and
+  // multiply-shift maps each onto its range (bias < n / 2^32).
+  const uint64_t r = context.random.next();
+  const uint32_t i = static_cast<uint32_t>((uint64_t{static_cast<uint32_t>(r)} * n) >> 32);
+  uint32_t j = static_cast<uint32_t>(((r >> 32) * (n - 1)) >> 32);  // then skip i: distinct
   if (j >= i) ++j;
   const Candidate& a = candidates_[i];
   const Candidate& b = candidates_[j];

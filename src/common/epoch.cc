@@ -37,7 +37,7 @@ EpochDomain::ThreadExit::~ThreadExit() {
   }
 }
 
-thread_local EpochDomain::Record* EpochDomain::tls_record_ = nullptr;
+thread_local EpochDomain::Record* EpochDomain::tls_record_ UFC_HOT_TLS = nullptr;
 
 EpochDomain::EpochDomain() : use_membarrier_(register_membarrier()) {}
 

@@ -19,6 +19,8 @@
 
 #include <atomic>
 #include <cstdint>
+
+#include "src/common/tls.h"
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -103,7 +105,7 @@ class EpochDomain {
 
  private:
   // The calling thread's record; trivially destructible, so access needs no TLS guard.
-  static thread_local Record* tls_record_;
+  static thread_local Record* tls_record_ UFC_HOT_TLS;
   struct ThreadExit;  // releases the record when its thread exits
   static thread_local ThreadExit tls_exit_;
   Record* register_thread();

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "src/common/tls.h"
+
 #include "ufc/random.h"
 
 namespace ufc::internal {
@@ -34,7 +36,7 @@ struct Xoshiro256 {
   }
 };
 
-inline thread_local Xoshiro256 generator;  // trivially destructible: no TLS guard
+inline thread_local Xoshiro256 generator UFC_HOT_TLS;  // trivially destructible: no TLS guard
 
 }  // namespace fast_random_internal
 

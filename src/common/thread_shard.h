@@ -7,10 +7,12 @@
 
 #include <cstdint>
 
+#include "src/common/tls.h"
+
 namespace ufc::internal {
 
 namespace thread_shard_internal {
-inline thread_local uint32_t shard = UINT32_MAX;
+inline thread_local uint32_t shard UFC_HOT_TLS = UINT32_MAX;
 uint32_t assign();
 }  // namespace thread_shard_internal
 

@@ -41,7 +41,7 @@ ClientCore::ClientCore(const ClientOptions& options)
       executor_(options.executor ? options.executor
                                  : std::make_shared<ThreadExecutor>("ufc-client")),
       coarse_(*clock_),
-      registry_(new Registry()) {}
+      registry_(new ServiceTable({})) {}
 
 absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptions& options) {
   if (absl::Status s = validate_options(options); !s.ok()) {
@@ -79,20 +79,19 @@ ClientCore::~ClientCore() {
     for (auto& [name, state] : services_) EpochDomain::global().retire(state.release());
     services_.clear();
   }
-  EpochDomain::global().retire(const_cast<Registry*>(registry_.exchange(nullptr)));
+  EpochDomain::global().retire(const_cast<ServiceTable*>(registry_.exchange(nullptr)));
   EpochDomain::global().drain();
 }
 
 absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
   EpochDomain::Guard guard;
-  const Registry& registry = *registry_.load(std::memory_order_acquire);
-  auto it = registry.find(av(request.service));
-  if (__builtin_expect(it == registry.end(), 0)) {
+  ServiceState* service = registry_.load(std::memory_order_acquire)->find(request.service);
+  if (__builtin_expect(service == nullptr, 0)) {
     if (request.service.empty()) return absl::InvalidArgumentError("PickRequest.service is empty");
     return absl::NotFoundError(
         absl::StrCat("service \"", av(request.service), "\" is not configured"));
   }
-  const ServiceSnapshot& snapshot = *it->second->snapshot.load(std::memory_order_acquire);
+  const ServiceSnapshot& snapshot = *service->snapshot.load(std::memory_order_acquire);
   PickContext context{Random(random_.get()),
                       thread_shard(),
                       coarse_.now_ns(),
@@ -277,11 +276,12 @@ void ClientCore::expire_departed_locked(ServiceState& state) {
 }
 
 void ClientCore::publish_registry_locked() {
-  auto* next = new Registry();
-  next->reserve(services_.size());
-  for (const auto& [name, state] : services_) next->emplace(name, state.get());
-  const Registry* old = registry_.exchange(next, std::memory_order_acq_rel);
-  EpochDomain::global().retire(const_cast<Registry*>(old));
+  std::vector<std::pair<std::string, ServiceState*>> entries;
+  entries.reserve(services_.size());
+  for (const auto& [name, state] : services_) entries.emplace_back(name, state.get());
+  const ServiceTable* old =
+      registry_.exchange(new ServiceTable(std::move(entries)), std::memory_order_acq_rel);
+  EpochDomain::global().retire(const_cast<ServiceTable*>(old));
 }
 
 }  // namespace ufc::internal

@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "src/common/coarse_clock.h"
 #include "src/core/service_snapshot.h"
+#include "src/core/service_table.h"
 #include "ufc/client.h"
 
 namespace ufc::internal {
@@ -42,8 +43,6 @@ class ClientCore {
   absl::Status remove(std::string_view service);
 
  private:
-  // Published, immutable name -> service map. Services are owned by `services_`.
-  using Registry = absl::flat_hash_map<std::string, ServiceState*>;
 
   explicit ClientCore(const ClientOptions& options);
 
@@ -74,7 +73,7 @@ class ClientCore {
   CoarseClock coarse_;
   std::vector<Executor::TaskId> tasks_;
 
-  std::atomic<const Registry*> registry_;
+  std::atomic<const ServiceTable*> registry_;  // published; services owned by services_
 
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<ServiceState>> services_ ABSL_GUARDED_BY(mu_);
