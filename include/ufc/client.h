@@ -12,8 +12,10 @@
 //   client->report(*pick, ufc::Outcome::http(200, elapsed));
 //
 // Everything runs in-process: there is no network hop on the request path, and pick/report
-// take no lock that callers contend on, do no I/O and do not allocate. Config arrives from
-// a JSON file, from `apply()`, and later from the control server; each update is
+// take no lock that callers contend on, do no I/O and do not allocate. (Two exceptions, both
+// off the steady state: an error status carries a message, which allocates; and a thread's
+// first call registers the thread, one small allocation and one read of the random device.) Config
+// arrives from a JSON file, from `apply()`, and later from the control server; each update is
 // validated, built into an immutable per-service snapshot, and swapped in atomically.
 
 #ifndef UFC_CLIENT_H_

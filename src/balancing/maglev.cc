@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <queue>
 
 #include "src/common/stable_hash.h"
 #include "src/config/config_validator.h"
@@ -45,31 +46,46 @@ Maglev::Maglev(absl::Span<const WeightedEndpoint> input, uint32_t min_table_size
   double max_weight = 0;
   for (const WeightedEndpoint& e : sorted) max_weight = std::max(max_weight, e.weight);
   std::vector<uint32_t> position(n), skip(n);
-  std::vector<double> earned(n, 0.0), share(n);
+  std::vector<double> share(n);
   for (uint32_t i = 0; i < n; ++i) {
     endpoints_.push_back(sorted[i].endpoint);
     const std::string_view address = sorted[i].endpoint->address();
     position[i] = static_cast<uint32_t>(stable_hash(address, kOffsetSeed) % m);
     skip[i] = static_cast<uint32_t>(stable_hash(address, kSkipSeed) % (m - 1)) + 1;
-    share[i] = sorted[i].weight / max_weight;
+    share[i] = sorted[i].weight / max_weight;  // in (0, 1]
   }
+
+  // Endpoint i earns its k-th slot (k = 1, 2, ...) at "round" k / share_i; claims are made
+  // in round order, ties by endpoint order. A heap keyed by the next claim's round makes
+  // the fill O(m log n) however uneven the weights (scanning every endpoint every round
+  // would cost m x n x max_w / sum(w)). Plain IEEE arithmetic on the same inputs keeps the
+  // table identical in every process.
+  struct Claim {
+    double round;
+    uint32_t i;
+    uint64_t k;
+  };
+  auto later = [](const Claim& a, const Claim& b) {
+    return a.round != b.round ? a.round > b.round : a.i > b.i;
+  };
+  std::priority_queue<Claim, std::vector<Claim>, decltype(later)> claims(later);
+  for (uint32_t i = 0; i < n; ++i) claims.push(Claim{1.0 / share[i], i, 1});
 
   constexpr uint32_t kEmpty = UINT32_MAX;
   std::vector<uint32_t> table(m, kEmpty);
-  uint32_t filled = 0;
-  while (filled < m) {
-    for (uint32_t i = 0; i < n && filled < m; ++i) {
-      earned[i] += share[i];
-      if (earned[i] < 1.0) continue;
-      earned[i] -= 1.0;
-      // Walk endpoint i's permutation (position + j * skip mod m) to its next free slot.
-      while (table[position[i]] != kEmpty) {
-        position[i] = static_cast<uint32_t>((uint64_t{position[i]} + skip[i]) % m);
-      }
-      table[position[i]] = i;
+  for (uint32_t filled = 0; filled < m; ++filled) {
+    Claim c = claims.top();
+    claims.pop();
+    const uint32_t i = c.i;
+    // Walk endpoint i's permutation (position + j * skip mod m) to its next free slot.
+    while (table[position[i]] != kEmpty) {
       position[i] = static_cast<uint32_t>((uint64_t{position[i]} + skip[i]) % m);
-      ++filled;
     }
+    table[position[i]] = i;
+    position[i] = static_cast<uint32_t>((uint64_t{position[i]} + skip[i]) % m);
+    ++c.k;
+    c.round = static_cast<double>(c.k) / share[i];
+    claims.push(c);
   }
   if (n <= 65536) {
     narrow_.assign(table.begin(), table.end());

@@ -14,7 +14,7 @@ namespace ufc::internal {
 
 // Maglev: a lookup table of M (prime) slots filled by each endpoint's own permutation of
 // the slots, taking turns (Eisenbud et al., "Maglev: A Fast and Reliable Software Network
-// Load Balancer", NSDI 2016, section 3.4). Weighted as in Envoy's Maglev: each turn an
+// Load Balancer", NSDI 2016, section 3.4). Weighted like Envoy's Maglev: per turn an
 // endpoint earns weight/max_weight of a slot and claims one per whole slot earned.
 //
 // Every caller builds the same table: endpoints are ordered by address and hashed with

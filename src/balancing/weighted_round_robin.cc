@@ -66,9 +66,13 @@ std::vector<uint64_t> integer_cycle_weights(absl::Span<const double> weights) {
     if (total <= limit) return out;
   }
   // Scale so the cycle is about `limit` long; nonzero weights keep at least one slot.
+  // (Validated weights are in [1e-6, 1e6], so `scale` is finite and each product is at
+  // most `limit`; the clamp is a second line of defence for direct callers.)
   const double scale = static_cast<double>(limit) / sum;
   for (size_t i = 0; i < weights.size(); ++i) {
-    out[i] = std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(weights[i] * scale)));
+    const double scaled = std::min(weights[i] * scale, static_cast<double>(limit));
+    out[i] = std::max<uint64_t>(
+        1, std::isfinite(scaled) ? static_cast<uint64_t>(std::llround(scaled)) : 1);
   }
   return out;
 }

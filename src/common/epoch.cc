@@ -3,6 +3,7 @@
 #include "src/common/epoch.h"
 
 #include <linux/membarrier.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -39,7 +40,21 @@ EpochDomain::ThreadExit::~ThreadExit() {
 
 thread_local EpochDomain::Record* EpochDomain::tls_record_ UFC_HOT_TLS = nullptr;
 
-EpochDomain::EpochDomain() : use_membarrier_(register_membarrier()) {}
+EpochDomain::EpochDomain() : use_membarrier_(register_membarrier()) {
+  // A child process has only the forking thread: the other threads' records would keep
+  // their epochs forever and stall every reclaim in the child.
+  pthread_atfork(nullptr, nullptr, &EpochDomain::after_fork_in_child);
+}
+
+void EpochDomain::after_fork_in_child() {
+  EpochDomain& d = global();
+  for (Record* r = d.records_.load(std::memory_order_relaxed); r != nullptr; r = r->next) {
+    if (r == tls_record_) continue;
+    r->depth = 0;
+    r->epoch.store(0, std::memory_order_relaxed);
+    r->in_use.store(false, std::memory_order_relaxed);
+  }
+}
 
 EpochDomain::Record* EpochDomain::acquire_record() {
   for (Record* r = records_.load(std::memory_order_acquire); r != nullptr; r = r->next) {
@@ -69,6 +84,8 @@ EpochDomain::Record* EpochDomain::register_thread() {
 
 void EpochDomain::heavy_barrier() {
   if (use_membarrier_) {
+    // Registration succeeded, so this cannot fail with EPERM; the kernel documents no
+    // other failure for this command.
     syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
   } else {
     std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -107,6 +124,20 @@ void EpochDomain::drain() {
     if (pending() == 0) return;
     std::this_thread::yield();
   }
+}
+
+void EpochDomain::synchronize() {
+  // Readers that enter from now on announce at least `target`; wait out the older ones.
+  const uint64_t target = global_epoch_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  heavy_barrier();
+  for (Record* r = records_.load(std::memory_order_acquire); r != nullptr; r = r->next) {
+    for (;;) {
+      const uint64_t e = r->epoch.load(std::memory_order_acquire);
+      if (e == 0 || e >= target) break;
+      std::this_thread::yield();
+    }
+  }
+  reclaim();
 }
 
 size_t EpochDomain::pending() const {

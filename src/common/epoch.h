@@ -19,11 +19,10 @@
 
 #include <atomic>
 #include <cstdint>
-
-#include "src/common/tls.h"
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "src/common/tls.h"
 
 namespace ufc::internal {
 
@@ -66,6 +65,12 @@ class EpochDomain {
   // drain() blocks until everything retired so far is deleted. Must not be called inside
   // a Guard.
   void drain();
+
+  // synchronize() blocks until every reader that was inside a section when it was called
+  // has left, then reclaims: everything the caller retired before is deleted on return.
+  // Unlike drain(), it does not wait for other threads' later retirements. Must not be
+  // called inside a Guard.
+  void synchronize();
 
   // For tests: how many objects wait for deletion.
   size_t pending() const;
@@ -110,6 +115,7 @@ class EpochDomain {
   static thread_local ThreadExit tls_exit_;
   Record* register_thread();
   EpochDomain();
+  static void after_fork_in_child();
   void retire_raw(void* object, void (*deleter)(void*));
   void heavy_barrier();
   Record* acquire_record();

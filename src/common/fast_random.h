@@ -8,7 +8,6 @@
 #include <cstdint>
 
 #include "src/common/tls.h"
-
 #include "ufc/random.h"
 
 namespace ufc::internal {

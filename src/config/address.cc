@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "src/common/strings.h"
@@ -47,6 +48,12 @@ bool valid_dns_name(std::string_view host) {
 
 absl::StatusOr<HostPort> parse_address(std::string_view address) {
   if (address.empty()) return absl::InvalidArgumentError("must not be empty");
+  for (unsigned char c : address) {
+    if (c <= ' ' || c >= 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "\"", absl::CHexEscape(av(address)), "\" has a space, control or non-ASCII character"));
+    }
+  }
   HostPort out;
   std::string_view host;
   std::string_view port;
@@ -91,8 +98,9 @@ absl::StatusOr<HostPort> parse_address(std::string_view address) {
     out.host = h;
   }
   uint32_t p = 0;
-  if (port.empty() || port.size() > 5 || !absl::SimpleAtoi(av(port), &p) ||
-      !absl::ascii_isdigit(static_cast<unsigned char>(port.front())) || p == 0 || p > 65535) {
+  bool digits = !port.empty() && port.size() <= 5;
+  for (char c : port) digits = digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
+  if (!digits || !absl::SimpleAtoi(av(port), &p) || p == 0 || p > 65535) {
     return bad(address, absl::StrCat("has an invalid port \"", av(port), "\" (expected 1..65535)"));
   }
   out.port = static_cast<uint16_t>(p);

@@ -126,6 +126,9 @@ void validate_endpoints(const v1::ServiceConfig& service, ValidationErrors& erro
       } else if (std::isinf(w) || w > kMaxWeight) {
         errors.add(absl::StrCat("must be <= ", kMaxWeight, ", got ", w));
         weights_valid = false;
+      } else if (w > 0 && w < kMinWeight) {
+        errors.add(absl::StrCat("must be 0 or >= ", kMinWeight, ", got ", w));
+        weights_valid = false;
       } else if (w > 0) {
         any_positive = true;
       }

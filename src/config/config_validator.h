@@ -15,6 +15,8 @@ namespace ufc::internal {
 inline constexpr int kMaxEndpoints = 100000;
 inline constexpr int kMaxServices = 100000;
 inline constexpr double kMaxWeight = 1e6;
+// The smallest nonzero weight: keeps weight ratios (and the tables built from them) bounded.
+inline constexpr double kMinWeight = 1e-6;
 inline constexpr size_t kMaxNameLength = 255;
 inline constexpr uint32_t kMaxMaglevTableSize = 4194301;  // a prime just under 2^22
 

@@ -61,9 +61,16 @@ absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptio
 
   std::unique_ptr<ClientCore> core(new ClientCore(options));
   core->options_.initial_config.reset();  // applied below; not worth a second copy
-  for (const v1::ServiceConfig& s : initial.services()) {
-    if (absl::Status applied = core->apply(s); !applied.ok()) return applied;
+  std::vector<Event> events;
+  {
+    absl::MutexLock lock(&core->mu_);
+    for (const v1::ServiceConfig& s : initial.services()) {
+      // Validated as a whole above, and new: cannot fail.
+      core->apply_locked(s, events, /*publish=*/false).IgnoreError();
+    }
+    core->publish_registry_locked();
   }
+  core->emit(events);
   ClientCore* self = core.get();
   core->tasks_.push_back(
       core->executor_->run_every(options.clock_tick, [self] { self->coarse_.refresh(); }));
@@ -74,13 +81,15 @@ absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptio
 
 ClientCore::~ClientCore() {
   for (Executor::TaskId id : tasks_) executor_->cancel(id);
+  EpochDomain& domain = EpochDomain::global();
   {
     absl::MutexLock lock(&mu_);
-    for (auto& [name, state] : services_) EpochDomain::global().retire(state.release());
+    // Unpublish first, then retire: the usual order, even though no pick may run now.
+    domain.retire(const_cast<ServiceTable*>(registry_.exchange(nullptr)));
+    for (auto& [name, state] : services_) domain.retire(state.release());
     services_.clear();
   }
-  EpochDomain::global().retire(const_cast<ServiceTable*>(registry_.exchange(nullptr)));
-  EpochDomain::global().drain();
+  domain.synchronize();  // frees what this client retired, without waiting on others
 }
 
 absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
@@ -127,7 +136,7 @@ absl::Status ClientCore::apply(const v1::ServiceConfig& service) {
   absl::Status status = ufc::validate_service(service);
   if (status.ok()) {
     absl::MutexLock lock(&mu_);
-    status = apply_locked(service, events);
+    status = apply_locked(service, events, /*publish=*/true);
   }
   if (!status.ok()) {
     events.push_back(make_event(EventType::kConfigRejected, service.name(), service.version(),
@@ -160,13 +169,14 @@ absl::Status ClientCore::apply(const v1::ClientConfig& config) {
       absl::flat_hash_set<std::string> keep;
       for (const v1::ServiceConfig& s : config.services()) {
         keep.insert(s.name());
-        apply_locked(s, events).IgnoreError();  // cannot fail: checked above
+        apply_locked(s, events, /*publish=*/false).IgnoreError();  // checked above
       }
       std::vector<std::string> gone;
       for (const auto& [name, state] : services_) {
         if (!keep.contains(name)) gone.push_back(name);
       }
       for (const std::string& name : gone) remove_locked(name, events);
+      publish_registry_locked();  // once for the whole batch
     }
   }
   if (!status.ok()) {
@@ -197,8 +207,8 @@ absl::Status ClientCore::check_version(const v1::ServiceConfig& service,
   return absl::OkStatus();
 }
 
-absl::Status ClientCore::apply_locked(const v1::ServiceConfig& service,
-                                      std::vector<Event>& events) {
+absl::Status ClientCore::apply_locked(const v1::ServiceConfig& service, std::vector<Event>& events,
+                                      bool publish) {
   auto it = services_.find(service.name());
   ServiceState* state = it == services_.end() ? nullptr : it->second.get();
   ServiceSnapshot* previous = state ? state->snapshot.load(std::memory_order_relaxed) : nullptr;
@@ -211,14 +221,14 @@ absl::Status ClientCore::apply_locked(const v1::ServiceConfig& service,
     state = owned.get();
     state->snapshot.store(next.release(), std::memory_order_release);
     services_.emplace(service.name(), std::move(owned));
-    publish_registry_locked();
+    if (publish) publish_registry_locked();
   } else {
-    // Endpoints leaving the config stay in the service totals (see ServiceState::departed).
-    absl::flat_hash_set<std::string> staying;
-    for (const EndpointRef& e : next->endpoints)
-      staying.insert(parse_address(e->address())->canonical);
+    // Endpoints not carried over (removed, or replaced because their tags changed) stay
+    // in the service totals for a while (see ServiceState::departed).
+    absl::flat_hash_set<const Endpoint*> kept;
+    for (const EndpointRef& e : next->endpoints) kept.insert(e.get());
     for (const EndpointRef& e : previous->endpoints) {
-      if (!staying.contains(parse_address(e->address())->canonical)) {
+      if (!kept.contains(e.get())) {
         state->departed.push_back(
             ServiceState::Departed{EndpointRef::share(e.get()), coarse_.now_ns()});
       }
@@ -245,6 +255,7 @@ absl::Status ClientCore::remove(std::string_view service) {
       return absl::NotFoundError(absl::StrCat("service \"", name, "\" is not configured"));
     }
     remove_locked(name, events);
+    publish_registry_locked();
   }
   emit(events);
   EpochDomain::global().reclaim();
@@ -254,10 +265,9 @@ absl::Status ClientCore::remove(std::string_view service) {
 void ClientCore::remove_locked(const std::string& name, std::vector<Event>& events) {
   auto it = services_.find(name);
   const uint64_t version = it->second->snapshot.load(std::memory_order_relaxed)->version;
-  ServiceState* state = it->second.release();
+  // Still reachable through the published registry: retired by the next publication.
+  removed_unpublished_.push_back(it->second.release());
   services_.erase(it);
-  publish_registry_locked();  // unpublish first, then retire
-  EpochDomain::global().retire(state);
   events.push_back(make_event(EventType::kServiceRemoved, name, version, ""));
 }
 
@@ -281,7 +291,10 @@ void ClientCore::publish_registry_locked() {
   for (const auto& [name, state] : services_) entries.emplace_back(name, state.get());
   const ServiceTable* old =
       registry_.exchange(new ServiceTable(std::move(entries)), std::memory_order_acq_rel);
+  // Unpublished now, so retire: the old table and the services removed since it was built.
   EpochDomain::global().retire(const_cast<ServiceTable*>(old));
+  for (ServiceState* state : removed_unpublished_) EpochDomain::global().retire(state);
+  removed_unpublished_.clear();
 }
 
 }  // namespace ufc::internal

@@ -43,18 +43,20 @@ class ClientCore {
   absl::Status remove(std::string_view service);
 
  private:
-
   explicit ClientCore(const ClientOptions& options);
 
-  // Applies a validated service config under mu_; appends the events to emit.
-  absl::Status apply_locked(const v1::ServiceConfig& service, std::vector<Event>& events)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Applies a validated service config under mu_; appends the events to emit. A batch
+  // passes publish=false and publishes the registry once at the end.
+  absl::Status apply_locked(const v1::ServiceConfig& service, std::vector<Event>& events,
+                            bool publish) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // OK when `service` may replace `previous`; `repeat` when it is the same version and
   // content (a no-op). FAILED_PRECONDITION, naming the version field, otherwise.
   static absl::Status check_version(const v1::ServiceConfig& service,
                                     const ServiceSnapshot* previous, bool& repeat);
+  // Takes a service out of services_; it is retired by the next publish_registry_locked().
   void remove_locked(const std::string& name, std::vector<Event>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes a table of services_, then retires the old table and removed services.
   void publish_registry_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Folds departed endpoints past their grace period into the service's totals.
   void expire_departed_locked(ServiceState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -77,6 +79,7 @@ class ClientCore {
 
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<ServiceState>> services_ ABSL_GUARDED_BY(mu_);
+  std::vector<ServiceState*> removed_unpublished_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace ufc::internal

@@ -30,13 +30,10 @@ void Endpoint::on_report(OutcomeClass cls, int64_t latency_us, int64_t now_ns) {
   last_report_ns_.store(now_ns, std::memory_order_relaxed);
 }
 
-void Endpoint::copy_stats_from(const Endpoint& other) {
+void Endpoint::inherit_from(const Endpoint& other) {
   ewma_us_.store(other.ewma_us_.load(std::memory_order_relaxed), std::memory_order_relaxed);
   last_report_ns_.store(other.last_report_ns_.load(std::memory_order_relaxed),
                         std::memory_order_relaxed);
-  for (int i = 0; i < kOutcomeClassCount; ++i) {
-    counts_[i].store(other.counts_[i].load(std::memory_order_relaxed), std::memory_order_relaxed);
-  }
 }
 
 }  // namespace ufc::internal

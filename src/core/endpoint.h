@@ -70,8 +70,10 @@ class alignas(64) Endpoint {
     return counts_[static_cast<int>(cls)].load(std::memory_order_relaxed);
   }
 
-  // Carries statistics over from the endpoint this one replaces (same address, new tags).
-  void copy_stats_from(const Endpoint& other);
+  // Carries the latency view over from the endpoint this one replaces (same address, new
+  // tags). Counts are not copied: the old endpoint keeps them, and late reports to it,
+  // among the service's departed endpoints.
+  void inherit_from(const Endpoint& other);
 
   // EWMA weighting: a sample counts at least kMinAlpha; after a silence of dt it counts
   // dt/(dt+kDecay), so stale history fades in time rather than only in samples.

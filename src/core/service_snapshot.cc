@@ -72,7 +72,7 @@ std::unique_ptr<ServiceSnapshot> build_snapshot(const v1::ServiceConfig& config,
       ref = EndpointRef::share(it->second);
     } else {
       ref = EndpointRef::adopt(new Endpoint(std::move(identity)));
-      if (it != before.end()) ref->copy_stats_from(*it->second);
+      if (it != before.end()) ref->inherit_from(*it->second);
     }
     const double weight = endpoint_weight(ec);
     if (weight > 0) active.push_back(WeightedEndpoint{ref.get(), weight});

@@ -39,8 +39,8 @@ struct ServiceSnapshot {
 
 // build_snapshot() compiles a *validated* config. Endpoints of `previous` whose address
 // (canonically compared) and tags are unchanged are shared, so their live state carries
-// over; an address whose tags changed gets a new endpoint that copies the old one's
-// statistics.
+// over; an address whose tags changed gets a new endpoint that inherits the old one's
+// latency view (the old one, with its counts, becomes departed).
 std::unique_ptr<ServiceSnapshot> build_snapshot(const v1::ServiceConfig& config,
                                                 const ServiceSnapshot* previous,
                                                 absl::Time wall_now);

@@ -67,6 +67,18 @@ TEST(MaglevTest, WeightsSetTableShares) {
   EXPECT_NEAR(heavy / static_cast<double>(m.table_size()), 0.75, 0.01);
 }
 
+TEST(MaglevTest, ExtremeWeightSpreadBuildsQuicklyAndKeepsEveryEndpoint) {
+  // 2000 endpoints of weight 1e-6 beside one of 1e6: scanning every endpoint every
+  // round would take ~10^12 steps; the heap-ordered fill takes one step per slot.
+  std::vector<double> weights(2001, 1e-6);
+  weights[0] = 1e6;
+  EndpointsFixture eps(weights);
+  Maglev m(eps.candidates(), 0);
+  int heavy = 0;
+  for (uint32_t s = 0; s < m.table_size(); ++s) heavy += m.slot(s) == eps.at(0);
+  EXPECT_GT(heavy, static_cast<int>(m.table_size()) - 2001);
+}
+
 TEST(MaglevTest, TableIsPrimeAndGrowsWithEndpoints) {
   EXPECT_EQ(next_prime(65536), 65537u);
   EndpointsFixture small = EndpointsFixture::uniform(3);

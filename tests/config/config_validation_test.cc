@@ -123,6 +123,25 @@ TEST(ConfigValidationTest, RejectsInfiniteAndHugeWeights) {
             "endpoints[1].weight: must be <= 1e+06, got 2e+06");
 }
 
+TEST(ConfigValidationTest, RejectsSubnormalWeightsThatWouldBlowUpTables) {
+  v1::ServiceConfig s = good_service("svc");
+  s.mutable_endpoints(0)->set_weight(1e-306);
+  s.mutable_endpoints(1)->set_weight(0);
+  s.mutable_endpoints(2)->set_weight(1e-6);
+  EXPECT_EQ(validate_service(s).message(),
+            "endpoints[0].weight: must be 0 or >= 1e-06, got 1e-306");
+}
+
+TEST(ConfigValidationTest, RejectsWhitespaceAndControlCharactersInAddresses) {
+  v1::ServiceConfig s = good_service("svc");
+  s.mutable_endpoints(0)->set_address("10.0.0.1:80\n");
+  s.mutable_endpoints(1)->set_address(std::string("10.0.0.2\0x:80", 13));
+  EXPECT_EQ(validate_service(s).message(),
+            "endpoints[0].address: \"10.0.0.1:80\\n\" has a space, control or non-ASCII character; "
+            "endpoints[1].address: \"10.0.0.2\\x00x:80\" has a space, control or non-ASCII "
+            "character");
+}
+
 TEST(ConfigValidationTest, RejectsBadNames) {
   v1::ServiceConfig s = good_service("has space");
   EXPECT_EQ(validate_service(s).message(),

@@ -71,15 +71,23 @@ TEST(ConfigSwapTest, EndpointsThatStayKeepTheirCounters) {
                         "\"inflight\":0,\"ewma_latency_ms\":0,\"request_cnt\":0,"));
 }
 
-TEST(ConfigSwapTest, TagChangeMakesANewEndpointThatCarriesTheCounters) {
+TEST(ConfigSwapTest, TagChangeMakesANewEndpointAndKeepsTotalsIncludingLateReports) {
   SimClient c(one(make_service("echo", 1, "round_robin", 1)));
   for (int i = 0; i < 4; ++i) c.pick_and_report("echo", Outcome::ok(ms(1)));
+  absl::StatusOr<Pick> in_flight = c.client->pick({.service = "echo"});  // old tags
   v1::ServiceConfig retagged = make_service("echo", 1, "round_robin", 2);
   (*retagged.mutable_endpoints(0)->mutable_tags())["idc"] = "sh";
   ASSERT_TRUE(c.client->apply(retagged).ok());
   absl::StatusOr<Pick> pick = c.client->pick({.service = "echo"});
   EXPECT_EQ(pick->tag("idc"), "sh");
-  EXPECT_THAT(c.client->query("request_info^echo"), HasSubstr("\"request_cnt\":4,"));
+  EXPECT_EQ(in_flight->tag("idc"), "bj");
+  c.client->report(*in_flight, Outcome::ok(ms(1)));  // lands on the replaced endpoint
+  c.client->report(*pick, Outcome::ok(ms(1)));
+  EXPECT_THAT(c.client->query("request_info^echo"),
+              HasSubstr("\"request_cnt\":6,\"success_cnt\":6,"));
+  // The new endpoint kept the latency view (EWMA 1 ms) but starts its own counts.
+  EXPECT_THAT(c.client->query("endpoints^echo"),
+              HasSubstr("\"ewma_latency_ms\":1,\"request_cnt\":1,"));
 }
 
 TEST(ConfigSwapTest, RemovedEndpointsCountsStayInTheTotalsIncludingLateReports) {
