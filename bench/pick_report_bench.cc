@@ -75,7 +75,7 @@ constexpr const char* kPolicies[] = {"round_robin",     "random",          "weig
                                      "weighted_random", "consistent_hash", "least_loaded"};
 constexpr int kSizes[] = {10, 100, 1000};
 
-ufc::v1::ServiceConfig service(const std::string& policy, int n) {
+ufc::v1::ServiceConfig service(const std::string& policy, int n, bool banning = true) {
   ufc::v1::ServiceConfig s;
   s.set_name("svc");
   s.set_version(1);
@@ -86,13 +86,14 @@ ufc::v1::ServiceConfig service(const std::string& policy, int n) {
     (*e->mutable_tags())["idc"] = i % 2 ? "bj" : "sh";
   }
   s.mutable_balancing()->set_policy(policy);
+  s.mutable_ban()->set_enabled(banning);
   return s;
 }
 
-std::unique_ptr<ufc::Client> make_client(const std::string& policy, int n) {
+std::unique_ptr<ufc::Client> make_client(const std::string& policy, int n, bool banning = true) {
   ufc::ClientOptions options;
   options.initial_config.emplace();
-  *options.initial_config->add_services() = service(policy, n);
+  *options.initial_config->add_services() = service(policy, n, banning);
   return *ufc::Client::create(options);
 }
 
@@ -101,7 +102,8 @@ std::unique_ptr<ufc::Client> make_client(const std::string& policy, int n) {
 std::unique_ptr<ufc::Client> current;
 
 void SetUpClient(const benchmark::State& state) {
-  current = make_client(kPolicies[state.range(0)], static_cast<int>(state.range(1)));
+  current =
+      make_client(kPolicies[state.range(0)], static_cast<int>(state.range(1)), state.range(2) != 0);
 }
 void TearDownClient(const benchmark::State&) { current.reset(); }
 
@@ -128,14 +130,17 @@ void BM_PickReport(benchmark::State& state) {
   state.SetLabel(kPolicies[state.range(0)]);
 }
 
+// Every policy and size with banning on (the default); at 1000 endpoints also with
+// banning off, side by side, for the cost of the by-request window and interval sums.
 void PolicyArgs(benchmark::internal::Benchmark* b) {
   for (int p = 0; p < 6; ++p) {
-    for (int n : kSizes) b->Args({p, n});
+    for (int n : kSizes) b->Args({p, n, 1});
+    b->Args({p, 1000, 0});
   }
 }
 BENCHMARK(BM_PickReport)
     ->Apply(PolicyArgs)
-    ->ArgNames({"policy", "endpoints"})
+    ->ArgNames({"policy", "endpoints", "ban"})
     ->Setup(SetUpClient)
     ->Teardown(TearDownClient)
     ->Threads(1)
@@ -187,8 +192,9 @@ BENCHMARK(BM_RefMutexRoundRobin)->Threads(1)->Threads(2)->UseRealTime();
 // --- Memory ---
 
 // Heap bytes one more endpoint costs, per policy: (heap with 1000 endpoints - heap with
-// 10) / 990, from creating a client, split into the endpoint's live state and the rest
-// (the snapshot's config copy and the policy's tables).
+// 10) / 990, from creating a client. endpoint_B is the request-path state, meta_B the cold
+// part (identity, ban record); the rest is address and tag storage, snapshot entries and
+// the policy's tables.
 void BM_MemoryPerEndpoint(benchmark::State& state) {
   const std::string policy = kPolicies[state.range(0)];
   auto measure = [&](int n) {

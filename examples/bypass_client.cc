@@ -111,9 +111,16 @@ int main(int argc, char** argv) {
   ufc::ClientOptions options;
   options.self_service = "bypass-client";
   options.config_path = absl::GetFlag(FLAGS_config);
-  options.on_event = [](const ufc::Event& e) {
-    std::fprintf(stderr, "event %s %s v%llu %s\n", ufc::event_type_name(e.type), e.service.c_str(),
-                 static_cast<unsigned long long>(e.version), e.detail.c_str());
+  std::mutex events_mu;
+  std::vector<std::string> events;  // printed after each policy's table
+  options.on_event = [&](const ufc::Event& e) {
+    if (e.type == ufc::EventType::kConfigApplied) return;  // one per policy: not news
+    std::string line = absl::StrCat("  event ", ufc::event_type_name(e.type), " ", e.endpoint);
+    if (e.ban_time > absl::ZeroDuration())
+      absl::StrAppend(&line, " for ", absl::FormatDuration(e.ban_time));
+    if (!e.detail.empty()) absl::StrAppend(&line, ": ", e.detail);
+    std::lock_guard<std::mutex> lock(events_mu);
+    events.push_back(std::move(line));
   };
   absl::StatusOr<std::unique_ptr<ufc::Client>> client = ufc::Client::create(options);
   if (!client.ok()) {
@@ -148,6 +155,9 @@ int main(int argc, char** argv) {
       if (s.mode.empty() && e.tags().count("mode")) s.mode = e.tags().at("mode");
     }
     print_table(std::string(policy), table);
+    std::lock_guard<std::mutex> lock(events_mu);
+    for (const std::string& line : events) std::printf("%s\n", line.c_str());
+    events.clear();
   }
   std::printf("\nquery(\"request_info^%s\") = %s\n", service.c_str(),
               (*client)->query("request_info^" + service).c_str());

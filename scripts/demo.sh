@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The demo: installs what is missing, builds the examples, starts three local backends
-# (healthy, slow, 5xx) and runs the bypass client against them under every balancing
-# policy, printing how the requests spread.
+# The demo: installs what is missing, builds the examples, starts four local backends
+# (healthy, slow, 5xx, refusing) and runs the bypass client against them under every
+# balancing policy, printing how the requests spread and what got banned.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${UFC_JOBS:-2}
@@ -16,6 +16,7 @@ trap cleanup EXIT
 build/examples/backend --port=18081 --mode=healthy & pids+=($!)
 build/examples/backend --port=18082 --mode=slow --delay_ms=20 & pids+=($!)
 build/examples/backend --port=18083 --mode=5xx & pids+=($!)
+build/examples/backend --port=18084 --mode=refuse & pids+=($!)
 for port in 18081 18082 18083; do
   for _ in $(seq 50); do
     (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
@@ -24,5 +25,8 @@ for port in 18081 18082 18083; do
 done
 
 echo
-echo "UFC demo: service \"echo\" = 3 backends on 127.0.0.1 (weights 2/1/1), 4 callers, 1 s per policy"
+echo "UFC demo: service \"echo\" = 4 backends on 127.0.0.1 (weights 2/1/1/1), 4 callers, 1 s per policy."
+echo "The refusing backend is banned within a few attempts (by request); the 5xx one once a"
+echo "2 s business-signal interval has passed (its 503 share vs its peers')."
+
 build/examples/bypass_client --config=examples/demo.json --service=echo --seconds=1 --threads=4 2>/dev/null

@@ -34,6 +34,7 @@
 #include "ufc/executor.h"
 #include "ufc/outcome.h"
 #include "ufc/pick.h"
+#include "ufc/prober.h"
 #include "ufc/random.h"
 #include "ufc/v1/config.pb.h"
 
@@ -54,16 +55,18 @@ struct ClientOptions {
   // A config to apply at creation, after the file. A service may not appear in both.
   std::optional<v1::ClientConfig> initial_config;
 
-  // Injected time, randomness and background execution. Empty means the real clock, fast
-  // per-thread generators and one background thread owned by the Client.
+  // Injected time, randomness, background execution and unban probes. Empty means the
+  // real clock, fast per-thread generators, one background thread owned by the Client and
+  // real TCP connect probes (make_tcp_prober()).
   std::shared_ptr<Clock> clock;
   std::shared_ptr<RandomSource> random;
   std::shared_ptr<Executor> executor;
+  std::shared_ptr<Prober> prober;
 
   // How often the cached clock the request path reads is refreshed. [100us, 1s].
   absl::Duration clock_tick = absl::Milliseconds(1);
 
-  // Receives config applied / rejected / removed events (see ufc/event.h). Optional.
+  // Receives config and ban events (see ufc/event.h). Optional.
   EventCallback on_event;
 };
 

@@ -3,8 +3,8 @@
 // ufc/event.h: notable things a Client tells the application about, through the callback
 // registered in `ClientOptions::on_event`.
 //
-// Today: config applied, rejected, or a service removed. Later capabilities add their own
-// types (ban, unban, long ban, max ban ratio reached, fuse start/step/end) to this enum.
+// Config applied, rejected or removed; bans and unbans. Later capabilities add their own
+// types (fuse start/step/end) to this enum.
 
 #ifndef UFC_EVENT_H_
 #define UFC_EVENT_H_
@@ -21,6 +21,14 @@ enum class EventType {
   kConfigApplied,   // a service's config (new or changed) now serves picks
   kConfigRejected,  // an update failed validation or went backwards; the old config stays
   kServiceRemoved,  // a service was removed; picks for it now fail with NOT_FOUND
+  kBan,             // `endpoint` is out of rotation for `ban_time`, because `reason`
+  kUnban,           // `endpoint`'s ban expired and its port answered: back in rotation
+  kProbeFailed,     // `endpoint`'s ban expired but its port did not answer: banned again
+                    // for `ban_time` (doubled)
+  kMaxBanRatio,     // `endpoint` should be banned but the service's max ban ratio is
+                    // reached: a service-wide problem for a human, not a bad instance
+  kLongBan,         // `endpoint` has been banned for `ban_time` in one streak (>= the long
+                    // ban threshold): consider migrating the instance
 };
 
 // The stable lower-case name of an event type ("config_applied", ...), for logs.
@@ -29,9 +37,14 @@ const char* event_type_name(EventType type);
 struct Event {
   EventType type;
   std::string service;
-  uint64_t version = 0;  // the version applied, rejected or removed
-  std::string detail;    // human-readable; for rejections, the full validation error
+  uint64_t version = 0;  // the config version applied, rejected or removed
+  std::string detail;    // human-readable; for rejections the full validation error, for
+                         // ban events the reason
   absl::Time wall_time;  // Clock::wall_now() when it happened
+  std::string endpoint;  // ban events: the backend's address
+  absl::Duration ban_time = absl::ZeroDuration();  // kBan, kProbeFailed: this ban's length;
+                                                   // kLongBan: the streak so far
+  uint32_t streak = 0;  // ban events: consecutive bans, including this one
 };
 
 // Called synchronously from the thread that caused the event (the caller of `apply`, or a

@@ -7,7 +7,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "src/banning/ban_policy.h"
 #include "src/config/address.h"
+#include "src/config/field_checks.h"
 #include "src/config/policy.h"
 #include "ufc/config.h"
 
@@ -32,23 +34,6 @@ void validate_name(const std::string& name, ValidationErrors& errors) {
                               "or not ASCII"));
       break;
     }
-  }
-}
-
-// Proto Duration fields: in range, normalized, and within [lo, hi].
-void validate_duration(const google::protobuf::Duration& d, absl::Duration lo, absl::Duration hi,
-                       ValidationErrors& errors) {
-  const bool normalized = d.nanos() > -1000000000 && d.nanos() < 1000000000 &&
-                          !(d.seconds() > 0 && d.nanos() < 0) &&
-                          !(d.seconds() < 0 && d.nanos() > 0);
-  if (!normalized) {
-    errors.add("is not a valid duration (seconds and nanos disagree)");
-    return;
-  }
-  const absl::Duration v = absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-  if (v < lo || v > hi) {
-    errors.add(absl::StrCat("must be in [", absl::FormatDuration(lo), ", ",
-                            absl::FormatDuration(hi), "], got ", absl::FormatDuration(v)));
   }
 }
 
@@ -77,9 +62,8 @@ void validate_balancing(const v1::Balancing& balancing, ValidationErrors& errors
       errors.add("only allowed with policy \"least_loaded\"");
     }
     if (balancing.least_loaded().has_idle_reset()) {
-      ValidationErrors::Scope reset(errors, "idle_reset");
-      validate_duration(balancing.least_loaded().idle_reset(), absl::Milliseconds(10),
-                        absl::Hours(1), errors);
+      check_duration(errors, "idle_reset", balancing.least_loaded().idle_reset(),
+                     absl::Milliseconds(10), absl::Hours(1));
     }
   }
 }
@@ -153,6 +137,7 @@ void validate_service(const v1::ServiceConfig& service, ValidationErrors& errors
   validate_name(service.name(), errors);
   validate_endpoints(service, errors);
   validate_balancing(service.balancing(), errors);
+  if (service.has_ban()) validate_ban(service.ban(), errors);
 }
 
 void validate_client_config(const v1::ClientConfig& config, ValidationErrors& errors) {

@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "src/common/duration.h"
 #include "src/common/epoch.h"
 #include "src/common/strings.h"
 #include "src/common/thread_executor.h"
@@ -18,7 +19,8 @@
 namespace ufc::internal {
 namespace {
 
-constexpr absl::Duration kReclaimPeriod = absl::Milliseconds(100);
+// Ban expiry, business-signal intervals, departed endpoints and reclamation run this often.
+constexpr absl::Duration kHousekeepingPeriod = absl::Milliseconds(100);
 // How long reports to an endpoint that left the config still reach the service totals.
 constexpr absl::Duration kDepartedGrace = absl::Seconds(60);
 
@@ -40,8 +42,13 @@ ClientCore::ClientCore(const ClientOptions& options)
       random_(options.random),
       executor_(options.executor ? options.executor
                                  : std::make_shared<ThreadExecutor>("ufc-client")),
+      prober_(options.prober ? options.prober : std::shared_ptr<Prober>(make_tcp_prober())),
+      probe_gate_(std::make_shared<ProbeGate>()),
       coarse_(*clock_),
-      registry_(new ServiceTable({})) {}
+      registry_(new ServiceTable({})) {
+  absl::MutexLock lock(&probe_gate_->mu);
+  probe_gate_->core = this;
+}
 
 absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptions& options) {
   if (absl::Status s = validate_options(options); !s.ok()) {
@@ -72,15 +79,26 @@ absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptio
   }
   core->emit(events);
   ClientCore* self = core.get();
+  core->tasks_.push_back(core->executor_->run_every(options.clock_tick, [self] {
+    self->coarse_.refresh();
+    if (!self->suspects_.empty()) self->process_suspects();
+  }));
   core->tasks_.push_back(
-      core->executor_->run_every(options.clock_tick, [self] { self->coarse_.refresh(); }));
-  core->tasks_.push_back(
-      core->executor_->run_every(kReclaimPeriod, [] { EpochDomain::global().reclaim(); }));
+      core->executor_->run_every(kHousekeepingPeriod, [self] { self->housekeeping(); }));
   return core;
 }
 
 ClientCore::~ClientCore() {
+  {
+    absl::MutexLock lock(&probe_gate_->mu);  // waits for an answer being handled
+    probe_gate_->core = nullptr;
+  }
   for (Executor::TaskId id : tasks_) executor_->cancel(id);
+  for (Endpoint* e = suspects_.take_all(); e != nullptr;) {
+    Endpoint* next = e->meta().next_suspect;
+    e->unref();
+    e = next;
+  }
   EpochDomain& domain = EpochDomain::global();
   {
     absl::MutexLock lock(&mu_);
@@ -107,6 +125,8 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
                       request.hash_key,
                       request.hash.has_value() ? &*request.hash : nullptr,
                       0};
+  if (__builtin_expect(snapshot.panic, 0))
+    service->panic_picks.fetch_add(1, std::memory_order_relaxed);
   Endpoint* endpoint = snapshot.balancer->pick(context);
   endpoint->on_pick();
   return Pick(endpoint);
@@ -115,8 +135,7 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
 void ClientCore::report(const Pick& pick, const Outcome& outcome) {
   if (pick.endpoint_ == nullptr || pick.reported_) return;
   pick.reported_ = true;
-  pick.endpoint_->on_report(outcome.classify(), absl::ToInt64Microseconds(outcome.latency),
-                            coarse_.now_ns());
+  pick.endpoint_->on_report(outcome.classify(), to_micros(outcome.latency), coarse_.now_ns());
 }
 
 Event ClientCore::make_event(EventType type, const std::string& service, uint64_t version,
@@ -215,10 +234,12 @@ absl::Status ClientCore::apply_locked(const v1::ServiceConfig& service, std::vec
   bool repeat = false;
   if (absl::Status s = check_version(service, previous, repeat); !s.ok() || repeat) return s;
 
-  std::unique_ptr<ServiceSnapshot> next = build_snapshot(service, previous, clock_->wall_now());
+  std::unique_ptr<ServiceSnapshot> next =
+      build_snapshot(service, previous, clock_->wall_now(), &suspects_);
   if (state == nullptr) {
     auto owned = std::make_unique<ServiceState>(service.name());
     state = owned.get();
+    for (const EndpointRef& e : next->endpoints) e->meta().owner = state;
     state->snapshot.store(next.release(), std::memory_order_release);
     services_.emplace(service.name(), std::move(owned));
     if (publish) publish_registry_locked();
@@ -229,10 +250,12 @@ absl::Status ClientCore::apply_locked(const v1::ServiceConfig& service, std::vec
     for (const EndpointRef& e : next->endpoints) kept.insert(e.get());
     for (const EndpointRef& e : previous->endpoints) {
       if (!kept.contains(e.get())) {
+        e->meta().owner = nullptr;  // no longer banned or probed on this service's behalf
         state->departed.push_back(
             ServiceState::Departed{EndpointRef::share(e.get()), coarse_.now_ns()});
       }
     }
+    for (const EndpointRef& e : next->endpoints) e->meta().owner = state;
     expire_departed_locked(*state);
     state->snapshot.store(next.release(), std::memory_order_release);
     EpochDomain::global().retire(previous);
@@ -265,6 +288,9 @@ absl::Status ClientCore::remove(std::string_view service) {
 void ClientCore::remove_locked(const std::string& name, std::vector<Event>& events) {
   auto it = services_.find(name);
   const uint64_t version = it->second->snapshot.load(std::memory_order_relaxed)->version;
+  for (const EndpointRef& e : it->second->snapshot.load(std::memory_order_relaxed)->endpoints) {
+    e->meta().owner = nullptr;
+  }
   // Still reachable through the published registry: retired by the next publication.
   removed_unpublished_.push_back(it->second.release());
   services_.erase(it);

@@ -21,6 +21,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "src/banning/suspect_queue.h"
 #include "src/common/coarse_clock.h"
 #include "src/core/service_snapshot.h"
 #include "src/core/service_table.h"
@@ -64,6 +65,32 @@ class ClientCore {
   Event make_event(EventType type, const std::string& service, uint64_t version,
                    std::string detail);
 
+  // --- Banning (client_banning.cc) ---
+  // Probe answers arrive on the prober's thread, possibly after the client is gone: they
+  // go through the gate, which the destructor closes first.
+  struct ProbeGate {
+    absl::Mutex mu;
+    ClientCore* core ABSL_GUARDED_BY(mu) = nullptr;
+  };
+  // Tick: hands the endpoints report() found suspect to the ban logic.
+  void process_suspects();
+  // Every kHousekeepingPeriod: ban expiry -> probes, long bans, business-signal
+  // intervals, departed endpoints, reclamation.
+  void housekeeping();
+  // A probe answered for `endpoint`'s ban number `generation`.
+  void on_probe_result(Endpoint& endpoint, uint64_t generation, bool reachable);
+  // Bans `endpoint` unless that would exceed the max ban ratio (then reports it, once).
+  bool try_ban_locked(ServiceState& state, const ServiceSnapshot& snapshot, Endpoint& endpoint,
+                      std::string reason, absl::Time now, std::vector<Event>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void evaluate_business_locked(ServiceState& state, const ServiceSnapshot& snapshot,
+                                absl::Time now, std::vector<Event>& events, bool& changed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Rebuilds and publishes `state`'s snapshot after ban changes.
+  void republish_locked(ServiceState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Event ban_event(EventType type, const ServiceState& state, const Endpoint& endpoint,
+                  absl::Duration ban_time);
+
   std::string query_services();
   std::string query_request_info(std::string_view service);
   std::string query_endpoints(std::string_view service);
@@ -72,7 +99,10 @@ class ClientCore {
   std::shared_ptr<Clock> clock_;
   std::shared_ptr<RandomSource> random_;
   std::shared_ptr<Executor> executor_;
+  std::shared_ptr<Prober> prober_;
+  std::shared_ptr<ProbeGate> probe_gate_;  // lets late probe answers find out we are gone
   CoarseClock coarse_;
+  SuspectQueue suspects_;
   std::vector<Executor::TaskId> tasks_;
 
   std::atomic<const ServiceTable*> registry_;  // published; services owned by services_

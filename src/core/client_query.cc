@@ -110,6 +110,7 @@ std::string ClientCore::query_services() {
     w.key("policy").value(policy_name(snap.policy));
     w.key("endpoints").value(static_cast<uint64_t>(snap.endpoints.size()));
     w.key("active_endpoints").value(static_cast<uint64_t>(active));
+    w.key("banned").value(static_cast<uint64_t>(snap.banned));
     write_summary(w, c, inflight);
     w.key("applied_at").value(absl::ToUnixSeconds(snap.applied_at));
     w.end_object();
@@ -147,9 +148,14 @@ std::string ClientCore::query_request_info(std::string_view service) {
   if (last_ns != 0) {
     mtime = clock_->wall_now() - (coarse_.now() - (absl::UnixEpoch() + absl::Nanoseconds(last_ns)));
   }
+  size_t banned = 0;
+  for (const EndpointRef& e : snap.endpoints) banned += e->meta().ban.state != BanState::kHealthy;
   JsonWriter w;
   w.begin_object().key("request_info").begin_object();
   write_summary(w, c, inflight);
+  w.key("ban_cnt").value(state.bans);
+  w.key("banned_cnt").value(static_cast<uint64_t>(banned));
+  w.key("panic_cnt").value(state.panic_picks.load(std::memory_order_relaxed));
   w.key("mtime").value(absl::ToUnixSeconds(mtime));
   w.end_object().end_object();
   return w.str();
@@ -163,6 +169,7 @@ std::string ClientCore::query_endpoints(std::string_view service) {
                                    "\" is not configured"));
   }
   const ServiceSnapshot& snap = *it->second->snapshot.load(std::memory_order_acquire);
+  const absl::Time now = coarse_.now();
   JsonWriter w;
   w.begin_object().key("endpoints").begin_object();
   w.key("service").value(it->second->name);
@@ -182,6 +189,17 @@ std::string ClientCore::query_endpoints(std::string_view service) {
     w.key("ewma_latency_ms").value(static_cast<double>(e.ewma_latency_us()) / 1000.0);
     w.key("request_cnt").value(total(c));
     for (int k = 0; k < kOutcomeClassCount; ++k) w.key(kClassKeys[k]).value(c[k]);
+    const BanRecord& b = e.meta().ban;
+    w.key("ban").begin_object();
+    w.key("state").value(ban_state_name(b.state));
+    w.key("streak").value(b.streak);
+    if (b.state != BanState::kHealthy) {
+      w.key("reason").value(b.reason);
+      const absl::Duration left =
+          b.state == BanState::kBanned ? b.until - now : absl::ZeroDuration();
+      w.key("left_ms").value(absl::ToInt64Milliseconds(std::max(left, absl::ZeroDuration())));
+    }
+    w.end_object();
     w.end_object();
   }
   w.end_array().end_object().end_object();

@@ -13,10 +13,14 @@
 #include <string_view>
 #include <vector>
 
+#include "src/banning/ban_record.h"
+#include "src/banning/suspect_queue.h"
 #include "ufc/outcome.h"
 #include "ufc/pick.h"
 
 namespace ufc::internal {
+
+struct ServiceState;
 
 // The immutable part: what a Pick shows the caller.
 struct EndpointIdentity {
@@ -27,23 +31,36 @@ struct EndpointIdentity {
   std::shared_ptr<const std::vector<Tag>> tags;  // sorted by key; shared by equal sets
 };
 
+// The cold part: identity plus what only the control path touches, under the owning
+// client's config mutex (never the request path, apart from `queue`, set once).
+struct EndpointMeta {
+  explicit EndpointMeta(EndpointIdentity id) : identity(std::move(id)) {}
+  const EndpointIdentity identity;
+  SuspectQueue* queue = nullptr;     // where report() sends a by-request suspect
+  Endpoint* next_suspect = nullptr;  // SuspectQueue link
+  ServiceState* owner = nullptr;     // while listed by a current snapshot of that service
+  BanRecord ban;
+};
+
 // Endpoint: a backend's live state, kept across config versions while its address and
 // tags stay the same.
 //
-// Layout: the first 96 bytes are the atomics `pick`/`report` touch; together with the
-// identity pointer the object is two cache lines, aligned so that two endpoints never
-// share one. Lifetime: reference counted; each snapshot listing it and each live Pick
-// holds one reference. The count shares a 64-bit word with the in-flight count (high and
-// low halves) so a pick costs one atomic add.
-// Thread-safety: all methods are thread-safe; counters are relaxed (they are statistics).
+// Layout: 124 bytes of atomics the request path touches plus the pointer to the cold
+// part, in two cache lines, aligned so that two endpoints never share one. Lifetime:
+// reference counted; each snapshot listing it and each live Pick holds one reference. The
+// count shares a 64-bit word with the in-flight count (high and low halves) so a pick
+// costs one atomic add. Thread-safety: the request-path methods are thread-safe; counters
+// are relaxed (they are statistics).
 class alignas(64) Endpoint {
  public:
-  explicit Endpoint(EndpointIdentity identity);
+  explicit Endpoint(EndpointIdentity identity, SuspectQueue* queue = nullptr);
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
 
-  const EndpointIdentity& identity() const { return *identity_; }
-  std::string_view address() const { return identity_->address; }
+  const EndpointIdentity& identity() const { return meta_->identity; }
+  std::string_view address() const { return meta_->identity.address; }
+  // Control-path state (see EndpointMeta).
+  EndpointMeta& meta() const { return *meta_; }
 
   // --- References ---
   void ref() { word_.fetch_add(kOneRef, std::memory_order_relaxed); }
@@ -56,7 +73,8 @@ class alignas(64) Endpoint {
   // --- Request path ---
   // A pick: one more reference (held by the Pick) and one more request in flight.
   void on_pick() { word_.fetch_add(kOneRef + 1, std::memory_order_relaxed); }
-  // A report: the request left flight; count it and fold its latency into the EWMA.
+  // A report: the request left flight; count it, fold its latency into the EWMA and the
+  // interval sum, and run the by-request ban rule (see src/banning/request_window.h).
   void on_report(OutcomeClass cls, int64_t latency_us, int64_t now_ns);
 
   uint32_t inflight() const {
@@ -69,10 +87,21 @@ class alignas(64) Endpoint {
   uint64_t count(OutcomeClass cls) const {
     return counts_[static_cast<int>(cls)].load(std::memory_order_relaxed);
   }
+  uint64_t requests() const;  // all classes
+  uint64_t latency_sum_us() const { return latency_sum_us_.load(std::memory_order_relaxed); }
+  uint64_t window() const { return window_.load(std::memory_order_relaxed); }
 
-  // Carries the latency view over from the endpoint this one replaces (same address, new
-  // tags). Counts are not copied: the old endpoint keeps them, and late reports to it,
-  // among the service's departed endpoints.
+  // --- Control path ---
+  // The by-request ban rule (WindowRule::pack) this endpoint applies in on_report.
+  void set_window_rule(uint32_t rule) { rule_.store(rule, std::memory_order_relaxed); }
+  // Forgets the window (after a ban or unban: a fresh start).
+  void clear_window() { window_.store(0, std::memory_order_relaxed); }
+  // Lets report() queue this endpoint again after the control path handled it.
+  void clear_suspect() { flags_.fetch_and(~kSuspect, std::memory_order_acq_rel); }
+
+  // Carries the latency view and ban history over from the endpoint this one replaces
+  // (same address, new tags). Counts are not copied: the old endpoint keeps them, and late
+  // reports to it, among the service's departed endpoints.
   void inherit_from(const Endpoint& other);
 
   // EWMA weighting: a sample counts at least kMinAlpha; after a silence of dt it counts
@@ -82,14 +111,22 @@ class alignas(64) Endpoint {
 
  private:
   static constexpr uint64_t kOneRef = uint64_t{1} << 32;
+  static constexpr uint32_t kSuspect = 1;
   ~Endpoint() = default;
+  void mark_suspect();
 
   std::atomic<uint64_t> word_{kOneRef};  // refs << 32 | inflight; born with one reference
   std::atomic<float> ewma_us_{0};
+  std::atomic<uint32_t> rule_{0};  // WindowRule; 0 = by-request detection off
   std::atomic<int64_t> last_report_ns_{0};
+  std::atomic<uint64_t> window_{0};  // RequestWindow word
+  std::atomic<uint64_t> latency_sum_us_{0};
   std::atomic<uint64_t> counts_[kOutcomeClassCount] = {};
-  std::unique_ptr<const EndpointIdentity> identity_;
+  std::atomic<uint32_t> flags_{0};
+  std::unique_ptr<EndpointMeta> meta_;
 };
+
+static_assert(sizeof(Endpoint) == 128, "two cache lines");
 
 // EndpointRef: an owning pointer (one reference).
 class EndpointRef {

@@ -12,6 +12,16 @@ const char* event_type_name(EventType type) {
       return "config_rejected";
     case EventType::kServiceRemoved:
       return "service_removed";
+    case EventType::kBan:
+      return "ban";
+    case EventType::kUnban:
+      return "unban";
+    case EventType::kProbeFailed:
+      return "probe_failed";
+    case EventType::kMaxBanRatio:
+      return "max_ban_ratio";
+    case EventType::kLongBan:
+      return "long_ban";
   }
   return "unknown";
 }

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "absl/container/flat_hash_map.h"
+#include "src/banning/request_window.h"
 #include "src/config/address.h"
 #include "src/config/config_validator.h"
 
@@ -43,11 +44,13 @@ EndpointIdentity make_identity(const v1::Endpoint& config, const HostPort& hp, T
 
 std::unique_ptr<ServiceSnapshot> build_snapshot(const v1::ServiceConfig& config,
                                                 const ServiceSnapshot* previous,
-                                                absl::Time wall_now) {
+                                                absl::Time wall_now, SuspectQueue* suspects) {
   auto snap = std::make_unique<ServiceSnapshot>();
   snap->version = config.version();
   snap->content = fingerprint(config);
   snap->policy = policy_from_name(config.balancing().policy()).value_or(PolicyKind::kRoundRobin);
+  snap->balancing = config.balancing();
+  snap->ban = BanPolicy::from_proto(config.ban());
   snap->applied_at = wall_now;
 
   absl::flat_hash_map<std::string, Endpoint*> before;  // canonical address -> endpoint
@@ -60,8 +63,11 @@ std::unique_ptr<ServiceSnapshot> build_snapshot(const v1::ServiceConfig& config,
 
   snap->endpoints.reserve(config.endpoints_size());
   snap->weights.reserve(config.endpoints_size());
-  std::vector<WeightedEndpoint> active;
   TagInterner tags;
+  const uint32_t rule =
+      snap->ban.enabled && snap->ban.by_request
+          ? WindowRule::pack(true, snap->ban.window, snap->ban.failures, snap->ban.consecutive)
+          : 0;
   for (const v1::Endpoint& ec : config.endpoints()) {
     const HostPort hp = parse_address(ec.address()).value();  // validated by the caller
     EndpointIdentity identity = make_identity(ec, hp, tags);
@@ -71,16 +77,51 @@ std::unique_ptr<ServiceSnapshot> build_snapshot(const v1::ServiceConfig& config,
         *it->second->identity().tags == *identity.tags) {
       ref = EndpointRef::share(it->second);
     } else {
-      ref = EndpointRef::adopt(new Endpoint(std::move(identity)));
+      ref = EndpointRef::adopt(new Endpoint(std::move(identity), suspects));
       if (it != before.end()) ref->inherit_from(*it->second);
     }
-    const double weight = endpoint_weight(ec);
-    if (weight > 0) active.push_back(WeightedEndpoint{ref.get(), weight});
-    snap->weights.push_back(weight);
+    ref->set_window_rule(rule);
+    if (!snap->ban.enabled) {
+      ref->meta().ban.state = BanState::kHealthy;  // banning turned off: everyone is back
+    }
+    snap->weights.push_back(endpoint_weight(ec));
     snap->endpoints.push_back(std::move(ref));
   }
-  snap->balancer = make_balancer(snap->policy, config.balancing(), active);
+  finish_snapshot(*snap);
   return snap;
+}
+
+std::unique_ptr<ServiceSnapshot> rebuild_snapshot(const ServiceSnapshot& current) {
+  auto snap = std::make_unique<ServiceSnapshot>();
+  snap->version = current.version;
+  snap->content = current.content;
+  snap->policy = current.policy;
+  snap->balancing = current.balancing;
+  snap->ban = current.ban;
+  snap->applied_at = current.applied_at;
+  snap->weights = current.weights;
+  snap->endpoints.reserve(current.endpoints.size());
+  for (const EndpointRef& e : current.endpoints)
+    snap->endpoints.push_back(EndpointRef::share(e.get()));
+  finish_snapshot(*snap);
+  return snap;
+}
+
+void finish_snapshot(ServiceSnapshot& snap) {
+  std::vector<WeightedEndpoint> usable, drained_or_banned;
+  snap.banned = 0;
+  for (size_t i = 0; i < snap.endpoints.size(); ++i) {
+    Endpoint* e = snap.endpoints[i].get();
+    const bool banned = e->meta().ban.state != BanState::kHealthy;
+    snap.banned += banned ? 1 : 0;
+    if (snap.weights[i] <= 0) continue;
+    (banned ? drained_or_banned : usable).push_back(WeightedEndpoint{e, snap.weights[i]});
+  }
+  // Panic: when every endpoint that may take traffic is banned, failing closed would turn
+  // a detector mistake into an outage; pick among the banned ones instead, and count it.
+  snap.panic = usable.empty();
+  snap.balancer =
+      make_balancer(snap.policy, snap.balancing, snap.panic ? drained_or_banned : usable);
 }
 
 }  // namespace ufc::internal

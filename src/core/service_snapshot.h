@@ -13,6 +13,7 @@
 
 #include "absl/time/time.h"
 #include "src/balancing/balancer.h"
+#include "src/banning/ban_policy.h"
 #include "src/config/fingerprint.h"
 #include "src/config/policy.h"
 #include "src/core/endpoint.h"
@@ -31,9 +32,15 @@ struct ServiceSnapshot {
   uint64_t version = 0;
   Fingerprint content;  // of the ServiceConfig it was built from (repeat detection)
   PolicyKind policy = PolicyKind::kRoundRobin;
+  v1::Balancing balancing;  // policy parameters, for rebuilds
+  BanPolicy ban;
   std::vector<EndpointRef> endpoints;  // config order
   std::vector<double> weights;         // config order; 0 = drained
+  // Over the endpoints with weight > 0 that are not banned; over all with weight > 0 in
+  // panic (when every one of them is banned).
   std::unique_ptr<Balancer> balancer;
+  bool panic = false;
+  size_t banned = 0;      // endpoints banned or probing when this was built
   absl::Time applied_at;  // wall time, for display
 };
 
@@ -41,9 +48,18 @@ struct ServiceSnapshot {
 // (canonically compared) and tags are unchanged are shared, so their live state carries
 // over; an address whose tags changed gets a new endpoint that inherits the old one's
 // latency view (the old one, with its counts, becomes departed).
+// New endpoints report by-request suspects to `suspects`. Called under the client's config
+// mutex (it reads the endpoints' ban records).
 std::unique_ptr<ServiceSnapshot> build_snapshot(const v1::ServiceConfig& config,
                                                 const ServiceSnapshot* previous,
-                                                absl::Time wall_now);
+                                                absl::Time wall_now, SuspectQueue* suspects);
+
+// rebuild_snapshot() recompiles `current` after ban states changed: same config, same
+// endpoints, new balancer. Called under the client's config mutex.
+std::unique_ptr<ServiceSnapshot> rebuild_snapshot(const ServiceSnapshot& current);
+
+// Computes `banned`, `panic` and the balancer from the endpoints' ban records.
+void finish_snapshot(ServiceSnapshot& snapshot);
 
 // ServiceState: a service's slot in the client, stable across config versions.
 //
@@ -55,6 +71,13 @@ struct ServiceState {
 
   const std::string name;
   std::atomic<ServiceSnapshot*> snapshot{nullptr};
+  // Picks made in panic (every usable endpoint banned). Written only in panic.
+  std::atomic<uint64_t> panic_picks{0};
+
+  // --- Control path, under the client's config mutex ---
+  uint64_t bans = 0;                // bans issued over the service's life (not unbans)
+  bool max_ratio_reported = false;  // until the banned count drops below the limit again
+  absl::Time last_evaluation = absl::InfinitePast();  // business-signal interval
 
   // Endpoints that left the config recently. Picks made before they left may still report
   // to them, so their live counts stay in the service totals for a grace period...

@@ -7,7 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/core/client_fixture.h"
+#include "tests/testing/sim_client.h"
 
 namespace ufc {
 namespace {
@@ -179,6 +179,11 @@ TEST(ClientTest, EventsReportAppliedRejectedAndRemoved) {
   EXPECT_EQ(c.events[1].detail, "endpoints: must not be empty");
   EXPECT_EQ(c.events[2].type, EventType::kServiceRemoved);
   EXPECT_STREQ(event_type_name(c.events[2].type), "service_removed");
+  EXPECT_STREQ(event_type_name(EventType::kBan), "ban");
+  EXPECT_STREQ(event_type_name(EventType::kUnban), "unban");
+  EXPECT_STREQ(event_type_name(EventType::kProbeFailed), "probe_failed");
+  EXPECT_STREQ(event_type_name(EventType::kMaxBanRatio), "max_ban_ratio");
+  EXPECT_STREQ(event_type_name(EventType::kLongBan), "long_ban");
   EXPECT_EQ(c.client->remove("echo").code(), absl::StatusCode::kNotFound);
 }
 

@@ -5,7 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/core/client_fixture.h"
+#include "tests/testing/sim_client.h"
 
 namespace ufc {
 namespace {

@@ -9,7 +9,7 @@
 #include <new>
 
 #include "gtest/gtest.h"
-#include "tests/core/client_fixture.h"
+#include "tests/testing/sim_client.h"
 
 // GCC cannot see that these replacements pair malloc with free on purpose.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"

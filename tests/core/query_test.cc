@@ -5,7 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/core/client_fixture.h"
+#include "tests/testing/sim_client.h"
 
 namespace ufc {
 namespace {
@@ -29,7 +29,8 @@ TEST(QueryTest, RequestInfoMatchesTheDocumentedShape) {
   for (int i = 0; i < 2; ++i) c.pick_and_report("echo", Outcome::http(502, absl::Milliseconds(3)));
   EXPECT_EQ(c.client->query("request_info^echo"),
             "{\"request_info\":{\"request_cnt\":6,\"success_cnt\":4,\"4xx_cnt\":0,\"5xx_cnt\":2,"
-            "\"transport_fail_cnt\":0,\"inflight\":0,\"mtime\":1573456024}}");
+            "\"transport_fail_cnt\":0,\"inflight\":0,\"ban_cnt\":0,\"banned_cnt\":0,"
+            "\"panic_cnt\":0,\"mtime\":1573456024}}");
 }
 
 TEST(QueryTest, ServicesAndEndpointsAreValidJsonWithLiveState) {

@@ -12,7 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/core/client_fixture.h"
+#include "tests/testing/sim_client.h"
 
 namespace ufc {
 namespace {

@@ -1,0 +1,19 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+
+#include "src/banning/ban_record.h"
+
+namespace ufc::internal {
+
+const char* ban_state_name(BanState state) {
+  switch (state) {
+    case BanState::kHealthy:
+      return "ok";
+    case BanState::kBanned:
+      return "banned";
+    case BanState::kProbing:
+      return "probing";
+  }
+  return "unknown";
+}
+
+}  // namespace ufc::internal

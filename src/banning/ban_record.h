@@ -1,0 +1,43 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// src/banning/ban_record.h: one backend's ban history, kept by the control path.
+
+#ifndef UFC_BANNING_BAN_RECORD_H_
+#define UFC_BANNING_BAN_RECORD_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace ufc::internal {
+
+enum class BanState : uint8_t {
+  kHealthy,  // in rotation
+  kBanned,   // out of rotation until `until`
+  kProbing,  // the ban expired; out of rotation until the port probe answers
+};
+
+const char* ban_state_name(BanState state);
+
+// BanRecord: everything the ban logic remembers about a backend across bans and config
+// versions. Only the control path touches it, under the client's config mutex; the
+// request path learns of bans through the snapshot, which leaves banned backends out.
+struct BanRecord {
+  BanState state = BanState::kHealthy;
+  std::string reason;   // why the current (or last) ban happened
+  uint32_t streak = 0;  // consecutive bans; the n-th lasts base x 2^(n-1)
+  absl::Time until;     // the current ban ends (monotonic)
+  absl::Time streak_started;
+  absl::Time unbanned_at = absl::InfinitePast();
+  bool long_ban_reported = false;
+  uint64_t generation = 0;  // bumped by every ban: a stale probe answer is ignored
+
+  // Business-signal baselines: cumulative figures at the previous interval evaluation.
+  bool has_baseline = false;
+  uint64_t base_requests = 0, base_4xx = 0, base_5xx = 0, base_latency_us = 0;
+};
+
+}  // namespace ufc::internal
+
+#endif  // UFC_BANNING_BAN_RECORD_H_

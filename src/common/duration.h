@@ -1,0 +1,30 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// src/common/duration.h: absl::Duration conversions the request path can afford.
+
+#ifndef UFC_COMMON_DURATION_H_
+#define UFC_COMMON_DURATION_H_
+
+#include <cstdint>
+
+#include "absl/time/time.h"
+
+namespace ufc::internal {
+
+// to_micros() is absl::ToInt64Microseconds with an inline fast path. The library call is
+// out of line and costs ~25 instructions, about 7% of a whole pick+report; the fast path
+// reads the Duration's representation (whole seconds, and quarter-nanosecond ticks, from
+// absl/time/time.h's own inline accessors) for the common case of a non-negative, finite
+// latency under ~35 years, and defers to the library for everything else.
+inline int64_t to_micros(absl::Duration d) {
+  const int64_t seconds = absl::time_internal::GetRepHi(d);
+  const uint32_t ticks = absl::time_internal::GetRepLo(d);  // 4e9 per second; ~0 = infinite
+  if (seconds >= 0 && seconds < (int64_t{1} << 30) && ticks != ~uint32_t{0}) {
+    return seconds * 1000000 + ticks / 4000;
+  }
+  return absl::ToInt64Microseconds(d);
+}
+
+}  // namespace ufc::internal
+
+#endif  // UFC_COMMON_DURATION_H_

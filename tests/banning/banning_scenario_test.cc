@@ -1,0 +1,268 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// Banning scenarios on simulated time (spec section 6). A real Client, ten backends that
+// are functions of time, 1000 requests per second, round robin (100 per backend per
+// second), a scripted prober; each test narrates who is banned when.
+
+#include <random>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/traffic_sim.h"
+
+namespace ufc {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::make_service;
+using testing::SimClient;
+using testing::TrafficSim;
+
+constexpr double kRate = 1000;
+
+v1::ClientConfig ten_backends(v1::Ban ban = v1::Ban()) {
+  v1::ServiceConfig s = make_service("svc", 10, "round_robin");
+  *s.mutable_ban() = ban;
+  v1::ClientConfig c;
+  *c.add_services() = s;
+  return c;
+}
+
+std::string backend(int i) { return "10.0.0." + std::to_string(i) + ":80"; }
+
+Outcome ok_after(absl::Duration latency) { return Outcome::http(200, latency); }
+
+TEST(BanningScenarioTest, DeadBackendIsBannedFastProbedAndLetBackWhenItAnswers) {
+  SimClient c(ten_backends());
+  TrafficSim sim(c, "svc");
+  const std::string dead = backend(3);
+  bool down = true;
+  sim.set(dead, [&](absl::Duration) {
+    return down ? TrafficSim::refused({}) : ok_after(absl::Milliseconds(10));
+  });
+  c.prober->set_reachable([&](const std::string& a) { return a != dead || !down; });
+
+  // 0-1 s: backend 3 refuses every connection. It is banned within its first 10 attempts.
+  sim.run(absl::Seconds(1), kRate);
+  const int64_t attempts = sim.stats(dead).attempts_before_ban;
+  EXPECT_GE(attempts, 5);
+  EXPECT_LE(attempts, 10);
+  ASSERT_EQ(sim.events_of(EventType::kBan, dead).size(), 1u);
+  EXPECT_EQ(sim.events_of(EventType::kBan, dead)[0].ban_time, absl::Seconds(10));
+  EXPECT_EQ(sim.events_of(EventType::kBan, dead)[0].detail, "5 consecutive transport failures");
+
+  // 1-9 s: banned, so it gets no traffic at all; nobody else is short of work.
+  const uint64_t before = sim.stats(dead).requests;
+  sim.run(absl::Seconds(8), kRate);
+  EXPECT_EQ(sim.stats(dead).requests, before);
+  EXPECT_EQ(sim.failed_picks(), 0u);
+
+  // ~10 s: the ban expires; the probe finds the port still closed: banned again, 20 s.
+  sim.run(absl::Seconds(2), kRate);
+  const std::vector<Event> failed = sim.events_of(EventType::kProbeFailed, dead);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].ban_time, absl::Seconds(20));
+  EXPECT_EQ(failed[0].streak, 2u);
+  EXPECT_EQ(sim.stats(dead).requests, before);
+
+  // 15 s: the backend comes back. The ban ends at ~30 s; the probe succeeds; unbanned.
+  sim.run(absl::Seconds(4), kRate);
+  down = false;
+  sim.run(absl::Seconds(14), kRate);
+  EXPECT_EQ(sim.events_of(EventType::kUnban, dead).size(), 0u) << "still serving its 20 s ban";
+  EXPECT_EQ(sim.stats(dead).requests, before);
+  sim.run(absl::Seconds(2), kRate);
+  const std::vector<Event> unbans = sim.events_of(EventType::kUnban, dead);
+  ASSERT_EQ(unbans.size(), 1u);
+  EXPECT_GE(sim.when(unbans[0]), absl::Seconds(30));
+  EXPECT_LE(sim.when(unbans[0]), absl::Seconds(30.3));
+  EXPECT_GT(sim.stats(dead).requests, before) << "traffic resumes";
+  EXPECT_EQ(sim.events_of(EventType::kBan).size(), 1u) << "no healthy backend was ever banned";
+  EXPECT_THAT(c.client->query("request_info^svc"), HasSubstr("\"ban_cnt\":1,\"banned_cnt\":0,"));
+}
+
+TEST(BanningScenarioTest, BackendAnsweringOnly404IsBannedAfterOneInterval) {
+  SimClient c(ten_backends());
+  TrafficSim sim(c, "svc");
+  const std::string bad = backend(2);
+  sim.set(bad, [](absl::Duration) { return Outcome::http(404, absl::Milliseconds(5)); });
+  for (int i = 1; i <= 10; ++i) {
+    if (backend(i) == bad) continue;
+    auto n = std::make_shared<int>(0);  // every 25th request is a 404: 4%
+    sim.set(backend(i), [n](absl::Duration) {
+      return Outcome::http(++*n % 25 == 0 ? 404 : 200, absl::Milliseconds(10));
+    });
+  }
+  // The first evaluation (at 0.1 s) only records a baseline; the second judges 10 s.
+  sim.run(absl::Seconds(10), kRate);
+  EXPECT_TRUE(sim.events_of(EventType::kBan).empty());
+  sim.run(absl::Seconds(1), kRate);
+  const std::vector<Event> bans = sim.events_of(EventType::kBan);
+  ASSERT_EQ(bans.size(), 1u);
+  EXPECT_EQ(bans[0].endpoint, bad);
+  EXPECT_EQ(bans[0].detail, "4xx share 100.0% vs peers 4.0%");
+  EXPECT_GE(sim.when(bans[0]), absl::Seconds(10));
+  EXPECT_LE(sim.when(bans[0]), absl::Seconds(10.3));
+}
+
+TEST(BanningScenarioTest, BackendThreeTimesSlowerIsBannedAfterOneInterval) {
+  SimClient c(ten_backends());
+  TrafficSim sim(c, "svc");
+  const std::string slow = backend(9);
+  for (int i = 1; i <= 10; ++i) {
+    const absl::Duration latency =
+        backend(i) == slow ? absl::Milliseconds(90) : absl::Milliseconds(25);
+    sim.set(backend(i), [latency](absl::Duration) { return ok_after(latency); });
+  }
+  sim.run(absl::Seconds(11), kRate);
+  const std::vector<Event> bans = sim.events_of(EventType::kBan);
+  ASSERT_EQ(bans.size(), 1u);
+  EXPECT_EQ(bans[0].endpoint, slow);
+  EXPECT_EQ(bans[0].detail, "latency 90.0 ms vs peers 25.0 ms");
+}
+
+TEST(BanningScenarioTest, ServiceWideIncidentBansNoMoreThanTheMaxRatio) {
+  SimClient c(ten_backends());
+  TrafficSim sim(c, "svc");
+  // Every backend fails half of its requests at random: a service problem, not one
+  // bad instance. The probes find every port open.
+  auto rng = std::make_shared<std::mt19937>(42);
+  for (int i = 1; i <= 10; ++i) {
+    sim.set(backend(i), [rng](absl::Duration) {
+      return (*rng)() % 2 ? TrafficSim::refused({}) : ok_after(absl::Milliseconds(10));
+    });
+  }
+  size_t most_banned = 0;
+  for (int second = 0; second < 60; ++second) {
+    sim.run(absl::Seconds(1), kRate);
+    int banned = 0;
+    for (const char* part : {"\"state\":\"banned\"", "\"state\":\"probing\""}) {
+      const std::string json = c.client->query("endpoints^svc");
+      for (size_t at = json.find(part); at != std::string::npos; at = json.find(part, at + 1))
+        ++banned;
+    }
+    most_banned = std::max<size_t>(most_banned, banned);
+  }
+  EXPECT_EQ(most_banned, 5u) << "max_ratio 0.5 of 10";
+  EXPECT_GE(sim.events_of(EventType::kMaxBanRatio).size(), 1u);
+  EXPECT_THAT(sim.events_of(EventType::kMaxBanRatio)[0].detail,
+              HasSubstr("not banned: 5 of 10 endpoints already banned (max ratio 0.5)"));
+  EXPECT_EQ(sim.failed_picks(), 0u) << "the unbanned half keeps serving";
+}
+
+TEST(BanningScenarioTest, FlappingBackendGetsEverLongerBansAndFailsLessOverTime) {
+  SimClient c(ten_backends());
+  TrafficSim sim(c, "svc");
+  const std::string flapper = backend(5);
+  // From 3 s on: 5 s refusing, 5 s healthy, for two minutes. Probes see the same.
+  auto failing = [](absl::Duration t) {
+    return t >= absl::Seconds(3) &&
+           (absl::ToInt64Milliseconds(t - absl::Seconds(3)) / 5000) % 2 == 0;
+  };
+  sim.set(flapper, [&](absl::Duration t) {
+    return failing(t) ? TrafficSim::refused(t) : ok_after(absl::Milliseconds(10));
+  });
+  c.prober->set_reachable(
+      [&](const std::string& a) { return a != flapper || !failing(sim.elapsed()); });
+
+  sim.run(absl::Seconds(60), kRate);
+  const uint64_t failed_first_minute = sim.stats(flapper).transport_failures;
+  sim.run(absl::Seconds(60), kRate);
+  const uint64_t failed_second_minute = sim.stats(flapper).transport_failures - failed_first_minute;
+
+  std::vector<absl::Duration> bans;
+  for (const Event& e : c.events) {
+    if (e.endpoint == flapper && (e.type == EventType::kBan || e.type == EventType::kProbeFailed)) {
+      bans.push_back(e.ban_time);
+    }
+  }
+  ASSERT_GE(bans.size(), 3u);
+  for (size_t i = 1; i < bans.size(); ++i) EXPECT_GT(bans[i], bans[i - 1]) << "ban " << i;
+  EXPECT_LT(failed_second_minute, failed_first_minute);
+  for (const Event& e : sim.events_of(EventType::kBan)) EXPECT_EQ(e.endpoint, flapper);
+}
+
+TEST(BanningScenarioTest, ConfigChangeKeepsBanStateOfRemainingBackends) {
+  SimClient c(ten_backends());
+  TrafficSim sim(c, "svc");
+  const std::string gone = backend(3), stays = backend(4);
+  sim.set(gone, TrafficSim::refused);
+  sim.set(stays, TrafficSim::refused);
+  c.prober->set_reachable([&](const std::string& a) { return a != gone && a != stays; });
+  sim.run(absl::Seconds(1), kRate);
+  ASSERT_EQ(sim.events_of(EventType::kBan).size(), 2u);
+
+  // v2 drops backend 3 and slows the ban clock (base 30 s); backend 4 stays banned.
+  v1::ServiceConfig v2 = make_service("svc", 10, "round_robin", 2);
+  v2.mutable_endpoints()->erase(v2.mutable_endpoints()->begin() + 2);
+  v2.mutable_ban()->mutable_base_time()->set_seconds(30);
+  ASSERT_TRUE(c.client->apply(v2).ok());
+  const uint64_t stays_before = sim.stats(stays).requests;
+  sim.run(absl::Seconds(5), kRate);
+  EXPECT_EQ(sim.stats(stays).requests, stays_before) << "still banned after the config change";
+  const std::string endpoints = c.client->query("endpoints^svc");
+  EXPECT_THAT(endpoints, ::testing::Not(HasSubstr(gone)));
+  EXPECT_THAT(endpoints, HasSubstr("\"address\":\"10.0.0.4:80\""));
+  EXPECT_THAT(endpoints, HasSubstr("\"ban\":{\"state\":\"banned\",\"streak\":1,"
+                                   "\"reason\":\"5 consecutive transport failures\""));
+
+  // Its first ban (10 s, from v1) runs out; the probe fails; the next ban uses v2's base.
+  sim.run(absl::Seconds(6), kRate);
+  const std::vector<Event> failed = sim.events_of(EventType::kProbeFailed, stays);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].ban_time, absl::Seconds(60));  // 30 s x 2 for the second in a row
+  EXPECT_TRUE(sim.events_of(EventType::kProbeFailed, gone).empty()) << "removed: not probed";
+}
+
+TEST(BanningScenarioTest, WhenEverythingIsBannedPicksPanicInsteadOfFailing) {
+  v1::Ban ban;
+  ban.set_max_ratio(1.0);
+  v1::ServiceConfig s = make_service("svc", 3, "round_robin");
+  *s.mutable_ban() = ban;
+  v1::ClientConfig config;
+  *config.add_services() = s;
+  SimClient c(config);
+  TrafficSim sim(c, "svc");
+  for (int i = 1; i <= 3; ++i) sim.set(backend(i), TrafficSim::refused);
+  c.prober->set_reachable([](const std::string&) { return false; });
+  sim.run(absl::Seconds(2), kRate);
+  EXPECT_EQ(sim.events_of(EventType::kBan).size(), 3u);
+  EXPECT_EQ(sim.failed_picks(), 0u) << "fail open, not closed";
+  EXPECT_THAT(c.client->query("request_info^svc"), HasSubstr("\"banned_cnt\":3,\"panic_cnt\":"));
+  EXPECT_THAT(c.client->query("request_info^svc"), ::testing::Not(HasSubstr("\"panic_cnt\":0")));
+}
+
+TEST(BanningScenarioTest, LongStreakRaisesALongBanEvent) {
+  v1::Ban ban;
+  ban.mutable_long_ban()->set_seconds(120);
+  v1::ServiceConfig s = make_service("svc", 10, "round_robin");
+  *s.mutable_ban() = ban;
+  v1::ClientConfig config;
+  *config.add_services() = s;
+  SimClient c(config);
+  TrafficSim sim(c, "svc");
+  const std::string dead = backend(1);
+  sim.set(dead, TrafficSim::refused);
+  c.prober->set_reachable([&](const std::string& a) { return a != dead; });
+  sim.run(absl::Seconds(100), 100);
+  EXPECT_TRUE(sim.events_of(EventType::kLongBan).empty());
+  sim.run(absl::Seconds(30), 100);
+  const std::vector<Event> long_bans = sim.events_of(EventType::kLongBan, dead);
+  ASSERT_EQ(long_bans.size(), 1u);
+  EXPECT_GE(long_bans[0].ban_time, absl::Seconds(120));
+}
+
+TEST(BanningScenarioTest, DisabledBanningNeverBans) {
+  v1::Ban ban;
+  ban.set_enabled(false);
+  SimClient c(ten_backends(ban));
+  TrafficSim sim(c, "svc");
+  sim.set(backend(1), TrafficSim::refused);
+  sim.set(backend(2), [](absl::Duration) { return Outcome::http(404, absl::Milliseconds(1)); });
+  sim.run(absl::Seconds(21), kRate);
+  EXPECT_TRUE(sim.events_of(EventType::kBan).empty());
+  EXPECT_EQ(sim.stats(backend(1)).requests, 2100u);
+}
+
+}  // namespace
+}  // namespace ufc
