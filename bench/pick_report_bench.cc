@@ -192,7 +192,7 @@ BENCHMARK(BM_RefMutexRoundRobin)->Threads(1)->Threads(2)->UseRealTime();
 // --- Memory ---
 
 // Heap bytes one more endpoint costs, per policy: (heap with 1000 endpoints - heap with
-// 10) / 990, from creating a client. endpoint_B is the request-path state, meta_B the cold
+// 10) / 990, from creating a client. endpoint_B is the request-path state, meta_B its cold
 // part (identity, ban record); the rest is address and tag storage, snapshot entries and
 // the policy's tables.
 void BM_MemoryPerEndpoint(benchmark::State& state) {
@@ -210,8 +210,8 @@ void BM_MemoryPerEndpoint(benchmark::State& state) {
   }
   const double per_endpoint = static_cast<double>(large - small) / 990.0;
   state.counters["heap_B_per_endpoint"] = per_endpoint;
-  state.counters["live_state_B"] =
-      sizeof(ufc::internal::Endpoint) + sizeof(ufc::internal::EndpointIdentity);
+  state.counters["endpoint_B"] = sizeof(ufc::internal::Endpoint);  // request-path state
+  state.counters["meta_B"] = sizeof(ufc::internal::EndpointMeta);  // identity, ban record
   state.SetLabel(policy);
 }
 BENCHMARK(BM_MemoryPerEndpoint)->DenseRange(0, 5)->ArgName("policy")->Iterations(1);

@@ -47,12 +47,12 @@ std::string window_reason(uint64_t window, uint32_t rule) {
 
 Event ClientCore::ban_event(EventType type, const ServiceState& state, const Endpoint& endpoint,
                             absl::Duration ban_time) {
-  const BanRecord& b = endpoint.meta().ban;
+  const BanHistory* h = endpoint.meta().ban.peek();
   Event e = make_event(type, state.name, state.snapshot.load(std::memory_order_relaxed)->version,
-                       b.reason);
+                       h != nullptr ? h->reason : "");
   e.endpoint = std::string(endpoint.address());
   e.ban_time = ban_time;
-  e.streak = b.streak;
+  e.streak = h != nullptr ? h->streak : 0;
   return e;
 }
 
@@ -73,17 +73,18 @@ bool ClientCore::try_ban_locked(ServiceState& state, const ServiceSnapshot& snap
     }
     return false;
   }
-  if (b.streak > 0 && now - b.unbanned_at >= policy.streak_reset) b.streak = 0;
-  if (b.streak == 0) {
-    b.streak_started = now;
-    b.long_ban_reported = false;
+  BanHistory& h = b.history();
+  if (h.streak > 0 && now - h.unbanned_at >= policy.streak_reset) h.streak = 0;
+  if (h.streak == 0) {
+    h.streak_started = now;
+    h.long_ban_reported = false;
   }
-  ++b.streak;
-  const absl::Duration t = policy.ban_time(b.streak);
+  ++h.streak;
+  const absl::Duration t = policy.ban_time(h.streak);
   b.state = BanState::kBanned;
-  b.until = now + t;
-  b.reason = std::move(reason);
-  ++b.generation;
+  h.until = now + t;
+  h.reason = std::move(reason);
+  ++h.generation;
   ++state.bans;
   endpoint.clear_window();
   events.push_back(ban_event(EventType::kBan, state, endpoint, t));
@@ -180,14 +181,15 @@ void ClientCore::housekeeping() {
       for (const EndpointRef& e : snapshot.endpoints) {
         BanRecord& b = e->meta().ban;
         if (b.state == BanState::kHealthy) continue;
-        if (!b.long_ban_reported && now - b.streak_started >= snapshot.ban.long_ban) {
-          b.long_ban_reported = true;
-          events.push_back(ban_event(EventType::kLongBan, state, *e, now - b.streak_started));
+        BanHistory& h = b.history();
+        if (!h.long_ban_reported && now - h.streak_started >= snapshot.ban.long_ban) {
+          h.long_ban_reported = true;
+          events.push_back(ban_event(EventType::kLongBan, state, *e, now - h.streak_started));
         }
-        if (b.state == BanState::kBanned && b.until <= now) {
+        if (b.state == BanState::kBanned && h.until <= now) {
           b.state = BanState::kProbing;  // still out of rotation until the probe answers
           probes.push_back(
-              Probe{EndpointRef::share(e.get()), b.generation, snapshot.ban.probe_timeout});
+              Probe{EndpointRef::share(e.get()), h.generation, snapshot.ban.probe_timeout});
         }
       }
       if (snapshot.ban.by_business && now - state.last_evaluation >= snapshot.ban.interval) {
@@ -220,22 +222,24 @@ void ClientCore::on_probe_result(Endpoint& endpoint, uint64_t generation, bool r
     absl::MutexLock lock(&mu_);
     ServiceState* owner = endpoint.meta().owner;
     BanRecord& b = endpoint.meta().ban;
-    if (owner == nullptr || b.generation != generation || b.state != BanState::kProbing) return;
+    if (owner == nullptr || b.state != BanState::kProbing) return;
+    BanHistory& h = b.history();
+    if (h.generation != generation) return;  // an answer for an earlier ban
     const ServiceSnapshot& snapshot = *owner->snapshot.load(std::memory_order_relaxed);
     const absl::Time now = coarse_.now();
     if (reachable) {
       b.state = BanState::kHealthy;
-      b.unbanned_at = now;
+      h.unbanned_at = now;
       endpoint.clear_window();
       events.push_back(ban_event(EventType::kUnban, *owner, endpoint, absl::ZeroDuration()));
       republish_locked(*owner);
     } else {
-      ++b.streak;
-      const absl::Duration t = snapshot.ban.ban_time(b.streak);
+      ++h.streak;
+      const absl::Duration t = snapshot.ban.ban_time(h.streak);
       b.state = BanState::kBanned;
-      b.until = now + t;
-      ++b.generation;
-      b.reason = "probe failed";
+      h.until = now + t;
+      ++h.generation;
+      h.reason = "probe failed";
       events.push_back(ban_event(EventType::kProbeFailed, *owner, endpoint, t));
     }
   }

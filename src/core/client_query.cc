@@ -190,13 +190,14 @@ std::string ClientCore::query_endpoints(std::string_view service) {
     w.key("request_cnt").value(total(c));
     for (int k = 0; k < kOutcomeClassCount; ++k) w.key(kClassKeys[k]).value(c[k]);
     const BanRecord& b = e.meta().ban;
+    const BanHistory* h = b.peek();
     w.key("ban").begin_object();
     w.key("state").value(ban_state_name(b.state));
-    w.key("streak").value(b.streak);
-    if (b.state != BanState::kHealthy) {
-      w.key("reason").value(b.reason);
+    w.key("streak").value(h != nullptr ? h->streak : 0u);
+    if (b.state != BanState::kHealthy && h != nullptr) {
+      w.key("reason").value(h->reason);
       const absl::Duration left =
-          b.state == BanState::kBanned ? b.until - now : absl::ZeroDuration();
+          b.state == BanState::kBanned ? h->until - now : absl::ZeroDuration();
       w.key("left_ms").value(absl::ToInt64Milliseconds(std::max(left, absl::ZeroDuration())));
     }
     w.end_object();
