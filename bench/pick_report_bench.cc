@@ -147,6 +147,26 @@ BENCHMARK(BM_PickReport)
     ->Threads(2)
     ->UseRealTime();
 
+// The same with a deadline on every request (far enough not to expire): the cost of the
+// deadline check and of capping the attempt's timeouts.
+void BM_PickReportWithDeadline(benchmark::State& state) {
+  ufc::Client& client = *current;
+  const ufc::Outcome outcome = ufc::Outcome::http(200, absl::Microseconds(1500));
+  const ufc::Deadline deadline = ufc::Deadline::after(absl::Hours(1));
+  for (auto _ : state) {
+    absl::StatusOr<ufc::Pick> pick = client.pick({.service = "svc", .deadline = deadline});
+    client.report(*pick, outcome);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel(kPolicies[state.range(0)]);
+}
+BENCHMARK(BM_PickReportWithDeadline)
+    ->Args({0, 1000, 1})
+    ->ArgNames({"policy", "endpoints", "ban"})
+    ->Setup(SetUpClient)
+    ->Teardown(TearDownClient)
+    ->UseRealTime();
+
 // --- References, same run ---
 
 void BM_SteadyClockNow(benchmark::State& state) {

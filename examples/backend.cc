@@ -6,7 +6,11 @@
 //   backend --port=18081 --mode=healthy|slow|5xx|reset|refuse [--delay_ms=20] [--name=b1]
 //
 //   healthy  200 with the backend's name
-//   slow     200 after --delay_ms
+//   slow     200 after --delay_ms; but if the request's x-ufc-timeout-ms budget (counted
+//            from when the connection was accepted) is shorter than that, 504 at once:
+//            the caller will be gone before the work is done
+//
+// Every response echoes the budget it arrived with in x-ufc-budget-ms.
 //   5xx      503
 //   reset    accepts, then resets the connection (SO_LINGER 0) without answering
 //   refuse   does not listen at all, so connecting is refused
@@ -28,6 +32,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "ufc/deadline.h"
 
 ABSL_FLAG(int, port, 18081, "TCP port on 127.0.0.1");
 ABSL_FLAG(std::string, mode, "healthy", "healthy | slow | 5xx | reset | refuse");
@@ -50,7 +55,8 @@ bool write_all(int fd, const std::string& data) {
   return true;
 }
 
-void serve(int fd, const std::string& mode, int delay_ms, const std::string& name) {
+void serve(int fd, absl::Time accepted, const std::string& mode, int delay_ms,
+           const std::string& name) {
   if (mode == "reset") {
     linger l{1, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
@@ -70,14 +76,35 @@ void serve(int fd, const std::string& mode, int delay_ms, const std::string& nam
       buffer.append(chunk, static_cast<size_t>(n));
     }
     const bool close_after = buffer.find("Connection: close") < end;
+    // The deadline: relative on the wire, absolute from the moment we accepted.
+    ufc::Deadline deadline;
+    std::string budget = "-";
+    const std::string header = std::string(ufc::kTimeoutHeader) + ": ";
+    const size_t h = buffer.find(header);
+    if (h < end) {
+      const size_t from = h + header.size();
+      budget = buffer.substr(from, buffer.find("\r\n", from) - from);
+      absl::StatusOr<ufc::Deadline> d = ufc::decode_timeout(budget, accepted);
+      if (d.ok()) deadline = *d;
+    }
     buffer.erase(0, end + 4);
-    if (mode == "slow") std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    const bool fail = mode == "5xx";
-    const std::string body = absl::StrCat(name, fail ? " unavailable\n" : " ok\n");
-    const std::string response =
-        absl::StrCat(fail ? "HTTP/1.1 503 Service Unavailable\r\n" : "HTTP/1.1 200 OK\r\n",
-                     "Content-Length: ", body.size(),
-                     "\r\nConnection: ", close_after ? "close" : "keep-alive", "\r\n\r\n", body);
+    std::string status = "200 OK";
+    std::string body = absl::StrCat(name, " ok\n");
+    if (mode == "5xx") {
+      status = "503 Service Unavailable";
+      body = absl::StrCat(name, " unavailable\n");
+    } else if (mode == "slow") {
+      if (deadline.remaining() < absl::Milliseconds(delay_ms)) {
+        status = "504 Gateway Timeout";  // not enough budget left for the work: skip it
+        body = absl::StrCat(name, " skipped: budget < work\n");
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+      }
+    }
+    accepted = ufc::Clock::system()->now();  // a kept-alive connection's next request
+    const std::string response = absl::StrCat(
+        "HTTP/1.1 ", status, "\r\nContent-Length: ", body.size(), "\r\nx-ufc-budget-ms: ", budget,
+        "\r\nConnection: ", close_after ? "close" : "keep-alive", "\r\n\r\n", body);
     if (!write_all(fd, response) || close_after) {
       ::close(fd);
       return;
@@ -129,7 +156,7 @@ int main(int argc, char** argv) {
     const int fd = ::accept(listener, nullptr, nullptr);
     if (fd < 0) continue;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    std::thread(serve, fd, mode, delay_ms, name).detach();
+    std::thread(serve, fd, ufc::Clock::system()->now(), mode, delay_ms, name).detach();
   }
   ::close(listener);
   return 0;

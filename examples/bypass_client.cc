@@ -19,6 +19,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "examples/http_get.h"
@@ -32,19 +33,20 @@ ABSL_FLAG(int, threads, 4, "concurrent callers");
 ABSL_FLAG(std::string, policies,
           "round_robin,random,weighted_round_robin,weighted_random,consistent_hash,least_loaded",
           "comma-separated balancing policies to run, in order");
-ABSL_FLAG(int, timeout_ms, 200, "connect and read timeout per attempt");
+ABSL_FLAG(int, deadline_ms, 150,
+          "each request's total budget (0: none); it travels to the backend");
 
 namespace {
 
 struct BackendStats {
   std::string mode;
-  long requests = 0, ok = 0, server_errors = 0, failures = 0;
-  double latency_ms = 0;
+  long requests = 0, ok = 0, server_errors = 0, failures = 0, budgets = 0;
+  double latency_ms = 0, budget_ms = 0;
 };
 using Table = std::map<std::string, BackendStats>;
 
 Table run_policy(ufc::Client& client, const std::string& service, double seconds, int threads,
-                 absl::Duration timeout) {
+                 absl::Duration budget) {
   Table table;
   std::mutex mu;
   std::atomic<bool> stop{false};
@@ -55,14 +57,23 @@ Table run_policy(ufc::Client& client, const std::string& service, double seconds
       std::mt19937_64 rng(t + 1);
       while (!stop.load(std::memory_order_relaxed)) {
         const std::string user = absl::StrCat("user-", rng() % 10000);
-        absl::StatusOr<ufc::Pick> pick = client.pick({.service = service, .hash_key = user});
+        const ufc::Deadline deadline =
+            budget > absl::ZeroDuration() ? ufc::Deadline::after(budget) : ufc::Deadline::none();
+        absl::StatusOr<ufc::Pick> pick =
+            client.pick({.service = service, .hash_key = user, .deadline = deadline});
         if (!pick.ok()) {
           std::fprintf(stderr, "pick: %s\n", std::string(pick.status().ToString()).c_str());
           continue;
         }
-        const ufc::Outcome outcome = ufc_examples::http_get(*pick, "/", timeout, timeout);
+        std::string echoed;
+        const ufc::Outcome outcome = ufc_examples::http_get(*pick, "/", &echoed);
         client.report(*pick, outcome);
         BackendStats& s = local[std::string(pick->address())];
+        double received = 0;
+        if (absl::SimpleAtod(echoed, &received)) {
+          s.budget_ms += received;
+          ++s.budgets;
+        }
         s.mode = std::string(pick->tag("mode"));
         ++s.requests;
         const ufc::OutcomeClass c = outcome.classify();
@@ -81,6 +92,8 @@ Table run_policy(ufc::Client& client, const std::string& service, double seconds
         total.server_errors += s.server_errors;
         total.failures += s.failures;
         total.latency_ms += s.latency_ms;
+        total.budget_ms += s.budget_ms;
+        total.budgets += s.budgets;
       }
     });
   }
@@ -94,12 +107,13 @@ void print_table(const std::string& policy, const Table& table) {
   long total = 0;
   for (const auto& [address, s] : table) total += s.requests;
   std::printf("\npolicy %-22s %8ld requests\n", policy.c_str(), total);
-  std::printf("  %-18s %-8s %9s %7s %8s %6s %7s %9s\n", "backend", "mode", "requests", "share",
-              "2xx", "5xx", "errors", "mean ms");
+  std::printf("  %-18s %-8s %9s %7s %8s %6s %7s %9s %10s\n", "backend", "mode", "requests", "share",
+              "2xx", "5xx", "errors", "mean ms", "budget ms");
   for (const auto& [address, s] : table) {
-    std::printf("  %-18s %-8s %9ld %6.1f%% %8ld %6ld %7ld %9.2f\n", address.c_str(), s.mode.c_str(),
-                s.requests, total ? 100.0 * s.requests / total : 0.0, s.ok, s.server_errors,
-                s.failures, s.requests ? s.latency_ms / s.requests : 0.0);
+    std::printf("  %-18s %-8s %9ld %6.1f%% %8ld %6ld %7ld %9.2f %10.1f\n", address.c_str(),
+                s.mode.c_str(), s.requests, total ? 100.0 * s.requests / total : 0.0, s.ok,
+                s.server_errors, s.failures, s.requests ? s.latency_ms / s.requests : 0.0,
+                s.budgets ? s.budget_ms / s.budgets : 0.0);
   }
 }
 
@@ -149,7 +163,7 @@ int main(int argc, char** argv) {
     }
     Table table =
         run_policy(**client, service, absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_threads),
-                   absl::Milliseconds(absl::GetFlag(FLAGS_timeout_ms)));
+                   absl::Milliseconds(absl::GetFlag(FLAGS_deadline_ms)));
     for (const auto& e : base->endpoints()) {  // show backends that got nothing, too
       BackendStats& s = table[e.address()];
       if (s.mode.empty() && e.tags().count("mode")) s.mode = e.tags().at("mode");

@@ -15,6 +15,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "ufc/deadline.h"
 
 namespace ufc_examples {
 namespace {
@@ -24,6 +25,7 @@ using Clock = std::chrono::steady_clock;
 absl::Duration since(Clock::time_point start) { return absl::FromChrono(Clock::now() - start); }
 
 int poll_ms(absl::Duration left) {
+  if (left == absl::InfiniteDuration()) return -1;
   return left <= absl::ZeroDuration() ? 0 : static_cast<int>(absl::ToInt64Milliseconds(left) + 1);
 }
 
@@ -41,9 +43,10 @@ class Fd {
 
 }  // namespace
 
-ufc::Outcome http_get(const ufc::Pick& pick, const std::string& path,
-                      absl::Duration connect_timeout, absl::Duration read_timeout) {
+ufc::Outcome http_get(const ufc::Pick& pick, const std::string& path, std::string* budget_echo) {
   using ufc::Outcome;
+  const absl::Duration connect_timeout = pick.timeouts().connect;
+  const absl::Duration read_timeout = pick.timeouts().read;
   using ufc::Transport;
   const Clock::time_point start = Clock::now();
   const std::string host(pick.host());
@@ -93,9 +96,14 @@ ufc::Outcome http_get(const ufc::Pick& pick, const std::string& path,
     if (error != 0) return Outcome::transport_error(Transport::kConnectRefused, since(start));
   }
 
-  const std::string request =
+  std::string request =
       absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: ", std::string(pick.address()),
-                   "\r\nConnection: close\r\n\r\n");
+                   "\r\nConnection: close\r\n");
+  if (!pick.deadline().is_none()) {  // the budget travels on, relative
+    absl::StrAppend(&request, std::string(ufc::kTimeoutHeader), ": ",
+                    ufc::encode_timeout(pick.deadline()), "\r\n");
+  }
+  request += "\r\n";
   if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(request.size())) {
     return Outcome::transport_error(
@@ -123,6 +131,13 @@ ufc::Outcome http_get(const ufc::Pick& pick, const std::string& path,
   if (response.size() < 12 || response.compare(0, 5, "HTTP/") != 0 ||
       !absl::SimpleAtoi(absl::string_view(response).substr(9, 3), &status)) {
     return Outcome::transport_error(Transport::kReadFailed, since(start));
+  }
+  if (budget_echo != nullptr) {
+    const size_t h = response.find("x-ufc-budget-ms: ");
+    if (h != std::string::npos) {
+      const size_t from = h + 17;
+      *budget_echo = response.substr(from, response.find("\r\n", from) - from);
+    }
   }
   return Outcome::http(status, since(start));
 }

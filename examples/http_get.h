@@ -15,10 +15,12 @@
 namespace ufc_examples {
 
 // http_get() connects to pick.host():pick.port() (IP literals or names), sends
-// "GET <path>", and reads the whole response (Connection: close). Connect and read are
-// bounded by the given timeouts; every failure maps to its ufc::Transport value.
+// "GET <path>" with the pick's remaining deadline in x-ufc-timeout-ms, and reads the
+// whole response (Connection: close). Connect and read are bounded by the pick's
+// timeouts (UFC caps them by the deadline); every failure maps to its ufc::Transport
+// value. `budget_echo`, if given, receives the backend's x-ufc-budget-ms header.
 ufc::Outcome http_get(const ufc::Pick& pick, const std::string& path,
-                      absl::Duration connect_timeout, absl::Duration read_timeout);
+                      std::string* budget_echo = nullptr);
 
 }  // namespace ufc_examples
 

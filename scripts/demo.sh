@@ -27,6 +27,14 @@ done
 echo
 echo "UFC demo: service \"echo\" = 4 backends on 127.0.0.1 (weights 2/1/1/1), 4 callers, 1 s per policy."
 echo "The refusing backend is banned within a few attempts (by request); the 5xx one once a"
-echo "2 s business-signal interval has passed (its 503 share vs its peers')."
+echo "2 s business-signal interval has passed (its 503 share vs its peers'). Every request"
+echo "carries a 150 ms deadline; 'budget ms' is what the backends received (x-ufc-timeout-ms)."
 
 build/examples/bypass_client --config=examples/demo.json --service=echo --seconds=1 --threads=4 2>/dev/null
+
+echo
+echo "Deadlines: the same service with a 15 ms budget per request. The slow backend (20 ms of"
+echo "work) sees a budget shorter than its work when the request arrives and answers 504 at once"
+echo "instead of working for a caller that will be gone."
+build/examples/bypass_client --config=examples/demo.json --service=echo --seconds=1 --threads=4 \
+  --policies=round_robin --deadline_ms=15 2>/dev/null

@@ -89,7 +89,8 @@ class Client {
 
   // pick() chooses a backend of `request.service` with the service's balancing policy.
   // Errors: INVALID_ARGUMENT for an empty service name; NOT_FOUND for a service this
-  // client has no config for; UNAVAILABLE when no endpoint can take the request.
+  // client has no config for; DEADLINE_EXCEEDED when the request's deadline has passed
+  // (counted as deadline_skipped); UNAVAILABLE when no endpoint can take the request.
   absl::StatusOr<Pick> pick(const PickRequest& request);
 
   // report() records the outcome of the attempt made with `pick`. Call it once per Pick;

@@ -1,21 +1,42 @@
 // Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
 //
-// ufc/deadline.h: the point in time after which nobody waits for a request's answer.
+// ufc/deadline.h: the point in time after which nobody waits for a request's answer, and
+// how it travels between hosts.
 //
-// This is the minimal type `PickRequest` carries today. It is an absolute instant on the
-// client's monotonic `Clock` (see ufc/clock.h), never a calendar time, so it survives
-// wall-clock jumps. What is NOT built yet (issue "Deadlines across hops"): `pick` does not
-// yet refuse expired deadlines nor cap timeouts by the remaining budget, and the wire
-// helpers (relative budget in headers / gRPC metadata) do not exist yet.
+// A request's budget is fixed at the edge (say 300 ms). Every hop works against the same
+// budget: once it is spent, any further downstream call is waste that feeds an avalanche.
+// Clocks differ between machines, so the budget crosses the wire as a *relative* remaining
+// time (`x-ufc-timeout-ms: 183`) and becomes an *absolute* local deadline the moment the
+// request arrives, so time spent queueing on the receiver counts against it.
+//
+//   // Receiver, at accept/read time:
+//   absl::Time arrival = clock.now();
+//   absl::StatusOr<ufc::Deadline> d = ufc::decode_timeout(header_value, arrival);
+//   // Caller of the next hop:
+//   client->pick({.service = "c", .deadline = *d});     // DEADLINE_EXCEEDED once spent
+//   request.headers[ufc::kTimeoutHeader] = ufc::encode_timeout(*d, clock);
 
 #ifndef UFC_DEADLINE_H_
 #define UFC_DEADLINE_H_
 
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "ufc/clock.h"
+
+namespace grpc {
+class ClientContext;
+class ServerContext;
+}  // namespace grpc
 
 namespace ufc {
 
-// Deadline: an absolute instant on the monotonic clock, or "none". A plain value.
+// Deadline: an absolute instant on a monotonic `Clock` (see ufc/clock.h), or "none".
+// Never a calendar time, so it survives wall-clock jumps. A plain value; copy it freely.
+// The Clock used to read it must be the one it was made with (Clock::system() unless you
+// inject one everywhere).
 class Deadline {
  public:
   // No deadline: the request may wait forever.
@@ -23,15 +44,67 @@ class Deadline {
   static constexpr Deadline none() { return Deadline(); }
   // The request must be done by `monotonic_instant` (a `Clock::now()` reading).
   static Deadline at(absl::Time monotonic_instant) { return Deadline(monotonic_instant); }
+  // The request must be done `budget` from now.
+  static Deadline after(absl::Duration budget, Clock& clock = *Clock::system()) {
+    return Deadline(clock.now() + budget);
+  }
 
   bool is_none() const { return instant_ == absl::InfiniteFuture(); }
   // The instant; absl::InfiniteFuture() for none.
   absl::Time instant() const { return instant_; }
 
+  // Time left, never negative; absl::InfiniteDuration() for none.
+  absl::Duration remaining(Clock& clock = *Clock::system()) const {
+    return remaining_at(clock.now());
+  }
+  absl::Duration remaining_at(absl::Time now) const {
+    if (is_none()) return absl::InfiniteDuration();
+    return instant_ > now ? instant_ - now : absl::ZeroDuration();
+  }
+  bool expired(Clock& clock = *Clock::system()) const { return expired_at(clock.now()); }
+  bool expired_at(absl::Time now) const { return !is_none() && instant_ <= now; }
+
+  // The earlier of two deadlines (none is later than anything).
+  Deadline earliest(Deadline other) const { return instant_ <= other.instant_ ? *this : other; }
+
+  // from() is the deadline of an incoming gRPC call: the earlier of gRPC's own (from the
+  // grpc-timeout header, which gRPC fixed when the call arrived) and x-ufc-timeout-ms
+  // metadata (counted from now: gRPC does not say when the call arrived, so call this
+  // first thing in the handler). None if the caller sent neither. INVALID_ARGUMENT for
+  // malformed x-ufc-timeout-ms metadata. Defined in the ufc::grpc library.
+  static absl::StatusOr<Deadline> from(const grpc::ServerContext& context,
+                                       Clock& clock = *Clock::system());
+
+  friend bool operator==(Deadline a, Deadline b) { return a.instant_ == b.instant_; }
+  friend bool operator!=(Deadline a, Deadline b) { return a.instant_ != b.instant_; }
+
  private:
   explicit Deadline(absl::Time instant) : instant_(instant) {}
   absl::Time instant_ = absl::InfiniteFuture();
 };
+
+// The HTTP header and gRPC metadata key that carries the remaining budget, in whole
+// milliseconds, e.g. "x-ufc-timeout-ms: 183".
+inline constexpr std::string_view kTimeoutHeader = "x-ufc-timeout-ms";
+// The largest budget accepted from the wire: one day.
+inline constexpr absl::Duration kMaxWireBudget = absl::Hours(24);
+
+// encode_timeout() is the header value for `deadline` as of now: the remaining budget in
+// milliseconds, rounded down, "0" once expired; "" for none (send no header then).
+std::string encode_timeout(const Deadline& deadline, Clock& clock = *Clock::system());
+
+// decode_timeout() turns a received header value into a local deadline counted from
+// `arrival`, the monotonic time the request arrived (take it at accept or read time, not
+// when a worker gets to it, so queueing counts). "0" is a deadline already passed.
+// INVALID_ARGUMENT for anything but 1-9 decimal digits (no sign, no spaces) and for
+// budgets over kMaxWireBudget: a peer's absurd value is never trusted.
+absl::StatusOr<Deadline> decode_timeout(std::string_view value, absl::Time arrival);
+
+// set_deadline() prepares an outgoing gRPC call: sets the call's own deadline (so gRPC
+// cancels it, and sends grpc-timeout) and adds x-ufc-timeout-ms metadata with the same
+// budget, for servers that read ours. Does nothing for none. Defined in ufc::grpc.
+void set_deadline(grpc::ClientContext& context, const Deadline& deadline,
+                  Clock& clock = *Clock::system());
 
 }  // namespace ufc
 

@@ -7,6 +7,7 @@
 #define UFC_PICK_H_
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,7 +52,9 @@ struct PickRequest {
   // Shedding weight and retry status, for fusing and the retry budget (issue "Fusing").
   Priority priority = Priority::kNormal;
   bool is_retry = false;
-  // The caller's deadline (issue "Deadlines across hops").
+  // The caller's deadline. Once it has passed (or is within the service's margin), pick
+  // refuses with DEADLINE_EXCEEDED without choosing a backend; otherwise the attempt's
+  // timeouts are capped by what is left. Read against the client's cached clock (1 ms).
   Deadline deadline;
 };
 
@@ -78,21 +81,11 @@ using Tag = std::pair<std::string, std::string>;
 // it) nor be reported after that Client is destroyed; destroying it later is fine.
 class Pick {
  public:
-  Pick(Pick&& other) noexcept
-      : endpoint_(other.endpoint_),
-        reported_(other.reported_),
-        retry_allowed_(other.retry_allowed_),
-        timeouts_(other.timeouts_) {
-    other.endpoint_ = nullptr;
-  }
+  Pick(Pick&& other) noexcept { take(other); }
   Pick& operator=(Pick&& other) noexcept {
     if (this != &other) {
       if (endpoint_ != nullptr) internal::release_pick(endpoint_, reported_);
-      endpoint_ = other.endpoint_;
-      reported_ = other.reported_;
-      retry_allowed_ = other.retry_allowed_;
-      timeouts_ = other.timeouts_;
-      other.endpoint_ = nullptr;
+      take(other);
     }
     return *this;
   }
@@ -112,21 +105,55 @@ class Pick {
   // The value of tag `key`, or "" when absent.
   std::string_view tag(std::string_view key) const;
 
-  // The attempt's timeouts. Today always infinite: per-service timeouts (T1/T2) arrive
-  // with the fusing issue.
-  const Timeouts& timeouts() const { return timeouts_; }
+  // The attempt's timeouts: the service's configured set (infinite where none is set),
+  // each capped by the request's remaining deadline minus the service's margin. The
+  // strict avalanche set (T2) arrives with fusing.
+  Timeouts timeouts() const {
+    return Timeouts{from_ns(connect_ns_), from_ns(read_ns_), from_ns(write_ns_)};
+  }
+  // The request's deadline, to pass on to the next hop (see ufc/deadline.h).
+  Deadline deadline() const {
+    return deadline_ns_ == kNone
+               ? Deadline::none()
+               : Deadline::at(absl::UnixEpoch() + absl::Nanoseconds(deadline_ns_));
+  }
   // Whether the caller may retry this attempt if it fails. Today always true: the retry
   // policy and budget arrive with the fusing issue.
   bool retry_allowed() const { return retry_allowed_; }
 
  private:
   friend class internal::ClientCore;
-  explicit Pick(internal::Endpoint* endpoint) : endpoint_(endpoint) {}
+  // Durations and instants are kept as nanoseconds (kNone: infinite / none) so that the
+  // request path builds and moves a Pick with a few integer stores.
+  static constexpr int64_t kNone = INT64_MAX;
+  static absl::Duration from_ns(int64_t ns) {
+    return ns == kNone ? absl::InfiniteDuration() : absl::Nanoseconds(ns);
+  }
+  Pick(internal::Endpoint* endpoint, int64_t connect_ns, int64_t read_ns, int64_t write_ns,
+       int64_t deadline_ns)
+      : endpoint_(endpoint),
+        connect_ns_(connect_ns),
+        read_ns_(read_ns),
+        write_ns_(write_ns),
+        deadline_ns_(deadline_ns) {}
+  void take(Pick& other) {
+    endpoint_ = other.endpoint_;
+    connect_ns_ = other.connect_ns_;
+    read_ns_ = other.read_ns_;
+    write_ns_ = other.write_ns_;
+    deadline_ns_ = other.deadline_ns_;
+    reported_ = other.reported_;
+    retry_allowed_ = other.retry_allowed_;
+    other.endpoint_ = nullptr;
+  }
 
   internal::Endpoint* endpoint_ = nullptr;  // holds one reference
+  int64_t connect_ns_ = kNone;
+  int64_t read_ns_ = kNone;
+  int64_t write_ns_ = kNone;
+  int64_t deadline_ns_ = kNone;  // on the client's monotonic clock
   mutable bool reported_ = false;
   bool retry_allowed_ = true;
-  Timeouts timeouts_;
 };
 
 }  // namespace ufc

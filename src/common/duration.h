@@ -25,6 +25,31 @@ inline int64_t to_micros(absl::Duration d) {
   return absl::ToInt64Microseconds(d);
 }
 
+// The request path keeps durations and instants as int64 nanoseconds: comparing and
+// subtracting them is one instruction each, where absl::Duration arithmetic on its
+// (seconds, quarter-nanoseconds) representation is a dozen.
+inline constexpr int64_t kInfiniteNs = INT64_MAX;
+
+// to_nanos() is absl::ToInt64Nanoseconds (saturating to kInfiniteNs for infinity and
+// anything beyond ~292 years) with the same kind of inline fast path as to_micros().
+inline int64_t to_nanos(absl::Duration d) {
+  const int64_t seconds = absl::time_internal::GetRepHi(d);
+  const uint32_t ticks = absl::time_internal::GetRepLo(d);
+  if (seconds >= 0 && seconds < (int64_t{1} << 32) && ticks != ~uint32_t{0}) {
+    return seconds * 1000000000 + ticks / 4;
+  }
+  if (d >= absl::Nanoseconds(kInfiniteNs)) return kInfiniteNs;
+  return absl::ToInt64Nanoseconds(d);
+}
+
+// An instant on a Clock's axis as nanoseconds since that axis' epoch (the CoarseClock's
+// unit); kInfiniteNs for absl::InfiniteFuture().
+inline int64_t to_nanos(absl::Time t) { return to_nanos(absl::time_internal::ToUnixDuration(t)); }
+
+inline absl::Duration from_nanos(int64_t ns) {
+  return ns == kInfiniteNs ? absl::InfiniteDuration() : absl::Nanoseconds(ns);
+}
+
 }  // namespace ufc::internal
 
 #endif  // UFC_COMMON_DURATION_H_

@@ -138,6 +138,18 @@ void validate_service(const v1::ServiceConfig& service, ValidationErrors& errors
   validate_endpoints(service, errors);
   validate_balancing(service.balancing(), errors);
   if (service.has_ban()) validate_ban(service.ban(), errors);
+  if (service.has_timeouts()) {
+    ValidationErrors::Scope scope(errors, "timeouts");
+    const v1::Timeouts& t = service.timeouts();
+    const absl::Duration tiny = absl::Nanoseconds(1);
+    if (t.has_connect()) check_duration(errors, "connect", t.connect(), tiny, absl::Hours(1));
+    if (t.has_read()) check_duration(errors, "read", t.read(), tiny, absl::Hours(1));
+    if (t.has_write()) check_duration(errors, "write", t.write(), tiny, absl::Hours(1));
+    if (t.has_deadline_margin()) {
+      check_duration(errors, "deadline_margin", t.deadline_margin(), absl::ZeroDuration(),
+                     absl::Seconds(10));
+    }
+  }
 }
 
 void validate_client_config(const v1::ClientConfig& config, ValidationErrors& errors) {

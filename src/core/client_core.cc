@@ -24,6 +24,14 @@ constexpr absl::Duration kHousekeepingPeriod = absl::Milliseconds(100);
 // How long reports to an endpoint that left the config still reach the service totals.
 constexpr absl::Duration kDepartedGrace = absl::Seconds(60);
 
+// A refusal is a hot path under overload: a status with a message allocates, so each
+// thread builds it once and copies it (a reference count on a thread-local object).
+const absl::Status& deadline_exceeded() {
+  thread_local const absl::Status status =
+      absl::DeadlineExceededError("the request's deadline has passed (or is within the margin)");
+  return status;
+}
+
 absl::Status validate_options(const ClientOptions& options) {
   ValidationErrors errors;
   if (options.clock_tick < absl::Microseconds(100) || options.clock_tick > absl::Seconds(1)) {
@@ -119,17 +127,35 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
         absl::StrCat("service \"", av(request.service), "\" is not configured"));
   }
   const ServiceSnapshot& snapshot = *service->snapshot.load(std::memory_order_acquire);
+  const int64_t now_ns = coarse_.now_ns();
+  int64_t connect_ns = snapshot.connect_ns, read_ns = snapshot.read_ns,
+          write_ns = snapshot.write_ns;
+  int64_t deadline_ns = kInfiniteNs;
+  if (!request.deadline.is_none()) {
+    // The budget left for this attempt, after the margin the caller needs afterwards. With
+    // nothing left, no backend is worth the request: refuse before choosing one.
+    deadline_ns = to_nanos(request.deadline.instant());
+    const int64_t left = deadline_ns - now_ns - snapshot.deadline_margin_ns;
+    if (__builtin_expect(left <= 0, 0)) {
+      service->deadline_skipped.fetch_add(1, std::memory_order_relaxed);
+      return deadline_exceeded();
+    }
+    connect_ns = std::min(connect_ns, left);
+    read_ns = std::min(read_ns, left);
+    write_ns = std::min(write_ns, left);
+  }
   PickContext context{Random(random_.get()),
                       thread_shard(),
-                      coarse_.now_ns(),
+                      now_ns,
                       request.hash_key,
                       request.hash.has_value() ? &*request.hash : nullptr,
                       0};
-  if (__builtin_expect(snapshot.panic, 0))
+  if (__builtin_expect(snapshot.panic, 0)) {
     service->panic_picks.fetch_add(1, std::memory_order_relaxed);
+  }
   Endpoint* endpoint = snapshot.balancer->pick(context);
   endpoint->on_pick();
-  return Pick(endpoint);
+  return Pick(endpoint, connect_ns, read_ns, write_ns, deadline_ns);
 }
 
 void ClientCore::report(const Pick& pick, const Outcome& outcome) {

@@ -156,6 +156,7 @@ std::string ClientCore::query_request_info(std::string_view service) {
   w.key("ban_cnt").value(state.bans);
   w.key("banned_cnt").value(static_cast<uint64_t>(banned));
   w.key("panic_cnt").value(state.panic_picks.load(std::memory_order_relaxed));
+  w.key("deadline_skipped").value(state.deadline_skipped.load(std::memory_order_relaxed));
   w.key("mtime").value(absl::ToUnixSeconds(mtime));
   w.end_object().end_object();
   return w.str();

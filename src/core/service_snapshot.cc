@@ -9,6 +9,7 @@
 #include "src/banning/request_window.h"
 #include "src/config/address.h"
 #include "src/config/config_validator.h"
+#include "src/config/field_checks.h"
 
 namespace ufc::internal {
 namespace {
@@ -51,6 +52,14 @@ std::unique_ptr<ServiceSnapshot> build_snapshot(const v1::ServiceConfig& config,
   snap->policy = policy_from_name(config.balancing().policy()).value_or(PolicyKind::kRoundRobin);
   snap->balancing = config.balancing();
   snap->ban = BanPolicy::from_proto(config.ban());
+  const v1::Timeouts& t = config.timeouts();
+  auto limit_ns = [](bool has, const google::protobuf::Duration& d) {
+    return has ? to_nanos(to_duration(d).value_or(absl::InfiniteDuration())) : kInfiniteNs;
+  };
+  snap->connect_ns = limit_ns(t.has_connect(), t.connect());
+  snap->read_ns = limit_ns(t.has_read(), t.read());
+  snap->write_ns = limit_ns(t.has_write(), t.write());
+  snap->deadline_margin_ns = t.has_deadline_margin() ? limit_ns(true, t.deadline_margin()) : 0;
   snap->applied_at = wall_now;
 
   absl::flat_hash_map<std::string, Endpoint*> before;  // canonical address -> endpoint
@@ -98,6 +107,10 @@ std::unique_ptr<ServiceSnapshot> rebuild_snapshot(const ServiceSnapshot& current
   snap->policy = current.policy;
   snap->balancing = current.balancing;
   snap->ban = current.ban;
+  snap->connect_ns = current.connect_ns;
+  snap->read_ns = current.read_ns;
+  snap->write_ns = current.write_ns;
+  snap->deadline_margin_ns = current.deadline_margin_ns;
   snap->applied_at = current.applied_at;
   snap->weights = current.weights;
   snap->endpoints.reserve(current.endpoints.size());

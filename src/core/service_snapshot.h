@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "src/balancing/balancer.h"
 #include "src/banning/ban_policy.h"
+#include "src/common/duration.h"
 #include "src/config/fingerprint.h"
 #include "src/config/policy.h"
 #include "src/core/endpoint.h"
@@ -34,6 +35,12 @@ struct ServiceSnapshot {
   PolicyKind policy = PolicyKind::kRoundRobin;
   v1::Balancing balancing;  // policy parameters, for rebuilds
   BanPolicy ban;
+  // T1 in nanoseconds (kInfiniteNs where the config sets none), and the deadline margin:
+  // integers, because pick() caps them with a few compares.
+  int64_t connect_ns = kInfiniteNs;
+  int64_t read_ns = kInfiniteNs;
+  int64_t write_ns = kInfiniteNs;
+  int64_t deadline_margin_ns = 0;
   std::vector<EndpointRef> endpoints;  // config order
   std::vector<double> weights;         // config order; 0 = drained
   // Over the endpoints with weight > 0 that are not banned; over all with weight > 0 in
@@ -73,6 +80,8 @@ struct ServiceState {
   std::atomic<ServiceSnapshot*> snapshot{nullptr};
   // Picks made in panic (every usable endpoint banned). Written only in panic.
   std::atomic<uint64_t> panic_picks{0};
+  // Picks refused because the request's deadline had (nearly) passed.
+  std::atomic<uint64_t> deadline_skipped{0};
 
   // --- Control path, under the client's config mutex ---
   uint64_t bans = 0;                // bans issued over the service's life (not unbans)

@@ -30,7 +30,7 @@ TEST(QueryTest, RequestInfoMatchesTheDocumentedShape) {
   EXPECT_EQ(c.client->query("request_info^echo"),
             "{\"request_info\":{\"request_cnt\":6,\"success_cnt\":4,\"4xx_cnt\":0,\"5xx_cnt\":2,"
             "\"transport_fail_cnt\":0,\"inflight\":0,\"ban_cnt\":0,\"banned_cnt\":0,"
-            "\"panic_cnt\":0,\"mtime\":1573456024}}");
+            "\"panic_cnt\":0,\"deadline_skipped\":0,\"mtime\":1573456024}}");
 }
 
 TEST(QueryTest, ServicesAndEndpointsAreValidJsonWithLiveState) {

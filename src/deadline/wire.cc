@@ -1,0 +1,37 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// The relative-budget wire format of ufc/deadline.h.
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "src/common/strings.h"
+#include "ufc/deadline.h"
+
+namespace ufc {
+
+std::string encode_timeout(const Deadline& deadline, Clock& clock) {
+  if (deadline.is_none()) return "";
+  return absl::StrCat(absl::ToInt64Milliseconds(deadline.remaining(clock)));
+}
+
+absl::StatusOr<Deadline> decode_timeout(std::string_view value, absl::Time arrival) {
+  auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        internal::av(kTimeoutHeader), ": \"", absl::CHexEscape(internal::av(value.substr(0, 32))),
+        "\" ", internal::av(why)));
+  };
+  if (value.empty()) return bad("is empty");
+  if (value.size() > 9) return bad("is too long (at most 9 digits)");
+  int64_t ms = 0;
+  for (char c : value) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      return bad("is not a whole number of milliseconds");
+    }
+    ms = ms * 10 + (c - '0');
+  }
+  if (absl::Milliseconds(ms) > kMaxWireBudget) return bad("is more than a day");
+  return Deadline::at(arrival + absl::Milliseconds(ms));
+}
+
+}  // namespace ufc

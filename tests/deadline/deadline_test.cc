@@ -1,0 +1,161 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// Deadlines on simulated time: the type, the wire format, and pick() honouring them.
+
+#include "ufc/deadline.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/sim_client.h"
+#include "ufc/config.h"
+#include "ufc/request_guard.h"
+
+namespace ufc {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::make_service;
+using testing::SimClient;
+using testing::SimClock;
+
+absl::Duration ms(int64_t n) { return absl::Milliseconds(n); }
+
+TEST(DeadlineTest, NoneNeverExpiresAndHasInfiniteTimeLeft) {
+  SimClock clock;
+  const Deadline none;
+  EXPECT_TRUE(none.is_none());
+  EXPECT_FALSE(none.expired(clock));
+  EXPECT_EQ(none.remaining(clock), absl::InfiniteDuration());
+  EXPECT_EQ(Deadline::none(), none);
+}
+
+TEST(DeadlineTest, AfterCountsDownAndExpires) {
+  SimClock clock;
+  const Deadline d = Deadline::after(ms(300), clock);
+  EXPECT_EQ(d.remaining(clock), ms(300));
+  clock.advance(ms(120));
+  EXPECT_EQ(d.remaining(clock), ms(180));
+  EXPECT_FALSE(d.expired(clock));
+  clock.advance(ms(180));
+  EXPECT_TRUE(d.expired(clock));
+  EXPECT_EQ(d.remaining(clock), absl::ZeroDuration());
+  clock.advance(ms(50));
+  EXPECT_EQ(d.remaining(clock), absl::ZeroDuration()) << "never negative";
+  EXPECT_EQ(d.earliest(Deadline::none()), d);
+  EXPECT_EQ(Deadline::none().earliest(d), d);
+}
+
+TEST(DeadlineTest, EncodeSendsWhatIsLeftRoundedDown) {
+  SimClock clock;
+  const Deadline d = Deadline::after(ms(300) + absl::Microseconds(900), clock);
+  EXPECT_EQ(encode_timeout(d, clock), "300");
+  clock.advance(ms(299));
+  EXPECT_EQ(encode_timeout(d, clock), "1");
+  clock.advance(ms(5));
+  EXPECT_EQ(encode_timeout(d, clock), "0");
+  EXPECT_EQ(encode_timeout(Deadline::none(), clock), "");
+}
+
+TEST(DeadlineTest, DecodeCountsFromArrivalNotFromHandling) {
+  SimClock clock;
+  const absl::Time arrival = clock.now();
+  clock.advance(ms(40));  // the request waited in a queue before a worker decoded it
+  absl::StatusOr<Deadline> d = decode_timeout("300", arrival);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->remaining(clock), ms(260));
+  absl::StatusOr<Deadline> spent = decode_timeout("0", arrival);
+  ASSERT_TRUE(spent.ok());
+  EXPECT_TRUE(spent->expired(clock));
+  EXPECT_EQ(decode_timeout("86400000", arrival)->instant(), arrival + absl::Hours(24));
+}
+
+TEST(DeadlineTest, MalformedAndAbsurdValuesAreRejected) {
+  const absl::Time t = absl::UnixEpoch();
+  EXPECT_EQ(decode_timeout("", t).status().message(), "x-ufc-timeout-ms: \"\" is empty");
+  EXPECT_EQ(decode_timeout("-5", t).status().message(),
+            "x-ufc-timeout-ms: \"-5\" is not a whole number of milliseconds");
+  for (const char* bad : {"12a", " 12", "12 ", "+12", "1.5", "0x10", "1e3"}) {
+    absl::StatusOr<Deadline> d = decode_timeout(bad, t);
+    EXPECT_EQ(d.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(d.status().message()), HasSubstr("is not a whole number")) << bad;
+  }
+  EXPECT_EQ(decode_timeout("86400001", t).status().message(),
+            "x-ufc-timeout-ms: \"86400001\" is more than a day");
+  EXPECT_EQ(decode_timeout("9999999999", t).status().message(),
+            "x-ufc-timeout-ms: \"9999999999\" is too long (at most 9 digits)");
+  EXPECT_EQ(decode_timeout(std::string("1\0", 2), t).status().message(),
+            "x-ufc-timeout-ms: \"1\\x00\" is not a whole number of milliseconds");
+}
+
+v1::ClientConfig with_timeouts(int connect_ms, int read_ms, int margin_ms) {
+  v1::ServiceConfig s = make_service("svc", 3, "round_robin");
+  if (connect_ms) s.mutable_timeouts()->mutable_connect()->set_nanos(connect_ms * 1000000);
+  if (read_ms) s.mutable_timeouts()->mutable_read()->set_nanos(read_ms * 1000000);
+  if (margin_ms) s.mutable_timeouts()->mutable_deadline_margin()->set_nanos(margin_ms * 1000000);
+  v1::ClientConfig c;
+  *c.add_services() = s;
+  return c;
+}
+
+TEST(DeadlinePickTest, ExpiredDeadlineIsRefusedWithoutChoosingABackend) {
+  SimClient c(with_timeouts(0, 0, 0));
+  const Deadline d = Deadline::after(ms(50), *c.clock);
+  c.executor->advance(ms(50));
+  absl::StatusOr<Pick> pick = c.client->pick({.service = "svc", .deadline = d});
+  EXPECT_EQ(pick.status().code(), absl::StatusCode::kDeadlineExceeded);
+  const std::string info = c.client->query("request_info^svc");
+  EXPECT_THAT(info, HasSubstr("\"deadline_skipped\":1"));
+  EXPECT_THAT(info, HasSubstr("\"request_cnt\":0,"));
+  EXPECT_THAT(info, HasSubstr("\"inflight\":0,"));
+}
+
+TEST(DeadlinePickTest, TimeoutsAreTheConfiguredSetCappedByWhatIsLeft) {
+  SimClient c(with_timeouts(/*connect=*/20, /*read=*/200, /*margin=*/10));
+  // No deadline: the configured T1, write unlimited.
+  absl::StatusOr<Pick> free = c.client->pick({.service = "svc"});
+  ASSERT_TRUE(free.ok());
+  EXPECT_EQ(free->timeouts().connect, ms(20));
+  EXPECT_EQ(free->timeouts().read, ms(200));
+  EXPECT_EQ(free->timeouts().write, absl::InfiniteDuration());
+  EXPECT_TRUE(free->deadline().is_none());
+
+  // 300 ms budget, 150 ms spent: 150 left, minus the 10 ms margin = 140.
+  const Deadline d = Deadline::after(ms(300), *c.clock);
+  c.executor->advance(ms(150));
+  absl::StatusOr<Pick> capped = c.client->pick({.service = "svc", .deadline = d});
+  ASSERT_TRUE(capped.ok());
+  EXPECT_EQ(capped->timeouts().connect, ms(20));  // already shorter
+  EXPECT_EQ(capped->timeouts().read, ms(140));
+  EXPECT_EQ(capped->timeouts().write, ms(140));
+  EXPECT_EQ(capped->deadline(), d) << "travels on with the pick";
+
+  // 8 ms left is within the 10 ms margin: not worth an attempt.
+  c.executor->advance(ms(142));
+  EXPECT_EQ(c.client->pick({.service = "svc", .deadline = d}).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST(DeadlinePickTest, TimeoutsSectionIsValidatedWithFullText) {
+  v1::ServiceConfig s = make_service("svc", 1, "round_robin");
+  s.mutable_timeouts()->mutable_connect()->set_seconds(0);
+  s.mutable_timeouts()->mutable_read()->set_seconds(7200);
+  s.mutable_timeouts()->mutable_deadline_margin()->set_seconds(-1);
+  EXPECT_EQ(validate_service(s).message(),
+            "timeouts.connect: must be in [1ns, 1h], got 0; "
+            "timeouts.read: must be in [1ns, 1h], got 2h; "
+            "timeouts.deadline_margin: must be in [0, 10s], got -1s");
+}
+
+TEST(RequestGuardTest, StopsOnceTheDeadlinePasses) {
+  SimClock clock;
+  RequestGuard guard(Deadline::after(ms(100), clock), /*fd=*/-1, clock);
+  EXPECT_TRUE(guard.check().ok());
+  EXPECT_EQ(guard.remaining(), ms(100));
+  clock.advance(ms(100));
+  EXPECT_EQ(guard.check().code(), absl::StatusCode::kDeadlineExceeded);
+  RequestGuard unbounded(Deadline::none(), -1, clock);
+  EXPECT_TRUE(unbounded.check().ok());
+}
+
+}  // namespace
+}  // namespace ufc
