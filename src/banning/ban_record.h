@@ -29,6 +29,7 @@ struct BanHistory {
   absl::Time until;     // the current ban ends (monotonic)
   absl::Time streak_started;
   absl::Time unbanned_at = absl::InfinitePast();
+  absl::Time probe_started;  // while probing
   bool long_ban_reported = false;
   uint64_t generation = 0;  // bumped by every ban: a stale probe answer is ignored
 };

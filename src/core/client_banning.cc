@@ -23,16 +23,9 @@ namespace ufc::internal {
 
 namespace {
 
-size_t banned_count(const ServiceSnapshot& snapshot) {
-  size_t n = 0;
-  for (const EndpointRef& e : snapshot.endpoints) n += e->meta().ban.state != BanState::kHealthy;
-  return n;
-}
-
-size_t ban_limit(const ServiceSnapshot& snapshot) {
-  return static_cast<size_t>(
-      std::floor(snapshot.ban.max_ratio * static_cast<double>(snapshot.endpoints.size()) + 1e-9));
-}
+// How long past its timeout a probe may stay unanswered before it counts as failed (a
+// prober that lost it must not keep a backend out of rotation forever).
+constexpr absl::Duration kProbeGrace = absl::Seconds(5);
 
 std::string window_reason(uint64_t window, uint32_t rule) {
   const uint32_t k = WindowRule::consecutive(rule);
@@ -58,17 +51,17 @@ Event ClientCore::ban_event(EventType type, const ServiceState& state, const End
 
 bool ClientCore::try_ban_locked(ServiceState& state, const ServiceSnapshot& snapshot,
                                 Endpoint& endpoint, std::string reason, absl::Time now,
-                                std::vector<Event>& events) {
+                                BanRoom& room, std::vector<Event>& events) {
   const BanPolicy& policy = snapshot.ban;
   BanRecord& b = endpoint.meta().ban;
   if (b.state != BanState::kHealthy) return false;
-  if (banned_count(snapshot) + 1 > ban_limit(snapshot)) {
+  if (room.banned + 1 > room.limit) {
     if (!state.max_ratio_reported) {
       state.max_ratio_reported = true;
       Event e = ban_event(EventType::kMaxBanRatio, state, endpoint, absl::ZeroDuration());
-      e.detail = absl::StrCat(reason, "; not banned: ", banned_count(snapshot), " of ",
-                              snapshot.endpoints.size(), " endpoints already banned (max ratio ",
-                              policy.max_ratio, ")");
+      e.detail = absl::StrCat(reason, "; not banned: ", room.banned, " of ", room.active,
+                              " active endpoints are banned already, the most max ratio ",
+                              policy.max_ratio, " allows");
       events.push_back(std::move(e));
     }
     return false;
@@ -86,15 +79,31 @@ bool ClientCore::try_ban_locked(ServiceState& state, const ServiceSnapshot& snap
   h.reason = std::move(reason);
   ++h.generation;
   ++state.bans;
+  ++room.banned;
   endpoint.clear_window();
   events.push_back(ban_event(EventType::kBan, state, endpoint, t));
   return true;
 }
 
+void ClientCore::reban_locked(ServiceState& state, const ServiceSnapshot& snapshot,
+                              Endpoint& endpoint, std::string reason, absl::Time now,
+                              std::vector<Event>& events) {
+  BanRecord& b = endpoint.meta().ban;
+  BanHistory& h = b.history();
+  ++h.streak;
+  const absl::Duration t = snapshot.ban.ban_time(h.streak);
+  b.state = BanState::kBanned;
+  h.until = now + t;
+  ++h.generation;
+  h.reason = std::move(reason);
+  events.push_back(ban_event(EventType::kProbeFailed, state, endpoint, t));
+}
+
 void ClientCore::republish_locked(ServiceState& state) {
   ServiceSnapshot* current = state.snapshot.load(std::memory_order_relaxed);
   std::unique_ptr<ServiceSnapshot> next = rebuild_snapshot(*current);
-  if (banned_count(*next) < ban_limit(*next)) state.max_ratio_reported = false;
+  const BanRoom room = ban_room(*next);
+  if (room.banned < room.limit) state.max_ratio_reported = false;
   state.snapshot.store(next.release(), std::memory_order_release);
   EpochDomain::global().retire(current);
 }
@@ -102,14 +111,20 @@ void ClientCore::republish_locked(ServiceState& state) {
 void ClientCore::process_suspects() {
   Endpoint* list = suspects_.take_all();
   if (list == nullptr) return;
-  std::vector<Event> events;
+  // Let report() queue them again from now on: a trip during this pass is not lost (it is
+  // handled twice at worst, which is harmless).
   std::vector<Endpoint*> handled;
+  for (Endpoint* e = list; e != nullptr; e = e->meta().next_suspect) handled.push_back(e);
+  for (Endpoint* e : handled) e->clear_suspect();
+  std::vector<Event> events;
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = coarse_.now();
+    // Each service's ban budget, counted once per pass: in an incident hundreds of
+    // suspects may queue per tick.
+    absl::flat_hash_map<ServiceState*, BanRoom> rooms;
     absl::flat_hash_set<ServiceState*> changed;
-    for (Endpoint* e = list; e != nullptr; e = e->meta().next_suspect) {
-      handled.push_back(e);
+    for (Endpoint* e : handled) {
       ServiceState* owner = e->meta().owner;
       if (owner == nullptr) continue;  // left the config meanwhile
       const ServiceSnapshot& snapshot = *owner->snapshot.load(std::memory_order_relaxed);
@@ -118,16 +133,16 @@ void ClientCore::process_suspects() {
                                              snapshot.ban.consecutive);
       const uint64_t window = e->window();
       if (!RequestWindow::tripped(window, rule)) continue;  // successes came in since
-      if (try_ban_locked(*owner, snapshot, *e, window_reason(window, rule), now, events)) {
+      auto [room, fresh] = rooms.try_emplace(owner);
+      if (fresh) room->second = ban_room(snapshot);
+      if (try_ban_locked(*owner, snapshot, *e, window_reason(window, rule), now, room->second,
+                         events)) {
         changed.insert(owner);
       }
     }
     for (ServiceState* state : changed) republish_locked(*state);
   }
-  for (Endpoint* e : handled) {
-    e->clear_suspect();
-    e->unref();  // the queue's reference
-  }
+  for (Endpoint* e : handled) e->unref();  // the queue's reference
   emit(events);
 }
 
@@ -152,9 +167,10 @@ void ClientCore::evaluate_business_locked(ServiceState& state, const ServiceSnap
     b.base_5xx = c5;
     b.base_latency_us = latency;
   }
+  BanRoom room = ban_room(snapshot);
   for (Outlier& o : find_outliers(samples, snapshot.ban)) {
     if (try_ban_locked(state, snapshot, *snapshot.endpoints[o.index], std::move(o.reason), now,
-                       events)) {
+                       room, events)) {
       changed = true;
     }
   }
@@ -177,6 +193,8 @@ void ClientCore::housekeeping() {
       expire_departed_locked(state);
       const ServiceSnapshot& snapshot = *state.snapshot.load(std::memory_order_relaxed);
       if (!snapshot.ban.enabled) continue;
+      const BanRoom room = ban_room(snapshot);
+      if (room.banned < room.limit) state.max_ratio_reported = false;  // the episode is over
       bool changed = false;
       for (const EndpointRef& e : snapshot.endpoints) {
         BanRecord& b = e->meta().ban;
@@ -188,8 +206,12 @@ void ClientCore::housekeeping() {
         }
         if (b.state == BanState::kBanned && h.until <= now) {
           b.state = BanState::kProbing;  // still out of rotation until the probe answers
+          h.probe_started = now;
           probes.push_back(
               Probe{EndpointRef::share(e.get()), h.generation, snapshot.ban.probe_timeout});
+        } else if (b.state == BanState::kProbing &&
+                   now - h.probe_started > snapshot.ban.probe_timeout + kProbeGrace) {
+          reban_locked(state, snapshot, *e, "probe did not answer", now, events);
         }
       }
       if (snapshot.ban.by_business && now - state.last_evaluation >= snapshot.ban.interval) {
@@ -199,16 +221,25 @@ void ClientCore::housekeeping() {
       if (changed) republish_locked(state);
     }
   }
-  // Outside the lock: a prober may answer synchronously.
+  // Outside the lock: a prober may answer synchronously. Answers go through the gate,
+  // and their events are delivered after the gate is released (no client lock held).
   for (Probe& p : probes) {
     const EndpointIdentity& id = p.endpoint->identity();
     const std::string host = id.address.substr(id.host_begin, id.host_size);
     prober_->probe(host, id.port, p.timeout,
                    [gate = probe_gate_, endpoint = std::move(p.endpoint),
                     generation = p.generation](bool reachable) {
-                     absl::MutexLock lock(&gate->mu);
-                     if (gate->core != nullptr) {
-                       gate->core->on_probe_result(*endpoint, generation, reachable);
+                     std::vector<Event> answer_events;
+                     EventCallback callback;
+                     {
+                       absl::MutexLock lock(&gate->mu);
+                       if (gate->core == nullptr) return;
+                       answer_events =
+                           gate->core->on_probe_result(*endpoint, generation, reachable);
+                       callback = gate->core->options_.on_event;
+                     }
+                     if (callback) {
+                       for (const Event& e : answer_events) callback(e);
                      }
                    });
   }
@@ -216,34 +247,47 @@ void ClientCore::housekeeping() {
   EpochDomain::global().reclaim();
 }
 
-void ClientCore::on_probe_result(Endpoint& endpoint, uint64_t generation, bool reachable) {
+std::vector<Event> ClientCore::on_probe_result(Endpoint& endpoint, uint64_t generation,
+                                               bool reachable) {
   std::vector<Event> events;
-  {
-    absl::MutexLock lock(&mu_);
-    ServiceState* owner = endpoint.meta().owner;
-    BanRecord& b = endpoint.meta().ban;
-    if (owner == nullptr || b.state != BanState::kProbing) return;
+  absl::MutexLock lock(&mu_);
+  ServiceState* owner = endpoint.meta().owner;
+  BanRecord& b = endpoint.meta().ban;
+  if (owner == nullptr || b.state != BanState::kProbing) return events;
+  BanHistory& h = b.history();
+  if (h.generation != generation) return events;  // an answer for an earlier ban
+  const ServiceSnapshot& snapshot = *owner->snapshot.load(std::memory_order_relaxed);
+  const absl::Time now = coarse_.now();
+  if (reachable) {
+    b.state = BanState::kHealthy;
+    h.unbanned_at = now;
+    endpoint.clear_window();
+    events.push_back(ban_event(EventType::kUnban, *owner, endpoint, absl::ZeroDuration()));
+    republish_locked(*owner);
+  } else {
+    reban_locked(*owner, snapshot, endpoint, "probe failed", now, events);
+  }
+  return events;
+}
+
+void ClientCore::settle_bans_locked(ServiceState& state, const ServiceSnapshot& snapshot,
+                                    std::vector<Event>& events) {
+  const absl::Time now = coarse_.now();
+  for (const EndpointRef& e : snapshot.endpoints) {
+    BanRecord& b = e->meta().ban;
+    if (b.state == BanState::kHealthy) continue;
     BanHistory& h = b.history();
-    if (h.generation != generation) return;  // an answer for an earlier ban
-    const ServiceSnapshot& snapshot = *owner->snapshot.load(std::memory_order_relaxed);
-    const absl::Time now = coarse_.now();
-    if (reachable) {
+    if (!snapshot.ban.enabled) {
+      // Banning turned off: everyone back in rotation, and said so.
       b.state = BanState::kHealthy;
       h.unbanned_at = now;
-      endpoint.clear_window();
-      events.push_back(ban_event(EventType::kUnban, *owner, endpoint, absl::ZeroDuration()));
-      republish_locked(*owner);
-    } else {
-      ++h.streak;
-      const absl::Duration t = snapshot.ban.ban_time(h.streak);
-      b.state = BanState::kBanned;
-      h.until = now + t;
-      ++h.generation;
-      h.reason = "probe failed";
-      events.push_back(ban_event(EventType::kProbeFailed, *owner, endpoint, t));
+      h.reason = "banning disabled";
+      e->clear_window();
+      events.push_back(ban_event(EventType::kUnban, state, *e, absl::ZeroDuration()));
+    } else if (b.state == BanState::kBanned) {
+      h.until = std::min(h.until, now + snapshot.ban.max_time);  // a shorter cap applies now
     }
   }
-  emit(events);
 }
 
 }  // namespace ufc::internal

@@ -262,6 +262,11 @@ absl::Status ClientCore::apply_locked(const v1::ServiceConfig& service, std::vec
 
   std::unique_ptr<ServiceSnapshot> next =
       build_snapshot(service, previous, clock_->wall_now(), &suspects_);
+  if (state != nullptr) {
+    const size_t before = events.size();
+    settle_bans_locked(*state, *next, events);
+    if (events.size() != before) finish_snapshot(*next);  // some were unbanned
+  }
   if (state == nullptr) {
     auto owned = std::make_unique<ServiceState>(service.name());
     state = owned.get();

@@ -74,18 +74,27 @@ class ClientCore {
   };
   // Tick: hands the endpoints report() found suspect to the ban logic.
   void process_suspects();
-  // Every kHousekeepingPeriod: ban expiry -> probes, long bans, business-signal
-  // intervals, departed endpoints, reclamation.
+  // Every kHousekeepingPeriod: ban expiry -> probes, lost probes, long bans, business-
+  // signal intervals, departed endpoints, reclamation.
   void housekeeping();
-  // A probe answered for `endpoint`'s ban number `generation`.
-  void on_probe_result(Endpoint& endpoint, uint64_t generation, bool reachable);
-  // Bans `endpoint` unless that would exceed the max ban ratio (then reports it, once).
+  // A probe answered for `endpoint`'s ban number `generation`; returns the events to emit.
+  std::vector<Event> on_probe_result(Endpoint& endpoint, uint64_t generation, bool reachable);
+  // Bans `endpoint` unless that would exceed the max ban ratio `room` tracks (then reports
+  // it, once per episode).
   bool try_ban_locked(ServiceState& state, const ServiceSnapshot& snapshot, Endpoint& endpoint,
-                      std::string reason, absl::Time now, std::vector<Event>& events)
+                      std::string reason, absl::Time now, BanRoom& room, std::vector<Event>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A banned endpoint whose probe failed (or never answered) is banned again, doubled.
+  void reban_locked(ServiceState& state, const ServiceSnapshot& snapshot, Endpoint& endpoint,
+                    std::string reason, absl::Time now, std::vector<Event>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void evaluate_business_locked(ServiceState& state, const ServiceSnapshot& snapshot,
                                 absl::Time now, std::vector<Event>& events, bool& changed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a config change: unbans everyone if banning was turned off; caps running bans
+  // by the new max_time.
+  void settle_bans_locked(ServiceState& state, const ServiceSnapshot& snapshot,
+                          std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Rebuilds and publishes `state`'s snapshot after ban changes.
   void republish_locked(ServiceState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Event ban_event(EventType type, const ServiceState& state, const Endpoint& endpoint,

@@ -80,7 +80,17 @@ void Endpoint::inherit_from(const Endpoint& other) {
   ewma_us_.store(other.ewma_us_.load(std::memory_order_relaxed), std::memory_order_relaxed);
   last_report_ns_.store(other.last_report_ns_.load(std::memory_order_relaxed),
                         std::memory_order_relaxed);
-  meta_->ban = other.meta_->ban;
+  // The ban state and history carry over; the business baselines do not (this endpoint's
+  // counts start at zero). A probe in flight answers for the old endpoint, so a probing
+  // ban becomes an expired one: the next housekeeping probes this endpoint afresh.
+  BanRecord& ban = meta_->ban;
+  ban = other.meta_->ban;
+  ban.has_baseline = false;
+  if (ban.state == BanState::kProbing) {
+    ban.state = BanState::kBanned;
+    ban.history().until = absl::InfinitePast();
+    ++ban.history().generation;
+  }
 }
 
 }  // namespace ufc::internal

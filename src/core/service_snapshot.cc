@@ -3,6 +3,7 @@
 #include "src/core/service_snapshot.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "absl/container/flat_hash_map.h"
@@ -90,9 +91,6 @@ std::unique_ptr<ServiceSnapshot> build_snapshot(const v1::ServiceConfig& config,
       if (it != before.end()) ref->inherit_from(*it->second);
     }
     ref->set_window_rule(rule);
-    if (!snap->ban.enabled) {
-      ref->meta().ban.state = BanState::kHealthy;  // banning turned off: everyone is back
-    }
     snap->weights.push_back(endpoint_weight(ec));
     snap->endpoints.push_back(std::move(ref));
   }
@@ -135,6 +133,18 @@ void finish_snapshot(ServiceSnapshot& snap) {
   snap.panic = usable.empty();
   snap.balancer =
       make_balancer(snap.policy, snap.balancing, snap.panic ? drained_or_banned : usable);
+}
+
+BanRoom ban_room(const ServiceSnapshot& snapshot) {
+  BanRoom room;
+  for (size_t i = 0; i < snapshot.endpoints.size(); ++i) {
+    if (snapshot.weights[i] <= 0) continue;
+    ++room.active;
+    room.banned += snapshot.endpoints[i]->meta().ban.state != BanState::kHealthy;
+  }
+  room.limit = static_cast<size_t>(
+      std::floor(snapshot.ban.max_ratio * static_cast<double>(room.active) + 1e-9));
+  return room;
 }
 
 }  // namespace ufc::internal

@@ -68,6 +68,17 @@ std::unique_ptr<ServiceSnapshot> rebuild_snapshot(const ServiceSnapshot& current
 // Computes `banned`, `panic` and the balancer from the endpoints' ban records.
 void finish_snapshot(ServiceSnapshot& snapshot);
 
+// A service's ban budget: banned endpoints and the most the max ratio allows, both among
+// endpoints that take traffic (weight > 0). Drained endpoints count for neither: otherwise
+// draining half a service would let every active endpoint be banned.
+struct BanRoom {
+  size_t active = 0;  // endpoints with weight > 0
+  size_t banned = 0;  // of those, banned or probing
+  size_t limit = 0;   // floor(max_ratio x active)
+};
+// Reads the endpoints' ban records: under the client's config mutex.
+BanRoom ban_room(const ServiceSnapshot& snapshot);
+
 // ServiceState: a service's slot in the client, stable across config versions.
 //
 // `snapshot` is the only thing the request path reads. The rest is control-path state
@@ -77,11 +88,13 @@ struct ServiceState {
   ~ServiceState() { delete snapshot.load(std::memory_order_relaxed); }
 
   const std::string name;
-  std::atomic<ServiceSnapshot*> snapshot{nullptr};
+  // Read by every pick; the counters below are written under stress (panic, expired
+  // deadlines), so each has a cache line of its own rather than one shared with this.
+  alignas(64) std::atomic<ServiceSnapshot*> snapshot{nullptr};
   // Picks made in panic (every usable endpoint banned). Written only in panic.
-  std::atomic<uint64_t> panic_picks{0};
+  alignas(64) std::atomic<uint64_t> panic_picks{0};
   // Picks refused because the request's deadline had (nearly) passed.
-  std::atomic<uint64_t> deadline_skipped{0};
+  alignas(64) std::atomic<uint64_t> deadline_skipped{0};
 
   // --- Control path, under the client's config mutex ---
   uint64_t bans = 0;                // bans issued over the service's life (not unbans)

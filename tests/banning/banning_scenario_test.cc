@@ -146,12 +146,17 @@ TEST(BanningScenarioTest, ServiceWideIncidentBansNoMoreThanTheMaxRatio) {
   EXPECT_EQ(most_banned, 5u) << "max_ratio 0.5 of 10";
   EXPECT_GE(sim.events_of(EventType::kMaxBanRatio).size(), 1u);
   EXPECT_THAT(sim.events_of(EventType::kMaxBanRatio)[0].detail,
-              HasSubstr("not banned: 5 of 10 endpoints already banned (max ratio 0.5)"));
+              HasSubstr("; not banned: 5 of 10 active endpoints are banned already, the most max "
+                        "ratio 0.5 allows"));
   EXPECT_EQ(sim.failed_picks(), 0u) << "the unbanned half keeps serving";
 }
 
 TEST(BanningScenarioTest, FlappingBackendGetsEverLongerBansAndFailsLessOverTime) {
-  SimClient c(ten_backends());
+  // A 7 s base ban does not divide the 10 s flap cycle, so some probes find the backend
+  // up (unban, then banned again when it fails: the streak goes on) and some find it down.
+  v1::Ban ban;
+  ban.mutable_base_time()->set_seconds(7);
+  SimClient c(ten_backends(ban));
   TrafficSim sim(c, "svc");
   const std::string flapper = backend(5);
   // From 3 s on: 5 s refusing, 5 s healthy, for two minutes. Probes see the same.
@@ -178,6 +183,9 @@ TEST(BanningScenarioTest, FlappingBackendGetsEverLongerBansAndFailsLessOverTime)
   }
   ASSERT_GE(bans.size(), 3u);
   for (size_t i = 1; i < bans.size(); ++i) EXPECT_GT(bans[i], bans[i - 1]) << "ban " << i;
+  EXPECT_GE(sim.events_of(EventType::kUnban, flapper).size(), 1u) << "a probe found it up";
+  EXPECT_GE(sim.events_of(EventType::kProbeFailed, flapper).size(), 1u) << "a probe found it down";
+  EXPECT_GE(sim.events_of(EventType::kBan, flapper).size(), 2u) << "banned again after an unban";
   EXPECT_LT(failed_second_minute, failed_first_minute);
   for (const Event& e : sim.events_of(EventType::kBan)) EXPECT_EQ(e.endpoint, flapper);
 }
@@ -250,6 +258,140 @@ TEST(BanningScenarioTest, LongStreakRaisesALongBanEvent) {
   const std::vector<Event> long_bans = sim.events_of(EventType::kLongBan, dead);
   ASSERT_EQ(long_bans.size(), 1u);
   EXPECT_GE(long_bans[0].ban_time, absl::Seconds(120));
+}
+
+TEST(BanningScenarioTest, StreakResetsAfterAHealthySpell) {
+  v1::Ban ban;
+  ban.mutable_streak_reset()->set_seconds(20);
+  SimClient c(ten_backends(ban));
+  TrafficSim sim(c, "svc");
+  const std::string flaky = backend(6);
+  bool down = true;
+  sim.set(flaky, [&](absl::Duration) {
+    return down ? TrafficSim::refused({}) : ok_after(absl::Milliseconds(10));
+  });
+  c.prober->set_reachable([&](const std::string& a) { return a != flaky || !down; });
+  sim.run(absl::Seconds(1), kRate);  // banned, 10 s
+  down = false;
+  sim.run(absl::Seconds(11), kRate);  // ~10.1 s: unbanned
+  ASSERT_EQ(sim.events_of(EventType::kUnban, flaky).size(), 1u);
+  down = true;  // fails again 2 s after the unban: the streak goes on, 20 s
+  sim.run(absl::Seconds(1), kRate);
+  ASSERT_EQ(sim.events_of(EventType::kBan, flaky).size(), 2u);
+  EXPECT_EQ(sim.events_of(EventType::kBan, flaky)[1].ban_time, absl::Seconds(20));
+  down = false;
+  sim.run(absl::Seconds(50), kRate);  // unbanned at ~32 s, then healthy for > 20 s
+  ASSERT_EQ(sim.events_of(EventType::kUnban, flaky).size(), 2u);
+  down = true;  // fails after a healthy spell longer than streak_reset: back to 10 s
+  sim.run(absl::Seconds(1), kRate);
+  ASSERT_EQ(sim.events_of(EventType::kBan, flaky).size(), 3u);
+  EXPECT_EQ(sim.events_of(EventType::kBan, flaky)[2].ban_time, absl::Seconds(10));
+  EXPECT_EQ(sim.events_of(EventType::kBan, flaky)[2].streak, 1u);
+}
+
+TEST(BanningScenarioTest, DrainedEndpointsDoNotWidenTheMaxRatio) {
+  v1::ServiceConfig s = make_service("svc", 8, "round_robin");
+  for (int i = 4; i < 8; ++i) s.mutable_endpoints(i)->set_weight(0);  // half the fleet drained
+  v1::ClientConfig config;
+  *config.add_services() = s;
+  SimClient c(config);
+  TrafficSim sim(c, "svc");
+  for (int i = 1; i <= 4; ++i) sim.set(backend(i), TrafficSim::refused);  // every active one dies
+  c.prober->set_reachable([](const std::string&) { return false; });
+  sim.run(absl::Seconds(5), kRate);
+  EXPECT_EQ(sim.events_of(EventType::kBan).size(), 2u) << "0.5 of the 4 active, not of all 8";
+  EXPECT_EQ(sim.events_of(EventType::kMaxBanRatio).size(), 1u);
+  EXPECT_THAT(c.client->query("request_info^svc"), HasSubstr("\"panic_cnt\":0"));
+}
+
+TEST(BanningScenarioTest, RetaggedBackendsKeepTheirBansAndAreNotFalselyBanned) {
+  SimClient c(ten_backends());
+  TrafficSim sim(c, "svc");
+  const std::string dead = backend(1), noisy = backend(2);
+  sim.set(dead, TrafficSim::refused);
+  auto n = std::make_shared<int>(0);  // 5% 404s: normal for its peers too
+  for (int i = 2; i <= 10; ++i) {
+    sim.set(backend(i), [n](absl::Duration) {
+      return Outcome::http(++*n % 20 == 0 ? 404 : 200, absl::Milliseconds(10));
+    });
+  }
+  c.prober->set_reachable([&](const std::string& a) { return a != dead; });
+  // Just past an evaluation (10.1 s): the baselines hold ~10 s of counts, more than the
+  // retagged endpoints will have counted by the next one.
+  sim.run(absl::Seconds(10.5), kRate);
+  ASSERT_EQ(sim.events_of(EventType::kBan).size(), 1u);
+
+  // v2 moves backends 1 and 2 to another IDC: new endpoint objects, fresh counters.
+  v1::ServiceConfig v2 = make_service("svc", 10, "round_robin", 2);
+  (*v2.mutable_endpoints(0)->mutable_tags())["idc"] = "sh";
+  (*v2.mutable_endpoints(1)->mutable_tags())["idc"] = "sh";
+  ASSERT_TRUE(c.client->apply(v2).ok());
+  const uint64_t dead_before = sim.stats(dead).requests;
+  sim.run(absl::Seconds(20), kRate);  // two business intervals
+  EXPECT_EQ(sim.events_of(EventType::kBan).size(), 1u) << "no false ban from stale baselines";
+  EXPECT_EQ(sim.stats(dead).requests, dead_before) << "the retagged dead backend stays banned";
+  EXPECT_GE(sim.events_of(EventType::kProbeFailed, dead).size(), 1u) << "and is still probed";
+  EXPECT_GT(sim.stats(noisy).requests, 0u);
+}
+
+TEST(BanningScenarioTest, RetagWhileAProbeIsInFlightProbesTheNewEndpoint) {
+  SimClient c(ten_backends());
+  TrafficSim sim(c, "svc");
+  const std::string dead = backend(3);
+  bool down = true;
+  sim.set(dead, [&](absl::Duration) {
+    return down ? TrafficSim::refused({}) : ok_after(absl::Milliseconds(10));
+  });
+  c.prober->set_deferred(true);
+  sim.run(absl::Seconds(11), kRate);  // banned at ~0 s; at ~10.1 s a probe goes out
+  ASSERT_EQ(c.prober->pending(), 1u);
+  v1::ServiceConfig v2 = make_service("svc", 10, "round_robin", 2);
+  (*v2.mutable_endpoints(2)->mutable_tags())["idc"] = "sh";
+  ASSERT_TRUE(c.client->apply(v2).ok());
+  down = false;
+  c.prober->answer_pending(true);  // answers for the replaced endpoint: ignored
+  EXPECT_TRUE(sim.events_of(EventType::kUnban, dead).empty());
+  sim.run(absl::Seconds(1), kRate);  // the new endpoint's expired ban is probed afresh
+  ASSERT_EQ(c.prober->pending(), 1u);
+  c.prober->answer_pending(true);
+  EXPECT_EQ(sim.events_of(EventType::kUnban, dead).size(), 1u);
+  const uint64_t before = sim.stats(dead).requests;
+  sim.run(absl::Seconds(1), kRate);
+  EXPECT_GT(sim.stats(dead).requests, before);
+}
+
+TEST(BanningScenarioTest, AProbeThatNeverAnswersCountsAsFailed) {
+  SimClient c(ten_backends());
+  TrafficSim sim(c, "svc");
+  const std::string dead = backend(4);
+  sim.set(dead, TrafficSim::refused);
+  c.prober->set_deferred(true);       // and never answered
+  sim.run(absl::Seconds(15), kRate);  // probe at ~10.1 s; 1 s timeout + 5 s grace
+  EXPECT_TRUE(sim.events_of(EventType::kProbeFailed, dead).empty());
+  sim.run(absl::Seconds(2), kRate);
+  const std::vector<Event> failed = sim.events_of(EventType::kProbeFailed, dead);
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].detail, "probe did not answer");
+  EXPECT_EQ(failed[0].ban_time, absl::Seconds(20));
+}
+
+TEST(BanningScenarioTest, TurningBanningOffUnbansEveryoneAndSaysSo) {
+  SimClient c(ten_backends());
+  TrafficSim sim(c, "svc");
+  const std::string dead = backend(7);
+  sim.set(dead, TrafficSim::refused);
+  c.prober->set_reachable([](const std::string&) { return false; });
+  sim.run(absl::Seconds(1), kRate);
+  ASSERT_EQ(sim.events_of(EventType::kBan, dead).size(), 1u);
+  v1::ServiceConfig v2 = make_service("svc", 10, "round_robin", 2);
+  v2.mutable_ban()->set_enabled(false);
+  ASSERT_TRUE(c.client->apply(v2).ok());
+  const std::vector<Event> unbans = sim.events_of(EventType::kUnban, dead);
+  ASSERT_EQ(unbans.size(), 1u);
+  EXPECT_EQ(unbans[0].detail, "banning disabled");
+  const uint64_t before = sim.stats(dead).requests;
+  sim.run(absl::Seconds(1), kRate);
+  EXPECT_EQ(sim.stats(dead).requests, before + 100) << "back in rotation (and never banned again)";
 }
 
 TEST(BanningScenarioTest, DisabledBanningNeverBans) {
