@@ -167,6 +167,69 @@ BENCHMARK(BM_PickReportWithDeadline)
     ->Teardown(TearDownClient)
     ->UseRealTime();
 
+// Routing: ten rules, each on one request attribute; the request matches the tenth, whose
+// destination is a 100-endpoint subset of the 1000. The request carries three attributes.
+void SetUpTenRules(const benchmark::State& state) {
+  ufc::v1::ServiceConfig s = service("round_robin", 1000);
+  for (int i = 0; i < 1000; ++i)
+    (*s.mutable_endpoints(i)->mutable_tags())["pool"] = "p" + std::to_string(i % 10);
+  for (int r = 0; r < 10; ++r) {
+    ufc::v1::Route* route = s.add_routes();
+    route->set_name("rule" + std::to_string(r));
+    ufc::v1::AttributeMatch* m = route->mutable_match()->add_attributes();
+    m->set_key("x-rule");
+    m->set_value("r" + std::to_string(r));
+    ufc::v1::Subset* subset = route->add_destinations();
+    (*subset->mutable_tags())["pool"] = "p" + std::to_string(r);
+  }
+  ufc::ClientOptions options;
+  options.initial_config.emplace();
+  *options.initial_config->add_services() = s;
+  current = *ufc::Client::create(options);
+}
+
+void BM_PickReportTenRules(benchmark::State& state) {
+  ufc::Client& client = *current;
+  const ufc::Outcome outcome = ufc::Outcome::http(200, absl::Microseconds(1500));
+  const std::vector<ufc::Attribute> attributes = {
+      {"x-user", "alice"}, {"x-trace", "5f2c9a"}, {"x-rule", "r9"}};
+  for (auto _ : state) {
+    absl::StatusOr<ufc::Pick> pick = client.pick({.service = "svc", .attributes = attributes});
+    client.report(*pick, outcome);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PickReportTenRules)->Setup(SetUpTenRules)->Teardown(TearDownClient)->UseRealTime();
+
+// IDC affinity only: 1000 endpoints, half in the caller's IDC; compare with
+// BM_PickReport/policy:0/endpoints:1000/ban:1 (round robin, same endpoints, no affinity).
+void SetUpIdcAffinity(const benchmark::State& state) {
+  ufc::v1::ServiceConfig s = service("round_robin", 1000);
+  s.mutable_idc_affinity()->set_enabled(true);
+  ufc::ClientOptions options;
+  options.self_idc = "bj";
+  options.initial_config.emplace();
+  *options.initial_config->add_services() = s;
+  current = *ufc::Client::create(options);
+}
+
+void BM_PickReportIdcAffinity(benchmark::State& state) {
+  ufc::Client& client = *current;
+  const ufc::Outcome outcome = ufc::Outcome::http(200, absl::Microseconds(1500));
+  const std::vector<std::string>& k = keys();
+  size_t i = 0;
+  for (auto _ : state) {
+    absl::StatusOr<ufc::Pick> pick =
+        client.pick({.service = "svc", .hash_key = k[i++ & (k.size() - 1)]});
+    client.report(*pick, outcome);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PickReportIdcAffinity)
+    ->Setup(SetUpIdcAffinity)
+    ->Teardown(TearDownClient)
+    ->UseRealTime();
+
 // --- References, same run ---
 
 void BM_SteadyClockNow(benchmark::State& state) {

@@ -33,6 +33,7 @@ ABSL_FLAG(int, threads, 4, "concurrent callers");
 ABSL_FLAG(std::string, policies,
           "round_robin,random,weighted_round_robin,weighted_random,consistent_hash,least_loaded",
           "comma-separated balancing policies to run, in order");
+ABSL_FLAG(std::string, self_idc, "bj-1", "the caller's own (physical) IDC, for IDC affinity");
 ABSL_FLAG(int, deadline_ms, 150,
           "each request's total budget (0: none); it travels to the backend");
 
@@ -124,6 +125,7 @@ int main(int argc, char** argv) {
   const std::string service = absl::GetFlag(FLAGS_service);
   ufc::ClientOptions options;
   options.self_service = "bypass-client";
+  options.self_idc = absl::GetFlag(FLAGS_self_idc);
   options.config_path = absl::GetFlag(FLAGS_config);
   std::mutex events_mu;
   std::vector<std::string> events;  // printed after each policy's table

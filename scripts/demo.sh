@@ -17,7 +17,9 @@ build/examples/backend --port=18081 --mode=healthy & pids+=($!)
 build/examples/backend --port=18082 --mode=slow --delay_ms=20 & pids+=($!)
 build/examples/backend --port=18083 --mode=5xx & pids+=($!)
 build/examples/backend --port=18084 --mode=refuse & pids+=($!)
-for port in 18081 18082 18083; do
+build/examples/backend --port=18085 --mode=healthy & pids+=($!)
+build/examples/backend --port=18086 --mode=healthy & pids+=($!)
+for port in 18081 18082 18083 18085 18086; do
   for _ in $(seq 50); do
     (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
     sleep 0.1
@@ -38,3 +40,15 @@ echo "work) sees a budget shorter than its work when the request arrives and ans
 echo "instead of working for a caller that will be gone."
 build/examples/bypass_client --config=examples/demo.json --service=echo --seconds=1 --threads=4 \
   --policies=round_robin --deadline_ms=15 2>/dev/null
+
+echo
+echo "Routing: service \"shop\" has a canary rule, 90% to version v1 (two backends), 10% to v2."
+build/examples/bypass_client --config=examples/demo.json --service=shop --seconds=1 --threads=4 \
+  --policies=round_robin 2>/dev/null
+
+echo
+echo "IDC affinity: this client is in IDC bj; service \"store\" has one backend in bj (it refuses"
+echo "connections) and two in sh. Traffic stays local until bj has no usable backend (the refusing"
+echo "one is banned), then widens to every IDC."
+build/examples/bypass_client --config=examples/demo.json --service=store --seconds=1 --threads=4 \
+  --policies=round_robin 2>/dev/null

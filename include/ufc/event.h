@@ -3,8 +3,8 @@
 // ufc/event.h: notable things a Client tells the application about, through the callback
 // registered in `ClientOptions::on_event`.
 //
-// Config applied, rejected or removed; bans and unbans. Later capabilities add their own
-// types (fuse start/step/end) to this enum.
+// Config applied, rejected or removed; bans and unbans; IDC affinity widening and
+// narrowing. Later capabilities add their own types (fuse start/step/end) to this enum.
 
 #ifndef UFC_EVENT_H_
 #define UFC_EVENT_H_
@@ -29,6 +29,9 @@ enum class EventType {
                     // reached: a service-wide problem for a human, not a bad instance
   kLongBan,         // `endpoint` has been banned for `ban_time` in one streak (>= the long
                     // ban threshold): consider migrating the instance
+  kIdcWiden,        // IDC affinity: the caller's IDC has too few usable endpoints in a
+                    // candidate set (named in `detail`); every IDC is used now
+  kIdcNarrow,       // IDC affinity: the local IDC recovered; traffic stays local again
 };
 
 // The stable lower-case name of an event type ("config_applied", ...), for logs.

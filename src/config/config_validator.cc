@@ -11,6 +11,7 @@
 #include "src/config/address.h"
 #include "src/config/field_checks.h"
 #include "src/config/policy.h"
+#include "src/routing/route_validation.h"
 #include "ufc/config.h"
 
 namespace ufc::internal {
@@ -33,37 +34,6 @@ void validate_name(const std::string& name, ValidationErrors& errors) {
                               "\" has a character that is a space, '^', a control character "
                               "or not ASCII"));
       break;
-    }
-  }
-}
-
-void validate_balancing(const v1::Balancing& balancing, ValidationErrors& errors) {
-  ValidationErrors::Scope scope(errors, "balancing");
-  const std::optional<PolicyKind> kind = policy_from_name(balancing.policy());
-  if (!kind.has_value()) {
-    ValidationErrors::Scope field(errors, "policy");
-    errors.add(absl::StrCat("unknown policy \"", balancing.policy(), "\"; expected one of ",
-                            policy_names_list()));
-  }
-  if (balancing.has_consistent_hash()) {
-    ValidationErrors::Scope field(errors, "consistent_hash");
-    if (kind.has_value() && *kind != PolicyKind::kConsistentHash) {
-      errors.add("only allowed with policy \"consistent_hash\"");
-    }
-    if (balancing.consistent_hash().min_table_size() > kMaxMaglevTableSize) {
-      ValidationErrors::Scope size(errors, "min_table_size");
-      errors.add(absl::StrCat("must be <= ", kMaxMaglevTableSize, ", got ",
-                              balancing.consistent_hash().min_table_size()));
-    }
-  }
-  if (balancing.has_least_loaded()) {
-    ValidationErrors::Scope field(errors, "least_loaded");
-    if (kind.has_value() && *kind != PolicyKind::kLeastLoaded) {
-      errors.add("only allowed with policy \"least_loaded\"");
-    }
-    if (balancing.least_loaded().has_idle_reset()) {
-      check_duration(errors, "idle_reset", balancing.least_loaded().idle_reset(),
-                     absl::Milliseconds(10), absl::Hours(1));
     }
   }
 }
@@ -133,11 +103,43 @@ void validate_endpoints(const v1::ServiceConfig& service, ValidationErrors& erro
 
 }  // namespace
 
+void validate_balancing(const v1::Balancing& balancing, ValidationErrors& errors) {
+  ValidationErrors::Scope scope(errors, "balancing");
+  const std::optional<PolicyKind> kind = policy_from_name(balancing.policy());
+  if (!kind.has_value()) {
+    ValidationErrors::Scope field(errors, "policy");
+    errors.add(absl::StrCat("unknown policy \"", balancing.policy(), "\"; expected one of ",
+                            policy_names_list()));
+  }
+  if (balancing.has_consistent_hash()) {
+    ValidationErrors::Scope field(errors, "consistent_hash");
+    if (kind.has_value() && *kind != PolicyKind::kConsistentHash) {
+      errors.add("only allowed with policy \"consistent_hash\"");
+    }
+    if (balancing.consistent_hash().min_table_size() > kMaxMaglevTableSize) {
+      ValidationErrors::Scope size(errors, "min_table_size");
+      errors.add(absl::StrCat("must be <= ", kMaxMaglevTableSize, ", got ",
+                              balancing.consistent_hash().min_table_size()));
+    }
+  }
+  if (balancing.has_least_loaded()) {
+    ValidationErrors::Scope field(errors, "least_loaded");
+    if (kind.has_value() && *kind != PolicyKind::kLeastLoaded) {
+      errors.add("only allowed with policy \"least_loaded\"");
+    }
+    if (balancing.least_loaded().has_idle_reset()) {
+      check_duration(errors, "idle_reset", balancing.least_loaded().idle_reset(),
+                     absl::Milliseconds(10), absl::Hours(1));
+    }
+  }
+}
+
 void validate_service(const v1::ServiceConfig& service, ValidationErrors& errors) {
   validate_name(service.name(), errors);
   validate_endpoints(service, errors);
   validate_balancing(service.balancing(), errors);
   if (service.has_ban()) validate_ban(service.ban(), errors);
+  validate_routing(service, errors);
   if (service.has_timeouts()) {
     ValidationErrors::Scope scope(errors, "timeouts");
     const v1::Timeouts& t = service.timeouts();
@@ -153,6 +155,13 @@ void validate_service(const v1::ServiceConfig& service, ValidationErrors& errors
 }
 
 void validate_client_config(const v1::ClientConfig& config, ValidationErrors& errors) {
+  for (const auto& [physical, logical] : config.idc_map()) {
+    ValidationErrors::Scope field(errors, "idc_map");
+    if (physical.empty() || logical.empty()) {
+      errors.add(
+          absl::StrCat("\"", physical, "\" -> \"", logical, "\": IDC names must not be empty"));
+    }
+  }
   ValidationErrors::Scope scope(errors, "services");
   if (config.services_size() > kMaxServices) {
     errors.add(absl::StrCat("has ", config.services_size(), " entries, at most ", kMaxServices,

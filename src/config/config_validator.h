@@ -23,6 +23,10 @@ inline constexpr uint32_t kMaxMaglevTableSize = 4194301;  // a prime just under 
 // Adds every problem of `service` to `errors`, at the current path.
 void validate_service(const v1::ServiceConfig& service, ValidationErrors& errors);
 
+// Adds every problem of a balancing section (the service's, or a subset's override) to
+// `errors`, under the field "balancing".
+void validate_balancing(const v1::Balancing& balancing, ValidationErrors& errors);
+
 // Adds every problem of `config` (each service under "services[i]", plus unique names).
 void validate_client_config(const v1::ClientConfig& config, ValidationErrors& errors);
 

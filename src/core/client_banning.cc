@@ -99,9 +99,10 @@ void ClientCore::reban_locked(ServiceState& state, const ServiceSnapshot& snapsh
   events.push_back(ban_event(EventType::kProbeFailed, state, endpoint, t));
 }
 
-void ClientCore::republish_locked(ServiceState& state) {
+void ClientCore::republish_locked(ServiceState& state, std::vector<Event>& events) {
   ServiceSnapshot* current = state.snapshot.load(std::memory_order_relaxed);
   std::unique_ptr<ServiceSnapshot> next = rebuild_snapshot(*current);
+  affinity_events(state, current, *next, events);
   const BanRoom room = ban_room(*next);
   if (room.banned < room.limit) state.max_ratio_reported = false;
   state.snapshot.store(next.release(), std::memory_order_release);
@@ -140,7 +141,7 @@ void ClientCore::process_suspects() {
         changed.insert(owner);
       }
     }
-    for (ServiceState* state : changed) republish_locked(*state);
+    for (ServiceState* state : changed) republish_locked(*state, events);
   }
   for (Endpoint* e : handled) e->unref();  // the queue's reference
   emit(events);
@@ -218,7 +219,7 @@ void ClientCore::housekeeping() {
         state.last_evaluation = now;
         evaluate_business_locked(state, snapshot, now, events, changed);
       }
-      if (changed) republish_locked(state);
+      if (changed) republish_locked(state, events);
     }
   }
   // Outside the lock: a prober may answer synchronously. Answers go through the gate,
@@ -263,7 +264,7 @@ std::vector<Event> ClientCore::on_probe_result(Endpoint& endpoint, uint64_t gene
     h.unbanned_at = now;
     endpoint.clear_window();
     events.push_back(ban_event(EventType::kUnban, *owner, endpoint, absl::ZeroDuration()));
-    republish_locked(*owner);
+    republish_locked(*owner, events);
   } else {
     reban_locked(*owner, snapshot, endpoint, "probe failed", now, events);
   }

@@ -3,6 +3,7 @@
 #include "src/core/client_core.h"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -14,6 +15,7 @@
 #include "src/common/thread_shard.h"
 #include "src/config/address.h"
 #include "src/config/config_validator.h"
+#include "src/routing/router.h"
 #include "ufc/config.h"
 
 namespace ufc::internal {
@@ -71,6 +73,9 @@ absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptio
   if (options.initial_config.has_value()) {
     for (const v1::ServiceConfig& s : options.initial_config->services())
       *initial.add_services() = s;
+    for (const auto& [physical, logical] : options.initial_config->idc_map()) {
+      (*initial.mutable_idc_map())[physical] = logical;
+    }
   }
   if (absl::Status s = validate_config(initial); !s.ok()) return s;
 
@@ -79,6 +84,7 @@ absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptio
   std::vector<Event> events;
   {
     absl::MutexLock lock(&core->mu_);
+    core->env_ = core->make_env(initial.idc_map());
     for (const v1::ServiceConfig& s : initial.services()) {
       // Validated as a whole above, and new: cannot fail.
       core->apply_locked(s, events, /*publish=*/false).IgnoreError();
@@ -150,10 +156,23 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
                       request.hash_key,
                       request.hash.has_value() ? &*request.hash : nullptr,
                       0};
-  if (__builtin_expect(snapshot.panic, 0)) {
+  const CandidateSet* set = &snapshot.all;
+  if (!snapshot.routes.empty()) {
+    // First matching rule wins; the last counter counts requests no rule matched.
+    const std::string_view caller = request.caller_service.empty()
+                                        ? std::string_view(options_.self_service)
+                                        : request.caller_service;
+    size_t r = 0;
+    while (r < snapshot.routes.size() &&
+           !snapshot.routes[r].matches(request, caller, context.random))
+      ++r;
+    snapshot.route_counters->at(r).add();
+    if (r < snapshot.routes.size()) set = &snapshot.routes[r].choose(context.random);
+  }
+  if (__builtin_expect(set->panic, 0)) {
     service->panic_picks.fetch_add(1, std::memory_order_relaxed);
   }
-  Endpoint* endpoint = snapshot.balancer->pick(context);
+  Endpoint* endpoint = set->balancer->pick(context);
   endpoint->on_pick();
   return Pick(endpoint, connect_ns, read_ns, write_ns, deadline_ns);
 }
@@ -222,6 +241,7 @@ absl::Status ClientCore::apply(const v1::ClientConfig& config) {
       }
       for (const std::string& name : gone) remove_locked(name, events);
       publish_registry_locked();  // once for the whole batch
+      refresh_env_locked(config.idc_map(), events);
     }
   }
   if (!status.ok()) {
@@ -261,12 +281,13 @@ absl::Status ClientCore::apply_locked(const v1::ServiceConfig& service, std::vec
   if (absl::Status s = check_version(service, previous, repeat); !s.ok() || repeat) return s;
 
   std::unique_ptr<ServiceSnapshot> next =
-      build_snapshot(service, previous, clock_->wall_now(), &suspects_);
+      build_snapshot(service, previous, clock_->wall_now(), &suspects_, env_);
   if (state != nullptr) {
     const size_t before = events.size();
     settle_bans_locked(*state, *next, events);
     if (events.size() != before) finish_snapshot(*next);  // some were unbanned
   }
+  if (state != nullptr) affinity_events(*state, previous, *next, events);
   if (state == nullptr) {
     auto owned = std::make_unique<ServiceState>(service.name());
     state = owned.get();
@@ -340,6 +361,61 @@ void ClientCore::expire_departed_locked(ServiceState& state) {
     }
   }
   departed.erase(expired, departed.end());
+}
+
+std::shared_ptr<const RoutingEnv> ClientCore::make_env(
+    const google::protobuf::Map<std::string, std::string>& idc_map) const {
+  auto env = std::make_shared<RoutingEnv>();
+  env->idc_map = idc_map;
+  env->caller.service = options_.self_service;
+  env->caller.idc = options_.self_idc;
+  env->caller.logical_idc = logical_idc(idc_map, options_.self_idc);
+  return env;
+}
+
+void ClientCore::refresh_env_locked(const google::protobuf::Map<std::string, std::string>& idc_map,
+                                    std::vector<Event>& events) {
+  std::map<std::string, std::string> now(env_->idc_map.begin(), env_->idc_map.end());
+  std::map<std::string, std::string> next(idc_map.begin(), idc_map.end());
+  if (now == next) return;
+  env_ = make_env(idc_map);
+  // Every service's IDC affinity may change: recompile the ones not rebuilt with it yet.
+  for (auto& [name, state] : services_) {
+    ServiceSnapshot* current = state->snapshot.load(std::memory_order_relaxed);
+    if (current->env == env_) continue;
+    std::unique_ptr<ServiceSnapshot> rebuilt = rebuild_snapshot(*current, env_);
+    affinity_events(*state, current, *rebuilt, events);
+    state->snapshot.store(rebuilt.release(), std::memory_order_release);
+    EpochDomain::global().retire(current);
+  }
+}
+
+void ClientCore::affinity_events(const ServiceState& state, const ServiceSnapshot* before,
+                                 const ServiceSnapshot& after, std::vector<Event>& events) {
+  absl::flat_hash_map<std::string, bool> widened_before;
+  auto each_set = [](const ServiceSnapshot& s, auto&& fn) {
+    fn(s.all);
+    for (const CompiledRoute& r : s.routes) {
+      for (const CandidateSet& set : r.destinations) fn(set);
+    }
+  };
+  if (before != nullptr) {
+    each_set(*before, [&](const CandidateSet& set) {
+      if (set.affinity) widened_before[set.key] = set.widened;
+    });
+  }
+  each_set(after, [&](const CandidateSet& set) {
+    if (!set.affinity) return;
+    auto it = widened_before.find(set.key);
+    const bool was = it != widened_before.end() ? it->second : false;
+    if (set.widened == was) return;
+    Event e = make_event(
+        set.widened ? EventType::kIdcWiden : EventType::kIdcNarrow, state.name, after.version,
+        absl::StrCat(set.key, ": ", set.local_usable, " of ", set.local_size,
+                     " endpoints usable in logical IDC \"", after.env->caller.logical_idc, "\"; ",
+                     set.widened ? "using every IDC" : "back to the local IDC"));
+    events.push_back(std::move(e));
+  });
 }
 
 void ClientCore::publish_registry_locked() {

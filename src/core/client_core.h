@@ -57,6 +57,11 @@ class ClientCore {
   // Takes a service out of services_; it is retired by the next publish_registry_locked().
   void remove_locked(const std::string& name, std::vector<Event>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::shared_ptr<const RoutingEnv> make_env(
+      const google::protobuf::Map<std::string, std::string>& idc_map) const;
+  // Adopts a new idc_map (if it differs) and recompiles every service's routing with it.
+  void refresh_env_locked(const google::protobuf::Map<std::string, std::string>& idc_map,
+                          std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Publishes a table of services_, then retires the old table and removed services.
   void publish_registry_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Folds departed endpoints past their grace period into the service's totals.
@@ -96,13 +101,18 @@ class ClientCore {
   void settle_bans_locked(ServiceState& state, const ServiceSnapshot& snapshot,
                           std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Rebuilds and publishes `state`'s snapshot after ban changes.
-  void republish_locked(ServiceState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void republish_locked(ServiceState& state, std::vector<Event>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // IDC affinity widen / narrow events between two snapshots of a service.
+  void affinity_events(const ServiceState& state, const ServiceSnapshot* before,
+                       const ServiceSnapshot& after, std::vector<Event>& events);
   Event ban_event(EventType type, const ServiceState& state, const Endpoint& endpoint,
                   absl::Duration ban_time);
 
   std::string query_services();
   std::string query_request_info(std::string_view service);
   std::string query_endpoints(std::string_view service);
+  std::string query_routes(std::string_view service);
 
   ClientOptions options_;
   std::shared_ptr<Clock> clock_;
@@ -118,6 +128,8 @@ class ClientCore {
 
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<ServiceState>> services_ ABSL_GUARDED_BY(mu_);
+  // Who the caller is and the IDC map, for routing; replaced when the idc_map changes.
+  std::shared_ptr<const RoutingEnv> env_ ABSL_GUARDED_BY(mu_);
   std::vector<ServiceState*> removed_unpublished_ ABSL_GUARDED_BY(mu_);
 };
 

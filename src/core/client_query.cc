@@ -78,9 +78,11 @@ std::string ClientCore::query(std::string_view what) {
   if (what.substr(0, kEndpoints.size()) == kEndpoints) {
     return query_endpoints(what.substr(kEndpoints.size()));
   }
+  constexpr std::string_view kRoutes = "routes^";
+  if (what.substr(0, kRoutes.size()) == kRoutes) return query_routes(what.substr(kRoutes.size()));
   return error_json(absl::StrCat("unknown query \"", absl::string_view(what.data(), what.size()),
-                                 "\"; expected services, request_info^<service> or "
-                                 "endpoints^<service>"));
+                                 "\"; expected services, request_info^<service>, "
+                                 "endpoints^<service> or routes^<service>"));
 }
 
 std::string ClientCore::query_services() {
@@ -205,6 +207,53 @@ std::string ClientCore::query_endpoints(std::string_view service) {
     w.end_object();
   }
   w.end_array().end_object().end_object();
+  return w.str();
+}
+
+std::string ClientCore::query_routes(std::string_view service) {
+  absl::MutexLock lock(&mu_);
+  auto it = services_.find(absl::string_view(service.data(), service.size()));
+  if (it == services_.end()) {
+    return error_json(absl::StrCat("service \"", absl::string_view(service.data(), service.size()),
+                                   "\" is not configured"));
+  }
+  const ServiceSnapshot& snap = *it->second->snapshot.load(std::memory_order_acquire);
+  auto write_set = [&](JsonWriter& w, const CandidateSet& set) {
+    size_t usable = 0;
+    for (uint32_t i : set.members) {
+      usable += snap.weights[i] > 0 && snap.endpoints[i]->meta().ban.state == BanState::kHealthy;
+    }
+    w.begin_object();
+    w.key("name").value(set.key);
+    w.key("endpoints").value(static_cast<uint64_t>(set.members.size()));
+    w.key("usable").value(static_cast<uint64_t>(usable));
+    w.key("panic").value(set.panic);
+    if (set.affinity) {
+      w.key("idc_local").value(!set.widened);
+      w.key("local_usable").value(static_cast<uint64_t>(set.local_usable));
+      w.key("local_endpoints").value(static_cast<uint64_t>(set.local_size));
+    }
+    w.end_object();
+  };
+  JsonWriter w;
+  w.begin_object().key("routes").begin_object();
+  w.key("service").value(it->second->name);
+  w.key("caller_idc").value(snap.env->caller.logical_idc);
+  w.key("rules").begin_array();
+  for (size_t r = 0; r < snap.routes.size(); ++r) {
+    w.begin_object();
+    w.key("name").value(snap.routes[r].name);
+    w.key("matched").value(snap.route_counters->at(r).value());
+    w.key("destinations").begin_array();
+    for (const CandidateSet& set : snap.routes[r].destinations) write_set(w, set);
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
+  w.key("unmatched").value(snap.route_counters->at(snap.routes.size()).value());
+  w.key("default");
+  write_set(w, snap.all);
+  w.end_object().end_object();
   return w.str();
 }
 

@@ -22,6 +22,10 @@ const char* event_type_name(EventType type) {
       return "max_ban_ratio";
     case EventType::kLongBan:
       return "long_ban";
+    case EventType::kIdcWiden:
+      return "idc_widen";
+    case EventType::kIdcNarrow:
+      return "idc_narrow";
   }
   return "unknown";
 }

@@ -46,7 +46,8 @@ EndpointIdentity make_identity(const v1::Endpoint& config, const HostPort& hp, T
 
 std::unique_ptr<ServiceSnapshot> build_snapshot(const v1::ServiceConfig& config,
                                                 const ServiceSnapshot* previous,
-                                                absl::Time wall_now, SuspectQueue* suspects) {
+                                                absl::Time wall_now, SuspectQueue* suspects,
+                                                std::shared_ptr<const RoutingEnv> env) {
   auto snap = std::make_unique<ServiceSnapshot>();
   snap->version = config.version();
   snap->content = fingerprint(config);
@@ -62,6 +63,10 @@ std::unique_ptr<ServiceSnapshot> build_snapshot(const v1::ServiceConfig& config,
   snap->write_ns = limit_ns(t.has_write(), t.write());
   snap->deadline_margin_ns = t.has_deadline_margin() ? limit_ns(true, t.deadline_margin()) : 0;
   snap->applied_at = wall_now;
+  snap->route_config = config.routes();
+  snap->affinity = config.idc_affinity();
+  snap->env = std::move(env);
+  snap->route_counters = std::make_shared<RouteCounters>(config.routes_size());
 
   absl::flat_hash_map<std::string, Endpoint*> before;  // canonical address -> endpoint
   if (previous != nullptr) {
@@ -98,7 +103,8 @@ std::unique_ptr<ServiceSnapshot> build_snapshot(const v1::ServiceConfig& config,
   return snap;
 }
 
-std::unique_ptr<ServiceSnapshot> rebuild_snapshot(const ServiceSnapshot& current) {
+std::unique_ptr<ServiceSnapshot> rebuild_snapshot(const ServiceSnapshot& current,
+                                                  std::shared_ptr<const RoutingEnv> env) {
   auto snap = std::make_unique<ServiceSnapshot>();
   snap->version = current.version;
   snap->content = current.content;
@@ -110,6 +116,10 @@ std::unique_ptr<ServiceSnapshot> rebuild_snapshot(const ServiceSnapshot& current
   snap->write_ns = current.write_ns;
   snap->deadline_margin_ns = current.deadline_margin_ns;
   snap->applied_at = current.applied_at;
+  snap->route_config = current.route_config;
+  snap->affinity = current.affinity;
+  snap->env = env != nullptr ? std::move(env) : current.env;
+  snap->route_counters = current.route_counters;
   snap->weights = current.weights;
   snap->endpoints.reserve(current.endpoints.size());
   for (const EndpointRef& e : current.endpoints)
@@ -119,20 +129,17 @@ std::unique_ptr<ServiceSnapshot> rebuild_snapshot(const ServiceSnapshot& current
 }
 
 void finish_snapshot(ServiceSnapshot& snap) {
-  std::vector<WeightedEndpoint> usable, drained_or_banned;
   snap.banned = 0;
-  for (size_t i = 0; i < snap.endpoints.size(); ++i) {
-    Endpoint* e = snap.endpoints[i].get();
-    const bool banned = e->meta().ban.state != BanState::kHealthy;
-    snap.banned += banned ? 1 : 0;
-    if (snap.weights[i] <= 0) continue;
-    (banned ? drained_or_banned : usable).push_back(WeightedEndpoint{e, snap.weights[i]});
+  std::vector<uint32_t> everyone(snap.endpoints.size());
+  for (uint32_t i = 0; i < snap.endpoints.size(); ++i) {
+    everyone[i] = i;
+    snap.banned += snap.endpoints[i]->meta().ban.state != BanState::kHealthy ? 1 : 0;
   }
-  // Panic: when every endpoint that may take traffic is banned, failing closed would turn
-  // a detector mistake into an outage; pick among the banned ones instead, and count it.
-  snap.panic = usable.empty();
-  snap.balancer =
-      make_balancer(snap.policy, snap.balancing, snap.panic ? drained_or_banned : usable);
+  const CandidateInputs inputs{&snap.endpoints,  &snap.weights,  snap.policy,
+                               &snap.balancing,  &snap.affinity, &snap.env->idc_map,
+                               &snap.env->caller};
+  snap.all = build_candidate_set("*", std::move(everyone), inputs);
+  snap.routes = compile_routes(snap.route_config, inputs);
 }
 
 BanRoom ban_room(const ServiceSnapshot& snapshot) {

@@ -18,14 +18,23 @@
 #include "src/config/fingerprint.h"
 #include "src/config/policy.h"
 #include "src/core/endpoint.h"
+#include "src/routing/router.h"
 #include "ufc/v1/config.pb.h"
 
 namespace ufc::internal {
 
+// What routing needs from the client: who the caller is and the IDC map. Shared by every
+// snapshot built while it holds; replaced when the client's idc_map changes.
+struct RoutingEnv {
+  CallerInfo caller;
+  google::protobuf::Map<std::string, std::string> idc_map;
+};
+
 // ServiceSnapshot: one applied version of a service's config, compiled for the request
-// path: the endpoints (shared with other versions where unchanged) and the balancer over
-// those with weight > 0. It keeps no copy of the config itself: endpoints carry their
-// address and tags, the balancer its parameters, and a fingerprint stands for the rest.
+// path: the endpoints (shared with other versions where unchanged), the routing rules and
+// a balancer per candidate set over its usable endpoints. It keeps no copy of the config itself:
+// endpoints carry their address and tags, the balancer its parameters, and a fingerprint stands for
+// the rest.
 //
 // Immutable once published, apart from the balancer's cursors and the endpoints' own
 // atomics. Published through ServiceState::snapshot and freed through EpochDomain.
@@ -43,10 +52,16 @@ struct ServiceSnapshot {
   int64_t deadline_margin_ns = 0;
   std::vector<EndpointRef> endpoints;  // config order
   std::vector<double> weights;         // config order; 0 = drained
-  // Over the endpoints with weight > 0 that are not banned; over all with weight > 0 in
-  // panic (when every one of them is banned).
-  std::unique_ptr<Balancer> balancer;
-  bool panic = false;
+
+  // Routing: the rules as configured (to recompile after bans) and compiled, the
+  // candidate set of requests no rule matches (every endpoint), and who the caller is.
+  google::protobuf::RepeatedPtrField<v1::Route> route_config;
+  v1::IdcAffinity affinity;
+  std::shared_ptr<const RoutingEnv> env;
+  std::vector<CompiledRoute> routes;
+  CandidateSet all;
+  std::shared_ptr<RouteCounters> route_counters;  // kept across rebuilds of one version
+
   size_t banned = 0;      // endpoints banned or probing when this was built
   absl::Time applied_at;  // wall time, for display
 };
@@ -59,13 +74,17 @@ struct ServiceSnapshot {
 // mutex (it reads the endpoints' ban records).
 std::unique_ptr<ServiceSnapshot> build_snapshot(const v1::ServiceConfig& config,
                                                 const ServiceSnapshot* previous,
-                                                absl::Time wall_now, SuspectQueue* suspects);
+                                                absl::Time wall_now, SuspectQueue* suspects,
+                                                std::shared_ptr<const RoutingEnv> env);
 
-// rebuild_snapshot() recompiles `current` after ban states changed: same config, same
-// endpoints, new balancer. Called under the client's config mutex.
-std::unique_ptr<ServiceSnapshot> rebuild_snapshot(const ServiceSnapshot& current);
+// rebuild_snapshot() recompiles `current` after ban states (or the routing environment)
+// changed: same config, same endpoints, new candidate sets. Called under the client's
+// config mutex. `env` defaults to the current one.
+std::unique_ptr<ServiceSnapshot> rebuild_snapshot(const ServiceSnapshot& current,
+                                                  std::shared_ptr<const RoutingEnv> env = nullptr);
 
-// Computes `banned`, `panic` and the balancer from the endpoints' ban records.
+// Computes `banned` and the candidate sets (routes, IDC affinity, panic) from the
+// endpoints' ban records.
 void finish_snapshot(ServiceSnapshot& snapshot);
 
 // A service's ban budget: banned endpoints and the most the max ratio allows, both among

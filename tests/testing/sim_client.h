@@ -37,13 +37,14 @@ inline v1::ServiceConfig make_service(const std::string& name, int n, const std:
 
 class SimClient {
  public:
-  explicit SimClient(v1::ClientConfig config = {}, uint64_t seed = 1)
+  explicit SimClient(v1::ClientConfig config = {}, uint64_t seed = 1, std::string self_idc = "")
       : clock(std::make_shared<SimClock>()),
         executor(std::make_shared<ManualExecutor>(clock)),
         random(std::make_shared<SeededRandom>(seed)),
         prober(std::make_shared<FakeProber>()) {
     ClientOptions options;
     options.self_service = "tester";
+    options.self_idc = std::move(self_idc);
     options.initial_config = std::move(config);
     options.clock = clock;
     options.executor = executor;
