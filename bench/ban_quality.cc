@@ -45,6 +45,7 @@ struct Result {
 Result run(const Scenario& scenario, bool banning) {
   ufc::v1::ServiceConfig s = make_service("svc", 10, "round_robin");
   s.mutable_ban()->set_enabled(banning);
+  s.mutable_fuse()->set_enabled(false);  // banning alone
   ufc::v1::ClientConfig config;
   *config.add_services() = s;
   SimClient client(config);

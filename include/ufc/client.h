@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -92,6 +93,15 @@ class Client {
   // client has no config for; DEADLINE_EXCEEDED when the request's deadline has passed
   // (counted as deadline_skipped); UNAVAILABLE when no endpoint can take the request.
   absl::StatusOr<Pick> pick(const PickRequest& request);
+
+  // call() runs one request with the service's retry policy, for bypass callers: pick,
+  // `attempt(pick)` (talk to pick.address() within pick.timeouts(), return the outcome),
+  // report; and again, to a backend not yet tried, after a transport failure (never after
+  // an application status) while the pick allows a retry, up to the service's max
+  // attempts. Returns the last attempt's outcome, or the first pick's error (a refused
+  // retry ends the loop with the failure before it).
+  absl::StatusOr<Outcome> call(const PickRequest& request,
+                               absl::FunctionRef<Outcome(const Pick&)> attempt);
 
   // report() records the outcome of the attempt made with `pick`. Call it once per Pick;
   // later calls with the same Pick are ignored. A report for an endpoint that left the

@@ -4,7 +4,7 @@
 // registered in `ClientOptions::on_event`.
 //
 // Config applied, rejected or removed; bans and unbans; IDC affinity widening and
-// narrowing. Later capabilities add their own types (fuse start/step/end) to this enum.
+// narrowing; fusing start, steps and end.
 
 #ifndef UFC_EVENT_H_
 #define UFC_EVENT_H_
@@ -32,6 +32,10 @@ enum class EventType {
   kIdcWiden,        // IDC affinity: the caller's IDC has too few usable endpoints in a
                     // candidate set (named in `detail`); every IDC is used now
   kIdcNarrow,       // IDC affinity: the local IDC recovered; traffic stays local again
+  kFuseStart,       // the service's communication success rate fell below the threshold:
+                    // it is fusing; `drop` is the share of requests dropped in pick
+  kFuseStep,        // the drop share moved (reported in steps of at least 0.1)
+  kFuseEnd,         // the service recovered: nothing dropped, normal timeouts and retries
 };
 
 // The stable lower-case name of an event type ("config_applied", ...), for logs.
@@ -48,6 +52,7 @@ struct Event {
   absl::Duration ban_time = absl::ZeroDuration();  // kBan, kProbeFailed: this ban's length;
                                                    // kLongBan: the streak so far
   uint32_t streak = 0;  // ban events: consecutive bans, including this one
+  double drop = 0;      // fuse events: the share of requests dropped from now on
 };
 
 // Called synchronously from the thread that caused the event (the caller of `apply`, or a

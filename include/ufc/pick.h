@@ -32,6 +32,13 @@ enum class Priority : uint8_t { kCritical = 0, kNormal = 1, kLow = 2, kOffline =
 // A routing attribute: a request header or any key/value the caller wants rules to see.
 using Attribute = std::pair<std::string_view, std::string_view>;
 
+// The timeouts for one attempt. Infinite means "no limit from UFC".
+struct Timeouts {
+  absl::Duration connect = absl::InfiniteDuration();
+  absl::Duration read = absl::InfiniteDuration();
+  absl::Duration write = absl::InfiniteDuration();
+};
+
 // PickRequest: one attempt's question. A plain aggregate of views: nothing is copied, so
 // everything it points to must outlive the `pick` call (and only the call).
 struct PickRequest {
@@ -44,25 +51,27 @@ struct PickRequest {
   // A pre-computed 64-bit key; takes precedence over `hash_key`.
   std::optional<uint64_t> hash;
 
-  // --- Declared now, used by later capabilities (ignored today) ---
-  // Attributes routing rules match on (issue "Routing").
+  // Routing: attributes rules match on (request headers, or any key/value), and the
+  // caller's service name when it is not ClientOptions::self_service (an agent serving
+  // many callers).
   absl::Span<const Attribute> attributes;
-  // Overrides ClientOptions::self_service for routing (an agent serving many callers).
   std::string_view caller_service;
-  // Shedding weight and retry status, for fusing and the retry budget (issue "Fusing").
+  // Fusing: a fusing service sheds the lowest priority first, and retries before first
+  // attempts of the same priority.
   Priority priority = Priority::kNormal;
+  // A retry: refused while the service is fusing, and when the service's retry budget
+  // (a share of its requests) is spent.
   bool is_retry = false;
   // The caller's deadline. Once it has passed (or is within the service's margin), pick
   // refuses with DEADLINE_EXCEEDED without choosing a backend; otherwise the attempt's
   // timeouts are capped by what is left. Read against the client's cached clock (1 ms).
   Deadline deadline;
-};
-
-// The timeouts for one attempt. Infinite means "no limit from UFC".
-struct Timeouts {
-  absl::Duration connect = absl::InfiniteDuration();
-  absl::Duration read = absl::InfiniteDuration();
-  absl::Duration write = absl::InfiniteDuration();
+  // Backends already tried for this request ("host:port" as configured): a retry goes
+  // elsewhere, or fails with UNAVAILABLE when there is nowhere else.
+  absl::Span<const std::string_view> avoid;
+  // Replaces the service's normal timeouts (T1) for this request (must outlive the call).
+  // Never the strict set (T2) a fusing service imposes.
+  const Timeouts* timeouts = nullptr;
 };
 
 // A tag of the chosen endpoint, e.g. {"idc", "bj"}.
@@ -105,9 +114,9 @@ class Pick {
   // The value of tag `key`, or "" when absent.
   std::string_view tag(std::string_view key) const;
 
-  // The attempt's timeouts: the service's configured set (infinite where none is set),
-  // each capped by the request's remaining deadline minus the service's margin. The
-  // strict avalanche set (T2) arrives with fusing.
+  // The attempt's timeouts: the service's normal set T1 (or the request's override), the
+  // strict set T2 while the service is fusing; infinite where none is configured; each
+  // capped by the request's remaining deadline minus the service's margin.
   Timeouts timeouts() const {
     return Timeouts{from_ns(connect_ns_), from_ns(read_ns_), from_ns(write_ns_)};
   }
@@ -117,8 +126,9 @@ class Pick {
                ? Deadline::none()
                : Deadline::at(absl::UnixEpoch() + absl::Nanoseconds(deadline_ns_));
   }
-  // Whether the caller may retry this attempt if it fails. Today always true: the retry
-  // policy and budget arrive with the fusing issue.
+  // Whether the caller may retry this attempt if it fails in transport: not while the
+  // service is fusing, nor when the service allows one attempt only. (A retry's pick can
+  // still be refused by the retry budget.)
   bool retry_allowed() const { return retry_allowed_; }
 
  private:
@@ -130,12 +140,13 @@ class Pick {
     return ns == kNone ? absl::InfiniteDuration() : absl::Nanoseconds(ns);
   }
   Pick(internal::Endpoint* endpoint, int64_t connect_ns, int64_t read_ns, int64_t write_ns,
-       int64_t deadline_ns)
+       int64_t deadline_ns, bool retry_allowed)
       : endpoint_(endpoint),
         connect_ns_(connect_ns),
         read_ns_(read_ns),
         write_ns_(write_ns),
-        deadline_ns_(deadline_ns) {}
+        deadline_ns_(deadline_ns),
+        retry_allowed_(retry_allowed) {}
   void take(Pick& other) {
     endpoint_ = other.endpoint_;
     connect_ns_ = other.connect_ns_;

@@ -11,6 +11,7 @@
 #include "src/config/address.h"
 #include "src/config/field_checks.h"
 #include "src/config/policy.h"
+#include "src/fusing/fuse_policy.h"
 #include "src/routing/route_validation.h"
 #include "ufc/config.h"
 
@@ -140,6 +141,8 @@ void validate_service(const v1::ServiceConfig& service, ValidationErrors& errors
   validate_balancing(service.balancing(), errors);
   if (service.has_ban()) validate_ban(service.ban(), errors);
   validate_routing(service, errors);
+  if (service.has_fuse()) validate_fuse(service.fuse(), errors);
+  if (service.has_retry()) validate_retry(service.retry(), errors);
   if (service.has_timeouts()) {
     ValidationErrors::Scope scope(errors, "timeouts");
     const v1::Timeouts& t = service.timeouts();
@@ -147,6 +150,15 @@ void validate_service(const v1::ServiceConfig& service, ValidationErrors& errors
     if (t.has_connect()) check_duration(errors, "connect", t.connect(), tiny, absl::Hours(1));
     if (t.has_read()) check_duration(errors, "read", t.read(), tiny, absl::Hours(1));
     if (t.has_write()) check_duration(errors, "write", t.write(), tiny, absl::Hours(1));
+    const absl::Duration tiny_strict = absl::Nanoseconds(1);
+    if (t.strict().has_connect()) {
+      check_duration(errors, "strict.connect", t.strict().connect(), tiny_strict, absl::Hours(1));
+    }
+    if (t.strict().has_read())
+      check_duration(errors, "strict.read", t.strict().read(), tiny_strict, absl::Hours(1));
+    if (t.strict().has_write()) {
+      check_duration(errors, "strict.write", t.strict().write(), tiny_strict, absl::Hours(1));
+    }
     if (t.has_deadline_margin()) {
       check_duration(errors, "deadline_margin", t.deadline_margin(), absl::ZeroDuration(),
                      absl::Seconds(10));

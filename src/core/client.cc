@@ -22,6 +22,10 @@ Client::~Client() = default;
 
 absl::StatusOr<Pick> Client::pick(const PickRequest& request) { return core_->pick(request); }
 void Client::report(const Pick& pick, const Outcome& outcome) { core_->report(pick, outcome); }
+absl::StatusOr<Outcome> Client::call(const PickRequest& request,
+                                     absl::FunctionRef<Outcome(const Pick&)> attempt) {
+  return core_->call(request, attempt);
+}
 std::string Client::query(std::string_view what) { return core_->query(what); }
 absl::Status Client::apply(const v1::ServiceConfig& service) { return core_->apply(service); }
 absl::Status Client::apply(const v1::ClientConfig& config) { return core_->apply(config); }

@@ -193,6 +193,7 @@ void ClientCore::housekeeping() {
       ServiceState& state = *owned;
       expire_departed_locked(state);
       const ServiceSnapshot& snapshot = *state.snapshot.load(std::memory_order_relaxed);
+      fuse_tick_locked(state, snapshot, events);
       if (!snapshot.ban.enabled) continue;
       const BanRoom room = ban_room(snapshot);
       if (room.banned < room.limit) state.max_ratio_reported = false;  // the episode is over

@@ -26,11 +26,31 @@ constexpr absl::Duration kHousekeepingPeriod = absl::Milliseconds(100);
 // How long reports to an endpoint that left the config still reach the service totals.
 constexpr absl::Duration kDepartedGrace = absl::Seconds(60);
 
-// A refusal is a hot path under overload: a status with a message allocates, so each
-// thread builds it once and copies it (a reference count on a thread-local object).
+// Refusals are hot paths under overload: a status with a message allocates, so each
+// thread builds each once and copies it (a reference count on a thread-local object).
 const absl::Status& deadline_exceeded() {
   thread_local const absl::Status status =
       absl::DeadlineExceededError("the request's deadline has passed (or is within the margin)");
+  return status;
+}
+const absl::Status& fused() {
+  thread_local const absl::Status status =
+      absl::UnavailableError("fused: the service is overloaded and this request was shed");
+  return status;
+}
+const absl::Status& retries_off() {
+  thread_local const absl::Status status =
+      absl::UnavailableError("fused: no retries while the service is overloaded");
+  return status;
+}
+const absl::Status& retry_budget_spent() {
+  thread_local const absl::Status status =
+      absl::UnavailableError("retry budget spent: too many retries in the window");
+  return status;
+}
+const absl::Status& no_untried_backend() {
+  thread_local const absl::Status status =
+      absl::UnavailableError("every candidate backend was already tried");
   return status;
 }
 
@@ -55,6 +75,7 @@ ClientCore::ClientCore(const ClientOptions& options)
       prober_(options.prober ? options.prober : std::shared_ptr<Prober>(make_tcp_prober())),
       probe_gate_(std::make_shared<ProbeGate>()),
       coarse_(*clock_),
+      domain_(EpochDomain::global()),
       registry_(new ServiceTable({})) {
   absl::MutexLock lock(&probe_gate_->mu);
   probe_gate_->core = this;
@@ -125,7 +146,7 @@ ClientCore::~ClientCore() {
 }
 
 absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
-  EpochDomain::Guard guard;
+  EpochDomain::Guard guard(domain_);
   ServiceState* service = registry_.load(std::memory_order_acquire)->find(request.service);
   if (__builtin_expect(service == nullptr, 0)) {
     if (request.service.empty()) return absl::InvalidArgumentError("PickRequest.service is empty");
@@ -134,23 +155,61 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
   }
   const ServiceSnapshot& snapshot = *service->snapshot.load(std::memory_order_acquire);
   const int64_t now_ns = coarse_.now_ns();
-  int64_t connect_ns = snapshot.connect_ns, read_ns = snapshot.read_ns,
-          write_ns = snapshot.write_ns;
+  const Random random(random_.get());
+
+  // 1. Deadline: a spent budget is refused before anything else.
   int64_t deadline_ns = kInfiniteNs;
+  int64_t left_ns = kInfiniteNs;
   if (!request.deadline.is_none()) {
     // The budget left for this attempt, after the margin the caller needs afterwards. With
     // nothing left, no backend is worth the request: refuse before choosing one.
     deadline_ns = to_nanos(request.deadline.instant());
-    const int64_t left = deadline_ns - now_ns - snapshot.deadline_margin_ns;
-    if (__builtin_expect(left <= 0, 0)) {
+    left_ns = deadline_ns - now_ns - snapshot.deadline_margin_ns;
+    if (__builtin_expect(left_ns <= 0, 0)) {
       service->deadline_skipped.fetch_add(1, std::memory_order_relaxed);
       return deadline_exceeded();
     }
-    connect_ns = std::min(connect_ns, left);
-    read_ns = std::min(read_ns, left);
-    write_ns = std::min(write_ns, left);
   }
-  PickContext context{Random(random_.get()),
+
+  // 2. Fusing: drop this request with its class's probability; strict timeouts, no retries.
+  const bool fusing = service->fuse_gate.fusing.load(std::memory_order_relaxed);
+  bool retry_allowed = snapshot.retry.max_attempts > 1;
+  int64_t connect_ns, read_ns, write_ns;
+  if (__builtin_expect(fusing, 0)) {
+    const int cls = traffic_class(request.priority, request.is_retry);
+    service->fusing_demand[cls].add();
+    if (request.is_retry) return retries_off();
+    if (random.next() < service->fuse_gate.drop[cls].load(std::memory_order_relaxed)) {
+      service->fused.add();
+      return fused();
+    }
+    connect_ns = snapshot.strict_connect_ns;
+    read_ns = snapshot.strict_read_ns;
+    write_ns = snapshot.strict_write_ns;
+    retry_allowed = false;
+  } else if (request.timeouts != nullptr) {
+    connect_ns = to_nanos(request.timeouts->connect);
+    read_ns = to_nanos(request.timeouts->read);
+    write_ns = to_nanos(request.timeouts->write);
+  } else {
+    connect_ns = snapshot.connect_ns;
+    read_ns = snapshot.read_ns;
+    write_ns = snapshot.write_ns;
+  }
+  if (__builtin_expect(request.is_retry, 0)) {
+    // The retry budget: tokens granted each tick from the service's recent requests.
+    if (service->retry_tokens.fetch_sub(1, std::memory_order_relaxed) <= 0) {
+      service->retry_tokens.fetch_add(1, std::memory_order_relaxed);
+      service->retries_refused.add();
+      return retry_budget_spent();
+    }
+  }
+  connect_ns = std::min(connect_ns, left_ns);
+  read_ns = std::min(read_ns, left_ns);
+  write_ns = std::min(write_ns, left_ns);
+
+  // 3. Routing: the candidate set.
+  PickContext context{random,
                       thread_shard(),
                       now_ns,
                       request.hash_key,
@@ -163,18 +222,66 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
                                         ? std::string_view(options_.self_service)
                                         : request.caller_service;
     size_t r = 0;
-    while (r < snapshot.routes.size() &&
-           !snapshot.routes[r].matches(request, caller, context.random))
-      ++r;
+    while (r < snapshot.routes.size() && !snapshot.routes[r].matches(request, caller, random)) ++r;
     snapshot.route_counters->at(r).add();
-    if (r < snapshot.routes.size()) set = &snapshot.routes[r].choose(context.random);
+    if (r < snapshot.routes.size()) set = &snapshot.routes[r].choose(random);
   }
   if (__builtin_expect(set->panic, 0)) {
     service->panic_picks.fetch_add(1, std::memory_order_relaxed);
   }
+
+  // 4. Balancing, avoiding backends this request already tried.
   Endpoint* endpoint = set->balancer->pick(context);
+  if (__builtin_expect(!request.avoid.empty(), 0)) {
+    auto tried = [&](const Endpoint* e) {
+      for (std::string_view a : request.avoid) {
+        if (a == e->address()) return true;
+      }
+      return false;
+    };
+    const uint32_t tries = 2 * static_cast<uint32_t>(set->members.size()) + 8;
+    while (tried(endpoint) && ++context.attempt < tries) endpoint = set->balancer->pick(context);
+    if (tried(endpoint)) return no_untried_backend();
+  }
   endpoint->on_pick();
-  return Pick(endpoint, connect_ns, read_ns, write_ns, deadline_ns);
+  return Pick(endpoint, connect_ns, read_ns, write_ns, deadline_ns, retry_allowed);
+}
+
+absl::StatusOr<Outcome> ClientCore::call(const PickRequest& request,
+                                         absl::FunctionRef<Outcome(const Pick&)> attempt) {
+  PickRequest req = request;
+  // Backends tried so far; their Picks stay alive so the addresses stay valid.
+  std::optional<Pick> kept[10];  // max_attempts is at most 10
+  std::string_view tried[10];
+  size_t n_tried = 0;
+  std::optional<Outcome> last;
+  for (uint32_t attempt_no = 0;; ++attempt_no) {
+    req.is_retry = request.is_retry || attempt_no > 0;
+    req.avoid = absl::MakeConstSpan(tried, n_tried);
+    absl::StatusOr<Pick> pick = this->pick(req);
+    if (!pick.ok()) {
+      if (last.has_value()) return *last;  // a refused retry: the failure stands
+      return pick.status();
+    }
+    const Outcome outcome = attempt(*pick);
+    report(*pick, outcome);
+    last = outcome;
+    const bool transport_failure = outcome.transport != Transport::kOk;
+    uint32_t max_attempts = 1;
+    {
+      EpochDomain::Guard guard;
+      if (ServiceState* s = registry_.load(std::memory_order_acquire)->find(request.service)) {
+        max_attempts = s->snapshot.load(std::memory_order_acquire)->retry.max_attempts;
+      }
+    }
+    if (!transport_failure || !pick->retry_allowed() || attempt_no + 1 >= max_attempts ||
+        n_tried >= 10) {
+      return outcome;
+    }
+    kept[n_tried] = *std::move(pick);
+    tried[n_tried] = kept[n_tried]->address();
+    ++n_tried;
+  }
 }
 
 void ClientCore::report(const Pick& pick, const Outcome& outcome) {

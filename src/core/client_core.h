@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "src/banning/suspect_queue.h"
 #include "src/common/coarse_clock.h"
+#include "src/common/epoch.h"
 #include "src/core/service_snapshot.h"
 #include "src/core/service_table.h"
 #include "ufc/client.h"
@@ -37,6 +38,8 @@ class ClientCore {
   ~ClientCore();
 
   absl::StatusOr<Pick> pick(const PickRequest& request);
+  absl::StatusOr<Outcome> call(const PickRequest& request,
+                               absl::FunctionRef<Outcome(const Pick&)> attempt);
   void report(const Pick& pick, const Outcome& outcome);
   std::string query(std::string_view what);
   absl::Status apply(const v1::ServiceConfig& service);
@@ -100,6 +103,10 @@ class ClientCore {
   // by the new max_time.
   void settle_bans_locked(ServiceState& state, const ServiceSnapshot& snapshot,
                           std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Fusing (client_fusing.cc): one control tick for `state`: measure, update the
+  // controller, publish drop thresholds and the retry budget, report transitions.
+  void fuse_tick_locked(ServiceState& state, const ServiceSnapshot& snapshot,
+                        std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Rebuilds and publishes `state`'s snapshot after ban changes.
   void republish_locked(ServiceState& state, std::vector<Event>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -121,6 +128,7 @@ class ClientCore {
   std::shared_ptr<Prober> prober_;
   std::shared_ptr<ProbeGate> probe_gate_;  // lets late probe answers find out we are gone
   CoarseClock coarse_;
+  EpochDomain& domain_;  // EpochDomain::global(), looked up once
   SuspectQueue suspects_;
   std::vector<Executor::TaskId> tasks_;
 

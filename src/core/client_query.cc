@@ -159,6 +159,14 @@ std::string ClientCore::query_request_info(std::string_view service) {
   w.key("banned_cnt").value(static_cast<uint64_t>(banned));
   w.key("panic_cnt").value(state.panic_picks.load(std::memory_order_relaxed));
   w.key("deadline_skipped").value(state.deadline_skipped.load(std::memory_order_relaxed));
+  const bool fusing = state.fuse_gate.fusing.load(std::memory_order_relaxed);
+  w.key("fusing").value(fusing);
+  w.key("drop").value(fusing && state.fuse_controller ? state.fuse_controller->drop() : 0.0);
+  w.key("fused_cnt").value(state.fused.value());
+  w.key("timeouts_in_force").value(fusing ? "T2" : "T1");
+  w.key("retry_budget_left")
+      .value(static_cast<int64_t>(state.retry_tokens.load(std::memory_order_relaxed)));
+  w.key("retries_refused_cnt").value(state.retries_refused.value());
   w.key("mtime").value(absl::ToUnixSeconds(mtime));
   w.end_object().end_object();
   return w.str();

@@ -26,6 +26,12 @@ const char* event_type_name(EventType type) {
       return "idc_widen";
     case EventType::kIdcNarrow:
       return "idc_narrow";
+    case EventType::kFuseStart:
+      return "fuse_start";
+    case EventType::kFuseStep:
+      return "fuse_step";
+    case EventType::kFuseEnd:
+      return "fuse_end";
   }
   return "unknown";
 }

@@ -62,6 +62,13 @@ std::unique_ptr<ServiceSnapshot> build_snapshot(const v1::ServiceConfig& config,
   snap->read_ns = limit_ns(t.has_read(), t.read());
   snap->write_ns = limit_ns(t.has_write(), t.write());
   snap->deadline_margin_ns = t.has_deadline_margin() ? limit_ns(true, t.deadline_margin()) : 0;
+  snap->strict_connect_ns =
+      t.strict().has_connect() ? limit_ns(true, t.strict().connect()) : snap->connect_ns;
+  snap->strict_read_ns = t.strict().has_read() ? limit_ns(true, t.strict().read()) : snap->read_ns;
+  snap->strict_write_ns =
+      t.strict().has_write() ? limit_ns(true, t.strict().write()) : snap->write_ns;
+  snap->fuse = FusePolicy::from_proto(config.fuse());
+  snap->retry = RetryPolicy::from_proto(config.retry());
   snap->applied_at = wall_now;
   snap->route_config = config.routes();
   snap->affinity = config.idc_affinity();
@@ -115,6 +122,11 @@ std::unique_ptr<ServiceSnapshot> rebuild_snapshot(const ServiceSnapshot& current
   snap->read_ns = current.read_ns;
   snap->write_ns = current.write_ns;
   snap->deadline_margin_ns = current.deadline_margin_ns;
+  snap->strict_connect_ns = current.strict_connect_ns;
+  snap->strict_read_ns = current.strict_read_ns;
+  snap->strict_write_ns = current.strict_write_ns;
+  snap->fuse = current.fuse;
+  snap->retry = current.retry;
   snap->applied_at = current.applied_at;
   snap->route_config = current.route_config;
   snap->affinity = current.affinity;

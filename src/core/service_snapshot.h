@@ -5,8 +5,10 @@
 #ifndef UFC_CORE_SERVICE_SNAPSHOT_H_
 #define UFC_CORE_SERVICE_SNAPSHOT_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,7 +20,11 @@
 #include "src/config/fingerprint.h"
 #include "src/config/policy.h"
 #include "src/core/endpoint.h"
+#include "src/fusing/fuse_controller.h"
+#include "src/fusing/fuse_policy.h"
+#include "src/fusing/shedding.h"
 #include "src/routing/router.h"
+#include "src/stats/sharded_counter.h"
 #include "ufc/v1/config.pb.h"
 
 namespace ufc::internal {
@@ -44,6 +50,12 @@ struct ServiceSnapshot {
   PolicyKind policy = PolicyKind::kRoundRobin;
   v1::Balancing balancing;  // policy parameters, for rebuilds
   BanPolicy ban;
+  FusePolicy fuse;
+  RetryPolicy retry;
+  // T2, the strict set in force while fusing (T1 where the config sets none).
+  int64_t strict_connect_ns = kInfiniteNs;
+  int64_t strict_read_ns = kInfiniteNs;
+  int64_t strict_write_ns = kInfiniteNs;
   // T1 in nanoseconds (kInfiniteNs where the config sets none), and the deadline margin:
   // integers, because pick() caps them with a few compares.
   int64_t connect_ns = kInfiniteNs;
@@ -114,6 +126,30 @@ struct ServiceState {
   alignas(64) std::atomic<uint64_t> panic_picks{0};
   // Picks refused because the request's deadline had (nearly) passed.
   alignas(64) std::atomic<uint64_t> deadline_skipped{0};
+
+  // --- Fusing: read by every pick, written by the control tick ---
+  struct alignas(64) FuseGate {
+    std::atomic<bool> fusing{false};
+    std::atomic<uint64_t> drop[kTrafficClasses] = {};  // a 64-bit draw below it: drop
+  } fuse_gate;
+  // Retry budget: retries left until the next tick; taken by retry picks only.
+  alignas(64) std::atomic<int64_t> retry_tokens{0};
+  // Written on the fusing path only (per-class demand while fusing, drops) and by refused
+  // retries.
+  ShardedCounter fused;
+  ShardedCounter retries_refused;
+  std::array<ShardedCounter, kTrafficClasses> fusing_demand;
+
+  // --- Fusing, control path (under the client's config mutex) ---
+  FusePolicy fuse_policy;
+  std::unique_ptr<FuseController> fuse_controller;
+  uint64_t last_requests = 0, last_ok = 0, last_failed = 0, last_fused = 0;
+  std::array<uint64_t, kTrafficClasses> last_demand = {};
+  ClassShares mix = {};      // demand per class over the last tick spent fusing
+  double reported_drop = 0;  // the drop share the last fuse event announced
+  int64_t retry_granted = 0;
+  std::deque<std::pair<uint64_t, uint64_t>> retry_window;  // per tick: (first attempts, retries)
+  uint64_t fuse_starts = 0;
 
   // --- Control path, under the client's config mutex ---
   uint64_t bans = 0;                // bans issued over the service's life (not unbans)

@@ -1,0 +1,48 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// src/fusing/fuse_policy.h: a service's `fuse` and `retry` config sections, defaults
+// applied.
+
+#ifndef UFC_FUSING_FUSE_POLICY_H_
+#define UFC_FUSING_FUSE_POLICY_H_
+
+#include <cstdint>
+
+#include "absl/time/time.h"
+#include "src/config/validation_errors.h"
+#include "ufc/v1/config.pb.h"
+
+namespace ufc::internal {
+
+enum class FuseControllerKind { kSeed, kAdaptive };
+
+// FusePolicy: what config section `fuse` means (see config.proto for each field).
+struct FusePolicy {
+  bool enabled = true;
+  FuseControllerKind controller = FuseControllerKind::kSeed;
+  absl::Duration interval = absl::Seconds(1);
+  double threshold = 0.9;
+  uint32_t min_requests = 20;
+  double step = 0.1;
+  double max_drop = 0.95;
+  absl::Duration window = absl::Seconds(1);
+  double headroom = 0.1;
+
+  static FusePolicy from_proto(const v1::Fuse& fuse);
+};
+
+struct RetryPolicy {
+  uint32_t max_attempts = 3;
+  double budget = 0.1;
+  absl::Duration window = absl::Seconds(10);
+
+  static RetryPolicy from_proto(const v1::Retry& retry);
+};
+
+// Add every problem of the sections to `errors`, under "fuse" and "retry".
+void validate_fuse(const v1::Fuse& fuse, ValidationErrors& errors);
+void validate_retry(const v1::Retry& retry, ValidationErrors& errors);
+
+}  // namespace ufc::internal
+
+#endif  // UFC_FUSING_FUSE_POLICY_H_
