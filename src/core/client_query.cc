@@ -66,6 +66,11 @@ std::string error_json(std::string_view message) {
   return w.str();
 }
 
+std::string not_configured_json(std::string_view service) {
+  return error_json(absl::StrCat("service \"", absl::string_view(service.data(), service.size()),
+                                 "\" is not configured"));
+}
+
 }  // namespace
 
 std::string ClientCore::query(std::string_view what) {
@@ -124,10 +129,7 @@ std::string ClientCore::query_services() {
 std::string ClientCore::query_request_info(std::string_view service) {
   absl::MutexLock lock(&mu_);
   auto it = services_.find(absl::string_view(service.data(), service.size()));
-  if (it == services_.end()) {
-    return error_json(absl::StrCat("service \"", absl::string_view(service.data(), service.size()),
-                                   "\" is not configured"));
-  }
+  if (it == services_.end()) return not_configured_json(service);
   expire_departed_locked(*it->second);
   const ServiceState& state = *it->second;
   const ServiceSnapshot& snap = *state.snapshot.load(std::memory_order_acquire);
@@ -175,10 +177,7 @@ std::string ClientCore::query_request_info(std::string_view service) {
 std::string ClientCore::query_endpoints(std::string_view service) {
   absl::MutexLock lock(&mu_);
   auto it = services_.find(absl::string_view(service.data(), service.size()));
-  if (it == services_.end()) {
-    return error_json(absl::StrCat("service \"", absl::string_view(service.data(), service.size()),
-                                   "\" is not configured"));
-  }
+  if (it == services_.end()) return not_configured_json(service);
   const ServiceSnapshot& snap = *it->second->snapshot.load(std::memory_order_acquire);
   const absl::Time now = coarse_.now();
   JsonWriter w;
@@ -221,10 +220,7 @@ std::string ClientCore::query_endpoints(std::string_view service) {
 std::string ClientCore::query_routes(std::string_view service) {
   absl::MutexLock lock(&mu_);
   auto it = services_.find(absl::string_view(service.data(), service.size()));
-  if (it == services_.end()) {
-    return error_json(absl::StrCat("service \"", absl::string_view(service.data(), service.size()),
-                                   "\" is not configured"));
-  }
+  if (it == services_.end()) return not_configured_json(service);
   const ServiceSnapshot& snap = *it->second->snapshot.load(std::memory_order_acquire);
   auto write_set = [&](JsonWriter& w, const CandidateSet& set) {
     size_t usable = 0;
