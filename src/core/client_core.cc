@@ -241,7 +241,11 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
     };
     const uint32_t tries = 2 * static_cast<uint32_t>(set->members.size()) + 8;
     while (tried(endpoint) && ++context.attempt < tries) endpoint = set->balancer->pick(context);
-    if (tried(endpoint)) return no_untried_backend();
+    if (tried(endpoint)) {
+      // No retry leaves: the budget token it took goes back.
+      if (request.is_retry) service->retry_tokens.fetch_add(1, std::memory_order_relaxed);
+      return no_untried_backend();
+    }
   }
   endpoint->on_pick();
   return Pick(endpoint, connect_ns, read_ns, write_ns, deadline_ns, retry_allowed);
@@ -269,7 +273,7 @@ absl::StatusOr<Outcome> ClientCore::call(const PickRequest& request,
     const bool transport_failure = outcome.transport != Transport::kOk;
     uint32_t max_attempts = 1;
     {
-      EpochDomain::Guard guard;
+      EpochDomain::Guard guard(domain_);
       if (ServiceState* s = registry_.load(std::memory_order_acquire)->find(request.service)) {
         max_attempts = s->snapshot.load(std::memory_order_acquire)->retry.max_attempts;
       }

@@ -150,6 +150,27 @@ TEST(RetryTest, RetriesAvoidBackendsAlreadyTried) {
             "every candidate backend was already tried");
 }
 
+TEST(RetryBudgetTest, ARetryWithNowhereToGoGivesItsTokenBack) {
+  v1::ServiceConfig s = fusing_service();
+  s.mutable_fuse()->set_enabled(false);
+  s.mutable_retry()->set_budget(0.1);
+  SimClient c(one(s));
+  for (int i = 0; i < 100; ++i) ASSERT_FALSE(c.pick_and_report("svc", Outcome::ok(ms(1))).empty());
+  c.executor->advance(ms(100));  // 10 tokens
+  const std::vector<std::string_view> all = {"10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80",
+                                             "10.0.0.4:80"};
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(c.client->pick({.service = "svc", .is_retry = true, .avoid = all}).status().message(),
+              "every candidate backend was already tried");
+  }
+  for (int i = 0; i < 10; ++i) {
+    absl::StatusOr<Pick> retry = c.client->pick({.service = "svc", .is_retry = true});
+    ASSERT_TRUE(retry.ok()) << "retry " << i + 1 << ": " << retry.status();
+  }
+  EXPECT_EQ(c.client->pick({.service = "svc", .is_retry = true}).status().message(),
+            "retry budget spent: too many retries in the window");
+}
+
 TEST(CallTest, RetriesTransportFailuresElsewhereButNeverApplicationErrors) {
   v1::ServiceConfig s = fusing_service();
   s.mutable_retry()->set_budget(1.0);
