@@ -5,6 +5,7 @@
 #include "ufc/deadline.h"
 
 #include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "tests/testing/sim_client.h"
 #include "ufc/config.h"
@@ -13,6 +14,7 @@
 namespace ufc {
 namespace {
 
+using ::google::protobuf::util::TimeUtil;
 using ::testing::HasSubstr;
 using testing::make_service;
 using testing::SimClient;
@@ -89,9 +91,11 @@ TEST(DeadlineTest, MalformedAndAbsurdValuesAreRejected) {
 
 v1::ClientConfig with_timeouts(int connect_ms, int read_ms, int margin_ms) {
   v1::ServiceConfig s = make_service("svc", 3, "round_robin");
-  if (connect_ms) s.mutable_timeouts()->mutable_connect()->set_nanos(connect_ms * 1000000);
-  if (read_ms) s.mutable_timeouts()->mutable_read()->set_nanos(read_ms * 1000000);
-  if (margin_ms) s.mutable_timeouts()->mutable_deadline_margin()->set_nanos(margin_ms * 1000000);
+  if (connect_ms)
+    *s.mutable_timeouts()->mutable_connect() = TimeUtil::MillisecondsToDuration(connect_ms);
+  if (read_ms) *s.mutable_timeouts()->mutable_read() = TimeUtil::MillisecondsToDuration(read_ms);
+  if (margin_ms)
+    *s.mutable_timeouts()->mutable_deadline_margin() = TimeUtil::MillisecondsToDuration(margin_ms);
   v1::ClientConfig c;
   *c.add_services() = s;
   return c;

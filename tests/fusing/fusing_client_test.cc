@@ -6,6 +6,7 @@
 #include <set>
 
 #include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "tests/testing/traffic_sim.h"
 #include "ufc/config.h"
@@ -13,6 +14,7 @@
 namespace ufc {
 namespace {
 
+using ::google::protobuf::util::TimeUtil;
 using ::testing::HasSubstr;
 using testing::make_service;
 using testing::SimClient;
@@ -20,17 +22,12 @@ using testing::TrafficSim;
 
 absl::Duration ms(int n) { return absl::Milliseconds(n); }
 
-void set_ms(google::protobuf::Duration* d, int ms) {
-  d->set_seconds(ms / 1000);
-  d->set_nanos((ms % 1000) * 1000000);
-}
-
 // 4 endpoints; T1 read 100 ms, T2 read 20 ms; banning off (fusing is under test).
 v1::ServiceConfig fusing_service() {
   v1::ServiceConfig s = make_service("svc", 4, "round_robin");
   s.mutable_ban()->set_enabled(false);
-  set_ms(s.mutable_timeouts()->mutable_read(), 100);
-  set_ms(s.mutable_timeouts()->mutable_strict()->mutable_read(), 20);
+  *s.mutable_timeouts()->mutable_read() = TimeUtil::MillisecondsToDuration(100);
+  *s.mutable_timeouts()->mutable_strict()->mutable_read() = TimeUtil::MillisecondsToDuration(20);
   return s;
 }
 
