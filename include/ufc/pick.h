@@ -22,8 +22,9 @@ namespace ufc {
 namespace internal {
 class Endpoint;
 class ClientCore;
-// Drops the Pick's reference to `endpoint` (and its in-flight slot if unreported).
-void release_pick(Endpoint* endpoint, bool reported) noexcept;
+// Drops the Pick's hold on `endpoint` (and its in-flight slot if unreported); `shard` is
+// the CPU shard the pick was counted on.
+void release_pick(Endpoint* endpoint, uint32_t shard, bool reported) noexcept;
 }  // namespace internal
 
 // How much a request matters when a service must shed load; the lowest go first.
@@ -93,7 +94,7 @@ class Pick {
   Pick(Pick&& other) noexcept { take(other); }
   Pick& operator=(Pick&& other) noexcept {
     if (this != &other) {
-      if (endpoint_ != nullptr) internal::release_pick(endpoint_, reported_);
+      if (endpoint_ != nullptr) internal::release_pick(endpoint_, shard_, reported_);
       take(other);
     }
     return *this;
@@ -101,7 +102,7 @@ class Pick {
   Pick(const Pick&) = delete;
   Pick& operator=(const Pick&) = delete;
   ~Pick() {
-    if (endpoint_ != nullptr) internal::release_pick(endpoint_, reported_);
+    if (endpoint_ != nullptr) internal::release_pick(endpoint_, shard_, reported_);
   }
 
   // "host:port" exactly as configured (IPv6 hosts in brackets).
@@ -139,14 +140,15 @@ class Pick {
   static absl::Duration from_ns(int64_t ns) {
     return ns == kNone ? absl::InfiniteDuration() : absl::Nanoseconds(ns);
   }
-  Pick(internal::Endpoint* endpoint, int64_t connect_ns, int64_t read_ns, int64_t write_ns,
-       int64_t deadline_ns, bool retry_allowed)
+  Pick(internal::Endpoint* endpoint, uint32_t shard, int64_t connect_ns, int64_t read_ns,
+       int64_t write_ns, int64_t deadline_ns, bool retry_allowed)
       : endpoint_(endpoint),
         connect_ns_(connect_ns),
         read_ns_(read_ns),
         write_ns_(write_ns),
         deadline_ns_(deadline_ns),
-        retry_allowed_(retry_allowed) {}
+        retry_allowed_(retry_allowed),
+        shard_(static_cast<uint16_t>(shard)) {}
   void take(Pick& other) {
     endpoint_ = other.endpoint_;
     connect_ns_ = other.connect_ns_;
@@ -155,16 +157,18 @@ class Pick {
     deadline_ns_ = other.deadline_ns_;
     reported_ = other.reported_;
     retry_allowed_ = other.retry_allowed_;
+    shard_ = other.shard_;
     other.endpoint_ = nullptr;
   }
 
-  internal::Endpoint* endpoint_ = nullptr;  // holds one reference
+  internal::Endpoint* endpoint_ = nullptr;  // held (keeps the endpoint alive)
   int64_t connect_ns_ = kNone;
   int64_t read_ns_ = kNone;
   int64_t write_ns_ = kNone;
   int64_t deadline_ns_ = kNone;  // on the client's monotonic clock
   mutable bool reported_ = false;
   bool retry_allowed_ = true;
+  uint16_t shard_ = 0;  // the CPU shard the pick was counted on; the report goes there too
 };
 
 }  // namespace ufc

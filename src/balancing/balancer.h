@@ -27,7 +27,7 @@ namespace ufc::internal {
 // What a policy may use to decide, assembled by the client for each pick.
 struct PickContext {
   Random random;
-  uint32_t shard = 0;  // thread_shard(): spreads per-thread cursors
+  uint32_t shard = 0;  // cpu_shard(): whose endpoint view and cursor this pick uses
   int64_t now_ns = 0;  // CoarseClock reading
   std::string_view hash_key;
   const uint64_t* hash = nullptr;  // pre-hashed key, if the caller gave one

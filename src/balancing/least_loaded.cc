@@ -16,11 +16,10 @@ LeastLoaded::LeastLoaded(absl::Span<const WeightedEndpoint> endpoints, int64_t i
   }
 }
 
-inline float LeastLoaded::cost(const Candidate& c, int64_t now_ns) const {
+inline float LeastLoaded::cost(const Candidate& c, uint32_t shard, int64_t now_ns) const {
   const Endpoint& e = *c.endpoint;
-  const int64_t last = e.last_report_ns();
-  const float latency = (last == 0 || now_ns - last > idle_reset_ns_) ? 0.0f : e.ewma_latency_us();
-  return static_cast<float>(e.inflight() + 1) * latency * c.inverse_weight;
+  const float latency = e.ewma_latency_us(shard, now_ns, idle_reset_ns_);
+  return static_cast<float>(e.inflight(shard) + 1) * latency * c.inverse_weight;
 }
 
 Endpoint* LeastLoaded::pick(const PickContext& context) const {
@@ -34,10 +33,11 @@ Endpoint* LeastLoaded::pick(const PickContext& context) const {
   if (j >= i) ++j;
   const Candidate& a = candidates_[i];
   const Candidate& b = candidates_[j];
-  const float ca = cost(a, context.now_ns);
-  const float cb = cost(b, context.now_ns);
+  const float ca = cost(a, context.shard, context.now_ns);
+  const float cb = cost(b, context.shard, context.now_ns);
   if (ca != cb) return ca < cb ? a.endpoint : b.endpoint;
-  return a.endpoint->inflight() <= b.endpoint->inflight() ? a.endpoint : b.endpoint;
+  return a.endpoint->inflight(context.shard) <= b.endpoint->inflight(context.shard) ? a.endpoint
+                                                                                      : b.endpoint;
 }
 
 }  // namespace ufc::internal

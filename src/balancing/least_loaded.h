@@ -21,7 +21,11 @@ namespace ufc::internal {
 // An endpoint with no report for `idle_reset` counts as zero latency, so one that was
 // slow once is tried again instead of starved forever; its EWMA then weights the fresh
 // sample by the silence (see Endpoint::on_report).
-// Cost: two random draws and two endpoints' atomics; no shared writes.
+// The load it sees is the calling CPU's view (Endpoint::inflight(shard) and its latency
+// EWMA): each core balances the requests it started, as each client of a fleet balances
+// on its own view. A global view would read lines other cores write on every pick, which
+// costs more than the choice gains at two threads (bench/thread_scaling).
+// Cost: one random draw and two endpoints' per-CPU records; no shared writes.
 class LeastLoaded final : public Balancer {
  public:
   LeastLoaded(absl::Span<const WeightedEndpoint> endpoints, int64_t idle_reset_ns);
@@ -33,7 +37,7 @@ class LeastLoaded final : public Balancer {
     Endpoint* endpoint;
     float inverse_weight;  // normalized so the largest weight is 1
   };
-  float cost(const Candidate& c, int64_t now_ns) const;
+  float cost(const Candidate& c, uint32_t shard, int64_t now_ns) const;
 
   std::vector<Candidate> candidates_;
   int64_t idle_reset_ns_;

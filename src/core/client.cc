@@ -32,7 +32,9 @@ absl::Status Client::apply(const v1::ClientConfig& config) { return core_->apply
 absl::Status Client::remove(std::string_view service) { return core_->remove(service); }
 
 namespace internal {
-void release_pick(Endpoint* endpoint, bool reported) noexcept { endpoint->unref(reported ? 0 : 1); }
+void release_pick(Endpoint* endpoint, uint32_t shard, bool reported) noexcept {
+  endpoint->release(shard, reported);
+}
 }  // namespace internal
 
 std::string_view Pick::address() const { return endpoint_->identity().address; }

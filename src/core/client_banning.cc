@@ -247,6 +247,7 @@ void ClientCore::housekeeping() {
   }
   emit(events);
   EpochDomain::global().reclaim();
+  Endpoint::sweep_graveyard();  // endpoints the last Picks have let go of since
 }
 
 std::vector<Event> ClientCore::on_probe_result(Endpoint& endpoint, uint64_t generation,

@@ -12,7 +12,7 @@
 #include "src/common/epoch.h"
 #include "src/common/strings.h"
 #include "src/common/thread_executor.h"
-#include "src/common/thread_shard.h"
+#include "src/common/cpu_shard.h"
 #include "src/config/address.h"
 #include "src/config/config_validator.h"
 #include "src/routing/router.h"
@@ -143,6 +143,7 @@ ClientCore::~ClientCore() {
     services_.clear();
   }
   domain.synchronize();  // frees what this client retired, without waiting on others
+  Endpoint::sweep_graveyard();
 }
 
 absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
@@ -210,7 +211,7 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
 
   // 3. Routing: the candidate set.
   PickContext context{random,
-                      thread_shard(),
+                      cpu_shard(),
                       now_ns,
                       request.hash_key,
                       request.hash.has_value() ? &*request.hash : nullptr,
@@ -247,8 +248,8 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
       return no_untried_backend();
     }
   }
-  endpoint->on_pick();
-  return Pick(endpoint, connect_ns, read_ns, write_ns, deadline_ns, retry_allowed);
+  endpoint->on_pick(context.shard);
+  return Pick(endpoint, context.shard, connect_ns, read_ns, write_ns, deadline_ns, retry_allowed);
 }
 
 absl::StatusOr<Outcome> ClientCore::call(const PickRequest& request,
@@ -291,7 +292,7 @@ absl::StatusOr<Outcome> ClientCore::call(const PickRequest& request,
 void ClientCore::report(const Pick& pick, const Outcome& outcome) {
   if (pick.endpoint_ == nullptr || pick.reported_) return;
   pick.reported_ = true;
-  pick.endpoint_->on_report(outcome.classify(), to_micros(outcome.latency), coarse_.now_ns());
+  pick.endpoint_->on_report(pick.shard_, outcome.classify(), to_micros(outcome.latency), coarse_.now_ns());
 }
 
 Event ClientCore::make_event(EventType type, const std::string& service, uint64_t version,

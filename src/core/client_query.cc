@@ -136,15 +136,16 @@ std::string ClientCore::query_request_info(std::string_view service) {
   Counts c = departed_totals(state);
   uint64_t inflight = 0;
   int64_t last_ns = 0;
+  const int64_t now_ns = coarse_.now_ns();
   for (const EndpointRef& e : snap.endpoints) {
     const Counts ec = endpoint_counts(*e);
     for (int k = 0; k < kOutcomeClassCount; ++k) c[k] += ec[k];
     inflight += e->inflight();
-    last_ns = std::max(last_ns, e->last_report_ns());
+    last_ns = std::max(last_ns, e->last_report_ns(now_ns));
   }
   for (const ServiceState::Departed& d : state.departed) {
     inflight += d.endpoint->inflight();
-    last_ns = std::max(last_ns, d.endpoint->last_report_ns());
+    last_ns = std::max(last_ns, d.endpoint->last_report_ns(now_ns));
   }
   // mtime: wall time of the latest report (the request path only records monotonic time),
   // or of the config when nothing was reported yet.

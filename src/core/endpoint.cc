@@ -2,69 +2,223 @@
 
 #include "src/core/endpoint.h"
 
+#include <algorithm>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "src/banning/request_window.h"
+#include "src/common/cpu_shard.h"
 
 namespace ufc::internal {
+namespace {
+
+constexpr int kFirstFailure = static_cast<int>(OutcomeClass::kConnectRefused);
+
+// Endpoints no snapshot lists any more but some Pick still holds. Process-wide, so that a
+// Pick may outlive its client: any client's housekeeping sweeps it.
+struct Graveyard {
+  absl::Mutex mu;
+  std::vector<Endpoint*> endpoints ABSL_GUARDED_BY(mu);
+};
+
+Graveyard& graveyard() {
+  static Graveyard* g = new Graveyard();  // never destroyed: Picks may outlive main()
+  return *g;
+}
+
+}  // namespace
 
 Endpoint::Endpoint(EndpointIdentity identity, SuspectQueue* queue)
-    : meta_(std::make_unique<EndpointMeta>(std::move(identity))) {
-  meta_->queue = queue;
+    : stats_(StatsArena::global().allocate()), identity_(std::move(identity)) {
+  meta_.queue = queue;
+}
+
+Endpoint::~Endpoint() { StatsArena::global().release(stats_); }
+
+uint64_t Endpoint::holders() const {
+  uint64_t n = 0;
+  const uint32_t shards = CpuShards::count();
+  for (uint32_t s = 0; s < shards; ++s) {
+    n += stats(s).word.load(std::memory_order_acquire) >> 32;
+  }
+  return n;
+}
+
+void Endpoint::unref() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // No snapshot lists this endpoint and none can be read any more, so no pick can start
+  // on it; Picks taken before may still hold it. Each shard's holder count only falls
+  // from here, and a Pick's release is its last touch (release order): reading zero
+  // everywhere (acquire) means every Pick is done with it.
+  if (holders() == 0) {
+    delete this;
+    return;
+  }
+  Graveyard& g = graveyard();
+  absl::MutexLock lock(&g.mu);
+  g.endpoints.push_back(this);
+}
+
+void Endpoint::sweep_graveyard() {
+  std::vector<Endpoint*> dead;
+  {
+    Graveyard& g = graveyard();
+    absl::MutexLock lock(&g.mu);
+    auto alive = std::partition(g.endpoints.begin(), g.endpoints.end(),
+                                [](const Endpoint* e) { return e->holders() != 0; });
+    dead.assign(alive, g.endpoints.end());
+    g.endpoints.erase(alive, g.endpoints.end());
+  }
+  for (Endpoint* e : dead) delete e;
+}
+
+size_t Endpoint::graveyard_size() {
+  Graveyard& g = graveyard();
+  absl::MutexLock lock(&g.mu);
+  return g.endpoints.size();
+}
+
+bool Endpoint::try_ref() {
+  uint32_t n = refs_.load(std::memory_order_relaxed);
+  do {
+    if (n == 0) return false;
+  } while (!refs_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed));
+  return true;
+}
+
+uint32_t Endpoint::inflight() const {
+  uint32_t n = 0;
+  const uint32_t shards = CpuShards::count();
+  for (uint32_t s = 0; s < shards; ++s) n += inflight(s);
+  return n;
+}
+
+float Endpoint::ewma_latency_us(uint32_t shard, int64_t now_ns, int64_t idle_ns) const {
+  const ShardStats& st = stats(shard);
+  const uint32_t last = st.last_tick.load(std::memory_order_relaxed);
+  if (last == 0 || ticks_since(last, now_ns) > idle_ns) return 0.0f;
+  return st.ewma_us.load(std::memory_order_relaxed);
+}
+
+float Endpoint::ewma_latency_us() const {
+  double sum = 0, weight = 0;
+  const uint32_t shards = CpuShards::count();
+  for (uint32_t s = 0; s < shards; ++s) {
+    const ShardStats& st = stats(s);
+    const float e = st.ewma_us.load(std::memory_order_relaxed);
+    if (e <= 0) continue;
+    const double w = static_cast<double>(st.success.load(std::memory_order_relaxed) +
+                                         st.client_errors.load(std::memory_order_relaxed) +
+                                         st.server_errors.load(std::memory_order_relaxed)) +
+                     1.0;
+    sum += e * w;
+    weight += w;
+  }
+  return weight > 0 ? static_cast<float>(sum / weight) : 0.0f;
+}
+
+int64_t Endpoint::last_report_ns(int64_t now_ns) const {
+  int64_t newest = 0;
+  const uint32_t shards = CpuShards::count();
+  for (uint32_t s = 0; s < shards; ++s) {
+    const uint32_t last = stats(s).last_tick.load(std::memory_order_relaxed);
+    if (last == 0) continue;
+    newest = std::max(newest, now_ns - ticks_since(last, now_ns));
+  }
+  return newest;
+}
+
+uint64_t Endpoint::count(OutcomeClass cls) const {
+  const int c = static_cast<int>(cls);
+  if (c >= kFirstFailure) return failures_[c - kFirstFailure].load(std::memory_order_relaxed);
+  uint64_t n = 0;
+  const uint32_t shards = CpuShards::count();
+  for (uint32_t s = 0; s < shards; ++s) {
+    const ShardStats& st = stats(s);
+    n += (cls == OutcomeClass::kSuccess       ? st.success
+          : cls == OutcomeClass::kClientError ? st.client_errors
+                                              : st.server_errors)
+             .load(std::memory_order_relaxed);
+  }
+  return n;
 }
 
 uint64_t Endpoint::requests() const {
   uint64_t total = 0;
-  for (const auto& c : counts_) total += c.load(std::memory_order_relaxed);
+  for (int c = 0; c < kOutcomeClassCount; ++c) total += count(static_cast<OutcomeClass>(c));
   return total;
 }
 
-void Endpoint::on_report(OutcomeClass cls, int64_t latency_us, int64_t now_ns) {
+uint64_t Endpoint::latency_sum_us() const {
+  uint64_t n = 0;
+  const uint32_t shards = CpuShards::count();
+  for (uint32_t s = 0; s < shards; ++s) {
+    n += stats(s).latency_sum_us.load(std::memory_order_relaxed);
+  }
+  return n;
+}
+
+void Endpoint::on_report(uint32_t shard, OutcomeClass cls, int64_t latency_us, int64_t now_ns) {
   if (latency_us < 0) latency_us = 0;
-  word_.fetch_sub(1, std::memory_order_relaxed);
-  counts_[static_cast<int>(cls)].fetch_add(1, std::memory_order_relaxed);
+  ShardStats& st = stats(shard);
+  st.word.fetch_sub(1, std::memory_order_relaxed);
+  const int c = static_cast<int>(cls);
+  if (__builtin_expect(c >= kFirstFailure, 0)) {
+    failures_[c - kFirstFailure].fetch_add(1, std::memory_order_relaxed);
+  } else {
+    (c == 0 ? st.success : c == 1 ? st.client_errors : st.server_errors)
+        .fetch_add(1, std::memory_order_relaxed);
+  }
   // The latency sum (for the interval mean the business detector compares) is a plain
   // load and store: an atomic add here cost ~25% of a pick+report (bench, side by side).
-  // Two reports racing on one endpoint may lose one sample's latency; the mean then reads
-  // slightly low, alike for every endpoint under the same load.
-  latency_sum_us_.store(
-      latency_sum_us_.load(std::memory_order_relaxed) + static_cast<uint64_t>(latency_us),
+  // Two reports racing on one shard (a thread preempted mid-update) may lose one sample.
+  st.latency_sum_us.store(
+      st.latency_sum_us.load(std::memory_order_relaxed) + static_cast<uint64_t>(latency_us),
       std::memory_order_relaxed);
 
   const uint32_t rule = rule_.load(std::memory_order_relaxed);
   if (WindowRule::enabled(rule)) {
-    // A plain load and store, not a CAS loop: two reports racing on one endpoint may drop
-    // one outcome from the window, which delays a ban by one attempt at most.
-    const bool failure = cls >= OutcomeClass::kConnectRefused;
-    const uint64_t w = RequestWindow::push(window_.load(std::memory_order_relaxed), failure,
-                                           WindowRule::window(rule));
-    window_.store(w, std::memory_order_relaxed);
+    // Shared by the shards, so written only when it changes: a healthy endpoint's window
+    // stays all successes and its line stays shared between cores. A plain load and store,
+    // not a CAS loop: two reports racing may drop one outcome, which delays a ban by one
+    // attempt at most.
+    const bool failure = c >= kFirstFailure;
+    const uint64_t before = window_.load(std::memory_order_relaxed);
+    const uint64_t w = RequestWindow::push(before, failure, WindowRule::window(rule));
+    if (w != before) window_.store(w, std::memory_order_relaxed);
     if (failure && RequestWindow::tripped(w, rule)) mark_suspect();
   }
 
-  // Racing reports may lose one EWMA update; the average stays meaningful and the
-  // request path stays free of compare-and-swap loops.
+  // The shard's EWMA. Racing reports on one shard may lose one update; the average stays
+  // meaningful and the request path stays free of compare-and-swap loops.
   const float sample = static_cast<float>(latency_us);
-  const float old = ewma_us_.load(std::memory_order_relaxed);
-  const int64_t last = last_report_ns_.load(std::memory_order_relaxed);
+  const float old = st.ewma_us.load(std::memory_order_relaxed);
+  const uint32_t last = st.last_tick.load(std::memory_order_relaxed);
+  const uint32_t tick = coarse_tick(now_ns);
   float next = sample;
   if (last != 0 && old > 0) {
-    const int64_t dt = now_ns - last;
     float alpha = kMinAlpha;
     // dt/(dt+D) exceeds kMinAlpha only when dt > D*a/(1-a): divide only then (rarely at
     // high request rates, where reports arrive within the same clock tick).
-    if (dt > static_cast<int64_t>(kDecayNs * kMinAlpha / (1 - kMinAlpha))) {
-      alpha = static_cast<float>(dt) / static_cast<float>(dt + kDecayNs);
+    if (tick != last) {
+      const int64_t dt = ticks_since(last, now_ns);
+      if (dt > static_cast<int64_t>(kDecayNs * kMinAlpha / (1 - kMinAlpha))) {
+        alpha = static_cast<float>(dt) / static_cast<float>(dt + kDecayNs);
+      }
     }
     next = old + alpha * (sample - old);
   }
-  ewma_us_.store(next, std::memory_order_relaxed);
-  last_report_ns_.store(now_ns, std::memory_order_relaxed);
+  st.ewma_us.store(next, std::memory_order_relaxed);
+  if (tick != last) st.last_tick.store(tick, std::memory_order_relaxed);
 }
 
 void Endpoint::mark_suspect() {
-  SuspectQueue* queue = meta_->queue;
+  SuspectQueue* queue = meta_.queue;
   if (queue == nullptr) return;
   if ((flags_.fetch_or(kSuspect, std::memory_order_acq_rel) & kSuspect) != 0) return;  // queued
-  ref();  // held while queued
+  // Held while queued. An endpoint no snapshot lists any more is not worth banning.
+  if (!try_ref()) return;
   queue->push(this);
 }
 
@@ -77,14 +231,18 @@ void SuspectQueue::push(Endpoint* endpoint) {
 }
 
 void Endpoint::inherit_from(const Endpoint& other) {
-  ewma_us_.store(other.ewma_us_.load(std::memory_order_relaxed), std::memory_order_relaxed);
-  last_report_ns_.store(other.last_report_ns_.load(std::memory_order_relaxed),
-                        std::memory_order_relaxed);
+  const uint32_t shards = CpuShards::count();
+  for (uint32_t s = 0; s < shards; ++s) {
+    stats(s).ewma_us.store(other.stats(s).ewma_us.load(std::memory_order_relaxed),
+                           std::memory_order_relaxed);
+    stats(s).last_tick.store(other.stats(s).last_tick.load(std::memory_order_relaxed),
+                             std::memory_order_relaxed);
+  }
   // The ban state and history carry over; the business baselines do not (this endpoint's
   // counts start at zero). A probe in flight answers for the old endpoint, so a probing
   // ban becomes an expired one: the next housekeeping probes this endpoint afresh.
-  BanRecord& ban = meta_->ban;
-  ban = other.meta_->ban;
+  BanRecord& ban = meta_.ban;
+  ban = other.meta_.ban;
   ban.has_baseline = false;
   if (ban.state == BanState::kProbing) {
     ban.state = BanState::kBanned;

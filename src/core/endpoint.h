@@ -15,6 +15,7 @@
 
 #include "src/banning/ban_record.h"
 #include "src/banning/suspect_queue.h"
+#include "src/core/endpoint_stats.h"
 #include "ufc/outcome.h"
 #include "ufc/pick.h"
 
@@ -31,64 +32,81 @@ struct EndpointIdentity {
   std::shared_ptr<const std::vector<Tag>> tags;  // sorted by key; shared by equal sets
 };
 
-// The cold part: identity plus what only the control path touches, under the owning
-// client's config mutex (never the request path, apart from `queue`, set once).
+// The control-path part: touched under the owning client's config mutex (never by the
+// request path, apart from `queue`, set once).
 struct EndpointMeta {
-  explicit EndpointMeta(EndpointIdentity id) : identity(std::move(id)) {}
-  const EndpointIdentity identity;
   SuspectQueue* queue = nullptr;     // where report() sends a by-request suspect
   Endpoint* next_suspect = nullptr;  // SuspectQueue link
   ServiceState* owner = nullptr;     // while listed by a current snapshot of that service
   BanRecord ban;
 };
 
-// Endpoint: a backend's live state, kept across config versions while its address and
-// tags stay the same.
+// Endpoint: a backend's identity and live state, kept across config versions while its
+// address and tags stay the same.
 //
-// Layout: 124 bytes of atomics the request path touches plus the pointer to the cold
-// part, in two cache lines, aligned so that two endpoints never share one. Lifetime:
-// reference counted; each snapshot listing it and each live Pick holds one reference. The
-// count shares a 64-bit word with the in-flight count (high and low halves) so a pick
-// costs one atomic add. Thread-safety: the request-path methods are thread-safe; counters
-// are relaxed (they are statistics).
-class alignas(64) Endpoint {
+// Layout: what pick and report write on every request lives in per-CPU ShardStats (see
+// endpoint_stats.h), so two cores never write one line; the Endpoint itself is read-mostly
+// (written on failures only: the by-request window when it changes, transport failure
+// counts). A report lands in the shard its pick was taken on (the Pick remembers it).
+//
+// Lifetime: two kinds of holders. Structural references (snapshots listing it, the
+// departed list, probes, the suspect queue) are counted in `refs_`, on the control path.
+// Picks are counted per CPU shard in ShardStats::word (high half), on the request path.
+// When the last structural reference goes (always on the control path: snapshots die by
+// epoch reclamation, after any pick that could see them has left), the endpoint is
+// deleted if no Pick holds it, or else parked in a graveyard that housekeeping sweeps.
+// Once `refs_` reaches zero it never rises again, so no pick can start afterwards.
+//
+// Thread-safety: the request-path methods are thread-safe; counters are relaxed (they
+// are statistics).
+class Endpoint {
  public:
   explicit Endpoint(EndpointIdentity identity, SuspectQueue* queue = nullptr);
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
 
-  const EndpointIdentity& identity() const { return meta_->identity; }
-  std::string_view address() const { return meta_->identity.address; }
+  const EndpointIdentity& identity() const { return identity_; }
+  std::string_view address() const { return identity_.address; }
   // Control-path state (see EndpointMeta).
-  EndpointMeta& meta() const { return *meta_; }
+  EndpointMeta& meta() const { return meta_; }
 
-  // --- References ---
-  void ref() { word_.fetch_add(kOneRef, std::memory_order_relaxed); }
-  // Drops a reference and `inflight` in-flight slots; deletes the endpoint on the last.
-  void unref(uint32_t inflight = 0) {
-    const uint64_t before = word_.fetch_sub(kOneRef + inflight, std::memory_order_acq_rel);
-    if ((before >> 32) == 1) delete this;
-  }
+  // --- Structural references (control path) ---
+  // Another reference; the caller already holds one.
+  void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
+  // Drops a reference; the last one deletes the endpoint or parks it (see above).
+  void unref();
 
   // --- Request path ---
-  // A pick: one more reference (held by the Pick) and one more request in flight.
-  void on_pick() { word_.fetch_add(kOneRef + 1, std::memory_order_relaxed); }
-  // A report: the request left flight; count it, fold its latency into the EWMA and the
-  // interval sum, and run the by-request ban rule (see src/banning/request_window.h).
-  void on_report(OutcomeClass cls, int64_t latency_us, int64_t now_ns);
+  // A pick on `shard`: one more holder and one more request in flight.
+  void on_pick(uint32_t shard) {
+    stats(shard).word.fetch_add(ShardStats::kHolder + 1, std::memory_order_relaxed);
+  }
+  // A report for a pick taken on `shard`: the request left flight; count it, fold its
+  // latency into the shard's EWMA and interval sum, and run the by-request ban rule (see
+  // src/banning/request_window.h).
+  void on_report(uint32_t shard, OutcomeClass cls, int64_t latency_us, int64_t now_ns);
+  // A Pick taken on `shard` is gone (`reported` or not): its last touch of the endpoint.
+  void release(uint32_t shard, bool reported) {
+    stats(shard).word.fetch_sub(ShardStats::kHolder + (reported ? 0 : 1),
+                                std::memory_order_release);
+  }
 
-  uint32_t inflight() const {
-    return static_cast<uint32_t>(word_.load(std::memory_order_relaxed) & 0xffffffffu);
+  // This shard's view, for least-loaded balancing: its requests in flight and latency
+  // EWMA (0 when it has no sample younger than `idle_ns`).
+  uint32_t inflight(uint32_t shard) const {
+    return static_cast<uint32_t>(stats(shard).word.load(std::memory_order_relaxed));
   }
-  // Latency EWMA in microseconds; 0 until the first report.
-  float ewma_latency_us() const { return ewma_us_.load(std::memory_order_relaxed); }
-  // CoarseClock time of the latest report; 0 if none.
-  int64_t last_report_ns() const { return last_report_ns_.load(std::memory_order_relaxed); }
-  uint64_t count(OutcomeClass cls) const {
-    return counts_[static_cast<int>(cls)].load(std::memory_order_relaxed);
-  }
+  float ewma_latency_us(uint32_t shard, int64_t now_ns, int64_t idle_ns) const;
+
+  // --- Sums over the shards (queries, detectors; not the request path) ---
+  uint32_t inflight() const;
+  // Mean of the shards' EWMAs, weighted by their request counts; 0 until the first report.
+  float ewma_latency_us() const;
+  // CoarseClock time of the latest report, to ~1 ms; 0 if none. `now_ns` anchors it.
+  int64_t last_report_ns(int64_t now_ns) const;
+  uint64_t count(OutcomeClass cls) const;
   uint64_t requests() const;  // all classes
-  uint64_t latency_sum_us() const { return latency_sum_us_.load(std::memory_order_relaxed); }
+  uint64_t latency_sum_us() const;
   uint64_t window() const { return window_.load(std::memory_order_relaxed); }
 
   // --- Control path ---
@@ -104,29 +122,35 @@ class alignas(64) Endpoint {
   // reports to it, among the service's departed endpoints.
   void inherit_from(const Endpoint& other);
 
+  // Deletes parked endpoints no Pick holds any more. Housekeeping calls it.
+  static void sweep_graveyard();
+  // Endpoints parked now (tests).
+  static size_t graveyard_size();
+
   // EWMA weighting: a sample counts at least kMinAlpha; after a silence of dt it counts
   // dt/(dt+kDecay), so stale history fades in time rather than only in samples.
   static constexpr float kMinAlpha = 0.1f;
   static constexpr int64_t kDecayNs = 1'000'000'000;
 
  private:
-  static constexpr uint64_t kOneRef = uint64_t{1} << 32;
   static constexpr uint32_t kSuspect = 1;
-  ~Endpoint() = default;
+  ~Endpoint();
+  ShardStats& stats(uint32_t shard) const { return stats_[shard * StatsArena::kSlotsPerChunk]; }
+  uint64_t holders() const;  // Picks alive, over all shards (acquire)
+  // A structural reference from the request path: fails once the count reached zero.
+  bool try_ref();
   void mark_suspect();
 
-  std::atomic<uint64_t> word_{kOneRef};  // refs << 32 | inflight; born with one reference
-  std::atomic<float> ewma_us_{0};
+  ShardStats* const stats_;  // shard 0's record (StatsArena slot)
+  std::atomic<uint32_t> refs_{1};  // structural; born with one reference
   std::atomic<uint32_t> rule_{0};  // WindowRule; 0 = by-request detection off
-  std::atomic<int64_t> last_report_ns_{0};
   std::atomic<uint64_t> window_{0};  // RequestWindow word
-  std::atomic<uint64_t> latency_sum_us_{0};
-  std::atomic<uint64_t> counts_[kOutcomeClassCount] = {};
   std::atomic<uint32_t> flags_{0};
-  std::unique_ptr<EndpointMeta> meta_;
+  // Transport failures by class (kConnectRefused...): rare, so not sharded.
+  std::atomic<uint64_t> failures_[kOutcomeClassCount - 3] = {};
+  const EndpointIdentity identity_;
+  mutable EndpointMeta meta_;
 };
-
-static_assert(sizeof(Endpoint) == 128, "two cache lines");
 
 // EndpointRef: an owning pointer (one reference).
 class EndpointRef {

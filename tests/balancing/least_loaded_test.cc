@@ -25,11 +25,11 @@ TEST(LeastLoadedTest, SendsLessTrafficToAThreeTimesSlowerEndpoint) {
     const int64_t now = kStart + i * kMs;
     PickContext ctx{Random(&rng), 0, now};
     Endpoint* e = p2c.pick(ctx);
-    e->on_pick();
+    e->on_pick(0);
     const int idx = eps.index_of(e);
     ++counts[idx];
-    e->on_report(OutcomeClass::kSuccess, idx == 0 ? 30000 : 10000, now);
-    e->unref();  // the Pick's reference
+    e->on_report(0, OutcomeClass::kSuccess, idx == 0 ? 30000 : 10000, now);
+    e->release(0, true);  // the Pick is gone
   }
   const double slow_share = counts[0] / static_cast<double>(kPicks);
   EXPECT_LT(slow_share, 0.02) << "slow endpoint got " << counts[0];
@@ -41,26 +41,26 @@ TEST(LeastLoadedTest, PrefersFewerRequestsInFlightAtEqualLatency) {
   EndpointsFixture eps = EndpointsFixture::uniform(2);
   LeastLoaded p2c(eps.candidates(), 2000 * kMs);
   for (int i = 0; i < 2; ++i) {
-    eps.at(i)->on_pick();
-    eps.at(i)->on_report(OutcomeClass::kSuccess, 10000, kStart);
-    eps.at(i)->unref();
+    eps.at(i)->on_pick(0);
+    eps.at(i)->on_report(0, OutcomeClass::kSuccess, 10000, kStart);
+    eps.at(i)->release(0, true);
   }
-  for (int i = 0; i < 5; ++i) eps.at(0)->on_pick();  // five requests stuck on endpoint 0
+  for (int i = 0; i < 5; ++i) eps.at(0)->on_pick(0);  // five requests stuck on endpoint 0
   testing::SeededRandom rng(5);
   PickContext ctx{Random(&rng), 0, kStart};
   for (int i = 0; i < 100; ++i) ASSERT_EQ(p2c.pick(ctx), eps.at(1));
-  for (int i = 0; i < 5; ++i) eps.at(0)->unref(1);
+  for (int i = 0; i < 5; ++i) eps.at(0)->release(0, false);
 }
 
 TEST(LeastLoadedTest, IdleEndpointIsTriedAgainAfterIdleReset) {
   EndpointsFixture eps = EndpointsFixture::uniform(2);
   LeastLoaded p2c(eps.candidates(), 2000 * kMs);
-  eps.at(0)->on_pick();
-  eps.at(0)->on_report(OutcomeClass::kSuccess, 90000, kStart);  // once very slow
-  eps.at(0)->unref();
-  eps.at(1)->on_pick();
-  eps.at(1)->on_report(OutcomeClass::kSuccess, 10000, kStart + 2500 * kMs);
-  eps.at(1)->unref();
+  eps.at(0)->on_pick(0);
+  eps.at(0)->on_report(0, OutcomeClass::kSuccess, 90000, kStart);  // once very slow
+  eps.at(0)->release(0, true);
+  eps.at(1)->on_pick(0);
+  eps.at(1)->on_report(0, OutcomeClass::kSuccess, 10000, kStart + 2500 * kMs);
+  eps.at(1)->release(0, true);
   testing::SeededRandom rng(9);
   PickContext fresh{Random(&rng), 0, kStart + 1000 * kMs};
   fresh.now_ns = kStart + 2600 * kMs;  // endpoint 0 silent for 2.6 s > 2 s
@@ -71,9 +71,9 @@ TEST(LeastLoadedTest, EwmaFollowsAFreshSampleAfterSilence) {
   EndpointsFixture eps = EndpointsFixture::uniform(1);
   Endpoint* e = eps.at(0);
   auto report = [e](int64_t latency_us, int64_t now) {
-    e->on_pick();
-    e->on_report(OutcomeClass::kSuccess, latency_us, now);
-    e->unref();  // the Pick's reference
+    e->on_pick(0);
+    e->on_report(0, OutcomeClass::kSuccess, latency_us, now);
+    e->release(0, true);  // the Pick is gone
   };
   report(90000, kStart);
   report(10000, kStart + 1);  // the same instant: the minimum weight, 0.1

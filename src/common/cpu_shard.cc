@@ -1,0 +1,31 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+
+#include "src/common/cpu_shard.h"
+
+#include <sys/rseq.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace ufc::internal {
+
+// Initialised before main() and before any thread of ours exists; everything that reads
+// it (endpoint state) is created later.
+const CpuShards::Config CpuShards::config_ = CpuShards::init();
+
+CpuShards::Config CpuShards::init() {
+  long cpus = ::sysconf(_SC_NPROCESSORS_CONF);
+  // UFC_CPU_SHARDS=N overrides (tests and benchmarks that want a fixed layout).
+  if (const char* env = std::getenv("UFC_CPU_SHARDS")) cpus = std::atol(env);
+  cpus = std::clamp<long>(cpus, 1, kMax);
+  uint32_t count = 1;
+  while (count < static_cast<uint32_t>(cpus)) count <<= 1;
+  Config c{count - 1, 0};
+  if (__rseq_size >= offsetof(struct rseq, cpu_id) + sizeof(uint32_t)) {
+    c.cpu_offset = __rseq_offset + static_cast<ptrdiff_t>(offsetof(struct rseq, cpu_id));
+  }
+  return c;
+}
+
+}  // namespace ufc::internal

@@ -1,0 +1,84 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// src/core/endpoint_stats.h: the per-CPU part of an endpoint's live state, and the arena
+// that lays it out so that no two CPUs ever write one cache line.
+
+#ifndef UFC_CORE_ENDPOINT_STATS_H_
+#define UFC_CORE_ENDPOINT_STATS_H_
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace ufc::internal {
+
+// ShardStats: what pick and report write for one endpoint, as seen from one CPU shard.
+// Every report lands in the shard its pick was taken on, so a shard is a complete view
+// of the requests that CPU started: least-loaded balancing reads its own CPU's view (as
+// every client process of a fleet balances on its own view), queries and detectors read
+// the sum.
+struct ShardStats {
+  // Picks alive (holders, high half) and picks not yet reported (in flight, low half), so
+  // that a pick is one atomic add. A holder keeps the endpoint's memory alive.
+  std::atomic<uint64_t> word{0};
+  std::atomic<float> ewma_us{0};       // latency EWMA of this shard's reports; 0 = none yet
+  std::atomic<uint32_t> last_tick{0};  // CoarseTick of the latest report; 0 = none
+  std::atomic<uint64_t> success{0};
+  std::atomic<uint64_t> client_errors{0};  // "4xx"
+  std::atomic<uint64_t> server_errors{0};  // "5xx"
+  std::atomic<uint64_t> latency_sum_us{0};
+
+  static constexpr uint64_t kHolder = uint64_t{1} << 32;
+};
+static_assert(sizeof(ShardStats) == 48, "the per-endpoint, per-CPU cost");
+
+// A 32-bit coarse time: monotonic nanoseconds >> 20 (units of 1.048576 ms), wrapping
+// every 52 days; differences are taken modulo 2^32. Never 0, which means "none".
+inline uint32_t coarse_tick(int64_t now_ns) {
+  const uint32_t t = static_cast<uint32_t>(static_cast<uint64_t>(now_ns) >> 20);
+  return t != 0 ? t : 1;
+}
+inline constexpr int64_t kCoarseTickNs = int64_t{1} << 20;
+// Nanoseconds from tick `then` to `now_ns` (0 if `then` reads as later).
+inline int64_t ticks_since(uint32_t then, int64_t now_ns) {
+  const int32_t d = static_cast<int32_t>(coarse_tick(now_ns) - then);
+  return d > 0 ? int64_t{d} * kCoarseTickNs : 0;
+}
+
+// StatsArena: process-wide storage for ShardStats. A slot is one record per CPU shard;
+// slots come in chunks of kSlotsPerChunk laid out shard-major, so the records one shard
+// writes are contiguous and a shard's block is a whole number of cache lines: two CPUs
+// never write one line, and an endpoint costs CpuShards::count() x 48 bytes, not a cache
+// line per CPU. Chunks are never returned to the heap (freed slots are reused): the
+// arena is as large as the most endpoints alive at once.
+//
+// Thread-safety: allocate/release take a mutex; they run on the control path only (an
+// endpoint is created by a config change and deleted by reclamation, never by pick or
+// report).
+class StatsArena {
+ public:
+  static constexpr uint32_t kSlotsPerChunk = 64;
+
+  static StatsArena& global();
+
+  // A zeroed slot; shard s's record is slot[s * kSlotsPerChunk].
+  ShardStats* allocate();
+  // Zeroes the slot and keeps it for reuse.
+  void release(ShardStats* slot);
+
+  size_t chunk_bytes() const;
+
+ private:
+  StatsArena();
+  absl::Mutex mu_;
+  std::vector<ShardStats*> free_ ABSL_GUARDED_BY(mu_);
+  std::vector<void*> chunks_ ABSL_GUARDED_BY(mu_);  // kept: the arena lives as long as the process
+  const uint32_t shards_;
+};
+
+}  // namespace ufc::internal
+
+#endif  // UFC_CORE_ENDPOINT_STATS_H_

@@ -1,0 +1,151 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// Endpoint state: per-CPU shards (separate views, exact sums, no shared cache lines) and
+// the lifetime rule (Picks keep an endpoint alive after its last snapshot; the graveyard
+// frees it once the last Pick lets go).
+
+#include "src/core/endpoint.h"
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "src/common/cpu_shard.h"
+#include "tests/testing/sim_client.h"
+
+namespace ufc::internal {
+namespace {
+
+constexpr int64_t kMs = 1'000'000;
+constexpr int64_t kStart = 1'000'000 * kMs;
+
+EndpointRef make_endpoint(const std::string& address) {
+  EndpointIdentity id;
+  id.address = address;
+  id.port = 80;
+  return EndpointRef::adopt(new Endpoint(std::move(id)));
+}
+
+TEST(EndpointShardsTest, EachShardKeepsItsOwnViewAndTheSumsAreExact) {
+  ASSERT_GE(CpuShards::count(), 2u) << "core_test runs with UFC_CPU_SHARDS=4";
+  EndpointRef e = make_endpoint("10.0.0.1:80");
+  for (int i = 0; i < 3; ++i) e->on_pick(0);
+  e->on_pick(1);
+  EXPECT_EQ(e->inflight(0), 3u);
+  EXPECT_EQ(e->inflight(1), 1u);
+  EXPECT_EQ(e->inflight(), 4u);
+
+  e->on_report(0, OutcomeClass::kSuccess, 10000, kStart);
+  e->on_report(0, OutcomeClass::kServerError, 10000, kStart);
+  e->on_report(1, OutcomeClass::kConnectRefused, 30000, kStart);
+  EXPECT_EQ(e->inflight(0), 1u);
+  EXPECT_EQ(e->inflight(1), 0u);
+  EXPECT_EQ(e->count(OutcomeClass::kSuccess), 1u);
+  EXPECT_EQ(e->count(OutcomeClass::kServerError), 1u);
+  EXPECT_EQ(e->count(OutcomeClass::kConnectRefused), 1u);
+  EXPECT_EQ(e->requests(), 3u);
+  EXPECT_EQ(e->latency_sum_us(), 50000u);
+  // Latency views are per shard: shard 0 saw 10 ms, shard 1 saw 30 ms.
+  EXPECT_FLOAT_EQ(e->ewma_latency_us(0, kStart, 2000 * kMs), 10000);
+  EXPECT_FLOAT_EQ(e->ewma_latency_us(1, kStart, 2000 * kMs), 30000);
+  // An idle view reads as unknown (0).
+  EXPECT_EQ(e->ewma_latency_us(1, kStart + 3000 * kMs, 2000 * kMs), 0);
+  EXPECT_NEAR(e->last_report_ns(kStart + 5 * kMs), kStart, 1.1 * kMs);
+
+  for (int i = 0; i < 3; ++i) e->release(0, true);
+  e->release(0, false);  // the fourth pick on shard 0 was never reported
+  e->release(1, true);
+  EXPECT_EQ(e->inflight(), 0u);
+}
+
+// What makes two threads scale: the records two shards write never share a cache line.
+TEST(EndpointShardsTest, TwoShardsNeverWriteOneCacheLine) {
+  const uint32_t shards = CpuShards::count();
+  StatsArena& arena = StatsArena::global();
+  std::vector<ShardStats*> slots;
+  for (uint32_t i = 0; i < 2 * StatsArena::kSlotsPerChunk; ++i) slots.push_back(arena.allocate());
+  std::vector<std::set<uintptr_t>> lines(shards);
+  for (ShardStats* slot : slots) {
+    for (uint32_t s = 0; s < shards; ++s) {
+      const auto begin = reinterpret_cast<uintptr_t>(&slot[s * StatsArena::kSlotsPerChunk]);
+      lines[s].insert(begin / 64);
+      lines[s].insert((begin + sizeof(ShardStats) - 1) / 64);
+    }
+  }
+  for (uint32_t s = 0; s < shards; ++s) {
+    for (uint32_t t = s + 1; t < shards; ++t) {
+      for (uintptr_t line : lines[s]) EXPECT_EQ(lines[t].count(line), 0u) << s << " vs " << t;
+    }
+  }
+  for (ShardStats* slot : slots) arena.release(slot);
+}
+
+TEST(EndpointShardsTest, ReleasedSlotsComeBackZeroed) {
+  StatsArena& arena = StatsArena::global();
+  ShardStats* slot = arena.allocate();
+  slot[0].success.store(7);
+  slot[(CpuShards::count() - 1) * StatsArena::kSlotsPerChunk].word.store(3);
+  arena.release(slot);
+  ShardStats* again = arena.allocate();
+  ASSERT_EQ(again, slot);  // the free list is LIFO
+  for (uint32_t s = 0; s < CpuShards::count(); ++s) {
+    EXPECT_EQ(again[s * StatsArena::kSlotsPerChunk].success.load(), 0u);
+    EXPECT_EQ(again[s * StatsArena::kSlotsPerChunk].word.load(), 0u);
+  }
+  arena.release(again);
+}
+
+TEST(EndpointLifetimeTest, APickKeepsTheEndpointAfterItsLastReference) {
+  const size_t parked = Endpoint::graveyard_size();
+  EndpointRef ref = make_endpoint("10.0.0.9:80");
+  Endpoint* e = ref.get();
+  e->on_pick(1 % CpuShards::count());
+  ref = EndpointRef();  // the last structural reference: parked, not deleted
+  EXPECT_EQ(Endpoint::graveyard_size(), parked + 1);
+  Endpoint::sweep_graveyard();  // still held: stays
+  EXPECT_EQ(Endpoint::graveyard_size(), parked + 1);
+  // The Pick may still report and read its endpoint (ASan checks these touches).
+  e->on_report(1 % CpuShards::count(), OutcomeClass::kSuccess, 1000, kStart);
+  EXPECT_EQ(e->address(), "10.0.0.9:80");
+  e->release(1 % CpuShards::count(), true);
+  Endpoint::sweep_graveyard();  // let go: deleted (LSan would report it otherwise)
+  EXPECT_EQ(Endpoint::graveyard_size(), parked);
+}
+
+TEST(EndpointLifetimeTest, WithoutPicksTheLastReferenceDeletesAtOnce) {
+  const size_t parked = Endpoint::graveyard_size();
+  EndpointRef ref = make_endpoint("10.0.0.10:80");
+  ref->on_pick(0);
+  ref->on_report(0, OutcomeClass::kSuccess, 1000, kStart);
+  ref->release(0, true);
+  ref = EndpointRef();
+  EXPECT_EQ(Endpoint::graveyard_size(), parked);
+}
+
+TEST(EndpointLifetimeTest, APickOutlivesItsClientAndItsEndpointIsFreedAfterwards) {
+  const size_t parked = Endpoint::graveyard_size();
+  std::optional<Pick> pick;
+  std::string address;
+  {
+    v1::ClientConfig config;
+    *config.add_services() = testing::make_service("echo", 2, "round_robin", 1);
+    testing::SimClient c(config);
+    absl::StatusOr<Pick> p = c.client->pick({.service = "echo"});
+    ASSERT_TRUE(p.ok());
+    c.client->report(*p, Outcome::ok(absl::Milliseconds(1)));
+    address = std::string(p->address());
+    pick = *std::move(p);
+  }
+  // The client is gone; the reported Pick still shows its backend (ASan checks the read).
+  EXPECT_EQ(pick->address(), address);
+  EXPECT_EQ(Endpoint::graveyard_size(), parked + 1);
+  pick.reset();
+  Endpoint::sweep_graveyard();
+  EXPECT_EQ(Endpoint::graveyard_size(), parked);
+}
+
+}  // namespace
+}  // namespace ufc::internal
