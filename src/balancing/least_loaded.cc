@@ -12,14 +12,15 @@ LeastLoaded::LeastLoaded(absl::Span<const WeightedEndpoint> endpoints, int64_t i
   for (const WeightedEndpoint& e : endpoints) max_weight = std::max(max_weight, e.weight);
   candidates_.reserve(endpoints.size());
   for (const WeightedEndpoint& e : endpoints) {
-    candidates_.push_back(Candidate{e.endpoint, static_cast<float>(max_weight / e.weight)});
+    candidates_.push_back(Candidate{e.endpoint, e.endpoint->stats_base(),
+                                    static_cast<float>(max_weight / e.weight)});
   }
 }
 
 inline float LeastLoaded::cost(const Candidate& c, uint32_t shard, int64_t now_ns) const {
-  const Endpoint& e = *c.endpoint;
-  const float latency = e.ewma_latency_us(shard, now_ns, idle_reset_ns_);
-  return static_cast<float>(e.inflight(shard) + 1) * latency * c.inverse_weight;
+  const ShardStats& s = c.stats[shard * StatsArena::kSlotsPerChunk];
+  const float latency = shard_ewma_us(s, now_ns, idle_reset_ns_);
+  return static_cast<float>(shard_inflight(s) + 1) * latency * c.inverse_weight;
 }
 
 Endpoint* LeastLoaded::pick(const PickContext& context) const {
@@ -36,8 +37,8 @@ Endpoint* LeastLoaded::pick(const PickContext& context) const {
   const float ca = cost(a, context.shard, context.now_ns);
   const float cb = cost(b, context.shard, context.now_ns);
   if (ca != cb) return ca < cb ? a.endpoint : b.endpoint;
-  return a.endpoint->inflight(context.shard) <= b.endpoint->inflight(context.shard) ? a.endpoint
-                                                                                      : b.endpoint;
+  const uint32_t off = context.shard * StatsArena::kSlotsPerChunk;
+  return shard_inflight(a.stats[off]) <= shard_inflight(b.stats[off]) ? a.endpoint : b.endpoint;
 }
 
 }  // namespace ufc::internal

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "src/balancing/balancer.h"
+#include "src/core/endpoint.h"
 
 namespace ufc::internal {
 
@@ -35,7 +36,8 @@ class LeastLoaded final : public Balancer {
  private:
   struct Candidate {
     Endpoint* endpoint;
-    float inverse_weight;  // normalized so the largest weight is 1
+    const ShardStats* stats;  // endpoint->stats_base(): the cost reads no other line
+    float inverse_weight;     // normalized so the largest weight is 1
   };
   float cost(const Candidate& c, uint32_t shard, int64_t now_ns) const;
 

@@ -94,13 +94,6 @@ uint32_t Endpoint::inflight() const {
   return n;
 }
 
-float Endpoint::ewma_latency_us(uint32_t shard, int64_t now_ns, int64_t idle_ns) const {
-  const ShardStats& st = stats(shard);
-  const uint32_t last = st.last_tick.load(std::memory_order_relaxed);
-  if (last == 0 || ticks_since(last, now_ns) > idle_ns) return 0.0f;
-  return st.ewma_us.load(std::memory_order_relaxed);
-}
-
 float Endpoint::ewma_latency_us() const {
   double sum = 0, weight = 0;
   const uint32_t shards = CpuShards::count();

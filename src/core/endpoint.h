@@ -93,10 +93,13 @@ class Endpoint {
 
   // This shard's view, for least-loaded balancing: its requests in flight and latency
   // EWMA (0 when it has no sample younger than `idle_ns`).
-  uint32_t inflight(uint32_t shard) const {
-    return static_cast<uint32_t>(stats(shard).word.load(std::memory_order_relaxed));
+  uint32_t inflight(uint32_t shard) const { return shard_inflight(stats(shard)); }
+  float ewma_latency_us(uint32_t shard, int64_t now_ns, int64_t idle_ns) const {
+    return shard_ewma_us(stats(shard), now_ns, idle_ns);
   }
-  float ewma_latency_us(uint32_t shard, int64_t now_ns, int64_t idle_ns) const;
+  // Shard 0's record; shard s's is stats_base()[s * StatsArena::kSlotsPerChunk]. Fixed for
+  // the endpoint's life, so a balancer may keep it beside the endpoint and save a load.
+  const ShardStats* stats_base() const { return stats_; }
 
   // --- Sums over the shards (queries, detectors; not the request path) ---
   uint32_t inflight() const;

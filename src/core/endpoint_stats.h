@@ -48,6 +48,17 @@ inline int64_t ticks_since(uint32_t then, int64_t now_ns) {
   return d > 0 ? int64_t{d} * kCoarseTickNs : 0;
 }
 
+// One shard's view, for least-loaded balancing: requests in flight, and the latency EWMA
+// (0 when the shard has no report younger than `idle_ns`).
+inline uint32_t shard_inflight(const ShardStats& s) {
+  return static_cast<uint32_t>(s.word.load(std::memory_order_relaxed));
+}
+inline float shard_ewma_us(const ShardStats& s, int64_t now_ns, int64_t idle_ns) {
+  const uint32_t last = s.last_tick.load(std::memory_order_relaxed);
+  if (last == 0 || ticks_since(last, now_ns) > idle_ns) return 0.0f;
+  return s.ewma_us.load(std::memory_order_relaxed);
+}
+
 // StatsArena: process-wide storage for ShardStats. A slot is one record per CPU shard;
 // slots come in chunks of kSlotsPerChunk laid out shard-major, so the records one shard
 // writes are contiguous and a shard's block is a whole number of cache lines: two CPUs
