@@ -27,13 +27,16 @@ namespace ufc::internal {
 // What a policy may use to decide, assembled by the client for each pick.
 struct PickContext {
   Random random;
-  uint32_t shard = 0;  // cpu_shard(): whose endpoint view and cursor this pick uses
+  uint32_t shard = 0;  // cpu_shard(): the endpoints' per-CPU view this pick reads and writes
   int64_t now_ns = 0;  // CoarseClock reading
   std::string_view hash_key;
   const uint64_t* hash = nullptr;  // pre-hashed key, if the caller gave one
   // 0 for the first choice; n when the previous n choices were unusable (banned, already
   // tried). Deterministic policies use it to move on to their next candidate.
   uint32_t attempt = 0;
+  // thread_shard(): which round-robin cursor this pick advances. Per thread, not per CPU,
+  // so that one thread sees a strict rotation even when it migrates between CPUs.
+  uint32_t thread = 0;
 };
 
 // A candidate as the factory receives it. Only weight > 0 candidates reach a policy.

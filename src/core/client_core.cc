@@ -13,6 +13,7 @@
 #include "src/common/strings.h"
 #include "src/common/thread_executor.h"
 #include "src/common/cpu_shard.h"
+#include "src/common/thread_shard.h"
 #include "src/config/address.h"
 #include "src/config/config_validator.h"
 #include "src/routing/router.h"
@@ -215,7 +216,8 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
                       now_ns,
                       request.hash_key,
                       request.hash.has_value() ? &*request.hash : nullptr,
-                      0};
+                      0,
+                      thread_shard()};
   const CandidateSet* set = &snapshot.all;
   if (!snapshot.routes.empty()) {
     // First matching rule wins; the last counter counts requests no rule matched.

@@ -24,10 +24,23 @@ TEST(RoundRobinTest, ShardsStartSpreadSoThreadsDoNotMarchInStep) {
   EndpointsFixture eps = EndpointsFixture::uniform(16);
   RoundRobin rr(eps.candidates());
   PickContext a, b;
-  a.shard = 0;
-  b.shard = 8;
+  a.thread = 0;
+  b.thread = 8;
   EXPECT_EQ(eps.index_of(rr.pick(a)), 0);
   EXPECT_EQ(eps.index_of(rr.pick(b)), 8);
+}
+
+// The rotation follows the thread, not the CPU it happens to run on.
+TEST(RoundRobinTest, AThreadThatMigratesBetweenCpusStillRotatesStrictly) {
+  EndpointsFixture eps = EndpointsFixture::uniform(5);
+  RoundRobin rr(eps.candidates());
+  PickContext ctx;
+  ctx.thread = 3;
+  const int first = eps.index_of(rr.pick(ctx));
+  for (int i = 1; i < 20; ++i) {
+    ctx.shard = static_cast<uint32_t>(i % 3);  // a different CPU each time
+    EXPECT_EQ(eps.index_of(rr.pick(ctx)), (first + i) % 5) << i;
+  }
 }
 
 TEST(RandomChoiceTest, CoversAllEndpointsRoughlyEvenly) {

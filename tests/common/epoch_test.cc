@@ -90,18 +90,22 @@ TEST(EpochTest, StressReadersNeverSeeFreedObjects) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> readers;
   std::atomic<long> reads{0};
+  std::atomic<int> started{0};
   for (int t = 0; t < 4; ++t) {
     readers.emplace_back([&] {
       long local = 0;
-      while (!stop.load(std::memory_order_relaxed)) {
+      started.fetch_add(1);
+      do {
         EpochDomain::Guard guard;
         Tracked* p = published.load(std::memory_order_acquire);
         ASSERT_EQ(p->value, 42);
         ++local;
-      }
+      } while (!stop.load(std::memory_order_relaxed));
       reads += local;
     });
   }
+  // On a loaded machine the writer could otherwise finish before any reader ran.
+  while (started.load() < 4) std::this_thread::yield();
   for (int i = 0; i < 20000; ++i) {
     domain.retire(published.exchange(new Tracked(&deleted)));
     if (i % 16 == 0) domain.reclaim();

@@ -4,7 +4,10 @@
 // sets, policies, whole services). Run under ASan+UBSan by scripts/test.sh: any use of a
 // freed snapshot, registry or endpoint is a report there.
 
+#include <algorithm>
 #include <atomic>
+#include <deque>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -12,6 +15,8 @@
 #include "absl/strings/numbers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/synchronization/mutex.h"
+#include "src/core/endpoint.h"
 #include "tests/testing/sim_client.h"
 
 namespace ufc {
@@ -96,6 +101,97 @@ TEST(StressTest, EightThreadsPickAndReportWhileConfigSwaps) {
   EXPECT_EQ(json_count(info, "request_cnt"), static_cast<uint64_t>(reported.load()));
   EXPECT_EQ(json_count(info, "5xx_cnt"), static_cast<uint64_t>(reported.load() / 10));
   EXPECT_EQ(json_count(info, "inflight"), 0u);
+}
+
+// Picks cross threads (taken on one CPU, reported or dropped on another, so the report
+// lands in a shard another core writes) while the service is removed and re-added with
+// other endpoints: endpoints lose their last snapshot while Picks still hold them. Under
+// ASan any early free is a report; at the end every endpoint must have been freed.
+TEST(StressTest, PicksReportedOnOtherThreadsOutliveTheirEndpointsConfig) {
+  const size_t parked_before = internal::Endpoint::graveyard_size();
+  {
+    ClientOptions options;
+    options.initial_config.emplace();
+    *options.initial_config->add_services() = make_service("echo", 6, "least_loaded", 0);
+    auto created = Client::create(options);
+    ASSERT_TRUE(created.ok());
+    Client& client = **created;
+
+    absl::Mutex mu;
+    std::deque<Pick> handoff;  // guarded by mu
+    std::atomic<bool> producing{true}, stop{false};
+    std::atomic<long> reported{0}, dropped{0}, addresses_ok{0};
+    size_t most_parked = 0;  // swapper only
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 30000; ++i) {
+          absl::StatusOr<Pick> pick = client.pick({.service = "echo"});
+          if (!pick.ok()) continue;  // the service is briefly gone
+          absl::MutexLock lock(&mu);
+          handoff.push_back(*std::move(pick));
+        }
+      });
+    }
+    std::vector<std::thread> consumers;
+    for (int t = 0; t < 2; ++t) {
+      consumers.emplace_back([&, t] {
+        for (long n = 0;; ++n) {
+          std::optional<Pick> pick;
+          {
+            absl::MutexLock lock(&mu);
+            if (!handoff.empty()) {
+              pick.emplace(std::move(handoff.front()));
+              handoff.pop_front();
+            }
+          }
+          if (!pick.has_value()) {
+            if (!producing.load()) return;
+            std::this_thread::yield();
+            continue;
+          }
+          // Reading the address touches the endpoint, however long ago it left the config.
+          if (pick->address().size() >= 11) ++addresses_ok;
+          if ((n + t) % 7 == 0) {
+            ++dropped;  // destroyed unreported
+          } else {
+            client.report(*pick, Outcome::ok(absl::Microseconds(n % 3000)));
+            ++reported;
+          }
+        }
+      });
+    }
+    std::thread swapper([&] {
+      for (int round = 0; !stop.load(); ++round) {
+        if (round % 4 == 3) {
+          (void)client.remove("echo");
+        } else {
+          v1::ServiceConfig s = make_service("echo", 2 + round % 7, kPolicies[round % 6], 0);
+          // Other addresses each round, so endpoints really go away.
+          for (int i = 0; i < s.endpoints_size(); ++i) {
+            s.mutable_endpoints(i)->set_address("10.0." + std::to_string(round % 5) + "." +
+                                                std::to_string(i + 1) + ":80");
+          }
+          EXPECT_TRUE(client.apply(s).ok());
+        }
+        most_parked = std::max(most_parked, internal::Endpoint::graveyard_size());
+        std::this_thread::yield();
+      }
+    });
+    for (auto& t : threads) t.join();
+    producing = false;
+    for (auto& t : consumers) t.join();
+    stop = true;
+    swapper.join();
+    EXPECT_GT(reported.load(), 0);
+    EXPECT_GT(dropped.load(), 0);
+    EXPECT_EQ(addresses_ok.load(), reported.load() + dropped.load());
+    // The case under test happened: endpoints outlived their last snapshot.
+    EXPECT_GT(most_parked, parked_before);
+  }
+  // The client is gone and so is every Pick: nothing may stay parked.
+  internal::Endpoint::sweep_graveyard();
+  EXPECT_EQ(internal::Endpoint::graveyard_size(), parked_before);
 }
 
 }  // namespace
