@@ -10,10 +10,6 @@
 
 namespace ufc::internal {
 
-// Initialised before main() and before any thread of ours exists; everything that reads
-// it (endpoint state) is created later.
-const CpuShards::Config CpuShards::config_ = CpuShards::init();
-
 CpuShards::Config CpuShards::init() {
   long cpus = ::sysconf(_SC_NPROCESSORS_CONF);
   // UFC_CPU_SHARDS=N overrides (tests and benchmarks that want a fixed layout).

@@ -34,11 +34,15 @@ struct CpuShards {
     uint32_t mask;          // count - 1
     ptrdiff_t cpu_offset;   // thread pointer -> rseq cpu_id; 0 when rseq is not registered
   };
-  static const Config& config() { return config_; }
+  // Computed on first use (a function-local static: safe even from other libraries'
+  // static initialisers); afterwards one byte load checks the guard.
+  static const Config& config() {
+    static const Config c = init();
+    return c;
+  }
 
  private:
   static Config init();
-  static const Config config_;
 };
 
 inline uint32_t cpu_shard() {

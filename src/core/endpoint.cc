@@ -101,10 +101,8 @@ float Endpoint::ewma_latency_us() const {
     const ShardStats& st = stats(s);
     const float e = st.ewma_us.load(std::memory_order_relaxed);
     if (e <= 0) continue;
-    const double w = static_cast<double>(st.success.load(std::memory_order_relaxed) +
-                                         st.client_errors.load(std::memory_order_relaxed) +
-                                         st.server_errors.load(std::memory_order_relaxed)) +
-                     1.0;
+    double w = 1.0;
+    for (const auto& c : st.counts) w += static_cast<double>(c.load(std::memory_order_relaxed));
     sum += e * w;
     weight += w;
   }
@@ -127,13 +125,7 @@ uint64_t Endpoint::count(OutcomeClass cls) const {
   if (c >= kFirstFailure) return failures_[c - kFirstFailure].load(std::memory_order_relaxed);
   uint64_t n = 0;
   const uint32_t shards = CpuShards::count();
-  for (uint32_t s = 0; s < shards; ++s) {
-    const ShardStats& st = stats(s);
-    n += (cls == OutcomeClass::kSuccess       ? st.success
-          : cls == OutcomeClass::kClientError ? st.client_errors
-                                              : st.server_errors)
-             .load(std::memory_order_relaxed);
-  }
+  for (uint32_t s = 0; s < shards; ++s) n += stats(s).counts[c].load(std::memory_order_relaxed);
   return n;
 }
 
@@ -160,8 +152,7 @@ void Endpoint::on_report(uint32_t shard, OutcomeClass cls, int64_t latency_us, i
   if (__builtin_expect(c >= kFirstFailure, 0)) {
     failures_[c - kFirstFailure].fetch_add(1, std::memory_order_relaxed);
   } else {
-    (c == 0 ? st.success : c == 1 ? st.client_errors : st.server_errors)
-        .fetch_add(1, std::memory_order_relaxed);
+    st.counts[c].fetch_add(1, std::memory_order_relaxed);
   }
   // The latency sum (for the interval mean the business detector compares) is a plain
   // load and store: an atomic add here cost ~25% of a pick+report (bench, side by side).

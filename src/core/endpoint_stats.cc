@@ -44,9 +44,7 @@ void StatsArena::release(ShardStats* slot) {
     r.word.store(0, std::memory_order_relaxed);
     r.ewma_us.store(0, std::memory_order_relaxed);
     r.last_tick.store(0, std::memory_order_relaxed);
-    r.success.store(0, std::memory_order_relaxed);
-    r.client_errors.store(0, std::memory_order_relaxed);
-    r.server_errors.store(0, std::memory_order_relaxed);
+    for (auto& c : r.counts) c.store(0, std::memory_order_relaxed);
     r.latency_sum_us.store(0, std::memory_order_relaxed);
   }
   absl::MutexLock lock(&mu_);

@@ -26,9 +26,9 @@ struct ShardStats {
   std::atomic<uint64_t> word{0};
   std::atomic<float> ewma_us{0};       // latency EWMA of this shard's reports; 0 = none yet
   std::atomic<uint32_t> last_tick{0};  // CoarseTick of the latest report; 0 = none
-  std::atomic<uint64_t> success{0};
-  std::atomic<uint64_t> client_errors{0};  // "4xx"
-  std::atomic<uint64_t> server_errors{0};  // "5xx"
+  // Reports by class: kSuccess, kClientError ("4xx"), kServerError ("5xx"). Transport
+  // failures are rare and counted on the Endpoint itself.
+  std::atomic<uint64_t> counts[3] = {};
   std::atomic<uint64_t> latency_sum_us{0};
 
   static constexpr uint64_t kHolder = uint64_t{1} << 32;

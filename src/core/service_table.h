@@ -31,7 +31,9 @@ class ServiceTable {
   explicit ServiceTable(std::vector<std::pair<std::string, ServiceState*>> entries);
 
   // The service called `name`, or nullptr.
-  ServiceState* find(std::string_view name) const {
+  // Always inlined: out of line (as GCC chose once pick() grew) it cost 17 more instructions
+  // per pick in callgrind.
+  __attribute__((always_inline)) ServiceState* find(std::string_view name) const {
     const Key key = make_key(name);
     for (uint64_t i = key.hash & mask_;; i = (i + 1) & mask_) {
       const Slot& slot = slots_[i];

@@ -86,13 +86,13 @@ TEST(EndpointShardsTest, TwoShardsNeverWriteOneCacheLine) {
 TEST(EndpointShardsTest, ReleasedSlotsComeBackZeroed) {
   StatsArena& arena = StatsArena::global();
   ShardStats* slot = arena.allocate();
-  slot[0].success.store(7);
+  slot[0].counts[0].store(7);
   slot[(CpuShards::count() - 1) * StatsArena::kSlotsPerChunk].word.store(3);
   arena.release(slot);
   ShardStats* again = arena.allocate();
   ASSERT_EQ(again, slot);  // the free list is LIFO
   for (uint32_t s = 0; s < CpuShards::count(); ++s) {
-    EXPECT_EQ(again[s * StatsArena::kSlotsPerChunk].success.load(), 0u);
+    EXPECT_EQ(again[s * StatsArena::kSlotsPerChunk].counts[0].load(), 0u);
     EXPECT_EQ(again[s * StatsArena::kSlotsPerChunk].word.load(), 0u);
   }
   arena.release(again);
