@@ -42,6 +42,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <deque>
 #include <fstream>
@@ -671,6 +672,10 @@ std::vector<Profile> profiles(bool quick) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // One CPU shard: each simulation runs on one thread, and with per-CPU endpoint views a
+  // thread that migrates would see least_loaded's view change under it — the runs would
+  // stop being repeatable. (Read on first use, so setting it here, before any client, works.)
+  ::setenv("UFC_CPU_SHARDS", "1", /*overwrite=*/0);
   std::string csv = "overload_sim.csv";
   bool quick = false;
   for (int i = 1; i < argc; ++i) {
