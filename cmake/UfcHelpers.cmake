@@ -13,7 +13,8 @@ function(ufc_cc_library)
   set_property(GLOBAL APPEND PROPERTY UFC_OBJECT_LIBS ${ARG_NAME})
 endfunction()
 
-# ufc_cc_test(NAME SRCS DEPS [LABELS]): a GoogleTest binary registered with ctest.
+# ufc_cc_test(NAME SRCS DEPS [LABELS] [ENV]): a GoogleTest binary registered with ctest;
+# ENV sets environment variables (VAR=value) for each of its tests.
 # Tests labelled `core` also run under ASan+UBSan in scripts/test.sh.
 function(ufc_cc_test)
   cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS;ENV" ${ARGN})

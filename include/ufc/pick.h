@@ -85,10 +85,11 @@ using Tag = std::pair<std::string, std::string>;
 // backend's live state in O(1), without a lookup by name. Hand it back to
 // `Client::report` exactly once; a Pick destroyed unreported releases its in-flight slot.
 //
-// Cost: moving is a pointer copy; destroying is one atomic decrement.
+// Cost: moving copies a few words; destroying is one atomic decrement, on the per-CPU
+// record of the CPU that picked it (reporting or destroying it on another thread is fine).
 // Thread-safety: a Pick is not itself thread-safe; use each from one thread at a time.
-// It may outlive neither the Client's `report` contract (report on the Client that made
-// it) nor be reported after that Client is destroyed; destroying it later is fine.
+// Report it on the Client that made it, and not after that Client is destroyed; reading
+// it or destroying it later is fine (its backend's identity stays alive until then).
 class Pick {
  public:
   Pick(Pick&& other) noexcept { take(other); }

@@ -7,7 +7,7 @@
 namespace ufc::internal {
 
 LeastLoaded::LeastLoaded(absl::Span<const WeightedEndpoint> endpoints, int64_t idle_reset_ns)
-    : idle_reset_ns_(idle_reset_ns) {
+    : idle_reset_ticks_(idle_ticks(idle_reset_ns)) {
   double max_weight = 0;
   for (const WeightedEndpoint& e : endpoints) max_weight = std::max(max_weight, e.weight);
   candidates_.reserve(endpoints.size());
@@ -17,9 +17,9 @@ LeastLoaded::LeastLoaded(absl::Span<const WeightedEndpoint> endpoints, int64_t i
   }
 }
 
-inline float LeastLoaded::cost(const Candidate& c, uint32_t shard, int64_t now_ns) const {
+inline float LeastLoaded::cost(const Candidate& c, uint32_t shard, uint32_t now_tick) const {
   const ShardStats& s = c.stats[shard * StatsArena::kSlotsPerChunk];
-  const float latency = shard_ewma_us(s, now_ns, idle_reset_ns_);
+  const float latency = shard_ewma_us(s, now_tick, idle_reset_ticks_);
   return static_cast<float>(shard_inflight(s) + 1) * latency * c.inverse_weight;
 }
 
@@ -34,8 +34,9 @@ Endpoint* LeastLoaded::pick(const PickContext& context) const {
   if (j >= i) ++j;
   const Candidate& a = candidates_[i];
   const Candidate& b = candidates_[j];
-  const float ca = cost(a, context.shard, context.now_ns);
-  const float cb = cost(b, context.shard, context.now_ns);
+  const uint32_t now_tick = coarse_tick(context.now_ns);
+  const float ca = cost(a, context.shard, now_tick);
+  const float cb = cost(b, context.shard, now_tick);
   if (ca != cb) return ca < cb ? a.endpoint : b.endpoint;
   const uint32_t off = context.shard * StatsArena::kSlotsPerChunk;
   return shard_inflight(a.stats[off]) <= shard_inflight(b.stats[off]) ? a.endpoint : b.endpoint;

@@ -39,10 +39,10 @@ class LeastLoaded final : public Balancer {
     const ShardStats* stats;  // endpoint->stats_base(): the cost reads no other line
     float inverse_weight;     // normalized so the largest weight is 1
   };
-  float cost(const Candidate& c, uint32_t shard, int64_t now_ns) const;
+  float cost(const Candidate& c, uint32_t shard, uint32_t now_tick) const;
 
   std::vector<Candidate> candidates_;
-  int64_t idle_reset_ns_;
+  int32_t idle_reset_ticks_;  // CoarseTicks (~1.05 ms)
 };
 
 }  // namespace ufc::internal

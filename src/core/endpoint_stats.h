@@ -6,6 +6,7 @@
 #ifndef UFC_CORE_ENDPOINT_STATS_H_
 #define UFC_CORE_ENDPOINT_STATS_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <vector>
@@ -49,14 +50,22 @@ inline int64_t ticks_since(uint32_t then, int64_t now_ns) {
 }
 
 // One shard's view, for least-loaded balancing: requests in flight, and the latency EWMA
-// (0 when the shard has no report younger than `idle_ns`).
+// (0 when the shard has no report younger than the idle time).
 inline uint32_t shard_inflight(const ShardStats& s) {
   return static_cast<uint32_t>(s.word.load(std::memory_order_relaxed));
 }
-inline float shard_ewma_us(const ShardStats& s, int64_t now_ns, int64_t idle_ns) {
+inline int32_t idle_ticks(int64_t idle_ns) {
+  return static_cast<int32_t>(std::min<int64_t>(idle_ns / kCoarseTickNs, INT32_MAX));
+}
+// With the clock already in ticks: a policy computes coarse_tick(now) and idle_ticks()
+// once, not per candidate.
+inline float shard_ewma_us(const ShardStats& s, uint32_t now_tick, int32_t idle) {
   const uint32_t last = s.last_tick.load(std::memory_order_relaxed);
-  if (last == 0 || ticks_since(last, now_ns) > idle_ns) return 0.0f;
+  if (last == 0 || static_cast<int32_t>(now_tick - last) > idle) return 0.0f;
   return s.ewma_us.load(std::memory_order_relaxed);
+}
+inline float shard_ewma_us(const ShardStats& s, int64_t now_ns, int64_t idle_ns) {
+  return shard_ewma_us(s, coarse_tick(now_ns), idle_ticks(idle_ns));
 }
 
 // StatsArena: process-wide storage for ShardStats. A slot is one record per CPU shard;

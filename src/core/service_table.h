@@ -72,7 +72,7 @@ class ServiceTable {
 
   // For n <= 16 the words (a, b) cover every byte, so equal words and lengths mean equal
   // names. Longer names fold all 16-byte blocks into `a` and compare with memcmp.
-  static Key make_key(std::string_view s) {
+  __attribute__((always_inline)) static Key make_key(std::string_view s) {
     constexpr uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL,
                        k2 = 0x8ebc6af09c88c6e3ULL;
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
