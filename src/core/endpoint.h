@@ -26,8 +26,8 @@ struct ServiceState;
 // The immutable part: what a Pick shows the caller.
 struct EndpointIdentity {
   std::string address;      // as configured
-  uint32_t host_begin = 0;  // host = address.substr(host_begin, host_size)
-  uint32_t host_size = 0;
+  uint16_t host_begin = 0;  // host = address.substr(host_begin, host_size); hosts are
+  uint16_t host_size = 0;   // validated to <= 253 characters
   uint16_t port = 0;
   std::shared_ptr<const std::vector<Tag>> tags;  // sorted by key; shared by equal sets
 };

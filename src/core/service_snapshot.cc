@@ -36,7 +36,7 @@ EndpointIdentity make_identity(const v1::Endpoint& config, const HostPort& hp, T
   EndpointIdentity id;
   id.address = config.address();
   id.host_begin = config.address().front() == '[' ? 1 : 0;
-  id.host_size = static_cast<uint32_t>(hp.host.size());
+  id.host_size = static_cast<uint16_t>(hp.host.size());
   id.port = hp.port;
   id.tags = tags.intern(config.tags());
   return id;
