@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "src/common/cpu_shard.h"
+
 namespace ufc::internal {
 
 LeastLoaded::LeastLoaded(absl::Span<const WeightedEndpoint> endpoints, int64_t idle_reset_ns)
@@ -17,9 +19,31 @@ LeastLoaded::LeastLoaded(absl::Span<const WeightedEndpoint> endpoints, int64_t i
   }
 }
 
+float LeastLoaded::borrowed_latency(const ShardStats* stats, uint32_t shard,
+                                    uint32_t now_tick) const {
+  float latency = 0;
+  int64_t youngest = kLongAgoTicks;
+  const uint32_t shards = CpuShards::count();
+  for (uint32_t s = 0; s < shards; ++s) {
+    if (s == shard) continue;
+    const ShardStats& other = stats[s * StatsArena::kSlotsPerChunk];
+    const float e = shard_ewma_us(other, now_tick, idle_reset_ticks_);
+    const int64_t age = tick_age(other.last_tick.load(std::memory_order_relaxed), now_tick);
+    if (e > 0 && age < youngest) {
+      latency = e;
+      youngest = age;
+    }
+  }
+  return latency;
+}
+
 inline float LeastLoaded::cost(const Candidate& c, uint32_t shard, uint32_t now_tick) const {
   const ShardStats& s = c.stats[shard * StatsArena::kSlotsPerChunk];
-  const float latency = shard_ewma_us(s, now_tick, idle_reset_ticks_);
+  float latency = shard_ewma_us(s, now_tick, idle_reset_ticks_);
+  // No fresh sample on this CPU (start-up, a new endpoint, a CPU that has not used it
+  // lately): borrow the freshest other CPU's, so that every CPU does not rediscover a
+  // slow endpoint by sending it traffic. Rare in steady state, so the remote reads are.
+  if (__builtin_expect(latency == 0, 0)) latency = borrowed_latency(c.stats, shard, now_tick);
   return static_cast<float>(shard_inflight(s) + 1) * latency * c.inverse_weight;
 }
 

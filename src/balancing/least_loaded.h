@@ -25,7 +25,8 @@ namespace ufc::internal {
 // The load it sees is the calling CPU's view (Endpoint::inflight(shard) and its latency
 // EWMA): each core balances the requests it started, as each client of a fleet balances
 // on its own view. A global view would read lines other cores write on every pick, which
-// costs more than the choice gains at two threads (bench/thread_scaling).
+// costs more than the choice gains at two threads (bench/thread_scaling). Only when this
+// CPU has no fresh latency for a candidate does it borrow another CPU's.
 // Cost: one random draw and two endpoints' per-CPU records; no shared writes.
 class LeastLoaded final : public Balancer {
  public:
@@ -40,6 +41,8 @@ class LeastLoaded final : public Balancer {
     float inverse_weight;     // normalized so the largest weight is 1
   };
   float cost(const Candidate& c, uint32_t shard, uint32_t now_tick) const;
+  // The freshest latency EWMA among the other CPUs' views; 0 if none is fresh.
+  float borrowed_latency(const ShardStats* stats, uint32_t shard, uint32_t now_tick) const;
 
   std::vector<Candidate> candidates_;
   int32_t idle_reset_ticks_;  // CoarseTicks (~1.05 ms)

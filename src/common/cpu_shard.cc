@@ -2,8 +2,12 @@
 
 #include "src/common/cpu_shard.h"
 
-#include <sys/rseq.h>
 #include <unistd.h>
+
+#if __has_include(<sys/rseq.h>)  // glibc >= 2.35 registers rseq and exports its offset
+#include <sys/rseq.h>
+#define UFC_HAVE_RSEQ 1
+#endif
 
 #include <algorithm>
 #include <cstdlib>
@@ -18,9 +22,11 @@ CpuShards::Config CpuShards::init() {
   uint32_t count = 1;
   while (count < static_cast<uint32_t>(cpus)) count <<= 1;
   Config c{count - 1, 0};
+#ifdef UFC_HAVE_RSEQ
   if (__rseq_size >= offsetof(struct rseq, cpu_id) + sizeof(uint32_t)) {
     c.cpu_offset = __rseq_offset + static_cast<ptrdiff_t>(offsetof(struct rseq, cpu_id));
   }
+#endif
   return c;
 }
 

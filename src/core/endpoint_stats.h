@@ -43,10 +43,22 @@ inline uint32_t coarse_tick(int64_t now_ns) {
   return t != 0 ? t : 1;
 }
 inline constexpr int64_t kCoarseTickNs = int64_t{1} << 20;
-// Nanoseconds from tick `then` to `now_ns` (0 if `then` reads as later).
+// A tick age that stands for "too long ago to matter" (~26 days).
+inline constexpr int64_t kLongAgoTicks = INT32_MAX;
+
+// Ticks from `then` to `now_tick`. A tick slightly ahead of `now_tick` (another thread
+// read the clock a moment later) is age 0. One far ahead means the difference wrapped: the
+// shard has been silent for over 2^31 ticks (~26 days), so it is kLongAgoTicks — not
+// fresh. (Past 2^32 ticks, 52 days, the age wraps again; a stale view can then pass for
+// fresh for at most the idle time, once.)
+inline int64_t tick_age(uint32_t then, uint32_t now_tick) {
+  const int32_t d = static_cast<int32_t>(now_tick - then);
+  if (d >= 0) return d;
+  return d > -1024 ? 0 : kLongAgoTicks;
+}
+// Nanoseconds from tick `then` to `now_ns`.
 inline int64_t ticks_since(uint32_t then, int64_t now_ns) {
-  const int32_t d = static_cast<int32_t>(coarse_tick(now_ns) - then);
-  return d > 0 ? int64_t{d} * kCoarseTickNs : 0;
+  return tick_age(then, coarse_tick(now_ns)) * kCoarseTickNs;
 }
 
 // One shard's view, for least-loaded balancing: requests in flight, and the latency EWMA
@@ -55,13 +67,13 @@ inline uint32_t shard_inflight(const ShardStats& s) {
   return static_cast<uint32_t>(s.word.load(std::memory_order_relaxed));
 }
 inline int32_t idle_ticks(int64_t idle_ns) {
-  return static_cast<int32_t>(std::min<int64_t>(idle_ns / kCoarseTickNs, INT32_MAX));
+  return static_cast<int32_t>(std::min<int64_t>(idle_ns / kCoarseTickNs, INT32_MAX - 1));
 }
 // With the clock already in ticks: a policy computes coarse_tick(now) and idle_ticks()
 // once, not per candidate.
 inline float shard_ewma_us(const ShardStats& s, uint32_t now_tick, int32_t idle) {
   const uint32_t last = s.last_tick.load(std::memory_order_relaxed);
-  if (last == 0 || static_cast<int32_t>(now_tick - last) > idle) return 0.0f;
+  if (last == 0 || tick_age(last, now_tick) > idle) return 0.0f;
   return s.ewma_us.load(std::memory_order_relaxed);
 }
 inline float shard_ewma_us(const ShardStats& s, int64_t now_ns, int64_t idle_ns) {

@@ -2,6 +2,8 @@
 
 #include "src/balancing/least_loaded.h"
 
+#include "src/common/cpu_shard.h"
+
 #include "gtest/gtest.h"
 #include "tests/balancing/endpoints_fixture.h"
 #include "tests/testing/seeded_random.h"
@@ -65,6 +67,42 @@ TEST(LeastLoadedTest, IdleEndpointIsTriedAgainAfterIdleReset) {
   PickContext fresh{Random(&rng), 0, kStart + 1000 * kMs};
   fresh.now_ns = kStart + 2600 * kMs;  // endpoint 0 silent for 2.6 s > 2 s
   EXPECT_EQ(p2c.pick(fresh), eps.at(0));
+}
+
+// A CPU with no fresh latency of its own borrows another CPU's view, instead of taking
+// every candidate as free and rediscovering the slow one with traffic.
+TEST(LeastLoadedTest, ACpuWithoutSamplesBorrowsAnotherCpusLatency) {
+  ASSERT_GE(CpuShards::count(), 2u) << "balancing_test runs with UFC_CPU_SHARDS=4";
+  EndpointsFixture eps = EndpointsFixture::uniform(2);
+  LeastLoaded p2c(eps.candidates(), 2000 * kMs);
+  for (int i = 0; i < 2; ++i) {  // shard 0 saw endpoint 0 slow, endpoint 1 fast
+    eps.at(i)->on_pick(0);
+    eps.at(i)->on_report(0, OutcomeClass::kSuccess, i == 0 ? 30000 : 10000, kStart);
+    eps.at(i)->release(0, true);
+  }
+  testing::SeededRandom rng(3);
+  PickContext ctx{Random(&rng), 1, kStart + 10 * kMs};  // shard 1 has seen nothing
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(p2c.pick(ctx), eps.at(1)) << i;
+  // Once every view is stale, the slow endpoint is worth a probe again.
+  ctx.now_ns = kStart + 2500 * kMs;
+  int slow = 0;
+  for (int i = 0; i < 100; ++i) slow += p2c.pick(ctx) == eps.at(0);
+  EXPECT_GT(slow, 10);
+}
+
+// A shard silent for more than 2^31 ticks (~26 days) reads as stale, not as fresh again
+// when its 32-bit tick difference wraps.
+TEST(LeastLoadedTest, AViewSilentForWeeksIsStaleNotFresh) {
+  EndpointsFixture eps = EndpointsFixture::uniform(1);
+  Endpoint* e = eps.at(0);
+  e->on_pick(0);
+  e->on_report(0, OutcomeClass::kSuccess, 90000, kStart);
+  e->release(0, true);
+  const int64_t day = 86400'000 * kMs;
+  for (int64_t later : {int64_t{0}, 3 * kMs, 30 * day, 40 * day, 51 * day}) {
+    const bool fresh = e->ewma_latency_us(0, kStart + later, 2000 * kMs) > 0;
+    EXPECT_EQ(fresh, later <= 3 * kMs) << later / day << " days";
+  }
 }
 
 TEST(LeastLoadedTest, EwmaFollowsAFreshSampleAfterSilence) {

@@ -63,6 +63,7 @@ TEST(EndpointShardsTest, EachShardKeepsItsOwnViewAndTheSumsAreExact) {
 
 // What makes two threads scale: the records two shards write never share a cache line.
 TEST(EndpointShardsTest, TwoShardsNeverWriteOneCacheLine) {
+  ASSERT_GE(CpuShards::count(), 2u) << "core_test runs with UFC_CPU_SHARDS=4";
   const uint32_t shards = CpuShards::count();
   StatsArena& arena = StatsArena::global();
   std::vector<ShardStats*> slots;
@@ -110,19 +111,29 @@ TEST(EndpointLifetimeTest, APickKeepsTheEndpointAfterItsLastReference) {
   // The Pick may still report and read its endpoint (ASan checks these touches).
   e->on_report(1 % CpuShards::count(), OutcomeClass::kSuccess, 1000, kStart);
   EXPECT_EQ(e->address(), "10.0.0.9:80");
+  const ShardStats* slot = e->stats_base();
   e->release(1 % CpuShards::count(), true);
-  Endpoint::sweep_graveyard();  // let go: deleted (LSan would report it otherwise)
+  Endpoint::sweep_graveyard();  // let go: deleted
   EXPECT_EQ(Endpoint::graveyard_size(), parked);
+  ShardStats* again = StatsArena::global().allocate();
+  EXPECT_EQ(again, slot);
+  StatsArena::global().release(again);
 }
 
 TEST(EndpointLifetimeTest, WithoutPicksTheLastReferenceDeletesAtOnce) {
   const size_t parked = Endpoint::graveyard_size();
   EndpointRef ref = make_endpoint("10.0.0.10:80");
+  const ShardStats* slot = ref->stats_base();
   ref->on_pick(0);
   ref->on_report(0, OutcomeClass::kSuccess, 1000, kStart);
   ref->release(0, true);
   ref = EndpointRef();
   EXPECT_EQ(Endpoint::graveyard_size(), parked);
+  // Deleted: its records went back to the arena (the free list is LIFO), zeroed.
+  ShardStats* again = StatsArena::global().allocate();
+  EXPECT_EQ(again, slot);
+  EXPECT_EQ(again->counts[0].load(), 0u);
+  StatsArena::global().release(again);
 }
 
 TEST(EndpointLifetimeTest, APickOutlivesItsClientAndItsEndpointIsFreedAfterwards) {
