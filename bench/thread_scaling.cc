@@ -9,9 +9,10 @@
 //   build/bench/thread_scaling [policy ...]   (default: all six policies; 10, 100, 1000 endpoints)
 //
 // shared/separate is what sharing one client costs (1.00: nothing); the separate arm is
-// the machine's own bound on two-thread scaling. The ratio columns are medians of the per-round ratios (each round runs the three arms
-// back to back). Every pick carries the same hash key: consistent_hash sends them all to
-// one hot endpoint, the worst case for sharing (it scales too: the state is per CPU).
+// the machine's own bound on two-thread scaling. The ratio columns are medians of the per-round
+// ratios (each round runs the three arms back to back). Every pick carries the same hash key:
+// consistent_hash sends them all to one hot endpoint, the worst case for sharing (it scales too:
+// the state is per CPU).
 
 #include <algorithm>
 #include <atomic>
@@ -77,9 +78,8 @@ int main(int argc, char** argv) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
   };
-  std::printf("%-22s %9s %10s %18s %20s %17s   (medians of %d rounds)\n", "policy",
-              "endpoints", "1 thread", "2 threads, shared", "2 threads, separate",
-              "shared/separate", kRounds);
+  std::printf("%-22s %9s %10s %18s %20s %17s   (medians of %d rounds)\n", "policy", "endpoints",
+              "1 thread", "2 threads, shared", "2 threads, separate", "shared/separate", kRounds);
   for (const std::string& policy : policies) {
     for (int n : {10, 100, 1000}) {
       auto a = make_client(policy, n);
@@ -93,9 +93,9 @@ int main(int argc, char** argv) {
         separate_ratio.push_back(separate.back() / one.back());
         cost.push_back(shared.back() / separate.back());
       }
-      std::printf("%-22s %9d %7.1f M/s %8.1f M/s %5.2fx %10.1f M/s %5.2fx %17.2f\n",
-                  policy.c_str(), n, median(one), median(shared), median(shared_ratio),
-                  median(separate), median(separate_ratio), median(cost));
+      std::printf("%-22s %9d %7.1f M/s %8.1f M/s %5.2fx %10.1f M/s %5.2fx %17.2f\n", policy.c_str(),
+                  n, median(one), median(shared), median(shared_ratio), median(separate),
+                  median(separate_ratio), median(cost));
     }
   }
   return 0;

@@ -14,8 +14,8 @@ LeastLoaded::LeastLoaded(absl::Span<const WeightedEndpoint> endpoints, int64_t i
   for (const WeightedEndpoint& e : endpoints) max_weight = std::max(max_weight, e.weight);
   candidates_.reserve(endpoints.size());
   for (const WeightedEndpoint& e : endpoints) {
-    candidates_.push_back(Candidate{e.endpoint, e.endpoint->stats_base(),
-                                    static_cast<float>(max_weight / e.weight)});
+    candidates_.push_back(
+        Candidate{e.endpoint, e.endpoint->stats_base(), static_cast<float>(max_weight / e.weight)});
   }
 }
 

@@ -31,8 +31,8 @@ struct CpuShards {
   static uint32_t mask() { return config().mask; }
 
   struct Config {
-    uint32_t mask;          // count - 1
-    ptrdiff_t cpu_offset;   // thread pointer -> rseq cpu_id; 0 when rseq is not registered
+    uint32_t mask;         // count - 1
+    ptrdiff_t cpu_offset;  // thread pointer -> rseq cpu_id; 0 when rseq is not registered
   };
   // Computed on first use (a function-local static: safe even from other libraries'
   // static initialisers); afterwards one byte load checks the guard.

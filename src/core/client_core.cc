@@ -8,11 +8,11 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "src/common/cpu_shard.h"
 #include "src/common/duration.h"
 #include "src/common/epoch.h"
 #include "src/common/strings.h"
 #include "src/common/thread_executor.h"
-#include "src/common/cpu_shard.h"
 #include "src/common/thread_shard.h"
 #include "src/config/address.h"
 #include "src/config/config_validator.h"
@@ -294,7 +294,8 @@ absl::StatusOr<Outcome> ClientCore::call(const PickRequest& request,
 void ClientCore::report(const Pick& pick, const Outcome& outcome) {
   if (pick.endpoint_ == nullptr || pick.reported_) return;
   pick.reported_ = true;
-  pick.endpoint_->on_report(pick.shard_, outcome.classify(), to_micros(outcome.latency), coarse_.now_ns());
+  pick.endpoint_->on_report(pick.shard_, outcome.classify(), to_micros(outcome.latency),
+                            coarse_.now_ns());
 }
 
 Event ClientCore::make_event(EventType type, const std::string& service, uint64_t version,

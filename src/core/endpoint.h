@@ -144,9 +144,9 @@ class Endpoint {
   bool try_ref();
   void mark_suspect();
 
-  ShardStats* const stats_;  // shard 0's record (StatsArena slot)
-  std::atomic<uint32_t> refs_{1};  // structural; born with one reference
-  std::atomic<uint32_t> rule_{0};  // WindowRule; 0 = by-request detection off
+  ShardStats* const stats_;          // shard 0's record (StatsArena slot)
+  std::atomic<uint32_t> refs_{1};    // structural; born with one reference
+  std::atomic<uint32_t> rule_{0};    // WindowRule; 0 = by-request detection off
   std::atomic<uint64_t> window_{0};  // RequestWindow word
   std::atomic<uint32_t> flags_{0};
   // Transport failures by class (kConnectRefused...): rare, so not sharded.

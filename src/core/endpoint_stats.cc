@@ -18,9 +18,7 @@ StatsArena& StatsArena::global() {
 
 StatsArena::StatsArena() : shards_(CpuShards::count()) {}
 
-size_t StatsArena::chunk_bytes() const {
-  return sizeof(ShardStats) * kSlotsPerChunk * shards_;
-}
+size_t StatsArena::chunk_bytes() const { return sizeof(ShardStats) * kSlotsPerChunk * shards_; }
 
 ShardStats* StatsArena::allocate() {
   absl::MutexLock lock(&mu_);

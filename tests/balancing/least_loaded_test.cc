@@ -2,9 +2,8 @@
 
 #include "src/balancing/least_loaded.h"
 
-#include "src/common/cpu_shard.h"
-
 #include "gtest/gtest.h"
+#include "src/common/cpu_shard.h"
 #include "tests/balancing/endpoints_fixture.h"
 #include "tests/testing/seeded_random.h"
 

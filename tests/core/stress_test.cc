@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "absl/synchronization/mutex.h"
 #include "src/core/endpoint.h"
 #include "tests/testing/sim_client.h"
 
