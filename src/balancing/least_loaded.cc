@@ -27,9 +27,12 @@ float LeastLoaded::borrowed_latency(const ShardStats* stats, uint32_t shard,
   for (uint32_t s = 0; s < shards; ++s) {
     if (s == shard) continue;
     const ShardStats& other = stats[s * StatsArena::kSlotsPerChunk];
-    const float e = shard_ewma_us(other, now_tick, idle_reset_ticks_);
-    const int64_t age = tick_age(other.last_tick.load(std::memory_order_relaxed), now_tick);
-    if (e > 0 && age < youngest) {
+    const uint32_t last = other.last_tick.load(std::memory_order_relaxed);
+    if (last == 0) continue;
+    const int64_t age = tick_age(last, now_tick);
+    if (age > idle_reset_ticks_ || age >= youngest) continue;  // stale, or not the freshest
+    const float e = other.ewma_us.load(std::memory_order_relaxed);
+    if (e > 0) {
       latency = e;
       youngest = age;
     }

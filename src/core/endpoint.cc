@@ -36,13 +36,17 @@ Endpoint::Endpoint(EndpointIdentity identity, SuspectQueue* queue)
 
 Endpoint::~Endpoint() { StatsArena::global().release(stats_); }
 
-uint64_t Endpoint::holders() const {
+template <typename F>
+uint64_t Endpoint::sum_shards(F field) const {
   uint64_t n = 0;
   const uint32_t shards = CpuShards::count();
-  for (uint32_t s = 0; s < shards; ++s) {
-    n += stats(s).word.load(std::memory_order_acquire) >> 32;
-  }
+  for (uint32_t s = 0; s < shards; ++s) n += field(stats(s));
   return n;
+}
+
+uint64_t Endpoint::holders() const {
+  return sum_shards(
+      [](const ShardStats& st) { return st.word.load(std::memory_order_acquire) >> 32; });
 }
 
 void Endpoint::unref() {
@@ -87,12 +91,7 @@ bool Endpoint::try_ref() {
   return true;
 }
 
-uint32_t Endpoint::inflight() const {
-  uint32_t n = 0;
-  const uint32_t shards = CpuShards::count();
-  for (uint32_t s = 0; s < shards; ++s) n += inflight(s);
-  return n;
-}
+uint32_t Endpoint::inflight() const { return static_cast<uint32_t>(sum_shards(shard_inflight)); }
 
 float Endpoint::ewma_latency_us() const {
   double sum = 0, weight = 0;
@@ -123,10 +122,8 @@ int64_t Endpoint::last_report_ns(int64_t now_ns) const {
 uint64_t Endpoint::count(OutcomeClass cls) const {
   const int c = static_cast<int>(cls);
   if (c >= kFirstFailure) return failures_[c - kFirstFailure].load(std::memory_order_relaxed);
-  uint64_t n = 0;
-  const uint32_t shards = CpuShards::count();
-  for (uint32_t s = 0; s < shards; ++s) n += stats(s).counts[c].load(std::memory_order_relaxed);
-  return n;
+  return sum_shards(
+      [c](const ShardStats& st) { return st.counts[c].load(std::memory_order_relaxed); });
 }
 
 uint64_t Endpoint::requests() const {
@@ -136,12 +133,8 @@ uint64_t Endpoint::requests() const {
 }
 
 uint64_t Endpoint::latency_sum_us() const {
-  uint64_t n = 0;
-  const uint32_t shards = CpuShards::count();
-  for (uint32_t s = 0; s < shards; ++s) {
-    n += stats(s).latency_sum_us.load(std::memory_order_relaxed);
-  }
-  return n;
+  return sum_shards(
+      [](const ShardStats& st) { return st.latency_sum_us.load(std::memory_order_relaxed); });
 }
 
 void Endpoint::on_report(uint32_t shard, OutcomeClass cls, int64_t latency_us, int64_t now_ns) {

@@ -139,6 +139,9 @@ class Endpoint {
   static constexpr uint32_t kSuspect = 1;
   ~Endpoint();
   ShardStats& stats(uint32_t shard) const { return stats_[shard * StatsArena::kSlotsPerChunk]; }
+  // The sum of `field(record)` over the shards.
+  template <typename F>
+  uint64_t sum_shards(F field) const;
   uint64_t holders() const;  // Picks alive, over all shards (acquire)
   // A structural reference from the request path: fails once the count reached zero.
   bool try_ref();
