@@ -21,7 +21,7 @@
 
 #include "benchmark/benchmark.h"
 #include "src/common/cpu_shard.h"
-#include "src/core/endpoint.h"
+#include "src/endpoint/endpoint.h"
 #include "ufc/client.h"
 
 // Heap accounting for the memory figures: every allocation in the process is counted.

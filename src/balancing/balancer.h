@@ -5,22 +5,20 @@
 // A balancer is built once per config version (or routing subset) over a fixed list of
 // endpoints and never changes afterwards except for its own relaxed cursors: the control
 // path builds a new one and swaps the snapshot that owns it, the request path only calls
-// pick(). Policies live one per file in this folder; make_balancer() is the factory.
+// pick(). Policies live one per file in this folder, each registering itself in the
+// registry (policy_registry.h).
 
 #ifndef UFC_BALANCING_BALANCER_H_
 #define UFC_BALANCING_BALANCER_H_
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string_view>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "src/common/fast_random.h"
-#include "src/config/policy.h"
-#include "src/core/endpoint.h"
-#include "ufc/v1/config.pb.h"
+#include "src/endpoint/endpoint.h"
 
 namespace ufc::internal {
 
@@ -59,10 +57,6 @@ class Balancer {
   // Heap bytes the policy holds beyond sizeof(*this), for memory accounting.
   virtual size_t memory_bytes() const = 0;
 };
-
-// make_balancer() builds the policy `kind` over `endpoints` (weights > 0, not empty).
-std::unique_ptr<Balancer> make_balancer(PolicyKind kind, const v1::Balancing& params,
-                                        absl::Span<const WeightedEndpoint> endpoints);
 
 }  // namespace ufc::internal
 

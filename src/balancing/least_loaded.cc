@@ -4,7 +4,9 @@
 
 #include <algorithm>
 
+#include "src/balancing/policy_registry.h"
 #include "src/common/cpu_shard.h"
+#include "src/config/field_checks.h"
 
 namespace ufc::internal {
 
@@ -68,5 +70,26 @@ Endpoint* LeastLoaded::pick(const PickContext& context) const {
   const uint32_t off = context.shard * StatsArena::kSlotsPerChunk;
   return shard_inflight(a.stats[off]) <= shard_inflight(b.stats[off]) ? a.endpoint : b.endpoint;
 }
+
+namespace {
+constexpr absl::Duration kDefaultIdleReset = absl::Seconds(2);
+}  // namespace
+
+extern const BalancingPolicy kLeastLoadedPolicy = {
+    "least_loaded", "least_loaded", [](const v1::Balancing& b) { return b.has_least_loaded(); },
+    [](const v1::Balancing& b, ValidationErrors& errors) {
+      if (b.least_loaded().has_idle_reset()) {
+        check_duration(errors, "idle_reset", b.least_loaded().idle_reset(), absl::Milliseconds(10),
+                       absl::Hours(1));
+      }
+    },
+    [](const v1::Balancing& params,
+       absl::Span<const WeightedEndpoint> endpoints) -> std::unique_ptr<Balancer> {
+      absl::Duration idle = kDefaultIdleReset;
+      if (params.least_loaded().has_idle_reset()) {
+        idle = to_duration(params.least_loaded().idle_reset()).value_or(idle);
+      }
+      return std::make_unique<LeastLoaded>(endpoints, absl::ToInt64Nanoseconds(idle));
+    }};
 
 }  // namespace ufc::internal

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "src/balancing/balancer.h"
-#include "src/core/endpoint.h"
+#include "src/endpoint/endpoint.h"
 
 namespace ufc::internal {
 

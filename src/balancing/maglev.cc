@@ -6,8 +6,9 @@
 #include <numeric>
 #include <queue>
 
+#include "absl/strings/str_cat.h"
+#include "src/balancing/policy_registry.h"
 #include "src/common/stable_hash.h"
-#include "src/config/config_validator.h"
 
 namespace ufc::internal {
 namespace {
@@ -114,5 +115,20 @@ Endpoint* Maglev::pick(const PickContext& context) const {
     s = static_cast<uint32_t>((uint64_t{s} + context.attempt * 7919ULL) % size_);
   return slot(s);
 }
+
+extern const BalancingPolicy kConsistentHashPolicy = {
+    "consistent_hash", "consistent_hash",
+    [](const v1::Balancing& b) { return b.has_consistent_hash(); },
+    [](const v1::Balancing& b, ValidationErrors& errors) {
+      if (b.consistent_hash().min_table_size() > kMaxMaglevTableSize) {
+        ValidationErrors::Scope size(errors, "min_table_size");
+        errors.add(absl::StrCat("must be <= ", kMaxMaglevTableSize, ", got ",
+                                b.consistent_hash().min_table_size()));
+      }
+    },
+    [](const v1::Balancing& params,
+       absl::Span<const WeightedEndpoint> endpoints) -> std::unique_ptr<Balancer> {
+      return std::make_unique<Maglev>(endpoints, params.consistent_hash().min_table_size());
+    }};
 
 }  // namespace ufc::internal

@@ -12,6 +12,10 @@
 
 namespace ufc::internal {
 
+// The largest table, and the most `consistent_hash.min_table_size` may ask for: a prime just
+// under 2^22 (8 MiB of table).
+inline constexpr uint32_t kMaxMaglevTableSize = 4194301;
+
 // Maglev: a lookup table of M (prime) slots filled by each endpoint's own permutation of
 // the slots, taking turns (Eisenbud et al., "Maglev: A Fast and Reliable Software Network
 // Load Balancer", NSDI 2016, section 3.4). Weighted like Envoy's Maglev: per turn an
@@ -23,7 +27,7 @@ namespace ufc::internal {
 // M/N). A pick is one hash of the key and one table load.
 //
 // M is the smallest prime >= max(min_table_size or 65537, 100 x endpoints), at most
-// 4194301. Memory: 2 bytes per slot (4 beyond 65535 endpoints).
+// kMaxMaglevTableSize. Memory: 2 bytes per slot (4 beyond 65535 endpoints).
 class Maglev final : public Balancer {
  public:
   Maglev(absl::Span<const WeightedEndpoint> endpoints, uint32_t min_table_size);

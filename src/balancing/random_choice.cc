@@ -2,11 +2,18 @@
 
 #include "src/balancing/random_choice.h"
 
+#include "src/balancing/policy_registry.h"
+
 namespace ufc::internal {
 
 RandomChoice::RandomChoice(absl::Span<const WeightedEndpoint> endpoints) {
   endpoints_.reserve(endpoints.size());
   for (const WeightedEndpoint& e : endpoints) endpoints_.push_back(e.endpoint);
 }
+
+extern const BalancingPolicy kRandomPolicy = {
+    "random", "", nullptr, nullptr,
+    [](const v1::Balancing&, absl::Span<const WeightedEndpoint> endpoints)
+        -> std::unique_ptr<Balancer> { return std::make_unique<RandomChoice>(endpoints); }};
 
 }  // namespace ufc::internal

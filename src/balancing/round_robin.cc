@@ -2,6 +2,8 @@
 
 #include "src/balancing/round_robin.h"
 
+#include "src/balancing/policy_registry.h"
+
 namespace ufc::internal {
 
 RoundRobin::RoundRobin(absl::Span<const WeightedEndpoint> endpoints)
@@ -9,5 +11,10 @@ RoundRobin::RoundRobin(absl::Span<const WeightedEndpoint> endpoints)
   endpoints_.reserve(endpoints.size());
   for (const WeightedEndpoint& e : endpoints) endpoints_.push_back(e.endpoint);
 }
+
+extern const BalancingPolicy kRoundRobinPolicy = {
+    "round_robin", "", nullptr, nullptr,
+    [](const v1::Balancing&, absl::Span<const WeightedEndpoint> endpoints)
+        -> std::unique_ptr<Balancer> { return std::make_unique<RoundRobin>(endpoints); }};
 
 }  // namespace ufc::internal

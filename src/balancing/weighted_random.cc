@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "src/balancing/policy_registry.h"
+
 namespace ufc::internal {
 
 WeightedRandom::WeightedRandom(absl::Span<const WeightedEndpoint> endpoints) {
@@ -37,5 +39,10 @@ WeightedRandom::WeightedRandom(absl::Span<const WeightedEndpoint> endpoints) {
   for (uint32_t i : large) set(i, 1.0, i);
   for (uint32_t i : small) set(i, 1.0, i);
 }
+
+extern const BalancingPolicy kWeightedRandomPolicy = {
+    "weighted_random", "", nullptr, nullptr,
+    [](const v1::Balancing&, absl::Span<const WeightedEndpoint> endpoints)
+        -> std::unique_ptr<Balancer> { return std::make_unique<WeightedRandom>(endpoints); }};
 
 }  // namespace ufc::internal

@@ -7,6 +7,8 @@
 #include <numeric>
 #include <queue>
 
+#include "src/balancing/policy_registry.h"
+
 namespace ufc::internal {
 namespace {
 
@@ -90,5 +92,10 @@ WeightedRoundRobin::WeightedRoundRobin(absl::Span<const WeightedEndpoint> endpoi
   endpoints_.reserve(endpoints.size());
   for (const WeightedEndpoint& e : endpoints) endpoints_.push_back(e.endpoint);
 }
+
+extern const BalancingPolicy kWeightedRoundRobinPolicy = {
+    "weighted_round_robin", "", nullptr, nullptr,
+    [](const v1::Balancing&, absl::Span<const WeightedEndpoint> endpoints)
+        -> std::unique_ptr<Balancer> { return std::make_unique<WeightedRoundRobin>(endpoints); }};
 
 }  // namespace ufc::internal

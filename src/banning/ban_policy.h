@@ -1,6 +1,6 @@
 // Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
 //
-// src/banning/ban_policy.h: a service's `ban` config section, with defaults applied.
+// src/banning/ban_policy.h: a service's `ban` config section, read once.
 
 #ifndef UFC_BANNING_BAN_POLICY_H_
 #define UFC_BANNING_BAN_POLICY_H_
@@ -15,6 +15,7 @@ namespace ufc::internal {
 
 // BanPolicy: what config section `ban` means, every default filled in. A plain value,
 // built once per config version (see config.proto for each field's meaning and range).
+// The member initializers are the defaults: the one place they are written.
 struct BanPolicy {
   bool enabled = true;
 
@@ -41,15 +42,17 @@ struct BanPolicy {
   absl::Duration long_ban = absl::Minutes(30);
   absl::Duration probe_timeout = absl::Seconds(1);
 
-  // The policy of a *validated* section.
-  static BanPolicy from_proto(const v1::Ban& ban);
+  // parse() reads section `ban`, adding every problem to `errors` under "ban"; the policy
+  // it returns is meaningful only when nothing was added.
+  static BanPolicy parse(const v1::Ban& ban, ValidationErrors& errors);
+
+  // The trip rule (failure_window.h) the endpoints apply for detection by request; 0 when
+  // that detection is off.
+  uint32_t window_rule() const;
 
   // The ban length for the n-th consecutive ban (n >= 1): base_time x 2^(n-1), capped.
   absl::Duration ban_time(uint32_t streak) const;
 };
-
-// Adds every problem of `ban` to `errors`, under the field "ban".
-void validate_ban(const v1::Ban& ban, ValidationErrors& errors);
 
 }  // namespace ufc::internal
 

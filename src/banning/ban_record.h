@@ -1,6 +1,6 @@
 // Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
 //
-// src/banning/ban_record.h: one backend's ban history, kept by the control path.
+// src/banning/ban_record.h: what the ban manager remembers about one backend.
 
 #ifndef UFC_BANNING_BAN_RECORD_H_
 #define UFC_BANNING_BAN_RECORD_H_
@@ -34,9 +34,9 @@ struct BanHistory {
   uint64_t generation = 0;  // bumped by every ban: a stale probe answer is ignored
 };
 
-// BanRecord: everything the ban logic remembers about a backend across bans and config
-// versions. Only the control path touches it, under the client's config mutex; the
-// request path learns of bans through the snapshot, which leaves banned backends out.
+// BanRecord: everything the ban manager remembers about a backend across bans and config
+// versions, kept in the manager (one per endpoint of a tracked service), under its mutex.
+// The request path learns of bans through the snapshot, which leaves banned backends out.
 struct BanRecord {
   BanState state = BanState::kHealthy;
 

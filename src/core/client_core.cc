@@ -4,68 +4,73 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "src/common/cpu_shard.h"
 #include "src/common/duration.h"
-#include "src/common/epoch.h"
 #include "src/common/strings.h"
 #include "src/common/thread_executor.h"
 #include "src/common/thread_shard.h"
-#include "src/config/address.h"
-#include "src/config/config_validator.h"
-#include "src/routing/router.h"
+#include "src/source/file_source.h"
 #include "ufc/config.h"
 
 namespace ufc::internal {
 namespace {
 
-// Ban expiry, business-signal intervals, departed endpoints and reclamation run this often.
+// Departed endpoints, reclamation and the endpoint graveyard are looked at this often.
 constexpr absl::Duration kHousekeepingPeriod = absl::Milliseconds(100);
 // How long reports to an endpoint that left the config still reach the service totals.
 constexpr absl::Duration kDepartedGrace = absl::Seconds(60);
 
 // Refusals are hot paths under overload: a status with a message allocates, so each
-// thread builds each once and copies it (a reference count on a thread-local object).
-const absl::Status& deadline_exceeded() {
-  thread_local const absl::Status status =
-      absl::DeadlineExceededError("the request's deadline has passed (or is within the margin)");
-  return status;
-}
-const absl::Status& fused() {
-  thread_local const absl::Status status =
-      absl::UnavailableError("fused: the service is overloaded and this request was shed");
-  return status;
-}
-const absl::Status& retries_off() {
-  thread_local const absl::Status status =
-      absl::UnavailableError("fused: no retries while the service is overloaded");
-  return status;
-}
-const absl::Status& retry_budget_spent() {
-  thread_local const absl::Status status =
-      absl::UnavailableError("retry budget spent: too many retries in the window");
-  return status;
-}
-const absl::Status& no_untried_backend() {
-  thread_local const absl::Status status =
-      absl::UnavailableError("every candidate backend was already tried");
-  return status;
+// thread builds them once and copies one (a reference count on a thread-local object).
+enum Refusal {
+  kDeadlinePassed,
+  kShed,
+  kNoRetriesWhileFusing,
+  kRetryBudgetSpent,
+  kEveryBackendTried
+};
+const absl::Status& refusal(Refusal which) {
+  thread_local const absl::Status statuses[] = {
+      absl::DeadlineExceededError("the request's deadline has passed (or is within the margin)"),
+      absl::UnavailableError("fused: the service is overloaded and this request was shed"),
+      absl::UnavailableError("fused: no retries while the service is overloaded"),
+      absl::UnavailableError("retry budget spent: too many retries in the window"),
+      absl::UnavailableError("every candidate backend was already tried"),
+  };
+  return statuses[which];
 }
 
 absl::Status validate_options(const ClientOptions& options) {
-  ValidationErrors errors;
   if (options.clock_tick < absl::Microseconds(100) || options.clock_tick > absl::Seconds(1)) {
-    ValidationErrors::Scope field(errors, "clock_tick");
-    errors.add(
-        absl::StrCat("must be in [100us, 1s], got ", absl::FormatDuration(options.clock_tick)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("ClientOptions: clock_tick: must be in [100us, 1s], got ",
+                     absl::FormatDuration(options.clock_tick)));
   }
-  return errors.status();
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const RoutingEnv> make_env(
+    const ClientOptions& options, const google::protobuf::Map<std::string, std::string>& idc_map) {
+  auto env = std::make_shared<RoutingEnv>();
+  env->idc_map = idc_map;
+  env->caller.service = options.self_service;
+  env->caller.idc = options.self_idc;
+  env->caller.logical_idc = logical_idc(idc_map, options.self_idc);
+  return env;
 }
 
 }  // namespace
+
+// An update after parsing: per service, its policy and endpoints, or nothing when it was
+// rejected (or is a repeat).
+struct ClientCore::Parsed {
+  std::vector<std::optional<ParsedService>> services;  // parallel to update.config.services
+};
 
 ClientCore::ClientCore(const ClientOptions& options)
     : options_(options),
@@ -73,77 +78,78 @@ ClientCore::ClientCore(const ClientOptions& options)
       random_(options.random),
       executor_(options.executor ? options.executor
                                  : std::make_shared<ThreadExecutor>("ufc-client")),
-      prober_(options.prober ? options.prober : std::shared_ptr<Prober>(make_tcp_prober())),
-      probe_gate_(std::make_shared<ProbeGate>()),
       coarse_(*clock_),
       domain_(EpochDomain::global()),
       registry_(new ServiceTable({})) {
-  absl::MutexLock lock(&probe_gate_->mu);
-  probe_gate_->core = this;
+  options_.initial_config.reset();  // applied by create(); not worth a second copy
+  bans_ = std::make_unique<BanManager>(BanManager::Options{
+      clock_.get(), executor_.get(),
+      options.prober ? options.prober : std::shared_ptr<Prober>(make_tcp_prober()), this,
+      options.on_event, options.clock_tick});
+  fuses_ = std::make_unique<FuseManager>(
+      FuseManager::Options{clock_.get(), executor_.get(), options.on_event});
 }
 
 absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptions& options) {
-  if (absl::Status s = validate_options(options); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("ClientOptions: ", s.message()));
-  }
-  v1::ClientConfig initial;
+  if (absl::Status s = validate_options(options); !s.ok()) return s;
+  ConfigUpdate initial;
+  initial.all_or_nothing = true;
   if (!options.config_path.empty()) {
-    absl::StatusOr<v1::ClientConfig> loaded = load_config_file(options.config_path);
-    if (!loaded.ok()) return loaded.status();
-    initial = *std::move(loaded);
+    absl::StatusOr<ConfigUpdate> file = FileSource(options.config_path).read();
+    if (!file.ok()) return file.status();
+    initial = *std::move(file);
   }
   if (options.initial_config.has_value()) {
-    for (const v1::ServiceConfig& s : options.initial_config->services())
-      *initial.add_services() = s;
+    for (const v1::ServiceConfig& s : options.initial_config->services()) {
+      *initial.config.add_services() = s;
+    }
     for (const auto& [physical, logical] : options.initial_config->idc_map()) {
-      (*initial.mutable_idc_map())[physical] = logical;
+      (*initial.config.mutable_idc_map())[physical] = logical;
     }
   }
-  if (absl::Status s = validate_config(initial); !s.ok()) return s;
-
+  UpdateResult result;
   std::unique_ptr<ClientCore> core(new ClientCore(options));
-  core->options_.initial_config.reset();  // applied below; not worth a second copy
+  Parsed parsed = core->parse(initial, result);
+  if (!result.status.ok()) {
+    // A bad file is named as such (its own errors, not the merged config's indices).
+    if (!options.config_path.empty()) {
+      if (absl::StatusOr<v1::ClientConfig> c = load_config_file(options.config_path); !c.ok()) {
+        return c.status();
+      }
+    }
+    return result.status;
+  }
   std::vector<Event> events;
   {
     absl::MutexLock lock(&core->mu_);
-    core->env_ = core->make_env(initial.idc_map());
-    for (const v1::ServiceConfig& s : initial.services()) {
-      // Validated as a whole above, and new: cannot fail.
-      core->apply_locked(s, events, /*publish=*/false).IgnoreError();
-    }
-    core->publish_registry_locked();
+    core->env_ = make_env(options, initial.config.idc_map());
+    initial.complete = false;  // nothing to remove, and the IDC map is in place already
+    core->install_locked(initial, parsed, result, events).IgnoreError();  // new: cannot fail
   }
   core->emit(events);
   ClientCore* self = core.get();
-  core->tasks_.push_back(core->executor_->run_every(options.clock_tick, [self] {
-    self->coarse_.refresh();
-    if (!self->suspects_.empty()) self->process_suspects();
-  }));
+  core->tasks_.push_back(
+      core->executor_->run_every(options.clock_tick, [self] { self->coarse_.refresh(); }));
   core->tasks_.push_back(
       core->executor_->run_every(kHousekeepingPeriod, [self] { self->housekeeping(); }));
   return core;
 }
 
 ClientCore::~ClientCore() {
-  {
-    absl::MutexLock lock(&probe_gate_->mu);  // waits for an answer being handled
-    probe_gate_->core = nullptr;
-  }
+  sources_.clear();
+  // The managers call back into this client from their timers and the prober: stop them
+  // first, with no lock of ours held.
+  bans_.reset();
+  fuses_.reset();
   for (Executor::TaskId id : tasks_) executor_->cancel(id);
-  for (Endpoint* e = suspects_.take_all(); e != nullptr;) {
-    Endpoint* next = e->meta().next_suspect;
-    e->unref();
-    e = next;
-  }
-  EpochDomain& domain = EpochDomain::global();
   {
     absl::MutexLock lock(&mu_);
     // Unpublish first, then retire: the usual order, even though no pick may run now.
-    domain.retire(const_cast<ServiceTable*>(registry_.exchange(nullptr)));
-    for (auto& [name, state] : services_) domain.retire(state.release());
+    domain_.retire(const_cast<ServiceTable*>(registry_.exchange(nullptr)));
+    for (auto& [name, state] : services_) domain_.retire(state.release());
     services_.clear();
   }
-  domain.synchronize();  // frees what this client retired, without waiting on others
+  domain_.synchronize();  // frees what this client retired, without waiting on others
   Endpoint::sweep_graveyard();
 }
 
@@ -166,44 +172,44 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
     // The budget left for this attempt, after the margin the caller needs afterwards. With
     // nothing left, no backend is worth the request: refuse before choosing one.
     deadline_ns = to_nanos(request.deadline.instant());
-    left_ns = deadline_ns - now_ns - snapshot.deadline_margin_ns;
+    left_ns = deadline_ns - now_ns - snapshot.attempt.deadline_margin_ns;
     if (__builtin_expect(left_ns <= 0, 0)) {
       service->deadline_skipped.fetch_add(1, std::memory_order_relaxed);
-      return deadline_exceeded();
+      return refusal(kDeadlinePassed);
     }
   }
 
   // 2. Fusing: drop this request with its class's probability; strict timeouts, no retries.
-  const bool fusing = service->fuse_gate.fusing.load(std::memory_order_relaxed);
-  bool retry_allowed = snapshot.retry.max_attempts > 1;
+  const bool fusing = service->fuse.fusing.load(std::memory_order_relaxed);
+  bool retry_allowed = snapshot.attempt.max_attempts > 1;
   int64_t connect_ns, read_ns, write_ns;
   if (__builtin_expect(fusing, 0)) {
     const int cls = traffic_class(request.priority, request.is_retry);
-    service->fusing_demand[cls].add();
-    if (request.is_retry) return retries_off();
-    if (random.next() < service->fuse_gate.drop[cls].load(std::memory_order_relaxed)) {
-      service->fused.add();
-      return fused();
+    service->fuse.demand[cls].add();
+    if (request.is_retry) return refusal(kNoRetriesWhileFusing);
+    if (random.next() < service->fuse.drop[cls].load(std::memory_order_relaxed)) {
+      service->fuse.fused.add();
+      return refusal(kShed);
     }
-    connect_ns = snapshot.strict_connect_ns;
-    read_ns = snapshot.strict_read_ns;
-    write_ns = snapshot.strict_write_ns;
+    connect_ns = snapshot.attempt.strict_connect_ns;
+    read_ns = snapshot.attempt.strict_read_ns;
+    write_ns = snapshot.attempt.strict_write_ns;
     retry_allowed = false;
   } else if (request.timeouts != nullptr) {
     connect_ns = to_nanos(request.timeouts->connect);
     read_ns = to_nanos(request.timeouts->read);
     write_ns = to_nanos(request.timeouts->write);
   } else {
-    connect_ns = snapshot.connect_ns;
-    read_ns = snapshot.read_ns;
-    write_ns = snapshot.write_ns;
+    connect_ns = snapshot.attempt.connect_ns;
+    read_ns = snapshot.attempt.read_ns;
+    write_ns = snapshot.attempt.write_ns;
   }
   if (__builtin_expect(request.is_retry, 0)) {
     // The retry budget: tokens granted each tick from the service's recent requests.
-    if (service->retry_tokens.fetch_sub(1, std::memory_order_relaxed) <= 0) {
-      service->retry_tokens.fetch_add(1, std::memory_order_relaxed);
-      service->retries_refused.add();
-      return retry_budget_spent();
+    if (service->fuse.retry_tokens.fetch_sub(1, std::memory_order_relaxed) <= 0) {
+      service->fuse.retry_tokens.fetch_add(1, std::memory_order_relaxed);
+      service->fuse.retries_refused.add();
+      return refusal(kRetryBudgetSpent);
     }
   }
   connect_ns = std::min(connect_ns, left_ns);
@@ -224,10 +230,14 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
     const std::string_view caller = request.caller_service.empty()
                                         ? std::string_view(options_.self_service)
                                         : request.caller_service;
+    const std::vector<RouteRule>& rules = snapshot.policy->routing.rules;
     size_t r = 0;
-    while (r < snapshot.routes.size() && !snapshot.routes[r].matches(request, caller, random)) ++r;
+    while (r < rules.size() &&
+           !(snapshot.routes[r].idc_ok && rules[r].matches(request, caller, random))) {
+      ++r;
+    }
     snapshot.route_counters->at(r).add();
-    if (r < snapshot.routes.size()) set = &snapshot.routes[r].choose(random);
+    if (r < rules.size()) set = &snapshot.routes[r].destinations[rules[r].choose(random)];
   }
   if (__builtin_expect(set->panic, 0)) {
     service->panic_picks.fetch_add(1, std::memory_order_relaxed);
@@ -246,8 +256,8 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
     while (tried(endpoint) && ++context.attempt < tries) endpoint = set->balancer->pick(context);
     if (tried(endpoint)) {
       // No retry leaves: the budget token it took goes back.
-      if (request.is_retry) service->retry_tokens.fetch_add(1, std::memory_order_relaxed);
-      return no_untried_backend();
+      if (request.is_retry) service->fuse.retry_tokens.fetch_add(1, std::memory_order_relaxed);
+      return refusal(kEveryBackendTried);
     }
   }
   endpoint->on_pick(context.shard);
@@ -278,7 +288,7 @@ absl::StatusOr<Outcome> ClientCore::call(const PickRequest& request,
     {
       EpochDomain::Guard guard(domain_);
       if (ServiceState* s = registry_.load(std::memory_order_acquire)->find(request.service)) {
-        max_attempts = s->snapshot.load(std::memory_order_acquire)->retry.max_attempts;
+        max_attempts = s->snapshot.load(std::memory_order_acquire)->attempt.max_attempts;
       }
     }
     if (!transport_failure || !pick->retry_allowed() || attempt_no + 1 >= max_attempts ||
@@ -298,142 +308,21 @@ void ClientCore::report(const Pick& pick, const Outcome& outcome) {
                             coarse_.now_ns());
 }
 
-Event ClientCore::make_event(EventType type, const std::string& service, uint64_t version,
-                             std::string detail) {
-  return Event{type, service, version, std::move(detail), clock_->wall_now()};
-}
-
-void ClientCore::emit(std::vector<Event>& events) {
-  if (options_.on_event) {
-    for (const Event& e : events) options_.on_event(e);
-  }
-  events.clear();
-}
+// --- The control path ---
 
 absl::Status ClientCore::apply(const v1::ServiceConfig& service) {
-  std::vector<Event> events;
-  absl::Status status = ufc::validate_service(service);
-  if (status.ok()) {
-    absl::MutexLock lock(&mu_);
-    status = apply_locked(service, events, /*publish=*/true);
-  }
-  if (!status.ok()) {
-    events.push_back(make_event(EventType::kConfigRejected, service.name(), service.version(),
-                                std::string(status.message())));
-  }
-  emit(events);
-  EpochDomain::global().reclaim();
-  return status;
+  ConfigUpdate update;
+  *update.config.add_services() = service;
+  const UpdateResult result = deliver(update);
+  return result.rejected.empty() ? result.status : result.rejected[0].second;
 }
 
 absl::Status ClientCore::apply(const v1::ClientConfig& config) {
-  std::vector<Event> events;
-  absl::Status status = validate_config(config);
-  if (status.ok()) {
-    absl::MutexLock lock(&mu_);
-    // Check every version before changing anything, so one stale service rejects the
-    // whole update.
-    for (int i = 0; i < config.services_size() && status.ok(); ++i) {
-      const v1::ServiceConfig& s = config.services(i);
-      auto it = services_.find(s.name());
-      if (it == services_.end()) continue;
-      bool repeat = false;
-      status = check_version(s, it->second->snapshot.load(std::memory_order_relaxed), repeat);
-      if (!status.ok()) {
-        status =
-            absl::FailedPreconditionError(absl::StrCat("services[", i, "].", status.message()));
-      }
-    }
-    if (status.ok()) {
-      absl::flat_hash_set<std::string> keep;
-      for (const v1::ServiceConfig& s : config.services()) {
-        keep.insert(s.name());
-        apply_locked(s, events, /*publish=*/false).IgnoreError();  // checked above
-      }
-      std::vector<std::string> gone;
-      for (const auto& [name, state] : services_) {
-        if (!keep.contains(name)) gone.push_back(name);
-      }
-      for (const std::string& name : gone) remove_locked(name, events);
-      publish_registry_locked();  // once for the whole batch
-      refresh_env_locked(config.idc_map(), events);
-    }
-  }
-  if (!status.ok()) {
-    events.push_back(make_event(EventType::kConfigRejected, "", 0, std::string(status.message())));
-  }
-  emit(events);
-  EpochDomain::global().reclaim();
-  return status;
-}
-
-absl::Status ClientCore::check_version(const v1::ServiceConfig& service,
-                                       const ServiceSnapshot* previous, bool& repeat) {
-  repeat = false;
-  if (previous == nullptr || service.version() == 0) return absl::OkStatus();
-  const uint64_t current = previous->version;
-  if (service.version() < current) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "version: ", service.version(), " is older than the applied version ", current));
-  }
-  if (service.version() == current) {
-    if (fingerprint(service) == previous->content) {
-      repeat = true;  // a repeated delivery: nothing to do
-      return absl::OkStatus();
-    }
-    return absl::FailedPreconditionError(absl::StrCat(
-        "version: ", current, " is already applied with different content; bump the version"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ClientCore::apply_locked(const v1::ServiceConfig& service, std::vector<Event>& events,
-                                      bool publish) {
-  auto it = services_.find(service.name());
-  ServiceState* state = it == services_.end() ? nullptr : it->second.get();
-  ServiceSnapshot* previous = state ? state->snapshot.load(std::memory_order_relaxed) : nullptr;
-  bool repeat = false;
-  if (absl::Status s = check_version(service, previous, repeat); !s.ok() || repeat) return s;
-
-  std::unique_ptr<ServiceSnapshot> next =
-      build_snapshot(service, previous, clock_->wall_now(), &suspects_, env_);
-  if (state != nullptr) {
-    const size_t before = events.size();
-    settle_bans_locked(*state, *next, events);
-    if (events.size() != before) finish_snapshot(*next);  // some were unbanned
-  }
-  if (state != nullptr) affinity_events(*state, previous, *next, events);
-  if (state == nullptr) {
-    auto owned = std::make_unique<ServiceState>(service.name());
-    state = owned.get();
-    for (const EndpointRef& e : next->endpoints) e->meta().owner = state;
-    state->snapshot.store(next.release(), std::memory_order_release);
-    services_.emplace(service.name(), std::move(owned));
-    if (publish) publish_registry_locked();
-  } else {
-    // Endpoints not carried over (removed, or replaced because their tags changed) stay
-    // in the service totals for a while (see ServiceState::departed).
-    absl::flat_hash_set<const Endpoint*> kept;
-    for (const EndpointRef& e : next->endpoints) kept.insert(e.get());
-    for (const EndpointRef& e : previous->endpoints) {
-      if (!kept.contains(e.get())) {
-        e->meta().owner = nullptr;  // no longer banned or probed on this service's behalf
-        state->departed.push_back(
-            ServiceState::Departed{EndpointRef::share(e.get()), coarse_.now_ns()});
-      }
-    }
-    for (const EndpointRef& e : next->endpoints) e->meta().owner = state;
-    expire_departed_locked(*state);
-    state->snapshot.store(next.release(), std::memory_order_release);
-    EpochDomain::global().retire(previous);
-  }
-  events.push_back(make_event(
-      EventType::kConfigApplied, service.name(), service.version(),
-      absl::StrCat(
-          service.endpoints_size(), " endpoints, policy ",
-          policy_name(
-              policy_from_name(service.balancing().policy()).value_or(PolicyKind::kRoundRobin)))));
-  return absl::OkStatus();
+  ConfigUpdate update;
+  update.complete = true;
+  update.all_or_nothing = true;
+  update.config = config;
+  return deliver(update).status;
 }
 
 absl::Status ClientCore::remove(std::string_view service) {
@@ -444,24 +333,292 @@ absl::Status ClientCore::remove(std::string_view service) {
     if (!services_.contains(name)) {
       return absl::NotFoundError(absl::StrCat("service \"", name, "\" is not configured"));
     }
-    remove_locked(name, events);
+    remove_locked(name, /*removed_at=*/0, events);
     publish_registry_locked();
   }
   emit(events);
-  EpochDomain::global().reclaim();
+  domain_.reclaim();
   return absl::OkStatus();
 }
 
-void ClientCore::remove_locked(const std::string& name, std::vector<Event>& events) {
-  auto it = services_.find(name);
-  const uint64_t version = it->second->snapshot.load(std::memory_order_relaxed)->version;
-  for (const EndpointRef& e : it->second->snapshot.load(std::memory_order_relaxed)->endpoints) {
-    e->meta().owner = nullptr;
+absl::Status ClientCore::attach(std::unique_ptr<ConfigSource> source) {
+  ConfigSource& s = *source;
+  sources_.push_back(std::move(source));
+  return s.start(*this);
+}
+
+uint64_t ClientCore::global_version() const {
+  absl::MutexLock lock(&mu_);
+  return global_version_;
+}
+
+ClientCore::Parsed ClientCore::parse(const ConfigUpdate& update, UpdateResult& result) const {
+  Parsed parsed;
+  const v1::ClientConfig& config = update.config;
+  if (update.all_or_nothing) {
+    ValidationErrors errors;
+    std::vector<ParsedService> all = parse_client_config(config, errors);
+    if (!errors.empty()) {
+      result.status = errors.status();
+      return parsed;
+    }
+    for (ParsedService& s : all) parsed.services.emplace_back(std::move(s));
+    return parsed;
   }
-  // Still reachable through the published registry: retired by the next publication.
-  removed_unpublished_.push_back(it->second.release());
+  absl::flat_hash_set<std::string> names;
+  for (const v1::ServiceConfig& s : config.services()) {
+    absl::StatusOr<ParsedService> one = parse_service(s);
+    if (one.ok() && !names.insert(s.name()).second) {
+      one = absl::InvalidArgumentError("name: listed twice in one update");
+    }
+    if (!one.ok()) result.rejected.emplace_back(s.name(), one.status());
+    parsed.services.push_back(one.ok() ? std::optional<ParsedService>(*std::move(one))
+                                       : std::nullopt);
+  }
+  return parsed;
+}
+
+UpdateResult ClientCore::deliver(const ConfigUpdate& update) {
+  UpdateResult result;
+  std::vector<Event> events;
+  Parsed parsed = parse(update, result);  // outside the lock: the slow part
+  if (result.status.ok()) {
+    absl::MutexLock lock(&mu_);
+    result.status = install_locked(update, parsed, result, events);
+  }
+  if (!result.status.ok()) {
+    events.push_back(
+        make_event(EventType::kConfigRejected, "", 0, std::string(result.status.message())));
+  }
+  for (const auto& [name, status] : result.rejected) {
+    uint64_t version = 0;
+    for (const v1::ServiceConfig& s : update.config.services()) {
+      if (s.name() == name) version = s.version();
+    }
+    events.push_back(
+        make_event(EventType::kConfigRejected, name, version, std::string(status.message())));
+  }
+  emit(events);
+  domain_.reclaim();
+  return result;
+}
+
+absl::Status ClientCore::check_version_locked(const ServicePolicy& policy, bool& repeat) const {
+  repeat = false;
+  if (policy.version == 0) return absl::OkStatus();
+  if (auto gone = removed_at_.find(policy.name);
+      gone != removed_at_.end() && policy.version <= gone->second) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "version: ", policy.version, " is not newer than the removal at version ", gone->second));
+  }
+  auto it = services_.find(policy.name);
+  if (it == services_.end()) return absl::OkStatus();
+  const ServicePolicy& current = *it->second->snapshot.load(std::memory_order_relaxed)->policy;
+  if (policy.version < current.version) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "version: ", policy.version, " is older than the applied version ", current.version));
+  }
+  if (policy.version == current.version) {
+    if (policy.content == current.content) {
+      repeat = true;  // a repeated delivery: nothing to do
+      return absl::OkStatus();
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("version: ", current.version,
+                     " is already applied with different content; bump the version"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ClientCore::install_locked(const ConfigUpdate& update, Parsed& parsed,
+                                        UpdateResult& result, std::vector<Event>& events) {
+  if (update.global_version != 0 && update.global_version < global_version_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "global_version: ", update.global_version, " is older than the applied ", global_version_));
+  }
+  // Every version first, so that a stale service rejects an all-or-nothing update whole.
+  std::vector<bool> install(parsed.services.size());
+  for (size_t i = 0; i < parsed.services.size(); ++i) {
+    if (!parsed.services[i].has_value()) continue;
+    bool repeat = false;
+    absl::Status s = check_version_locked(*parsed.services[i]->policy, repeat);
+    if (s.ok()) {
+      install[i] = !repeat;
+    } else if (update.all_or_nothing) {
+      return absl::FailedPreconditionError(absl::StrCat("services[", i, "].", s.message()));
+    } else {
+      result.rejected.emplace_back(parsed.services[i]->policy->name, std::move(s));
+    }
+  }
+  absl::flat_hash_set<std::string> listed;
+  for (size_t i = 0; i < parsed.services.size(); ++i) {
+    if (parsed.services[i].has_value()) listed.insert(parsed.services[i]->policy->name);
+    if (!install[i]) continue;
+    removed_at_.erase(parsed.services[i]->policy->name);
+    install_service_locked(std::move(parsed.services[i]->policy), parsed.services[i]->endpoints,
+                           events);
+  }
+  for (const ServiceRemoval& r : update.removals) {
+    auto it = services_.find(r.name);
+    const uint64_t current =
+        it == services_.end()
+            ? 0
+            : it->second->snapshot.load(std::memory_order_relaxed)->policy->version;
+    if (r.version != 0 && r.version < current) {
+      result.rejected.emplace_back(r.name, absl::FailedPreconditionError(absl::StrCat(
+                                               "version: the removal at ", r.version,
+                                               " is older than the applied version ", current)));
+      continue;
+    }
+    if (r.version != 0) removed_at_[r.name] = std::max(removed_at_[r.name], r.version);
+    if (it != services_.end()) remove_locked(r.name, r.version, events);
+  }
+  if (update.complete) {
+    std::vector<std::string> gone;
+    for (const auto& [name, state] : services_) {
+      if (!listed.contains(name)) gone.push_back(name);
+    }
+    for (const std::string& name : gone) remove_locked(name, update.global_version, events);
+  }
+  publish_registry_locked();  // once for the whole update
+  if (update.complete) refresh_env_locked(update.config.idc_map(), events);
+  global_version_ = std::max(global_version_, update.global_version);
+  return absl::OkStatus();
+}
+
+void ClientCore::install_service_locked(std::shared_ptr<const ServicePolicy> policy,
+                                        const std::vector<EndpointSpec>& endpoints,
+                                        std::vector<Event>& events) {
+  auto it = services_.find(policy->name);
+  if (it == services_.end()) {
+    auto owned = std::make_unique<ServiceState>(policy->name);
+    owned->ban_id = bans_->add_service(policy->name);
+    owned->fuse_id = fuses_->add_service(policy->name, &owned->fuse);
+    it = services_.emplace(policy->name, std::move(owned)).first;
+  }
+  ServiceState& state = *it->second;
+  const ServiceSnapshot* previous = state.snapshot.load(std::memory_order_relaxed);
+  EndpointUpdate update =
+      build_endpoints(endpoints, previous ? previous->endpoints.get() : nullptr, bans_->suspects());
+  bans_->update_service(state.ban_id, policy->ban, policy->version, update.set, update.replaced,
+                        events);
+  fuses_->update_service(state.fuse_id, policy->fuse, policy->retry, policy->version, update.set);
+  const size_t n = endpoints.size();
+  const uint64_t version = policy->version;
+  const std::string_view name = policy->balancing.policy->name;
+  // A new version counts its route matches afresh; an endpoint update keeps them.
+  std::shared_ptr<RouteCounters> counters =
+      previous != nullptr && previous->policy == policy ? previous->route_counters : nullptr;
+  publish_locked(state,
+                 compile_snapshot(std::move(policy), std::move(update.set), env_,
+                                  bans_->out_of_rotation(state.ban_id), std::move(counters),
+                                  previous != nullptr && counters != nullptr ? previous->applied_at
+                                                                             : clock_->wall_now()),
+                 events);
+  for (EndpointRef& e : update.departed) {
+    state.departed.push_back(ServiceState::Departed{std::move(e), coarse_.now_ns()});
+  }
+  expire_departed_locked(state);
+  events.push_back(make_event(EventType::kConfigApplied, state.name, version,
+                              absl::StrCat(n, " endpoints, policy ", av(name))));
+}
+
+absl::Status ClientCore::update_endpoints(
+    std::string_view service, const google::protobuf::RepeatedPtrField<v1::Endpoint>& endpoints) {
+  std::shared_ptr<const ServicePolicy> policy;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = services_.find(av(service));
+    if (it == services_.end()) {
+      return absl::NotFoundError(absl::StrCat("service \"", av(service), "\" is not configured"));
+    }
+    policy = it->second->snapshot.load(std::memory_order_relaxed)->policy;
+  }
+  absl::StatusOr<std::vector<EndpointSpec>> specs = parse_endpoints(*policy, endpoints);
+  if (!specs.ok()) return specs.status();  // outside the lock: the slow part
+  std::vector<Event> events;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = services_.find(av(service));
+    if (it == services_.end() ||
+        it->second->snapshot.load(std::memory_order_relaxed)->policy != policy) {
+      return absl::AbortedError("the service's config changed meanwhile; read it again");
+    }
+    install_service_locked(std::move(policy), *specs, events);
+  }
+  emit(events);
+  domain_.reclaim();
+  return absl::OkStatus();
+}
+
+void ClientCore::remove_locked(const std::string& name, uint64_t removed_at,
+                               std::vector<Event>& events) {
+  auto it = services_.find(name);
+  ServiceState* state = it->second.release();
   services_.erase(it);
-  events.push_back(make_event(EventType::kServiceRemoved, name, version, ""));
+  bans_->remove_service(state->ban_id);
+  fuses_->remove_service(state->fuse_id);
+  // Still reachable through the published registry: retired by the next publication.
+  removed_unpublished_.push_back(state);
+  const uint64_t version = state->snapshot.load(std::memory_order_relaxed)->policy->version;
+  events.push_back(
+      make_event(EventType::kServiceRemoved, name, removed_at != 0 ? removed_at : version, ""));
+}
+
+void ClientCore::publish_locked(ServiceState& state, std::unique_ptr<ServiceSnapshot> next,
+                                std::vector<Event>& events) {
+  ServiceSnapshot* before = state.snapshot.load(std::memory_order_relaxed);
+  if (before != nullptr) {
+    for (const AffinityChange& c :
+         affinity_changes(&before->all, &before->routes, next->all, next->routes)) {
+      events.push_back(make_event(
+          c.widened ? EventType::kIdcWiden : EventType::kIdcNarrow, state.name,
+          next->policy->version,
+          absl::StrCat(c.set->key, ": ", c.set->local_usable, " of ", c.set->local_size,
+                       " endpoints usable in logical IDC \"", next->env->caller.logical_idc, "\"; ",
+                       c.widened ? "using every IDC" : "back to the local IDC")));
+    }
+  }
+  state.snapshot.store(next.release(), std::memory_order_release);
+  if (before != nullptr) domain_.retire(before);
+}
+
+void ClientCore::on_bans_changed(absl::Span<const std::string> services,
+                                 std::vector<Event>& events) {
+  absl::MutexLock lock(&mu_);
+  for (const std::string& name : services) {
+    auto it = services_.find(name);
+    if (it == services_.end()) continue;  // removed meanwhile
+    ServiceState& state = *it->second;
+    const ServiceSnapshot& current = *state.snapshot.load(std::memory_order_relaxed);
+    publish_locked(state, recompile(current, bans_->out_of_rotation(state.ban_id)), events);
+  }
+}
+
+void ClientCore::refresh_env_locked(const google::protobuf::Map<std::string, std::string>& idc_map,
+                                    std::vector<Event>& events) {
+  std::map<std::string, std::string> now(env_->idc_map.begin(), env_->idc_map.end());
+  std::map<std::string, std::string> next(idc_map.begin(), idc_map.end());
+  if (now == next) return;
+  env_ = make_env(options_, idc_map);
+  // Every service's IDC affinity may change: recompile the ones not built with it yet.
+  for (auto& [name, state] : services_) {
+    const ServiceSnapshot& current = *state->snapshot.load(std::memory_order_relaxed);
+    if (current.env == env_) continue;
+    publish_locked(*state, recompile(current, bans_->out_of_rotation(state->ban_id), env_), events);
+  }
+}
+
+void ClientCore::publish_registry_locked() {
+  std::vector<std::pair<std::string, ServiceState*>> entries;
+  entries.reserve(services_.size());
+  for (const auto& [name, state] : services_) entries.emplace_back(name, state.get());
+  const ServiceTable* old =
+      registry_.exchange(new ServiceTable(std::move(entries)), std::memory_order_acq_rel);
+  // Unpublished now, so retire: the old table and the services removed since it was built.
+  domain_.retire(const_cast<ServiceTable*>(old));
+  for (ServiceState* state : removed_unpublished_) domain_.retire(state);
+  removed_unpublished_.clear();
 }
 
 void ClientCore::expire_departed_locked(ServiceState& state) {
@@ -472,77 +629,32 @@ void ClientCore::expire_departed_locked(ServiceState& state) {
                      [cutoff](const ServiceState::Departed& d) { return d.since_ns > cutoff; });
   for (auto it = expired; it != departed.end(); ++it) {
     for (int c = 0; c < kOutcomeClassCount; ++c) {
-      state.departed_counts[c] += it->endpoint->count(static_cast<OutcomeClass>(c));
+      state.departed_counts.by_class[c] += it->endpoint->count(static_cast<OutcomeClass>(c));
     }
   }
   departed.erase(expired, departed.end());
 }
 
-std::shared_ptr<const RoutingEnv> ClientCore::make_env(
-    const google::protobuf::Map<std::string, std::string>& idc_map) const {
-  auto env = std::make_shared<RoutingEnv>();
-  env->idc_map = idc_map;
-  env->caller.service = options_.self_service;
-  env->caller.idc = options_.self_idc;
-  env->caller.logical_idc = logical_idc(idc_map, options_.self_idc);
-  return env;
-}
-
-void ClientCore::refresh_env_locked(const google::protobuf::Map<std::string, std::string>& idc_map,
-                                    std::vector<Event>& events) {
-  std::map<std::string, std::string> now(env_->idc_map.begin(), env_->idc_map.end());
-  std::map<std::string, std::string> next(idc_map.begin(), idc_map.end());
-  if (now == next) return;
-  env_ = make_env(idc_map);
-  // Every service's IDC affinity may change: recompile the ones not rebuilt with it yet.
-  for (auto& [name, state] : services_) {
-    ServiceSnapshot* current = state->snapshot.load(std::memory_order_relaxed);
-    if (current->env == env_) continue;
-    std::unique_ptr<ServiceSnapshot> rebuilt = rebuild_snapshot(*current, env_);
-    affinity_events(*state, current, *rebuilt, events);
-    state->snapshot.store(rebuilt.release(), std::memory_order_release);
-    EpochDomain::global().retire(current);
+void ClientCore::housekeeping() {
+  coarse_.refresh();
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [name, state] : services_) expire_departed_locked(*state);
   }
+  domain_.reclaim();
+  Endpoint::sweep_graveyard();  // endpoints the last Picks have let go of since
 }
 
-void ClientCore::affinity_events(const ServiceState& state, const ServiceSnapshot* before,
-                                 const ServiceSnapshot& after, std::vector<Event>& events) {
-  absl::flat_hash_map<std::string, bool> widened_before;
-  auto each_set = [](const ServiceSnapshot& s, auto&& fn) {
-    fn(s.all);
-    for (const CompiledRoute& r : s.routes) {
-      for (const CandidateSet& set : r.destinations) fn(set);
-    }
-  };
-  if (before != nullptr) {
-    each_set(*before, [&](const CandidateSet& set) {
-      if (set.affinity) widened_before[set.key] = set.widened;
-    });
+Event ClientCore::make_event(EventType type, const std::string& service, uint64_t version,
+                             std::string detail) {
+  return Event{type, service, version, std::move(detail), clock_->wall_now()};
+}
+
+void ClientCore::emit(std::vector<Event>& events) {
+  if (options_.on_event) {
+    for (const Event& e : events) options_.on_event(e);
   }
-  each_set(after, [&](const CandidateSet& set) {
-    if (!set.affinity) return;
-    auto it = widened_before.find(set.key);
-    const bool was = it != widened_before.end() ? it->second : false;
-    if (set.widened == was) return;
-    Event e = make_event(
-        set.widened ? EventType::kIdcWiden : EventType::kIdcNarrow, state.name, after.version,
-        absl::StrCat(set.key, ": ", set.local_usable, " of ", set.local_size,
-                     " endpoints usable in logical IDC \"", after.env->caller.logical_idc, "\"; ",
-                     set.widened ? "using every IDC" : "back to the local IDC"));
-    events.push_back(std::move(e));
-  });
-}
-
-void ClientCore::publish_registry_locked() {
-  std::vector<std::pair<std::string, ServiceState*>> entries;
-  entries.reserve(services_.size());
-  for (const auto& [name, state] : services_) entries.emplace_back(name, state.get());
-  const ServiceTable* old =
-      registry_.exchange(new ServiceTable(std::move(entries)), std::memory_order_acq_rel);
-  // Unpublished now, so retire: the old table and the services removed since it was built.
-  EpochDomain::global().retire(const_cast<ServiceTable*>(old));
-  for (ServiceState* state : removed_unpublished_) EpochDomain::global().retire(state);
-  removed_unpublished_.clear();
+  events.clear();
 }
 
 }  // namespace ufc::internal

@@ -1,13 +1,15 @@
 // Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
 //
-// src/core/client_core.h: the machinery behind ufc::Client.
+// src/core/client_core.h: the machinery behind ufc::Client, which orchestrates the rooms.
 //
 // Data plane: `pick` enters an epoch section, finds the service in the published registry,
 // loads its snapshot and asks the snapshot's balancer; `report` touches only the endpoint
-// the Pick carries. Control plane: `apply`/`remove` validate, build a new snapshot (or
-// registry) under the config mutex, publish it with one atomic store and retire the old
-// one to the epoch domain. Background: a tick refreshes the cached clock and reclaims
-// retired snapshots.
+// the Pick carries. Control plane: every config change is a ConfigUpdate delivered to
+// deliver() (the caller's apply/remove, a file, later the sync stream): parsed outside
+// the config mutex, then under it compiled into snapshots that are published with one
+// atomic store each, the old ones retired to the epoch domain. Bans and fusing live in
+// their managers (src/banning, src/fusing), which run on their own timers; this class
+// holds the lock, republishes snapshots when the ban manager says so, and emits events.
 
 #ifndef UFC_CORE_CLIENT_CORE_H_
 #define UFC_CORE_CLIENT_CORE_H_
@@ -21,21 +23,24 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "src/banning/suspect_queue.h"
+#include "src/banning/ban_manager.h"
 #include "src/common/coarse_clock.h"
 #include "src/common/epoch.h"
-#include "src/core/service_snapshot.h"
+#include "src/core/service_state.h"
 #include "src/core/service_table.h"
+#include "src/fusing/fuse_manager.h"
+#include "src/source/config_source.h"
+#include "src/stats/client_stats.h"
 #include "ufc/client.h"
 
 namespace ufc::internal {
 
-class ClientCore {
+class ClientCore final : public ConfigSink, private BanManager::Listener {
  public:
-  // create() validates `options`, loads and applies the initial config and starts the
-  // background tasks.
+  // create() validates `options`, reads the config file, applies it with the initial
+  // config, and starts the background tasks.
   static absl::StatusOr<std::unique_ptr<ClientCore>> create(const ClientOptions& options);
-  ~ClientCore();
+  ~ClientCore() override;
 
   absl::StatusOr<Pick> pick(const PickRequest& request);
   absl::StatusOr<Outcome> call(const PickRequest& request,
@@ -46,99 +51,84 @@ class ClientCore {
   absl::Status apply(const v1::ClientConfig& config);
   absl::Status remove(std::string_view service);
 
+  // The config-source seam (see src/source/config_source.h).
+  UpdateResult deliver(const ConfigUpdate& update) override;
+  // Starts `source` delivering to this client; it is stopped (destroyed) before the
+  // client goes away. The source's start error, if any.
+  absl::Status attach(std::unique_ptr<ConfigSource> source);
+  // An endpoint-only update (DNS, a sync delta): new endpoints for `service` under its
+  // current policy, which is not parsed again. INVALID_ARGUMENT naming each bad endpoint
+  // field (or a routing subset left empty), NOT_FOUND for an unknown service.
+  absl::Status update_endpoints(std::string_view service,
+                                const google::protobuf::RepeatedPtrField<v1::Endpoint>& endpoints);
+  // The newest global version a source delivered (0: none).
+  uint64_t global_version() const;
+
+  // Every service's stats, sorted by name (what query renders).
+  std::vector<ServiceStats> stats();
+
  private:
   explicit ClientCore(const ClientOptions& options);
 
-  // Applies a validated service config under mu_; appends the events to emit. A batch
-  // passes publish=false and publishes the registry once at the end.
-  absl::Status apply_locked(const v1::ServiceConfig& service, std::vector<Event>& events,
-                            bool publish) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // OK when `service` may replace `previous`; `repeat` when it is the same version and
-  // content (a no-op). FAILED_PRECONDITION, naming the version field, otherwise.
-  static absl::Status check_version(const v1::ServiceConfig& service,
-                                    const ServiceSnapshot* previous, bool& repeat);
-  // Takes a service out of services_; it is retired by the next publish_registry_locked().
-  void remove_locked(const std::string& name, std::vector<Event>& events)
+  struct Parsed;  // an update, parsed
+  Parsed parse(const ConfigUpdate& update, UpdateResult& result) const;
+  // Applies a parsed update under mu_: versions first (a stale one rejects the whole of an
+  // all_or_nothing update), then services, removals, the registry and the IDC map.
+  absl::Status install_locked(const ConfigUpdate& update, Parsed& parsed, UpdateResult& result,
+                              std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // OK when `policy` may replace the service's current config; `repeat` when it is the
+  // same version and content (a no-op). FAILED_PRECONDITION, naming the version field.
+  absl::Status check_version_locked(const ServicePolicy& policy, bool& repeat) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::shared_ptr<const RoutingEnv> make_env(
-      const google::protobuf::Map<std::string, std::string>& idc_map) const;
+  // Builds and publishes a service's snapshot from a policy and endpoint specs.
+  void install_service_locked(std::shared_ptr<const ServicePolicy> policy,
+                              const std::vector<EndpointSpec>& endpoints,
+                              std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes a service out of services_; it is retired by the next publish_registry_locked().
+  void remove_locked(const std::string& name, uint64_t removed_at, std::vector<Event>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes `next` for `state`, retiring the snapshot it replaces, with the IDC affinity
+  // widen/narrow events between the two.
+  void publish_locked(ServiceState& state, std::unique_ptr<ServiceSnapshot> next,
+                      std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes a table of services_, then retires the old table and removed services.
+  void publish_registry_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Adopts a new idc_map (if it differs) and recompiles every service's routing with it.
   void refresh_env_locked(const google::protobuf::Map<std::string, std::string>& idc_map,
                           std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Publishes a table of services_, then retires the old table and removed services.
-  void publish_registry_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Folds departed endpoints past their grace period into the service's totals.
   void expire_departed_locked(ServiceState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void emit(std::vector<Event>& events);
+  // Every kHousekeepingPeriod: departed endpoints, reclamation, the endpoint graveyard.
+  void housekeeping();
+  // BanManager::Listener: republishes the services whose ban states changed.
+  void on_bans_changed(absl::Span<const std::string> services, std::vector<Event>& events) override;
+  ServiceStats stats_locked(const ServiceState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Event make_event(EventType type, const std::string& service, uint64_t version,
                    std::string detail);
-
-  // --- Banning (client_banning.cc) ---
-  // Probe answers arrive on the prober's thread, possibly after the client is gone: they
-  // go through the gate, which the destructor closes first.
-  struct ProbeGate {
-    absl::Mutex mu;
-    ClientCore* core ABSL_GUARDED_BY(mu) = nullptr;
-  };
-  // Tick: hands the endpoints report() found suspect to the ban logic.
-  void process_suspects();
-  // Every kHousekeepingPeriod: ban expiry -> probes, lost probes, long bans, business-
-  // signal intervals, departed endpoints, reclamation.
-  void housekeeping();
-  // A probe answered for `endpoint`'s ban number `generation`; returns the events to emit.
-  std::vector<Event> on_probe_result(Endpoint& endpoint, uint64_t generation, bool reachable);
-  // Bans `endpoint` unless that would exceed the max ban ratio `room` tracks (then reports
-  // it, once per episode).
-  bool try_ban_locked(ServiceState& state, const ServiceSnapshot& snapshot, Endpoint& endpoint,
-                      std::string reason, absl::Time now, BanRoom& room, std::vector<Event>& events)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A banned endpoint whose probe failed (or never answered) is banned again, doubled.
-  void reban_locked(ServiceState& state, const ServiceSnapshot& snapshot, Endpoint& endpoint,
-                    std::string reason, absl::Time now, std::vector<Event>& events)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void evaluate_business_locked(ServiceState& state, const ServiceSnapshot& snapshot,
-                                absl::Time now, std::vector<Event>& events, bool& changed)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // After a config change: unbans everyone if banning was turned off; caps running bans
-  // by the new max_time.
-  void settle_bans_locked(ServiceState& state, const ServiceSnapshot& snapshot,
-                          std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Fusing (client_fusing.cc): one control tick for `state`: measure, update the
-  // controller, publish drop thresholds and the retry budget, report transitions.
-  void fuse_tick_locked(ServiceState& state, const ServiceSnapshot& snapshot,
-                        std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Rebuilds and publishes `state`'s snapshot after ban changes.
-  void republish_locked(ServiceState& state, std::vector<Event>& events)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // IDC affinity widen / narrow events between two snapshots of a service.
-  void affinity_events(const ServiceState& state, const ServiceSnapshot* before,
-                       const ServiceSnapshot& after, std::vector<Event>& events);
-  Event ban_event(EventType type, const ServiceState& state, const Endpoint& endpoint,
-                  absl::Duration ban_time);
-
-  std::string query_services();
-  std::string query_request_info(std::string_view service);
-  std::string query_endpoints(std::string_view service);
-  std::string query_routes(std::string_view service);
+  void emit(std::vector<Event>& events);
 
   ClientOptions options_;
   std::shared_ptr<Clock> clock_;
   std::shared_ptr<RandomSource> random_;
   std::shared_ptr<Executor> executor_;
-  std::shared_ptr<Prober> prober_;
-  std::shared_ptr<ProbeGate> probe_gate_;  // lets late probe answers find out we are gone
   CoarseClock coarse_;
   EpochDomain& domain_;  // EpochDomain::global(), looked up once
-  SuspectQueue suspects_;
+  std::unique_ptr<BanManager> bans_;
+  std::unique_ptr<FuseManager> fuses_;
   std::vector<Executor::TaskId> tasks_;
+  std::vector<std::unique_ptr<ConfigSource>> sources_;  // destroyed first
 
   std::atomic<const ServiceTable*> registry_;  // published; services owned by services_
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<ServiceState>> services_ ABSL_GUARDED_BY(mu_);
   // Who the caller is and the IDC map, for routing; replaced when the idc_map changes.
   std::shared_ptr<const RoutingEnv> env_ ABSL_GUARDED_BY(mu_);
   std::vector<ServiceState*> removed_unpublished_ ABSL_GUARDED_BY(mu_);
+  uint64_t global_version_ ABSL_GUARDED_BY(mu_) = 0;
+  // Services a source removed, and the version they were removed at: an older update
+  // must not bring them back.
+  absl::flat_hash_map<std::string, uint64_t> removed_at_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace ufc::internal

@@ -14,7 +14,7 @@
 
 namespace ufc::internal {
 
-struct ServiceState;
+struct ServiceState;  // src/core/service_state.h
 
 // ServiceTable: an immutable open-addressing table (load factor <= 1/2, linear probing).
 //

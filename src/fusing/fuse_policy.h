@@ -1,7 +1,6 @@
 // Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
 //
-// src/fusing/fuse_policy.h: a service's `fuse` and `retry` config sections, defaults
-// applied.
+// src/fusing/fuse_policy.h: a service's `fuse` and `retry` config sections, read once.
 
 #ifndef UFC_FUSING_FUSE_POLICY_H_
 #define UFC_FUSING_FUSE_POLICY_H_
@@ -16,7 +15,8 @@ namespace ufc::internal {
 
 enum class FuseControllerKind { kSeed, kAdaptive };
 
-// FusePolicy: what config section `fuse` means (see config.proto for each field).
+// FusePolicy: what config section `fuse` means (see config.proto for each field). The
+// member initializers are the defaults.
 struct FusePolicy {
   bool enabled = true;
   FuseControllerKind controller = FuseControllerKind::kSeed;
@@ -28,20 +28,23 @@ struct FusePolicy {
   absl::Duration window = absl::Seconds(1);
   double headroom = 0.1;
 
-  static FusePolicy from_proto(const v1::Fuse& fuse);
+  // parse() reads section `fuse`, adding every problem to `errors` under "fuse"; the
+  // policy is meaningful only when nothing was added.
+  static FusePolicy parse(const v1::Fuse& fuse, ValidationErrors& errors);
+
+  bool operator==(const FusePolicy& o) const;
+  bool operator!=(const FusePolicy& o) const { return !(*this == o); }
 };
 
+// RetryPolicy: what config section `retry` means; the member initializers are the defaults.
 struct RetryPolicy {
   uint32_t max_attempts = 3;
   double budget = 0.1;
   absl::Duration window = absl::Seconds(10);
 
-  static RetryPolicy from_proto(const v1::Retry& retry);
+  // parse() reads section `retry`, adding every problem to `errors` under "retry".
+  static RetryPolicy parse(const v1::Retry& retry, ValidationErrors& errors);
 };
-
-// Add every problem of the sections to `errors`, under "fuse" and "retry".
-void validate_fuse(const v1::Fuse& fuse, ValidationErrors& errors);
-void validate_retry(const v1::Retry& retry, ValidationErrors& errors);
 
 }  // namespace ufc::internal
 

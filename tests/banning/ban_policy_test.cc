@@ -21,7 +21,9 @@ v1::ServiceConfig service_with(const v1::Ban& ban) {
 }
 
 TEST(BanPolicyTest, AbsentSectionMeansTheSpecDefaults) {
-  const BanPolicy p = BanPolicy::from_proto(v1::Ban());
+  ValidationErrors errors;
+  const BanPolicy p = BanPolicy::parse(v1::Ban(), errors);
+  EXPECT_TRUE(errors.empty());
   EXPECT_TRUE(p.enabled);
   EXPECT_EQ(p.window, 10u);
   EXPECT_EQ(p.failures, 5u);
@@ -54,7 +56,9 @@ TEST(BanPolicyTest, ExplicitValuesOverrideDefaults) {
   ban.mutable_by_business()->set_status_4xx(false);
   ban.mutable_base_time()->set_seconds(2);
   ban.set_max_ratio(0);
-  const BanPolicy p = BanPolicy::from_proto(ban);
+  ValidationErrors errors;
+  const BanPolicy p = BanPolicy::parse(ban, errors);
+  EXPECT_TRUE(errors.empty()) << errors.status();
   EXPECT_EQ(p.consecutive, 0u);
   EXPECT_FALSE(p.status_4xx);
   EXPECT_EQ(p.base_time, absl::Seconds(2));

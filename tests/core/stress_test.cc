@@ -16,7 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "src/core/endpoint.h"
+#include "src/endpoint/endpoint.h"
 #include "tests/testing/sim_client.h"
 
 namespace ufc {

@@ -4,7 +4,7 @@
 // the lifetime rule (Picks keep an endpoint alive after its last snapshot; the graveyard
 // frees it once the last Pick lets go).
 
-#include "src/core/endpoint.h"
+#include "src/endpoint/endpoint.h"
 
 #include <optional>
 #include <set>

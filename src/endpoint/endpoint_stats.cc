@@ -1,6 +1,6 @@
 // Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
 
-#include "src/core/endpoint_stats.h"
+#include "src/endpoint/endpoint_stats.h"
 
 #include <new>
 

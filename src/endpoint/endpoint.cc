@@ -1,14 +1,14 @@
 // Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
 
-#include "src/core/endpoint.h"
+#include "src/endpoint/endpoint.h"
 
 #include <algorithm>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "src/banning/request_window.h"
 #include "src/common/cpu_shard.h"
+#include "src/endpoint/failure_window.h"
 
 namespace ufc::internal {
 namespace {
@@ -29,10 +29,10 @@ Graveyard& graveyard() {
 
 }  // namespace
 
-Endpoint::Endpoint(EndpointIdentity identity, SuspectQueue* queue)
-    : stats_(StatsArena::global().allocate()), identity_(std::move(identity)) {
-  meta_.queue = queue;
-}
+Endpoint::Endpoint(EndpointIdentity identity, SuspectQueue* suspects)
+    : stats_(StatsArena::global().allocate()),
+      identity_(std::move(identity)),
+      suspects_(suspects) {}
 
 Endpoint::~Endpoint() { StatsArena::global().release(stats_); }
 
@@ -162,9 +162,9 @@ void Endpoint::on_report(uint32_t shard, OutcomeClass cls, int64_t latency_us, i
     // attempt at most.
     const bool failure = c >= kFirstFailure;
     const uint64_t before = window_.load(std::memory_order_relaxed);
-    const uint64_t w = RequestWindow::push(before, failure, WindowRule::window(rule));
+    const uint64_t w = FailureWindow::push(before, failure, WindowRule::window(rule));
     if (w != before) window_.store(w, std::memory_order_relaxed);
-    if (failure && RequestWindow::tripped(w, rule)) mark_suspect();
+    if (failure && FailureWindow::tripped(w, rule)) mark_suspect();
   }
 
   // The shard's EWMA. Racing reports on one shard may lose one update; the average stays
@@ -191,40 +191,38 @@ void Endpoint::on_report(uint32_t shard, OutcomeClass cls, int64_t latency_us, i
 }
 
 void Endpoint::mark_suspect() {
-  SuspectQueue* queue = meta_.queue;
-  if (queue == nullptr) return;
-  if ((flags_.fetch_or(kSuspect, std::memory_order_acq_rel) & kSuspect) != 0) return;  // queued
+  if (suspects_ == nullptr) return;
+  if ((watch_.fetch_or(kSuspect, std::memory_order_acq_rel) & kSuspect) != 0) return;  // queued
   // Held while queued. An endpoint no snapshot lists any more is not worth banning.
   if (!try_ref()) return;
-  queue->push(this);
+  suspects_->push(this);
+}
+
+void Endpoint::set_watch(uint64_t handle) {
+  // Keep the suspect bit a concurrent report may be setting.
+  uint64_t word = watch_.load(std::memory_order_relaxed);
+  while (!watch_.compare_exchange_weak(word, (handle << 1) | (word & kSuspect),
+                                       std::memory_order_acq_rel, std::memory_order_relaxed)) {
+  }
 }
 
 void SuspectQueue::push(Endpoint* endpoint) {
   Endpoint* head = head_.load(std::memory_order_relaxed);
   do {
-    endpoint->meta().next_suspect = head;
+    endpoint->next_suspect_ = head;
   } while (!head_.compare_exchange_weak(head, endpoint, std::memory_order_release,
                                         std::memory_order_relaxed));
 }
 
-void Endpoint::inherit_from(const Endpoint& other) {
+Endpoint* SuspectQueue::next(const Endpoint* endpoint) { return endpoint->next_suspect_; }
+
+void Endpoint::inherit_latency_from(const Endpoint& other) {
   const uint32_t shards = CpuShards::count();
   for (uint32_t s = 0; s < shards; ++s) {
     stats(s).ewma_us.store(other.stats(s).ewma_us.load(std::memory_order_relaxed),
                            std::memory_order_relaxed);
     stats(s).last_tick.store(other.stats(s).last_tick.load(std::memory_order_relaxed),
                              std::memory_order_relaxed);
-  }
-  // The ban state and history carry over; the business baselines do not (this endpoint's
-  // counts start at zero). A probe in flight answers for the old endpoint, so a probing
-  // ban becomes an expired one: the next housekeeping probes this endpoint afresh.
-  BanRecord& ban = meta_.ban;
-  ban = other.meta_.ban;
-  ban.has_baseline = false;
-  if (ban.state == BanState::kProbing) {
-    ban.state = BanState::kBanned;
-    ban.history().until = absl::InfinitePast();
-    ++ban.history().generation;
   }
 }
 

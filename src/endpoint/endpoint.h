@@ -1,10 +1,15 @@
 // Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
 //
-// src/core/endpoint.h: one backend's identity and live state, shared by every snapshot
+// src/endpoint/endpoint.h: one backend's identity and live state, shared by every snapshot
 // that lists it and by every Pick that chose it.
+//
+// The endpoint room sits below every policy: balancing, routing, banning and fusing read
+// endpoints, and an endpoint knows none of them. It records what happened (per-CPU counts,
+// latency, the failure window) and signals when its failure window trips; what that means
+// (a ban) is the ban manager's business, kept in the manager's own records.
 
-#ifndef UFC_CORE_ENDPOINT_H_
-#define UFC_CORE_ENDPOINT_H_
+#ifndef UFC_ENDPOINT_ENDPOINT_H_
+#define UFC_ENDPOINT_ENDPOINT_H_
 
 #include <atomic>
 #include <cstdint>
@@ -13,15 +18,12 @@
 #include <string_view>
 #include <vector>
 
-#include "src/banning/ban_record.h"
-#include "src/banning/suspect_queue.h"
-#include "src/core/endpoint_stats.h"
+#include "src/endpoint/endpoint_stats.h"
+#include "src/endpoint/suspect_queue.h"
 #include "ufc/outcome.h"
 #include "ufc/pick.h"
 
 namespace ufc::internal {
-
-struct ServiceState;
 
 // The immutable part: what a Pick shows the caller.
 struct EndpointIdentity {
@@ -32,22 +34,19 @@ struct EndpointIdentity {
   std::shared_ptr<const std::vector<Tag>> tags;  // sorted by key; shared by equal sets
 };
 
-// The control-path part: touched under the owning client's config mutex (never by the
-// request path, apart from `queue`, set once).
-struct EndpointMeta {
-  SuspectQueue* queue = nullptr;     // where report() sends a by-request suspect
-  Endpoint* next_suspect = nullptr;  // SuspectQueue link
-  ServiceState* owner = nullptr;     // while listed by a current snapshot of that service
-  BanRecord ban;
-};
-
 // Endpoint: a backend's identity and live state, kept across config versions while its
 // address and tags stay the same.
 //
 // Layout: what pick and report write on every request lives in per-CPU ShardStats (see
 // endpoint_stats.h), so two cores never write one line; the Endpoint itself is read-mostly
-// (written on failures only: the by-request window when it changes, transport failure
+// (written on failures only: the failure window when it changes, transport failure
 // counts). A report lands in the shard its pick was taken on (the Pick remembers it).
+//
+// Failure window: the last N outcomes in one word (failure_window.h). When a report trips
+// the rule its watcher set (set_window_rule), the endpoint puts itself on the watcher's
+// SuspectQueue, once until the watcher clears it (clear_suspect). `watch()` is an opaque
+// handle the watcher keeps on the endpoint to find its own record again (the ban manager:
+// which service, which position); the endpoint never interprets it.
 //
 // Lifetime: two kinds of holders. Structural references (snapshots listing it, the
 // departed list, probes, the suspect queue) are counted in `refs_`, on the control path.
@@ -61,14 +60,13 @@ struct EndpointMeta {
 // are statistics).
 class Endpoint {
  public:
-  explicit Endpoint(EndpointIdentity identity, SuspectQueue* queue = nullptr);
+  // `suspects`: where a tripped failure window sends this endpoint (nullptr: nowhere).
+  explicit Endpoint(EndpointIdentity identity, SuspectQueue* suspects = nullptr);
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
 
   const EndpointIdentity& identity() const { return identity_; }
   std::string_view address() const { return identity_.address; }
-  // Control-path state (see EndpointMeta).
-  EndpointMeta& meta() const { return meta_; }
 
   // --- Structural references (control path) ---
   // Another reference; the caller already holds one.
@@ -82,8 +80,8 @@ class Endpoint {
     stats(shard).word.fetch_add(ShardStats::kHolder + 1, std::memory_order_relaxed);
   }
   // A report for a pick taken on `shard`: the request left flight; count it, fold its
-  // latency into the shard's EWMA and interval sum, and run the by-request ban rule (see
-  // src/banning/request_window.h).
+  // latency into the shard's EWMA and interval sum, and push the outcome into the failure
+  // window (see failure_window.h); a window that trips queues the endpoint as a suspect.
   void on_report(uint32_t shard, OutcomeClass cls, int64_t latency_us, int64_t now_ns);
   // A Pick taken on `shard` is gone (`reported` or not): its last touch of the endpoint.
   void release(uint32_t shard, bool reported) {
@@ -113,17 +111,22 @@ class Endpoint {
   uint64_t window() const { return window_.load(std::memory_order_relaxed); }
 
   // --- Control path ---
-  // The by-request ban rule (WindowRule::pack) this endpoint applies in on_report.
+  // The trip rule (WindowRule::pack) this endpoint applies in on_report; 0 = none.
   void set_window_rule(uint32_t rule) { rule_.store(rule, std::memory_order_relaxed); }
   // Forgets the window (after a ban or unban: a fresh start).
   void clear_window() { window_.store(0, std::memory_order_relaxed); }
   // Lets report() queue this endpoint again after the control path handled it.
-  void clear_suspect() { flags_.fetch_and(~kSuspect, std::memory_order_acq_rel); }
+  void clear_suspect() { watch_.fetch_and(~kSuspect, std::memory_order_acq_rel); }
 
-  // Carries the latency view and ban history over from the endpoint this one replaces
-  // (same address, new tags). Counts are not copied: the old endpoint keeps them, and late
-  // reports to it, among the service's departed endpoints.
-  void inherit_from(const Endpoint& other);
+  // The watcher's handle (see the class comment); kNoWatch until one is set. 63 bits.
+  static constexpr uint64_t kNoWatch = (uint64_t{1} << 63) - 1;
+  uint64_t watch() const { return watch_.load(std::memory_order_acquire) >> 1; }
+  void set_watch(uint64_t handle);
+
+  // Carries the latency view over from the endpoint this one replaces (same address, new
+  // tags). Counts are not copied: the old endpoint keeps them, and late reports to it,
+  // among the service's departed endpoints.
+  void inherit_latency_from(const Endpoint& other);
 
   // Deletes parked endpoints no Pick holds any more. Housekeeping calls it.
   static void sweep_graveyard();
@@ -136,7 +139,8 @@ class Endpoint {
   static constexpr int64_t kDecayNs = 1'000'000'000;
 
  private:
-  static constexpr uint32_t kSuspect = 1;
+  friend class SuspectQueue;  // links queued endpoints through next_suspect_
+  static constexpr uint64_t kSuspect = 1;
   ~Endpoint();
   ShardStats& stats(uint32_t shard) const { return stats_[shard * StatsArena::kSlotsPerChunk]; }
   // The sum of `field(record)` over the shards.
@@ -150,12 +154,14 @@ class Endpoint {
   ShardStats* const stats_;          // shard 0's record (StatsArena slot)
   std::atomic<uint32_t> refs_{1};    // structural; born with one reference
   std::atomic<uint32_t> rule_{0};    // WindowRule; 0 = by-request detection off
-  std::atomic<uint64_t> window_{0};  // RequestWindow word
-  std::atomic<uint32_t> flags_{0};
+  std::atomic<uint64_t> window_{0};  // FailureWindow word
+  // The watcher's handle (high 63 bits) and whether the endpoint is queued (bit 0).
+  std::atomic<uint64_t> watch_{kNoWatch << 1};
   // Transport failures by class (kConnectRefused...): rare, so not sharded.
   std::atomic<uint64_t> failures_[kOutcomeClassCount - 3] = {};
   const EndpointIdentity identity_;
-  mutable EndpointMeta meta_;
+  SuspectQueue* const suspects_;     // set once; see the constructor
+  Endpoint* next_suspect_ = nullptr;  // SuspectQueue link, while queued
 };
 
 // EndpointRef: an owning pointer (one reference).
@@ -189,4 +195,4 @@ class EndpointRef {
 
 }  // namespace ufc::internal
 
-#endif  // UFC_CORE_ENDPOINT_H_
+#endif  // UFC_ENDPOINT_ENDPOINT_H_

@@ -1,9 +1,9 @@
 // Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
 //
-// src/stats/sharded_counter.h: a counter many threads bump without sharing a cache line.
+// src/common/sharded_counter.h: a counter many threads bump without sharing a cache line.
 
-#ifndef UFC_STATS_SHARDED_COUNTER_H_
-#define UFC_STATS_SHARDED_COUNTER_H_
+#ifndef UFC_COMMON_SHARDED_COUNTER_H_
+#define UFC_COMMON_SHARDED_COUNTER_H_
 
 #include <atomic>
 #include <cstdint>
@@ -35,4 +35,4 @@ class ShardedCounter {
 
 }  // namespace ufc::internal
 
-#endif  // UFC_STATS_SHARDED_COUNTER_H_
+#endif  // UFC_COMMON_SHARDED_COUNTER_H_

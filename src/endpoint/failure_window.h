@@ -1,17 +1,18 @@
 // Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
 //
-// src/banning/request_window.h: detection by request — the last N attempts to one backend,
-// kept in one 64-bit word that `report` updates inline.
+// src/endpoint/failure_window.h: the last N attempts to one backend, kept in one 64-bit
+// word that `report` updates inline, and the rule that says when it has tripped. The ban
+// manager sets the rule (detection by request, spec section 6); the endpoint applies it.
 
-#ifndef UFC_BANNING_REQUEST_WINDOW_H_
-#define UFC_BANNING_REQUEST_WINDOW_H_
+#ifndef UFC_ENDPOINT_FAILURE_WINDOW_H_
+#define UFC_ENDPOINT_FAILURE_WINDOW_H_
 
 #include <cstdint>
 
 namespace ufc::internal {
 
-// The by-request rule as the request path reads it: one 32-bit word per endpoint, written
-// by the control path when the service's config changes.
+// The trip rule as the request path reads it: one 32-bit word per endpoint, written by
+// the control path when the service's config changes.
 //   bits 0-7 window N, 8-15 failures M, 16-23 consecutive K (0 = off), bit 24 enabled.
 struct WindowRule {
   static uint32_t pack(bool enabled, uint32_t window, uint32_t failures, uint32_t consecutive) {
@@ -26,7 +27,7 @@ struct WindowRule {
 
 // The window word: bits 0-55 the last (up to 56) outcomes, newest in bit 0, 1 = transport
 // failure; bits 56-63 the current run of consecutive transport failures (saturating).
-struct RequestWindow {
+struct FailureWindow {
   static constexpr uint64_t kBitsMask = (uint64_t{1} << 56) - 1;
 
   // The word after one more outcome, keeping the last `window` outcomes.
@@ -42,7 +43,7 @@ struct RequestWindow {
   }
   static uint32_t run(uint64_t word) { return static_cast<uint32_t>(word >> 56); }
 
-  // Whether the rule says "ban": M or more failures among the last N (fewer than N
+  // Whether the rule trips ("ban", for the ban manager): M or more failures among the last N (fewer than N
   // attempts so far count as they are: five refusals in the first five attempts are
   // enough), or a run of K.
   static bool tripped(uint64_t word, uint32_t rule) {
@@ -53,4 +54,4 @@ struct RequestWindow {
 
 }  // namespace ufc::internal
 
-#endif  // UFC_BANNING_REQUEST_WINDOW_H_
+#endif  // UFC_ENDPOINT_FAILURE_WINDOW_H_

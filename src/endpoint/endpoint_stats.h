@@ -1,10 +1,10 @@
 // Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
 //
-// src/core/endpoint_stats.h: the per-CPU part of an endpoint's live state, and the arena
+// src/endpoint/endpoint_stats.h: the per-CPU part of an endpoint's live state, and the arena
 // that lays it out so that no two CPUs ever write one cache line.
 
-#ifndef UFC_CORE_ENDPOINT_STATS_H_
-#define UFC_CORE_ENDPOINT_STATS_H_
+#ifndef UFC_ENDPOINT_ENDPOINT_STATS_H_
+#define UFC_ENDPOINT_ENDPOINT_STATS_H_
 
 #include <algorithm>
 #include <atomic>
@@ -113,4 +113,4 @@ class StatsArena {
 
 }  // namespace ufc::internal
 
-#endif  // UFC_CORE_ENDPOINT_STATS_H_
+#endif  // UFC_ENDPOINT_ENDPOINT_STATS_H_

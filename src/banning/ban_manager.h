@@ -1,0 +1,174 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// src/banning/ban_manager.h: the ban lifecycle of one client's backends (spec section 6).
+//
+//   report() -- failure window trips --> SuspectQueue --(tick)--> try_ban
+//   housekeeping --(business interval)--> find_outliers --> try_ban
+//   try_ban: max ratio? streak (reset after streak_reset), ban for base x 2^(n-1)
+//   housekeeping --(ban expired)--> probe --> unban | ban again, doubled
+//   housekeeping --(streak >= long_ban)--> long ban event
+
+#ifndef UFC_BANNING_BAN_MANAGER_H_
+#define UFC_BANNING_BAN_MANAGER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "src/banning/ban_policy.h"
+#include "src/banning/ban_record.h"
+#include "src/endpoint/endpoint_set.h"
+#include "src/endpoint/suspect_queue.h"
+#include "src/stats/client_stats.h"
+#include "ufc/clock.h"
+#include "ufc/event.h"
+#include "ufc/executor.h"
+#include "ufc/prober.h"
+
+namespace ufc::internal {
+
+// A service's handle in a BanManager.
+using BanServiceId = uint32_t;
+
+// BanManager: decides which backends of a client's services are out of rotation.
+//
+// It keeps one BanRecord per endpoint of every service it tracks, parallel to the
+// service's EndpointSet; endpoints themselves carry no ban state. It learns of failures
+// two ways: endpoints whose failure window trips (it sets the trip rule on them) land on
+// its SuspectQueue, drained every `tick`; and every kHousekeepingPeriod it compares each
+// backend's business figures with its peers' once per interval, expires bans into TCP
+// probes and reports long bans. It never touches a snapshot: when ban states change it
+// tells its Listener, which republishes the services (reading out_of_rotation()).
+//
+// Time, timers and probes are injected (Clock, Executor, Prober), so tests drive it on
+// simulated time without a Client. Thread-safety: every method may be called from any
+// thread. It calls out (Listener, the event callback, the prober) with none of its locks
+// held; the owner may call back in from there. Lock order: the owner's lock, then this
+// manager's.
+class BanManager {
+ public:
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    // Ban states changed in `services` (by name): republish them. Called from the
+    // manager's timers or the prober's thread; may call back into the manager. Events it
+    // causes (IDC affinity widening, say) go to `events`, after the ban events.
+    virtual void on_bans_changed(absl::Span<const std::string> services,
+                                 std::vector<Event>& events) = 0;
+  };
+
+  struct Options {
+    Clock* clock = nullptr;                       // monotonic time for every decision; required
+    Executor* executor = nullptr;                 // runs the tick and housekeeping; required
+    std::shared_ptr<Prober> prober;               // required
+    Listener* listener = nullptr;                 // optional
+    EventCallback on_event;                       // ban events; optional
+    absl::Duration tick = absl::Milliseconds(1);  // how often suspects are handled
+  };
+
+  // Ban expiry, business intervals and long bans are looked at this often.
+  static constexpr absl::Duration kHousekeepingPeriod = absl::Milliseconds(100);
+  // How long past its timeout a probe may stay unanswered before it counts as failed (a
+  // prober that lost it must not keep a backend out of rotation forever).
+  static constexpr absl::Duration kProbeGrace = absl::Seconds(5);
+
+  // Starts the timers.
+  explicit BanManager(Options options);
+  // Stops the timers and waits for a probe answer being handled; later answers are dropped.
+  ~BanManager();
+  BanManager(const BanManager&) = delete;
+  BanManager& operator=(const BanManager&) = delete;
+
+  // Where the endpoints of tracked services must send a tripped failure window: pass it
+  // to every Endpoint built for them. Lives as long as the manager.
+  SuspectQueue* suspects() { return &suspects_; }
+
+  // add_service() starts tracking a service, with no endpoints yet.
+  BanServiceId add_service(std::string name);
+  // update_service() installs a version of the service: its policy, config version (for
+  // events) and endpoints. Endpoints already tracked for it keep their records; each
+  // (new, old) pair in `replaced` (same address, new tags) inherits the old one's record
+  // (baselines reset; a probe in flight is forgotten and redone); the rest start in
+  // rotation. Then running bans are settled: with banning off everyone is unbanned (an
+  // unban event each, appended to `events`), otherwise bans are capped at max_time.
+  void update_service(BanServiceId id, const BanPolicy& policy, uint64_t version,
+                      std::shared_ptr<const EndpointSet> endpoints,
+                      absl::Span<const std::pair<const Endpoint*, const Endpoint*>> replaced,
+                      std::vector<Event>& events);
+  // remove_service() forgets a service; its endpoints stop tripping into the manager.
+  void remove_service(BanServiceId id);
+
+  // Per endpoint of the service's current EndpointSet: out of rotation (banned, or its
+  // ban expired and the probe has not answered yet).
+  std::vector<bool> out_of_rotation(BanServiceId id) const;
+
+  // The service's ban figures: bans issued over its life, endpoints out of rotation now,
+  // and each endpoint's state (parallel to its EndpointSet).
+  struct ServiceBans {
+    uint64_t bans_issued = 0;
+    uint64_t out_now = 0;
+    std::vector<BanStats> endpoints;
+  };
+  ServiceBans stats(BanServiceId id, bool per_endpoint) const;
+
+ private:
+  struct Service;
+  struct ProbeGate;
+  struct Room;  // a service's ban budget under the max ratio
+  struct Probe {
+    EndpointRef endpoint;
+    uint64_t generation;
+    absl::Duration timeout;
+  };
+
+  void drain_suspects();
+  void housekeeping();
+  // A probe answered for `endpoint`'s ban number `generation`.
+  void on_probe_result(const Endpoint& endpoint, uint64_t generation, bool reachable,
+                       std::vector<std::string>& changed, std::vector<Event>& events);
+
+  // The service and position `endpoint` is tracked at, or nullptr.
+  Service* find_locked(const Endpoint& endpoint, size_t& position) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Room room_locked(const Service& service) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Bans endpoint `i` unless that would exceed the max ratio `room` tracks (then says so,
+  // once per episode). Returns whether it banned.
+  bool try_ban_locked(Service& service, size_t i, std::string reason, absl::Time now, Room& room,
+                      std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A ban whose probe failed (or never answered) starts again, doubled.
+  void reban_locked(Service& service, size_t i, std::string reason, absl::Time now,
+                    std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void unban_locked(Service& service, size_t i, absl::Time now, std::vector<Event>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool evaluate_business_locked(Service& service, absl::Time now, std::vector<Event>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Once the banned count is back under the limit, the next time it is hit is reported.
+  void end_episode_locked(Service& service) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Event ban_event(EventType type, const Service& service, size_t i, absl::Duration ban_time) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Tells the listener, then delivers the events (in that order: the listener appends).
+  void publish(std::vector<std::string>& changed, std::vector<Event>& events);
+  void probe(std::vector<Probe>& probes);
+
+  Clock& clock_;
+  Executor& executor_;
+  std::shared_ptr<Prober> prober_;
+  Listener* listener_;
+  EventCallback on_event_;
+  SuspectQueue suspects_;
+  std::shared_ptr<ProbeGate> gate_;  // lets late probe answers find out we are gone
+  std::vector<Executor::TaskId> tasks_;
+
+  mutable absl::Mutex mu_;
+  std::vector<std::unique_ptr<Service>> services_ ABSL_GUARDED_BY(mu_);  // by id; null: free
+  std::vector<BanServiceId> free_ids_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace ufc::internal
+
+#endif  // UFC_BANNING_BAN_MANAGER_H_

@@ -1,0 +1,56 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// src/core/service_state.h: a service's slot in the client, stable across config versions.
+
+#ifndef UFC_CORE_SERVICE_STATE_H_
+#define UFC_CORE_SERVICE_STATE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "src/banning/ban_manager.h"
+#include "src/endpoint/endpoint.h"
+#include "src/fusing/fuse_gate.h"
+#include "src/fusing/fuse_manager.h"
+#include "src/service/service_snapshot.h"
+#include "src/stats/client_stats.h"
+
+namespace ufc::internal {
+
+// ServiceState: what `pick` finds by name. `snapshot` and the atomics are the request
+// path's; the rest is control-path state guarded by the client's config mutex.
+// Published in the client's ServiceTable, freed through EpochDomain after removal.
+struct ServiceState {
+  explicit ServiceState(std::string service_name) : name(std::move(service_name)) {}
+  ~ServiceState() { delete snapshot.load(std::memory_order_relaxed); }
+
+  const std::string name;
+  // Read by every pick; the counters below are written under stress (panic, expired
+  // deadlines), so each has a cache line of its own rather than one shared with this.
+  alignas(64) std::atomic<ServiceSnapshot*> snapshot{nullptr};
+  // Picks made in panic (every usable endpoint banned). Written only in panic.
+  alignas(64) std::atomic<uint64_t> panic_picks{0};
+  // Picks refused because the request's deadline had (nearly) passed.
+  alignas(64) std::atomic<uint64_t> deadline_skipped{0};
+  // Fusing and the retry budget, as the FuseManager publishes them.
+  FuseGate fuse;
+
+  // --- Control path, under the client's config mutex ---
+  BanServiceId ban_id = 0;  // this service in the client's ban and fuse managers
+  FuseServiceId fuse_id = 0;
+  // Endpoints that left the config recently. Picks made before they left may still report
+  // to them, so their live counts stay in the service totals for a grace period...
+  struct Departed {
+    EndpointRef endpoint;
+    int64_t since_ns;
+  };
+  std::vector<Departed> departed;
+  // ...after which their counts are folded in here.
+  OutcomeCounts departed_counts;
+};
+
+}  // namespace ufc::internal
+
+#endif  // UFC_CORE_SERVICE_STATE_H_

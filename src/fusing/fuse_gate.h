@@ -1,0 +1,39 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// src/fusing/fuse_gate.h: what the request path reads and writes of a service's fusing.
+
+#ifndef UFC_FUSING_FUSE_GATE_H_
+#define UFC_FUSING_FUSE_GATE_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "src/common/sharded_counter.h"
+#include "src/fusing/shedding.h"
+
+namespace ufc::internal {
+
+// FuseGate: one service's fusing decision as published for `pick`, and the counters pick
+// feeds back. The FuseManager writes the decision every tick (fusing: strict timeouts, no
+// retries; a drop threshold per traffic class; retry tokens for the next tick) and reads
+// the counters. Lives in the client's per-service slot, next to what pick already loads.
+//
+// Cost on the request path: one relaxed load while the service is healthy. Thread-safety:
+// atomics and sharded counters only.
+struct FuseGate {
+  // Read by every pick.
+  alignas(64) std::atomic<bool> fusing{false};
+  std::atomic<uint64_t> drop[kTrafficClasses] = {};  // a 64-bit draw below it: drop
+  // Retries left until the next tick; taken by retry picks only.
+  alignas(64) std::atomic<int64_t> retry_tokens{0};
+  // Written on the fusing path only (per-class demand while fusing, drops) and by refused
+  // retries.
+  ShardedCounter fused;
+  ShardedCounter retries_refused;
+  std::array<ShardedCounter, kTrafficClasses> demand;
+};
+
+}  // namespace ufc::internal
+
+#endif  // UFC_FUSING_FUSE_GATE_H_

@@ -1,0 +1,190 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+
+#include "src/fusing/fuse_manager.h"
+
+#include <cmath>
+
+#include "absl/strings/str_format.h"
+
+namespace ufc::internal {
+namespace {
+
+uint64_t delta(uint64_t now, uint64_t& last) {
+  // Counters only grow, except when endpoints leave the config: then start over.
+  const uint64_t d = now >= last ? now - last : 0;
+  last = now;
+  return d;
+}
+
+uint64_t threshold_of(double p) {
+  if (p <= 0) return 0;
+  if (p >= 1) return UINT64_MAX;
+  return static_cast<uint64_t>(std::ldexp(p, 64));
+}
+
+}  // namespace
+
+FuseManager::FuseManager(Options options)
+    : clock_(*options.clock),
+      executor_(*options.executor),
+      on_event_(std::move(options.on_event)),
+      task_(executor_.run_every(kFuseTick, [this] { tick(); })) {}
+
+FuseManager::~FuseManager() { executor_.cancel(task_); }
+
+FuseServiceId FuseManager::add_service(std::string name, FuseGate* gate) {
+  absl::MutexLock lock(&mu_);
+  auto service = std::make_unique<Service>();
+  service->name = std::move(name);
+  service->gate = gate;
+  service->endpoints = std::make_shared<EndpointSet>();
+  if (!free_ids_.empty()) {
+    const FuseServiceId id = free_ids_.back();
+    free_ids_.pop_back();
+    services_[id] = std::move(service);
+    return id;
+  }
+  services_.push_back(std::move(service));
+  return static_cast<FuseServiceId>(services_.size() - 1);
+}
+
+void FuseManager::update_service(FuseServiceId id, const FusePolicy& fuse, const RetryPolicy& retry,
+                                 uint64_t version, std::shared_ptr<const EndpointSet> endpoints) {
+  absl::MutexLock lock(&mu_);
+  Service& s = *services_[id];
+  s.fuse = fuse;
+  s.retry = retry;
+  s.version = version;
+  s.endpoints = std::move(endpoints);
+}
+
+void FuseManager::remove_service(FuseServiceId id) {
+  absl::MutexLock lock(&mu_);
+  services_[id].reset();
+  free_ids_.push_back(id);
+}
+
+FuseStats FuseManager::stats(FuseServiceId id) const {
+  absl::MutexLock lock(&mu_);
+  const Service& s = *services_[id];
+  FuseStats out;
+  out.fusing = s.gate->fusing.load(std::memory_order_relaxed);
+  out.drop = out.fusing && s.controller ? s.controller->drop() : 0.0;
+  out.fused = s.gate->fused.value();
+  out.retry_budget_left = s.gate->retry_tokens.load(std::memory_order_relaxed);
+  out.retries_refused = s.gate->retries_refused.value();
+  out.fuse_starts = s.fuse_starts;
+  return out;
+}
+
+void FuseManager::tick() {
+  std::vector<Event> events;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const std::unique_ptr<Service>& s : services_) {
+      if (s != nullptr) tick_locked(*s, events);
+    }
+  }
+  if (on_event_) {
+    for (const Event& e : events) on_event_(e);
+  }
+}
+
+void FuseManager::tick_locked(Service& s, std::vector<Event>& events) {
+  FuseGate& gate = *s.gate;
+  // --- Measure ---
+  uint64_t requests = 0, ok = 0;
+  for (const EndpointRef& e : s.endpoints->endpoints) {
+    for (int c = 0; c < kOutcomeClassCount; ++c) {
+      const uint64_t n = e->count(static_cast<OutcomeClass>(c));
+      requests += n;
+      if (c < static_cast<int>(OutcomeClass::kConnectRefused)) ok += n;
+    }
+  }
+  const uint64_t failed_total = requests - ok;
+  const uint64_t d_requests = delta(requests, s.last_requests);
+  const uint64_t d_ok = delta(ok, s.last_ok);
+  const uint64_t d_failed = delta(failed_total, s.last_failed);
+  const uint64_t d_fused = delta(gate.fused.value(), s.last_fused);
+  ClassShares demand{};
+  double demand_total = 0;
+  for (int c = 0; c < kTrafficClasses; ++c) {
+    demand[c] = static_cast<double>(delta(gate.demand[c].value(), s.last_demand[c]));
+    demand_total += demand[c];
+  }
+  if (demand_total > 0) s.mix = demand;
+
+  // --- Retry budget: tokens for the next tick = R x first attempts - retries, over the window ---
+  const int64_t grant_before = s.retry_granted;
+  const size_t window_ticks =
+      std::max<size_t>(1, static_cast<size_t>(s.retry.window / kFuseTick + 0.5));
+  // Tokens left are swapped for the new grant below; what was taken this tick is the rest.
+  uint64_t firsts_sum = 0, retries_sum = 0;
+  const int64_t left_now = gate.retry_tokens.load(std::memory_order_relaxed);
+  const uint64_t retries =
+      grant_before > left_now ? static_cast<uint64_t>(grant_before - left_now) : 0;
+  const uint64_t offered = d_requests + d_fused;
+  s.retry_window.emplace_back(offered > retries ? offered - retries : 0, retries);
+  while (s.retry_window.size() > window_ticks) s.retry_window.pop_front();
+  for (const auto& [f, r] : s.retry_window) {
+    firsts_sum += f;
+    retries_sum += r;
+  }
+  const int64_t grant = std::max<int64_t>(
+      0, static_cast<int64_t>(std::floor(s.retry.budget * static_cast<double>(firsts_sum))) -
+             static_cast<int64_t>(retries_sum));
+  // Retries taken between the load above and this exchange count in the next tick.
+  const int64_t left = gate.retry_tokens.exchange(grant, std::memory_order_relaxed);
+  s.retry_window.back().second += left_now > left ? static_cast<uint64_t>(left_now - left) : 0;
+  s.retry_granted = grant;
+
+  // --- Decide ---
+  const bool was_fusing = gate.fusing.load(std::memory_order_relaxed);
+  auto event = [&](EventType type, std::string detail) {
+    return Event{type, s.name, s.version, std::move(detail), clock_.wall_now()};
+  };
+  if (!s.fuse.enabled) {
+    if (was_fusing) {
+      for (auto& t : gate.drop) t.store(0, std::memory_order_relaxed);
+      gate.fusing.store(false, std::memory_order_relaxed);
+      events.push_back(event(EventType::kFuseEnd, "fusing disabled"));
+    }
+    s.controller.reset();
+    return;
+  }
+  if (s.controller == nullptr || s.controller_policy != s.fuse) {
+    s.controller_policy = s.fuse;
+    s.controller = make_fuse_controller(s.fuse);
+  }
+  const double d = s.controller->update(FuseSample{
+      static_cast<double>(offered), static_cast<double>(d_ok), static_cast<double>(d_failed)});
+
+  // --- Shed and publish ---
+  const bool now_fusing = s.controller->fusing();
+  const ClassShares p = now_fusing ? shed(d, s.mix) : ClassShares{};
+  for (int c = 0; c < kTrafficClasses; ++c) {
+    gate.drop[c].store(threshold_of(p[c]), std::memory_order_relaxed);
+  }
+  gate.fusing.store(now_fusing, std::memory_order_relaxed);
+
+  // --- Report ---
+  const double success = (d_ok + d_failed) > 0 ? static_cast<double>(d_ok) / (d_ok + d_failed) : 1;
+  auto fuse_event = [&](EventType type) {
+    Event e =
+        event(type, absl::StrFormat("drop %.2f; communication success %.1f%% in the last tick", d,
+                                    100 * success));
+    e.drop = d;
+    events.push_back(std::move(e));
+    s.reported_drop = d;
+  };
+  if (!was_fusing && now_fusing) {
+    ++s.fuse_starts;
+    fuse_event(EventType::kFuseStart);
+  } else if (was_fusing && !now_fusing) {
+    fuse_event(EventType::kFuseEnd);
+  } else if (now_fusing && std::fabs(d - s.reported_drop) >= 0.1 - 1e-9) {
+    fuse_event(EventType::kFuseStep);
+  }
+}
+
+}  // namespace ufc::internal

@@ -1,0 +1,251 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+
+#include "src/routing/route_rule.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "src/config/field_checks.h"
+
+namespace ufc::internal {
+namespace {
+
+std::string index(int i) { return absl::StrCat("[", i, "]"); }
+
+std::string describe(const google::protobuf::Map<std::string, std::string>& tags) {
+  std::map<std::string, std::string> sorted(tags.begin(), tags.end());
+  return absl::StrCat("{", absl::StrJoin(sorted, ", ", absl::PairFormatter(": ")), "}");
+}
+
+std::vector<Tag> sorted_tags(const google::protobuf::Map<std::string, std::string>& tags) {
+  std::vector<Tag> out(tags.begin(), tags.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The value of attribute `key`, or nullptr. Requests carry a handful of attributes: a
+// linear scan, comparing sizes before bytes, beats any index built per request.
+const std::string_view* find_attribute(absl::Span<const Attribute> attributes,
+                                       std::string_view key) {
+  for (const Attribute& a : attributes) {
+    if (a.first.size() == key.size() && a.first == key) return &a.second;
+  }
+  return nullptr;
+}
+
+void parse_match(const v1::RouteMatch& match, RouteRule& rule, ValidationErrors& errors) {
+  ValidationErrors::Scope scope(errors, "match");
+  for (int i = 0; i < match.attributes_size(); ++i) {
+    const v1::AttributeMatch& a = match.attributes(i);
+    ValidationErrors::Scope attribute(errors, "attributes");
+    ValidationErrors::Scope item(errors, index(i));
+    if (a.key().empty()) {
+      ValidationErrors::Scope key(errors, "key");
+      errors.add("must not be empty");
+    }
+    AttributeCondition cond{a.key(), a.value(), AttributeCondition::Op::kExact};
+    const std::string& op = a.op();
+    if (op == "prefix") cond.op = AttributeCondition::Op::kPrefix;
+    if (op == "present") cond.op = AttributeCondition::Op::kPresent;
+    if (op == "absent") cond.op = AttributeCondition::Op::kAbsent;
+    if (op != "" && op != "exact" && op != "prefix" && op != "present" && op != "absent") {
+      ValidationErrors::Scope field(errors, "op");
+      errors.add(
+          absl::StrCat("unknown operator \"", op, "\"; expected exact, prefix, present or absent"));
+    } else if ((op == "present" || op == "absent") && !a.value().empty()) {
+      ValidationErrors::Scope field(errors, "value");
+      errors.add(absl::StrCat("must be empty with operator \"", op, "\""));
+    }
+    rule.attributes.push_back(std::move(cond));
+  }
+  for (int i = 0; i < match.caller_services_size(); ++i) {
+    if (match.caller_services(i).empty()) {
+      ValidationErrors::Scope field(errors, absl::StrCat("caller_services[", i, "]"));
+      errors.add("must not be empty");
+    }
+  }
+  rule.caller_services.assign(match.caller_services().begin(), match.caller_services().end());
+  for (int i = 0; i < match.caller_idcs_size(); ++i) {
+    if (match.caller_idcs(i).empty()) {
+      ValidationErrors::Scope field(errors, absl::StrCat("caller_idcs[", i, "]"));
+      errors.add("must not be empty");
+    }
+  }
+  rule.caller_idcs.assign(match.caller_idcs().begin(), match.caller_idcs().end());
+  if (match.has_percent() && check_range(errors, "percent", match.percent(), 0, 100) &&
+      match.percent() < 100) {
+    rule.always = false;
+    rule.percent_threshold = static_cast<uint64_t>(std::ldexp(match.percent() / 100.0, 64));
+  }
+}
+
+void parse_destinations(const v1::Route& route, const v1::ServiceConfig& service, RouteRule& rule,
+                        ValidationErrors& errors) {
+  ValidationErrors::Scope scope(errors, "destinations");
+  if (route.destinations().empty()) {
+    errors.add("must not be empty");
+    return;
+  }
+  bool weights_valid = true, any_positive = false;
+  std::set<std::string> names;
+  std::vector<double> weights;
+  for (int i = 0; i < route.destinations_size(); ++i) {
+    const v1::Subset& subset = route.destinations(i);
+    ValidationErrors::Scope item(errors, index(i));
+    if (!subset.name().empty() && !names.insert(subset.name()).second) {
+      ValidationErrors::Scope field(errors, "name");
+      errors.add(absl::StrCat("duplicate subset name \"", subset.name(), "\""));
+    }
+    int selected = 0;
+    for (const v1::Endpoint& e : service.endpoints()) {
+      selected += tags_match(e.tags(), subset.tags());
+    }
+    if (selected == 0) {
+      ValidationErrors::Scope field(errors, "tags");
+      errors.add(absl::StrCat(describe(subset.tags()), " selects no endpoint"));
+    }
+    const double w = subset.has_weight() ? subset.weight() : 1.0;
+    if (!check_range(errors, "weight", w, 0, 1e6)) {
+      weights_valid = false;
+    } else if (w > 0) {
+      any_positive = true;
+    }
+    SubsetSpec spec;
+    spec.key = absl::StrCat(rule.name, "/",
+                            subset.name().empty() ? absl::StrCat("subset", i) : subset.name());
+    spec.selector = sorted_tags(subset.tags());
+    if (subset.has_balancing()) spec.balancing = parse_balancing(subset.balancing(), errors);
+    rule.destinations.push_back(std::move(spec));
+    weights.push_back(w);
+  }
+  if (weights_valid && !any_positive) errors.add("all weights are 0");
+  if (!weights_valid || !any_positive) return;
+  double total = 0;
+  for (double w : weights) total += w;
+  double running = 0;
+  for (double w : weights) {
+    running += w;
+    const double share = running / total;
+    rule.cumulative.push_back(share >= 1.0 ? UINT64_MAX
+                                           : static_cast<uint64_t>(std::ldexp(share, 64)));
+  }
+}
+
+}  // namespace
+
+bool tags_match(const google::protobuf::Map<std::string, std::string>& endpoint_tags,
+                const google::protobuf::Map<std::string, std::string>& selector) {
+  for (const auto& [key, value] : selector) {
+    auto it = endpoint_tags.find(key);
+    if (it == endpoint_tags.end() || it->second != value) return false;
+  }
+  return true;
+}
+
+bool tags_match(const std::vector<Tag>& endpoint_tags, const std::vector<Tag>& selector) {
+  // Both sorted by key, keys unique: one merge walk.
+  auto e = endpoint_tags.begin();
+  for (const Tag& want : selector) {
+    while (e != endpoint_tags.end() && e->first < want.first) ++e;
+    if (e == endpoint_tags.end() || e->first != want.first || e->second != want.second) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool RouteRule::matches(const PickRequest& request, std::string_view caller,
+                        const Random& random) const {
+  for (const AttributeCondition& c : attributes) {
+    const std::string_view* v = find_attribute(request.attributes, c.key);
+    switch (c.op) {
+      case AttributeCondition::Op::kExact:
+        if (v == nullptr || *v != c.value) return false;
+        break;
+      case AttributeCondition::Op::kPrefix:
+        if (v == nullptr || v->substr(0, c.value.size()) != c.value) return false;
+        break;
+      case AttributeCondition::Op::kPresent:
+        if (v == nullptr) return false;
+        break;
+      case AttributeCondition::Op::kAbsent:
+        if (v != nullptr) return false;
+        break;
+    }
+  }
+  if (!caller_services.empty()) {
+    bool any = false;
+    for (const std::string& s : caller_services) any = any || s == caller;
+    if (!any) return false;
+  }
+  // The draw comes last: only requests that meet every other condition spend one.
+  return always || random.next() < percent_threshold;
+}
+
+size_t RouteRule::choose(const Random& random) const {
+  if (destinations.size() == 1) return 0;
+  const uint64_t draw = random.next();
+  for (size_t i = 0; i + 1 < destinations.size(); ++i) {
+    if (draw < cumulative[i]) return i;
+  }
+  return destinations.size() - 1;
+}
+
+RoutingPolicy parse_routing(const v1::ServiceConfig& service, ValidationErrors& errors) {
+  RoutingPolicy out;
+  std::set<std::string> names;
+  for (int i = 0; i < service.routes_size(); ++i) {
+    const v1::Route& route = service.routes(i);
+    ValidationErrors::Scope scope(errors, "routes");
+    ValidationErrors::Scope item(errors, index(i));
+    if (!route.name().empty() && !names.insert(route.name()).second) {
+      ValidationErrors::Scope field(errors, "name");
+      errors.add(absl::StrCat("duplicate rule name \"", route.name(), "\""));
+    }
+    RouteRule rule;
+    rule.name = route.name().empty() ? absl::StrCat("route", i) : route.name();
+    parse_match(route.match(), rule, errors);
+    parse_destinations(route, service, rule, errors);
+    out.rules.push_back(std::move(rule));
+  }
+  const v1::IdcAffinity& a = service.idc_affinity();
+  if (service.has_idc_affinity()) {
+    ValidationErrors::Scope scope(errors, "idc_affinity");
+    if (a.has_min_healthy())
+      check_range(errors, "min_healthy", uint64_t{a.min_healthy()}, 0, 100000);
+    if (a.has_min_healthy_share())
+      check_range(errors, "min_healthy_share", a.min_healthy_share(), 0, 1);
+  }
+  out.affinity.enabled = a.enabled();
+  if (a.has_min_healthy()) out.affinity.min_healthy = a.min_healthy();
+  out.affinity.min_healthy_share = a.min_healthy_share();
+  if (!a.tag().empty()) out.affinity.tag = a.tag();
+  return out;
+}
+
+void check_selections(const RoutingPolicy& routing,
+                      const google::protobuf::RepeatedPtrField<v1::Endpoint>& endpoints,
+                      ValidationErrors& errors) {
+  std::vector<std::vector<Tag>> tags;
+  tags.reserve(endpoints.size());
+  for (const v1::Endpoint& e : endpoints) tags.push_back(sorted_tags(e.tags()));
+  for (size_t r = 0; r < routing.rules.size(); ++r) {
+    for (size_t d = 0; d < routing.rules[r].destinations.size(); ++d) {
+      const SubsetSpec& subset = routing.rules[r].destinations[d];
+      bool any = false;
+      for (const std::vector<Tag>& t : tags) any = any || tags_match(t, subset.selector);
+      if (any) continue;
+      ValidationErrors::Scope field(errors,
+                                    absl::StrCat("routes[", r, "].destinations[", d, "].tags"));
+      std::vector<std::string> parts;
+      for (const Tag& t : subset.selector) parts.push_back(absl::StrCat(t.first, ": ", t.second));
+      errors.add(absl::StrCat("{", absl::StrJoin(parts, ", "), "} selects no endpoint"));
+    }
+  }
+}
+
+}  // namespace ufc::internal

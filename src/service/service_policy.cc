@@ -1,0 +1,226 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+
+#include "src/service/service_policy.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "src/config/field_checks.h"
+#include "src/config/limits.h"
+#include "ufc/config.h"
+
+namespace ufc::internal {
+namespace {
+
+std::string index(int i) { return absl::StrCat("[", i, "]"); }
+
+void validate_name(const std::string& name, ValidationErrors& errors) {
+  ValidationErrors::Scope scope(errors, "name");
+  if (name.empty()) {
+    errors.add("must not be empty");
+    return;
+  }
+  if (name.size() > kMaxNameLength) {
+    errors.add(absl::StrCat("must be at most ", kMaxNameLength, " characters, got ", name.size()));
+  }
+  for (unsigned char c : name) {
+    if (c <= ' ' || c >= 0x7f || c == '^') {
+      errors.add(absl::StrCat("\"", name,
+                              "\" has a character that is a space, '^', a control character "
+                              "or not ASCII"));
+      break;
+    }
+  }
+}
+
+// The endpoint weight the config means: absent is 1.
+double endpoint_weight(const v1::Endpoint& e) { return e.has_weight() ? e.weight() : 1.0; }
+
+std::vector<EndpointSpec> parse_endpoint_list(
+    const google::protobuf::RepeatedPtrField<v1::Endpoint>& endpoints, ValidationErrors& errors) {
+  ValidationErrors::Scope scope(errors, "endpoints");
+  std::vector<EndpointSpec> out;
+  if (endpoints.empty()) {
+    errors.add("must not be empty");
+    return out;
+  }
+  if (endpoints.size() > kMaxEndpoints) {
+    errors.add(absl::StrCat("has ", endpoints.size(), " entries, at most ", kMaxEndpoints,
+                            " are allowed"));
+    return out;
+  }
+  out.reserve(endpoints.size());
+  absl::flat_hash_map<std::string, int> seen;  // canonical address -> first index
+  bool any_positive = false;
+  bool weights_valid = true;
+  for (int i = 0; i < endpoints.size(); ++i) {
+    const v1::Endpoint& e = endpoints.Get(i);
+    ValidationErrors::Scope item(errors, index(i));
+    EndpointSpec& spec = out.emplace_back();
+    spec.address = e.address();
+    {
+      ValidationErrors::Scope field(errors, "address");
+      absl::StatusOr<HostPort> hp = parse_address(e.address());
+      if (!hp.ok()) {
+        errors.add(hp.status().message());
+      } else {
+        auto [it, inserted] = seen.emplace(hp->canonical, i);
+        if (!inserted) {
+          errors.add(absl::StrCat("duplicate of endpoints[", it->second, "] (\"",
+                                  endpoints.Get(it->second).address(), "\")"));
+        }
+        spec.host_port = *std::move(hp);
+      }
+    }
+    {
+      ValidationErrors::Scope field(errors, "weight");
+      const double w = endpoint_weight(e);
+      spec.weight = w;
+      if (std::isnan(w)) {
+        errors.add("must be a number, got NaN");
+        weights_valid = false;
+      } else if (w < 0) {
+        errors.add(absl::StrCat("must be >= 0, got ", w));
+        weights_valid = false;
+      } else if (std::isinf(w) || w > kMaxWeight) {
+        errors.add(absl::StrCat("must be <= ", kMaxWeight, ", got ", w));
+        weights_valid = false;
+      } else if (w > 0 && w < kMinWeight) {
+        errors.add(absl::StrCat("must be 0 or >= ", kMinWeight, ", got ", w));
+        weights_valid = false;
+      } else if (w > 0) {
+        any_positive = true;
+      }
+    }
+    for (const auto& [key, value] : e.tags()) {
+      ValidationErrors::Scope field(errors, "tags");
+      if (key.empty()) errors.add("keys must not be empty");
+      if (key.size() > kMaxNameLength || value.size() > kMaxNameLength) {
+        errors.add(absl::StrCat("\"", key.substr(0, 32), "\": keys and values must be at most ",
+                                kMaxNameLength, " characters"));
+      }
+    }
+    spec.tags.assign(e.tags().begin(), e.tags().end());
+    std::sort(spec.tags.begin(), spec.tags.end());
+  }
+  if (weights_valid && !any_positive) {
+    errors.add("all weights are 0; at least one endpoint must have weight > 0");
+  }
+  return out;
+}
+
+// Section `timeouts`: T1, T2 (each absent field falls back to T1) and the deadline margin.
+AttemptPolicy parse_timeouts(const v1::ServiceConfig& service, ValidationErrors& errors) {
+  AttemptPolicy p;
+  if (!service.has_timeouts()) return p;
+  ValidationErrors::Scope scope(errors, "timeouts");
+  const v1::Timeouts& t = service.timeouts();
+  auto read = [&](absl::string_view field, bool present, const google::protobuf::Duration& d,
+                  absl::Duration lo, absl::Duration hi, int64_t& into) {
+    if (present && check_duration(errors, field, d, lo, hi)) into = to_nanos(*to_duration(d));
+  };
+  const absl::Duration tiny = absl::Nanoseconds(1);
+  read("connect", t.has_connect(), t.connect(), tiny, absl::Hours(1), p.connect_ns);
+  read("read", t.has_read(), t.read(), tiny, absl::Hours(1), p.read_ns);
+  read("write", t.has_write(), t.write(), tiny, absl::Hours(1), p.write_ns);
+  p.strict_connect_ns = p.connect_ns;
+  p.strict_read_ns = p.read_ns;
+  p.strict_write_ns = p.write_ns;
+  const v1::Timeouts::Strict& s = t.strict();
+  read("strict.connect", s.has_connect(), s.connect(), tiny, absl::Hours(1), p.strict_connect_ns);
+  read("strict.read", s.has_read(), s.read(), tiny, absl::Hours(1), p.strict_read_ns);
+  read("strict.write", s.has_write(), s.write(), tiny, absl::Hours(1), p.strict_write_ns);
+  read("deadline_margin", t.has_deadline_margin(), t.deadline_margin(), absl::ZeroDuration(),
+       absl::Seconds(10), p.deadline_margin_ns);
+  return p;
+}
+
+}  // namespace
+
+ParsedService parse_service(const v1::ServiceConfig& service, ValidationErrors& errors) {
+  auto policy = std::make_shared<ServicePolicy>();
+  ParsedService out;
+  validate_name(service.name(), errors);
+  out.endpoints = parse_endpoint_list(service.endpoints(), errors);
+  policy->name = service.name();
+  policy->version = service.version();
+  policy->content = fingerprint(service);
+  policy->balancing = parse_balancing(service.balancing(), errors);
+  policy->ban = BanPolicy::parse(service.ban(), errors);
+  policy->routing = parse_routing(service, errors);
+  policy->fuse = FusePolicy::parse(service.fuse(), errors);
+  policy->retry = RetryPolicy::parse(service.retry(), errors);
+  policy->attempt = parse_timeouts(service, errors);
+  policy->attempt.max_attempts = policy->retry.max_attempts;
+  out.policy = std::move(policy);
+  return out;
+}
+
+absl::StatusOr<ParsedService> parse_service(const v1::ServiceConfig& service) {
+  ValidationErrors errors;
+  ParsedService parsed = parse_service(service, errors);
+  if (!errors.empty()) return errors.status();
+  return parsed;
+}
+
+absl::StatusOr<std::vector<EndpointSpec>> parse_endpoints(
+    const ServicePolicy& policy,
+    const google::protobuf::RepeatedPtrField<v1::Endpoint>& endpoints) {
+  ValidationErrors errors;
+  std::vector<EndpointSpec> specs = parse_endpoint_list(endpoints, errors);
+  if (errors.empty()) check_selections(policy.routing, endpoints, errors);
+  if (!errors.empty()) return errors.status();
+  return specs;
+}
+
+std::vector<ParsedService> parse_client_config(const v1::ClientConfig& config,
+                                               ValidationErrors& errors) {
+  std::vector<ParsedService> parsed;
+  for (const auto& [physical, logical] : config.idc_map()) {
+    ValidationErrors::Scope field(errors, "idc_map");
+    if (physical.empty() || logical.empty()) {
+      errors.add(
+          absl::StrCat("\"", physical, "\" -> \"", logical, "\": IDC names must not be empty"));
+    }
+  }
+  ValidationErrors::Scope scope(errors, "services");
+  if (config.services_size() > kMaxServices) {
+    errors.add(absl::StrCat("has ", config.services_size(), " entries, at most ", kMaxServices,
+                            " are allowed"));
+    return parsed;
+  }
+  parsed.reserve(config.services_size());
+  absl::flat_hash_map<std::string, int> names;
+  for (int i = 0; i < config.services_size(); ++i) {
+    ValidationErrors::Scope item(errors, index(i));
+    const v1::ServiceConfig& service = config.services(i);
+    parsed.push_back(parse_service(service, errors));
+    if (service.name().empty()) continue;
+    auto [it, inserted] = names.emplace(service.name(), i);
+    if (!inserted) {
+      ValidationErrors::Scope field(errors, "name");
+      errors.add(
+          absl::StrCat("duplicate of services[", it->second, "] (\"", service.name(), "\")"));
+    }
+  }
+  return parsed;
+}
+
+}  // namespace ufc::internal
+
+namespace ufc {
+
+absl::Status validate_config(const v1::ClientConfig& config) {
+  internal::ValidationErrors errors;
+  internal::parse_client_config(config, errors);
+  return errors.status();
+}
+
+absl::Status validate_service(const v1::ServiceConfig& service) {
+  return internal::parse_service(service).status();
+}
+
+}  // namespace ufc

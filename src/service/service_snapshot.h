@@ -1,0 +1,74 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// src/service/service_snapshot.h: everything `pick` reads about one service, frozen.
+
+#ifndef UFC_SERVICE_SERVICE_SNAPSHOT_H_
+#define UFC_SERVICE_SERVICE_SNAPSHOT_H_
+
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "src/endpoint/endpoint_set.h"
+#include "src/endpoint/suspect_queue.h"
+#include "src/routing/candidate_set.h"
+#include "src/service/service_policy.h"
+
+namespace ufc::internal {
+
+// ServiceSnapshot: one service as the request path sees it: its policy (shared by every
+// snapshot of the config version), its endpoints (shared until an update changes them),
+// and the candidate sets compiled from both and the endpoints' ban states, each with its
+// balancer. Built only by compile_snapshot(), so every field is derived in one place: a
+// ban, an unban or a new IDC map recompiles the sets over the same policy and endpoints.
+//
+// Immutable once published, apart from the balancers' cursors and the endpoints' own
+// atomics. Published through the client's per-service slot and freed through EpochDomain.
+struct ServiceSnapshot {
+  AttemptPolicy attempt;             // policy->attempt, copied: pick reads it without another load
+  std::vector<RouteTargets> routes;  // parallel to policy->routing.rules
+  CandidateSet all;                  // requests no rule matches: every endpoint
+  std::shared_ptr<const ServicePolicy> policy;
+  std::shared_ptr<const EndpointSet> endpoints;
+  std::shared_ptr<const RoutingEnv> env;
+  std::shared_ptr<RouteCounters> route_counters;  // kept across recompilations of a version
+  size_t banned = 0;      // endpoints out of rotation when this was compiled
+  absl::Time applied_at;  // wall time the config version was applied, for display
+};
+
+// compile_snapshot() builds the snapshot of `policy` over `endpoints`, with `out` (per
+// endpoint: out of rotation) and `env`. `counters` carries the route counters of an
+// earlier compilation of the same version; nullptr starts new ones.
+std::unique_ptr<ServiceSnapshot> compile_snapshot(std::shared_ptr<const ServicePolicy> policy,
+                                                  std::shared_ptr<const EndpointSet> endpoints,
+                                                  std::shared_ptr<const RoutingEnv> env,
+                                                  const std::vector<bool>& out,
+                                                  std::shared_ptr<RouteCounters> counters,
+                                                  absl::Time applied_at);
+
+// recompile() is compile_snapshot() with everything of `current` but the ban states (and
+// the environment, when `env` is given).
+std::unique_ptr<ServiceSnapshot> recompile(const ServiceSnapshot& current,
+                                           const std::vector<bool>& out,
+                                           std::shared_ptr<const RoutingEnv> env = nullptr);
+
+// What an endpoint update produced.
+struct EndpointUpdate {
+  std::shared_ptr<const EndpointSet> set;
+  // (new, old): an address whose tags changed got a new endpoint, which inherits the old
+  // one's latency view here and its ban record from the ban manager.
+  std::vector<std::pair<const Endpoint*, const Endpoint*>> replaced;
+  // Endpoints of `previous` the new set does not list (replaced ones included).
+  std::vector<EndpointRef> departed;
+};
+
+// build_endpoints() turns specs into a set. Endpoints of `previous` whose address and tags
+// are unchanged are shared, so their live state carries over. New endpoints report a
+// tripped failure window to `suspects`.
+EndpointUpdate build_endpoints(const std::vector<EndpointSpec>& specs, const EndpointSet* previous,
+                               SuspectQueue* suspects);
+
+}  // namespace ufc::internal
+
+#endif  // UFC_SERVICE_SERVICE_SNAPSHOT_H_

@@ -1,0 +1,109 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// src/stats/client_stats.h: a client's live state as plain structs.
+//
+// Each room fills the part it owns (the ban manager its BanStats, the fuse manager its
+// FuseStats, the client the counts and routes); renderers turn them into what a reader
+// wants: `Client::query` into JSON (stats_json.h), and later Prometheus text and the
+// agent's Query replies, all from the same structs instead of re-parsing JSON.
+
+#ifndef UFC_STATS_CLIENT_STATS_H_
+#define UFC_STATS_CLIENT_STATS_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ufc/outcome.h"
+#include "ufc/pick.h"
+
+namespace ufc::internal {
+
+// Reports by OutcomeClass.
+struct OutcomeCounts {
+  std::array<uint64_t, kOutcomeClassCount> by_class = {};
+
+  uint64_t operator[](OutcomeClass c) const { return by_class[static_cast<int>(c)]; }
+  uint64_t total() const;
+  uint64_t transport_failures() const;  // the classes from kConnectRefused on
+  OutcomeCounts& operator+=(const OutcomeCounts& other);
+};
+
+// One endpoint's ban state.
+struct BanStats {
+  std::string_view state = "ok";  // "ok", "banned" (until its time is up), "probing"
+  uint32_t streak = 0;            // consecutive bans, the current one included
+  std::string reason;             // why it is out of rotation ("" when in rotation)
+  int64_t left_ms = 0;            // of a ban's time ("banned" only)
+  bool out() const { return state != "ok"; }
+};
+
+struct EndpointStats {
+  std::string address;
+  double weight = 0;
+  std::vector<Tag> tags;  // sorted by key
+  uint64_t inflight = 0;
+  double ewma_latency_ms = 0;
+  OutcomeCounts counts;
+  BanStats ban;
+};
+
+// A service's fusing and retry budget.
+struct FuseStats {
+  bool fusing = false;
+  double drop = 0;     // the share of requests dropped while fusing
+  uint64_t fused = 0;  // picks dropped
+  int64_t retry_budget_left = 0;
+  uint64_t retries_refused = 0;
+  uint64_t fuse_starts = 0;
+};
+
+// One candidate set (routing.cc's CandidateSet).
+struct CandidateSetStats {
+  std::string name;
+  uint64_t endpoints = 0;
+  uint64_t usable = 0;
+  bool panic = false;
+  bool affinity = false;  // the fields below mean something only with affinity
+  bool idc_local = false;
+  uint64_t local_usable = 0;
+  uint64_t local_endpoints = 0;
+};
+
+struct RouteStats {
+  std::string name;
+  uint64_t matched = 0;
+  std::vector<CandidateSetStats> destinations;
+};
+
+struct RoutingStats {
+  std::string caller_idc;  // logical
+  std::vector<RouteStats> rules;
+  uint64_t unmatched = 0;
+  CandidateSetStats all;
+};
+
+struct ServiceStats {
+  std::string name;
+  uint64_t version = 0;
+  std::string_view policy;
+  uint64_t endpoints = 0;
+  uint64_t active_endpoints = 0;    // weight > 0
+  uint64_t banned_in_snapshot = 0;  // out of rotation when the snapshot in force was built
+  OutcomeCounts counts;             // every report, departed endpoints included
+  uint64_t inflight = 0;
+  int64_t applied_at_unix = 0;
+  // The details `request_info` shows.
+  uint64_t bans_issued = 0;
+  uint64_t banned_now = 0;
+  uint64_t panic_picks = 0;
+  uint64_t deadline_skipped = 0;
+  FuseStats fuse;
+  int64_t mtime_unix = 0;  // the latest report, or the config when there is none
+};
+
+}  // namespace ufc::internal
+
+#endif  // UFC_STATS_CLIENT_STATS_H_
