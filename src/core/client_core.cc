@@ -15,6 +15,7 @@
 #include "src/common/thread_executor.h"
 #include "src/common/thread_shard.h"
 #include "src/source/file_source.h"
+#include "src/source/parsed_update.h"
 #include "ufc/config.h"
 
 namespace ufc::internal {
@@ -22,8 +23,6 @@ namespace {
 
 // Departed endpoints, reclamation and the endpoint graveyard are looked at this often.
 constexpr absl::Duration kHousekeepingPeriod = absl::Milliseconds(100);
-// How long reports to an endpoint that left the config still reach the service totals.
-constexpr absl::Duration kDepartedGrace = absl::Seconds(60);
 
 // Refusals are hot paths under overload: a status with a message allocates, so each
 // thread builds them once and copies one (a reference count on a thread-local object).
@@ -66,12 +65,6 @@ std::shared_ptr<const RoutingEnv> make_env(
 
 }  // namespace
 
-// An update after parsing: per service, its policy and endpoints, or nothing when it was
-// rejected (or is a repeat).
-struct ClientCore::Parsed {
-  std::vector<std::optional<ParsedService>> services;  // parallel to update.config.services
-};
-
 ClientCore::ClientCore(const ClientOptions& options)
     : options_(options),
       clock_(options.clock ? options.clock : Clock::system()),
@@ -108,8 +101,7 @@ absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptio
     }
   }
   UpdateResult result;
-  std::unique_ptr<ClientCore> core(new ClientCore(options));
-  Parsed parsed = core->parse(initial, result);
+  ParsedUpdate parsed = parse_update(initial, result);
   if (!result.status.ok()) {
     // A bad file is named as such (its own errors, not the merged config's indices).
     if (!options.config_path.empty()) {
@@ -119,6 +111,7 @@ absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptio
     }
     return result.status;
   }
+  std::unique_ptr<ClientCore> core(new ClientCore(options));
   std::vector<Event> events;
   {
     absl::MutexLock lock(&core->mu_);
@@ -349,39 +342,13 @@ absl::Status ClientCore::attach(std::unique_ptr<ConfigSource> source) {
 
 uint64_t ClientCore::global_version() const {
   absl::MutexLock lock(&mu_);
-  return global_version_;
-}
-
-ClientCore::Parsed ClientCore::parse(const ConfigUpdate& update, UpdateResult& result) const {
-  Parsed parsed;
-  const v1::ClientConfig& config = update.config;
-  if (update.all_or_nothing) {
-    ValidationErrors errors;
-    std::vector<ParsedService> all = parse_client_config(config, errors);
-    if (!errors.empty()) {
-      result.status = errors.status();
-      return parsed;
-    }
-    for (ParsedService& s : all) parsed.services.emplace_back(std::move(s));
-    return parsed;
-  }
-  absl::flat_hash_set<std::string> names;
-  for (const v1::ServiceConfig& s : config.services()) {
-    absl::StatusOr<ParsedService> one = parse_service(s);
-    if (one.ok() && !names.insert(s.name()).second) {
-      one = absl::InvalidArgumentError("name: listed twice in one update");
-    }
-    if (!one.ok()) result.rejected.emplace_back(s.name(), one.status());
-    parsed.services.push_back(one.ok() ? std::optional<ParsedService>(*std::move(one))
-                                       : std::nullopt);
-  }
-  return parsed;
+  return versions_.global();
 }
 
 UpdateResult ClientCore::deliver(const ConfigUpdate& update) {
   UpdateResult result;
   std::vector<Event> events;
-  Parsed parsed = parse(update, result);  // outside the lock: the slow part
+  ParsedUpdate parsed = parse_update(update, result);  // outside the lock: the slow part
   if (result.status.ok()) {
     absl::MutexLock lock(&mu_);
     result.status = install_locked(update, parsed, result, events);
@@ -403,86 +370,53 @@ UpdateResult ClientCore::deliver(const ConfigUpdate& update) {
   return result;
 }
 
-absl::Status ClientCore::check_version_locked(const ServicePolicy& policy, bool& repeat) const {
-  repeat = false;
-  if (policy.version == 0) return absl::OkStatus();
-  if (auto gone = removed_at_.find(policy.name);
-      gone != removed_at_.end() && policy.version <= gone->second) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "version: ", policy.version, " is not newer than the removal at version ", gone->second));
-  }
-  auto it = services_.find(policy.name);
-  if (it == services_.end()) return absl::OkStatus();
-  const ServicePolicy& current = *it->second->snapshot.load(std::memory_order_relaxed)->policy;
-  if (policy.version < current.version) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "version: ", policy.version, " is older than the applied version ", current.version));
-  }
-  if (policy.version == current.version) {
-    if (policy.content == current.content) {
-      repeat = true;  // a repeated delivery: nothing to do
-      return absl::OkStatus();
-    }
-    return absl::FailedPreconditionError(
-        absl::StrCat("version: ", current.version,
-                     " is already applied with different content; bump the version"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ClientCore::install_locked(const ConfigUpdate& update, Parsed& parsed,
+absl::Status ClientCore::install_locked(const ConfigUpdate& update, ParsedUpdate& parsed,
                                         UpdateResult& result, std::vector<Event>& events) {
-  if (update.global_version != 0 && update.global_version < global_version_) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "global_version: ", update.global_version, " is older than the applied ", global_version_));
-  }
+  if (absl::Status s = versions_.check_global(update.global_version); !s.ok()) return s;
   // Every version first, so that a stale service rejects an all-or-nothing update whole.
   std::vector<bool> install(parsed.services.size());
   for (size_t i = 0; i < parsed.services.size(); ++i) {
     if (!parsed.services[i].has_value()) continue;
+    const ServicePolicy& policy = *parsed.services[i]->policy;
     bool repeat = false;
-    absl::Status s = check_version_locked(*parsed.services[i]->policy, repeat);
+    absl::Status s = versions_.check_service(policy, policy_locked(policy.name), repeat);
     if (s.ok()) {
       install[i] = !repeat;
     } else if (update.all_or_nothing) {
       return absl::FailedPreconditionError(absl::StrCat("services[", i, "].", s.message()));
     } else {
-      result.rejected.emplace_back(parsed.services[i]->policy->name, std::move(s));
+      result.rejected.emplace_back(policy.name, std::move(s));
     }
   }
   absl::flat_hash_set<std::string> listed;
   for (size_t i = 0; i < parsed.services.size(); ++i) {
     if (parsed.services[i].has_value()) listed.insert(parsed.services[i]->policy->name);
     if (!install[i]) continue;
-    removed_at_.erase(parsed.services[i]->policy->name);
+    versions_.note_applied(parsed.services[i]->policy->name);
     install_service_locked(std::move(parsed.services[i]->policy), parsed.services[i]->endpoints,
                            events);
   }
   for (const ServiceRemoval& r : update.removals) {
-    auto it = services_.find(r.name);
-    const uint64_t current =
-        it == services_.end()
-            ? 0
-            : it->second->snapshot.load(std::memory_order_relaxed)->policy->version;
-    if (r.version != 0 && r.version < current) {
-      result.rejected.emplace_back(r.name, absl::FailedPreconditionError(absl::StrCat(
-                                               "version: the removal at ", r.version,
-                                               " is older than the applied version ", current)));
-      continue;
+    const ServicePolicy* current = policy_locked(r.name);
+    if (absl::Status s = versions_.check_removal(r, current); !s.ok()) {
+      result.rejected.emplace_back(r.name, std::move(s));
+    } else if (current != nullptr) {
+      remove_locked(r.name, r.version, events);
     }
-    if (r.version != 0) removed_at_[r.name] = std::max(removed_at_[r.name], r.version);
-    if (it != services_.end()) remove_locked(r.name, r.version, events);
   }
   if (update.complete) {
     std::vector<std::string> gone;
     for (const auto& [name, state] : services_) {
       if (!listed.contains(name)) gone.push_back(name);
     }
-    for (const std::string& name : gone) remove_locked(name, update.global_version, events);
+    for (const std::string& name : gone) {
+      versions_.note_removed(name, update.global_version);
+      remove_locked(name, update.global_version, events);
+    }
   }
   publish_registry_locked();  // once for the whole update
   if (update.complete) refresh_env_locked(update.config.idc_map(), events);
-  global_version_ = std::max(global_version_, update.global_version);
+  versions_.note_global(update.global_version);
   return absl::OkStatus();
 }
 
@@ -507,18 +441,15 @@ void ClientCore::install_service_locked(std::shared_ptr<const ServicePolicy> pol
   const uint64_t version = policy->version;
   const std::string_view name = policy->balancing.policy->name;
   // A new version counts its route matches afresh; an endpoint update keeps them.
-  std::shared_ptr<RouteCounters> counters =
-      previous != nullptr && previous->policy == policy ? previous->route_counters : nullptr;
+  const bool same_version = previous != nullptr && previous->policy == policy;
+  const absl::Time applied_at = same_version ? previous->applied_at : clock_->wall_now();
   publish_locked(state,
                  compile_snapshot(std::move(policy), std::move(update.set), env_,
-                                  bans_->out_of_rotation(state.ban_id), std::move(counters),
-                                  previous != nullptr && counters != nullptr ? previous->applied_at
-                                                                             : clock_->wall_now()),
+                                  bans_->out_of_rotation(state.ban_id),
+                                  same_version ? previous->route_counters : nullptr, applied_at),
                  events);
-  for (EndpointRef& e : update.departed) {
-    state.departed.push_back(ServiceState::Departed{std::move(e), coarse_.now_ns()});
-  }
-  expire_departed_locked(state);
+  for (EndpointRef& e : update.departed) state.departed.add(std::move(e), coarse_.now_ns());
+  state.departed.expire(coarse_.now_ns());
   events.push_back(make_event(EventType::kConfigApplied, state.name, version,
                               absl::StrCat(n, " endpoints, policy ", av(name))));
 }
@@ -549,6 +480,12 @@ absl::Status ClientCore::update_endpoints(
   emit(events);
   domain_.reclaim();
   return absl::OkStatus();
+}
+
+const ServicePolicy* ClientCore::policy_locked(const std::string& name) const {
+  auto it = services_.find(name);
+  return it == services_.end() ? nullptr
+                               : it->second->snapshot.load(std::memory_order_relaxed)->policy.get();
 }
 
 void ClientCore::remove_locked(const std::string& name, uint64_t removed_at,
@@ -621,25 +558,11 @@ void ClientCore::publish_registry_locked() {
   removed_unpublished_.clear();
 }
 
-void ClientCore::expire_departed_locked(ServiceState& state) {
-  const int64_t cutoff = coarse_.now_ns() - absl::ToInt64Nanoseconds(kDepartedGrace);
-  auto& departed = state.departed;
-  auto expired =
-      std::partition(departed.begin(), departed.end(),
-                     [cutoff](const ServiceState::Departed& d) { return d.since_ns > cutoff; });
-  for (auto it = expired; it != departed.end(); ++it) {
-    for (int c = 0; c < kOutcomeClassCount; ++c) {
-      state.departed_counts.by_class[c] += it->endpoint->count(static_cast<OutcomeClass>(c));
-    }
-  }
-  departed.erase(expired, departed.end());
-}
-
 void ClientCore::housekeeping() {
   coarse_.refresh();
   {
     absl::MutexLock lock(&mu_);
-    for (auto& [name, state] : services_) expire_departed_locked(*state);
+    for (auto& [name, state] : services_) state->departed.expire(coarse_.now_ns());
   }
   domain_.reclaim();
   Endpoint::sweep_graveyard();  // endpoints the last Picks have let go of since

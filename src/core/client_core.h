@@ -30,6 +30,8 @@
 #include "src/core/service_table.h"
 #include "src/fusing/fuse_manager.h"
 #include "src/source/config_source.h"
+#include "src/source/parsed_update.h"
+#include "src/source/version_book.h"
 #include "src/stats/client_stats.h"
 #include "ufc/client.h"
 
@@ -70,20 +72,18 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
  private:
   explicit ClientCore(const ClientOptions& options);
 
-  struct Parsed;  // an update, parsed
-  Parsed parse(const ConfigUpdate& update, UpdateResult& result) const;
   // Applies a parsed update under mu_: versions first (a stale one rejects the whole of an
   // all_or_nothing update), then services, removals, the registry and the IDC map.
-  absl::Status install_locked(const ConfigUpdate& update, Parsed& parsed, UpdateResult& result,
-                              std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // OK when `policy` may replace the service's current config; `repeat` when it is the
-  // same version and content (a no-op). FAILED_PRECONDITION, naming the version field.
-  absl::Status check_version_locked(const ServicePolicy& policy, bool& repeat) const
+  absl::Status install_locked(const ConfigUpdate& update, ParsedUpdate& parsed,
+                              UpdateResult& result, std::vector<Event>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Builds and publishes a service's snapshot from a policy and endpoint specs.
   void install_service_locked(std::shared_ptr<const ServicePolicy> policy,
                               const std::vector<EndpointSpec>& endpoints,
                               std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The policy in force for `name`, or nullptr.
+  const ServicePolicy* policy_locked(const std::string& name) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes a service out of services_; it is retired by the next publish_registry_locked().
   void remove_locked(const std::string& name, uint64_t removed_at, std::vector<Event>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -96,13 +96,11 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
   // Adopts a new idc_map (if it differs) and recompiles every service's routing with it.
   void refresh_env_locked(const google::protobuf::Map<std::string, std::string>& idc_map,
                           std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Folds departed endpoints past their grace period into the service's totals.
-  void expire_departed_locked(ServiceState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Every kHousekeepingPeriod: departed endpoints, reclamation, the endpoint graveyard.
   void housekeeping();
   // BanManager::Listener: republishes the services whose ban states changed.
   void on_bans_changed(absl::Span<const std::string> services, std::vector<Event>& events) override;
-  ServiceStats stats_locked(const ServiceState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  ServiceStats stats_locked(ServiceState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Event make_event(EventType type, const std::string& service, uint64_t version,
                    std::string detail);
   void emit(std::vector<Event>& events);
@@ -125,10 +123,7 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
   // Who the caller is and the IDC map, for routing; replaced when the idc_map changes.
   std::shared_ptr<const RoutingEnv> env_ ABSL_GUARDED_BY(mu_);
   std::vector<ServiceState*> removed_unpublished_ ABSL_GUARDED_BY(mu_);
-  uint64_t global_version_ ABSL_GUARDED_BY(mu_) = 0;
-  // Services a source removed, and the version they were removed at: an older update
-  // must not bring them back.
-  absl::flat_hash_map<std::string, uint64_t> removed_at_ ABSL_GUARDED_BY(mu_);
+  VersionBook versions_ ABSL_GUARDED_BY(mu_);  // nothing older replaces what applied
 };
 
 }  // namespace ufc::internal

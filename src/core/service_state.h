@@ -14,6 +14,7 @@
 #include "src/endpoint/endpoint.h"
 #include "src/fusing/fuse_gate.h"
 #include "src/fusing/fuse_manager.h"
+#include "src/service/departed_endpoints.h"
 #include "src/service/service_snapshot.h"
 #include "src/stats/client_stats.h"
 
@@ -40,15 +41,7 @@ struct ServiceState {
   // --- Control path, under the client's config mutex ---
   BanServiceId ban_id = 0;  // this service in the client's ban and fuse managers
   FuseServiceId fuse_id = 0;
-  // Endpoints that left the config recently. Picks made before they left may still report
-  // to them, so their live counts stay in the service totals for a grace period...
-  struct Departed {
-    EndpointRef endpoint;
-    int64_t since_ns;
-  };
-  std::vector<Departed> departed;
-  // ...after which their counts are folded in here.
-  OutcomeCounts departed_counts;
+  DepartedEndpoints departed;  // still in the service totals
 };
 
 }  // namespace ufc::internal
