@@ -197,13 +197,9 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
     read_ns = snapshot.attempt.read_ns;
     write_ns = snapshot.attempt.write_ns;
   }
-  if (__builtin_expect(request.is_retry, 0)) {
-    // The retry budget: tokens granted each tick from the service's recent requests.
-    if (service->fuse.retry_tokens.fetch_sub(1, std::memory_order_relaxed) <= 0) {
-      service->fuse.retry_tokens.fetch_add(1, std::memory_order_relaxed);
-      service->fuse.retries_refused.add();
-      return refusal(kRetryBudgetSpent);
-    }
+  // The retry budget: tokens granted each tick from the service's recent requests.
+  if (__builtin_expect(request.is_retry, 0) && !service->fuse.take_retry_token()) {
+    return refusal(kRetryBudgetSpent);
   }
   connect_ns = std::min(connect_ns, left_ns);
   read_ns = std::min(read_ns, left_ns);
@@ -217,21 +213,7 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
                       request.hash.has_value() ? &*request.hash : nullptr,
                       0,
                       thread_shard()};
-  const CandidateSet* set = &snapshot.all;
-  if (!snapshot.routes.empty()) {
-    // First matching rule wins; the last counter counts requests no rule matched.
-    const std::string_view caller = request.caller_service.empty()
-                                        ? std::string_view(options_.self_service)
-                                        : request.caller_service;
-    const std::vector<RouteRule>& rules = snapshot.policy->routing.rules;
-    size_t r = 0;
-    while (r < rules.size() &&
-           !(snapshot.routes[r].idc_ok && rules[r].matches(request, caller, random))) {
-      ++r;
-    }
-    snapshot.route_counters->at(r).add();
-    if (r < rules.size()) set = &snapshot.routes[r].destinations[rules[r].choose(random)];
-  }
+  const CandidateSet* set = &snapshot.route(request, options_.self_service, random);
   if (__builtin_expect(set->panic, 0)) {
     service->panic_picks.fetch_add(1, std::memory_order_relaxed);
   }
@@ -249,7 +231,7 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
     while (tried(endpoint) && ++context.attempt < tries) endpoint = set->balancer->pick(context);
     if (tried(endpoint)) {
       // No retry leaves: the budget token it took goes back.
-      if (request.is_retry) service->fuse.retry_tokens.fetch_add(1, std::memory_order_relaxed);
+      if (request.is_retry) service->fuse.return_retry_token();
       return refusal(kEveryBackendTried);
     }
   }

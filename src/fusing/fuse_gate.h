@@ -32,6 +32,16 @@ struct FuseGate {
   ShardedCounter fused;
   ShardedCounter retries_refused;
   std::array<ShardedCounter, kTrafficClasses> demand;
+
+  // A retry takes a token from the budget; without one it is refused (and counted).
+  bool take_retry_token() {
+    if (retry_tokens.fetch_sub(1, std::memory_order_relaxed) > 0) return true;
+    retry_tokens.fetch_add(1, std::memory_order_relaxed);
+    retries_refused.add();
+    return false;
+  }
+  // A retry that took a token and did not go out gives it back.
+  void return_retry_token() { retry_tokens.fetch_add(1, std::memory_order_relaxed); }
 };
 
 }  // namespace ufc::internal

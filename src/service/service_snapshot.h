@@ -35,6 +35,24 @@ struct ServiceSnapshot {
   std::shared_ptr<RouteCounters> route_counters;  // kept across recompilations of a version
   size_t banned = 0;      // endpoints out of rotation when this was compiled
   absl::Time applied_at;  // wall time the config version was applied, for display
+
+  // route() is the candidate set for `request`: the chosen destination of the first rule
+  // that matches (the caller is request.caller_service, else `self_service`), or every
+  // endpoint when none does; the match is counted. Inline: the request path. Cost: nothing
+  // without rules; otherwise the conditions of the rules tried, and a draw or two.
+  const CandidateSet& route(const PickRequest& request, std::string_view self_service,
+                            const Random& random) const {
+    if (routes.empty()) return all;
+    const std::string_view caller =
+        request.caller_service.empty() ? self_service : request.caller_service;
+    const std::vector<RouteRule>& rules = policy->routing.rules;
+    size_t r = 0;
+    while (r < rules.size() && !(routes[r].idc_ok && rules[r].matches(request, caller, random))) {
+      ++r;
+    }
+    route_counters->at(r).add();  // the last counter counts requests no rule matched
+    return r < rules.size() ? routes[r].destinations[rules[r].choose(random)] : all;
+  }
 };
 
 // compile_snapshot() builds the snapshot of `policy` over `endpoints`, with `out` (per
