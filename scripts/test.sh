@@ -9,6 +9,10 @@ jobs=${UFC_JOBS:-2}
 
 scripts/install-deps.sh
 
+echo "== layering: includes follow the layer diagram in docs/architecture.md" >&2
+python3 scripts/check_layering.py
+python3 scripts/check_layering.py --self-test >/dev/null
+
 echo "== build (RelWithDebInfo) and test" >&2
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
