@@ -327,6 +327,13 @@ uint64_t ClientCore::global_version() const {
   return versions_.global();
 }
 
+std::shared_ptr<const ServicePolicy> ClientCore::policy(std::string_view service) const {
+  absl::MutexLock lock(&mu_);
+  auto it = services_.find(av(service));
+  if (it == services_.end()) return nullptr;
+  return it->second->snapshot.load(std::memory_order_relaxed)->policy;
+}
+
 UpdateResult ClientCore::deliver(const ConfigUpdate& update) {
   UpdateResult result;
   std::vector<Event> events;

@@ -65,6 +65,8 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
                                 const google::protobuf::RepeatedPtrField<v1::Endpoint>& endpoints);
   // The newest global version a source delivered (0: none).
   uint64_t global_version() const;
+  // The policy in force for `service`, or nullptr. Shared by every snapshot of its version.
+  std::shared_ptr<const ServicePolicy> policy(std::string_view service) const;
 
   // Every service's stats, sorted by name (what query renders).
   std::vector<ServiceStats> stats();

@@ -1,0 +1,270 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// The ban manager alone, without a Client: endpoints fed by hand, a ManualExecutor and a
+// SimClock firing its timers, a scripted prober, and a listener that records which
+// services it was told to republish (as Envoy tests its outlier DetectorImpl).
+
+#include "src/banning/ban_manager.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/fake_prober.h"
+#include "tests/testing/manual_executor.h"
+
+namespace ufc::internal {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::FakeProber;
+using testing::ManualExecutor;
+using testing::SimClock;
+
+constexpr int64_t kNow = SimClock::kStartNs;
+
+class Recorder final : public BanManager::Listener {
+ public:
+  void on_bans_changed(absl::Span<const std::string> services, std::vector<Event>&) override {
+    for (const std::string& s : services) republished.push_back(s);
+  }
+  std::vector<std::string> republished;
+};
+
+class BanManagerTest : public ::testing::Test {
+ protected:
+  BanManagerTest()
+      : clock_(std::make_shared<SimClock>()),
+        executor_(std::make_shared<ManualExecutor>(clock_)),
+        prober_(std::make_shared<FakeProber>()),
+        bans_(std::make_unique<BanManager>(BanManager::Options{
+            clock_.get(), executor_.get(), prober_, &listener_,
+            [this](const Event& e) { events_.push_back(e); }, absl::Milliseconds(1)})) {}
+
+  // Endpoints 10.0.0.1:80 .. 10.0.0.<n>:80 (weight 1), reporting trips to the manager.
+  std::shared_ptr<EndpointSet> endpoints(int n, const std::vector<EndpointRef>* reuse = nullptr) {
+    auto set = std::make_shared<EndpointSet>();
+    for (int i = 0; i < n; ++i) {
+      if (reuse != nullptr && i < static_cast<int>(reuse->size())) {
+        set->endpoints.push_back(EndpointRef::share((*reuse)[i].get()));
+      } else {
+        EndpointIdentity id;
+        id.address = "10.0.0." + std::to_string(i + 1) + ":80";
+        id.host_size = static_cast<uint16_t>(id.address.size() - 3);
+        id.port = 80;
+        id.tags = std::make_shared<const std::vector<Tag>>();
+        set->endpoints.push_back(
+            EndpointRef::adopt(new Endpoint(std::move(id), bans_->suspects())));
+      }
+      set->weights.push_back(1);
+    }
+    return set;
+  }
+
+  static BanPolicy policy(const std::string& json_like_tweak = "") {
+    BanPolicy p;
+    p.by_business = json_like_tweak == "business";
+    return p;
+  }
+
+  void refuse(const EndpointSet& set, int i, int times) {
+    for (int k = 0; k < times; ++k) {
+      set.endpoints[i]->on_pick(0);
+      set.endpoints[i]->on_report(0, OutcomeClass::kConnectRefused, 1000, kNow);
+      set.endpoints[i]->release(0, true);
+    }
+  }
+  void answer(const EndpointSet& set, int i, int times, OutcomeClass cls, int64_t latency_us) {
+    for (int k = 0; k < times; ++k) {
+      set.endpoints[i]->on_pick(0);
+      set.endpoints[i]->on_report(0, cls, latency_us, kNow);
+      set.endpoints[i]->release(0, true);
+    }
+  }
+
+  std::vector<Event> events(EventType type) const {
+    std::vector<Event> out;
+    for (const Event& e : events_) {
+      if (e.type == type) out.push_back(e);
+    }
+    return out;
+  }
+
+  std::shared_ptr<SimClock> clock_;
+  std::shared_ptr<ManualExecutor> executor_;
+  std::shared_ptr<FakeProber> prober_;
+  Recorder listener_;
+  std::vector<Event> events_;
+  std::unique_ptr<BanManager> bans_;
+};
+
+TEST_F(BanManagerTest, RefusingBackendIsBannedAtTheNextTickProbedAndLetBack) {
+  const BanServiceId id = bans_->add_service("svc");
+  auto set = endpoints(4);
+  std::vector<Event> settle;
+  bans_->update_service(id, policy(), 7, set, {}, settle);
+  EXPECT_TRUE(settle.empty());
+
+  // Five refusals in a row trip the window; the ban waits for the manager's tick.
+  refuse(*set, 2, 5);
+  EXPECT_THAT(bans_->out_of_rotation(id), ElementsAre(false, false, false, false));
+  executor_->advance(absl::Milliseconds(1));
+  EXPECT_THAT(bans_->out_of_rotation(id), ElementsAre(false, false, true, false));
+  EXPECT_THAT(listener_.republished, ElementsAre("svc"));
+  ASSERT_EQ(events(EventType::kBan).size(), 1u);
+  const Event ban = events(EventType::kBan)[0];
+  EXPECT_EQ(ban.endpoint, "10.0.0.3:80");
+  EXPECT_EQ(ban.version, 7u);
+  EXPECT_EQ(ban.ban_time, absl::Seconds(10));
+  EXPECT_EQ(ban.detail, "5 consecutive transport failures");
+  EXPECT_EQ(set->endpoints[2]->window(), 0u) << "a ban starts the window afresh";
+
+  // At 10 s the ban expires into a probe; the port is still closed: banned again, 20 s.
+  prober_->set_reachable([](const std::string&) { return false; });
+  executor_->advance(absl::Seconds(10) + absl::Milliseconds(100));
+  ASSERT_EQ(events(EventType::kProbeFailed).size(), 1u);
+  EXPECT_EQ(events(EventType::kProbeFailed)[0].ban_time, absl::Seconds(20));
+  EXPECT_EQ(events(EventType::kProbeFailed)[0].streak, 2u);
+  EXPECT_THAT(prober_->probed(), ElementsAre("10.0.0.3:80"));
+
+  // At 30 s it answers: unbanned, and the listener republishes.
+  prober_->set_reachable([](const std::string&) { return true; });
+  executor_->advance(absl::Seconds(20));
+  ASSERT_EQ(events(EventType::kUnban).size(), 1u);
+  EXPECT_THAT(bans_->out_of_rotation(id), ElementsAre(false, false, false, false));
+  EXPECT_THAT(listener_.republished, ElementsAre("svc", "svc"));
+  const BanManager::ServiceBans stats = bans_->stats(id, true);
+  EXPECT_EQ(stats.bans_issued, 1u);
+  EXPECT_EQ(stats.out_now, 0u);
+  EXPECT_EQ(stats.endpoints[2].state, "ok");
+  EXPECT_EQ(stats.endpoints[2].streak, 2u);
+}
+
+TEST_F(BanManagerTest, MaxRatioStopsTheThirdBanOfFourAndSaysSoOnce) {
+  const BanServiceId id = bans_->add_service("svc");
+  auto set = endpoints(4);
+  std::vector<Event> settle;
+  bans_->update_service(id, policy(), 1, set, {}, settle);
+  for (int i = 0; i < 4; ++i) refuse(*set, i, 5);
+  executor_->advance(absl::Milliseconds(1));
+  EXPECT_EQ(events(EventType::kBan).size(), 2u) << "floor(0.5 x 4)";
+  ASSERT_EQ(events(EventType::kMaxBanRatio).size(), 1u);
+  EXPECT_THAT(events(EventType::kMaxBanRatio)[0].detail,
+              ::testing::HasSubstr("2 of 4 active endpoints are banned already"));
+  // More failures on the same two: still one alert for the episode.
+  for (int i = 0; i < 4; ++i) refuse(*set, i, 5);
+  executor_->advance(absl::Milliseconds(1));
+  EXPECT_EQ(events(EventType::kMaxBanRatio).size(), 1u);
+  EXPECT_EQ(bans_->stats(id, false).out_now, 2u);
+}
+
+TEST_F(BanManagerTest, BusinessOutlierIsBannedAfterOneIntervalAgainstItsPeers) {
+  const BanServiceId id = bans_->add_service("svc");
+  auto set = endpoints(5);
+  std::vector<Event> settle;
+  bans_->update_service(id, policy("business"), 1, set, {}, settle);
+  executor_->advance(absl::Milliseconds(100));  // the first evaluation: baselines only
+  for (int i = 0; i < 5; ++i) {
+    answer(*set, i, 100, i == 1 ? OutcomeClass::kClientError : OutcomeClass::kSuccess, 10000);
+  }
+  executor_->advance(absl::Seconds(9));
+  EXPECT_TRUE(events(EventType::kBan).empty()) << "the interval is 10 s";
+  executor_->advance(absl::Seconds(1));
+  ASSERT_EQ(events(EventType::kBan).size(), 1u);
+  EXPECT_EQ(events(EventType::kBan)[0].endpoint, "10.0.0.2:80");
+  EXPECT_EQ(events(EventType::kBan)[0].detail, "4xx share 100.0% vs peers 0.0%");
+  EXPECT_THAT(bans_->out_of_rotation(id), ElementsAre(false, true, false, false, false));
+}
+
+TEST_F(BanManagerTest, ANewVersionKeepsRecordsOfEndpointsThatStayAndForgetsThoseThatLeft) {
+  const BanServiceId id = bans_->add_service("svc");
+  auto v1 = endpoints(4);
+  std::vector<Event> settle;
+  bans_->update_service(id, policy(), 1, v1, {}, settle);
+  refuse(*v1, 1, 5);
+  executor_->advance(absl::Milliseconds(1));
+  ASSERT_THAT(bans_->out_of_rotation(id), ElementsAre(false, true, false, false));
+
+  // Version 2 keeps endpoints 0..2 (the banned one among them) and drops endpoint 3.
+  auto v2 = endpoints(3, &v1->endpoints);
+  bans_->update_service(id, policy(), 2, v2, {}, settle);
+  EXPECT_THAT(bans_->out_of_rotation(id), ElementsAre(false, true, false));
+  // The endpoint that left no longer trips into the manager.
+  refuse(*v1, 3, 10);
+  executor_->advance(absl::Milliseconds(1));
+  EXPECT_EQ(events(EventType::kBan).size(), 1u);
+  EXPECT_EQ(v1->endpoints[3]->window(), 0u) << "its trip rule was cleared";
+
+  // Banning switched off: everyone back, with an unban event naming why.
+  BanPolicy off = policy();
+  off.enabled = false;
+  bans_->update_service(id, off, 3, v2, {}, settle);
+  ASSERT_EQ(settle.size(), 1u);
+  EXPECT_EQ(settle[0].type, EventType::kUnban);
+  EXPECT_EQ(settle[0].detail, "banning disabled");
+  EXPECT_THAT(bans_->out_of_rotation(id), ElementsAre(false, false, false));
+}
+
+TEST_F(BanManagerTest, AReplacedEndpointInheritsTheBanAndIsProbedAfresh) {
+  const BanServiceId id = bans_->add_service("svc");
+  auto v1 = endpoints(2);
+  std::vector<Event> settle;
+  bans_->update_service(id, policy(), 1, v1, {}, settle);
+  refuse(*v1, 0, 5);
+  executor_->advance(absl::Milliseconds(1));
+  prober_->set_deferred(true);
+  executor_->advance(absl::Seconds(10) + absl::Milliseconds(100));  // probing, answer held
+  ASSERT_EQ(prober_->pending(), 1u);
+
+  // Same address, new tags: a new Endpoint replaces endpoint 0 and inherits its record.
+  auto v2 = endpoints(2);
+  v2->endpoints[1] = EndpointRef::share(v1->endpoints[1].get());
+  const std::pair<const Endpoint*, const Endpoint*> replaced[] = {
+      {v2->endpoints[0].get(), v1->endpoints[0].get()}};
+  bans_->update_service(id, policy(), 2, v2, replaced, settle);
+  EXPECT_THAT(bans_->out_of_rotation(id), ElementsAre(true, false)) << "still out";
+  prober_->answer_pending(true);  // answers for the old endpoint: ignored
+  EXPECT_TRUE(events(EventType::kUnban).empty());
+  prober_->set_deferred(false);
+  executor_->advance(absl::Milliseconds(100));  // probed afresh, and it answers
+  EXPECT_EQ(events(EventType::kUnban).size(), 1u);
+  EXPECT_THAT(bans_->out_of_rotation(id), ElementsAre(false, false));
+}
+
+TEST_F(BanManagerTest, AProbeAnsweringAfterTheManagerIsGoneIsDropped) {
+  const BanServiceId id = bans_->add_service("svc");
+  auto set = endpoints(2);
+  std::vector<Event> settle;
+  bans_->update_service(id, policy(), 1, set, {}, settle);
+  refuse(*set, 0, 5);
+  executor_->advance(absl::Milliseconds(1));
+  prober_->set_deferred(true);
+  executor_->advance(absl::Seconds(10) + absl::Milliseconds(100));
+  ASSERT_EQ(prober_->pending(), 1u);
+  bans_.reset();
+  EXPECT_EQ(executor_->pending(), 0u) << "its timers are cancelled";
+  const size_t before = events_.size();
+  prober_->answer_pending(true);  // ASan checks nothing freed is touched
+  EXPECT_EQ(events_.size(), before);
+}
+
+TEST_F(BanManagerTest, ARemovedServiceStopsBanning) {
+  const BanServiceId id = bans_->add_service("svc");
+  auto set = endpoints(3);
+  std::vector<Event> settle;
+  bans_->update_service(id, policy(), 1, set, {}, settle);
+  bans_->remove_service(id);
+  refuse(*set, 0, 10);
+  executor_->advance(absl::Milliseconds(1));
+  EXPECT_TRUE(events(EventType::kBan).empty());
+  // Its id is reused by the next service, which starts clean.
+  const BanServiceId next = bans_->add_service("other");
+  EXPECT_EQ(next, id);
+  bans_->update_service(next, policy(), 1, endpoints(2), {}, settle);
+  EXPECT_THAT(bans_->out_of_rotation(next), ElementsAre(false, false));
+}
+
+}  // namespace
+}  // namespace ufc::internal

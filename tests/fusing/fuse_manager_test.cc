@@ -1,0 +1,137 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// The fuse manager alone, without a Client: endpoints fed by hand, the request path played
+// by hand on the FuseGate, the manager's tick fired by a ManualExecutor on a SimClock.
+
+#include "src/fusing/fuse_manager.h"
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/testing/manual_executor.h"
+
+namespace ufc::internal {
+namespace {
+
+using testing::ManualExecutor;
+using testing::SimClock;
+
+constexpr int64_t kNow = SimClock::kStartNs;
+
+class FuseManagerTest : public ::testing::Test {
+ protected:
+  FuseManagerTest()
+      : clock_(std::make_shared<SimClock>()),
+        executor_(std::make_shared<ManualExecutor>(clock_)),
+        fuses_(std::make_unique<FuseManager>(FuseManager::Options{
+            clock_.get(), executor_.get(), [this](const Event& e) { events_.push_back(e); }})),
+        set_(std::make_shared<EndpointSet>()) {
+    for (int i = 0; i < 2; ++i) {
+      EndpointIdentity id;
+      id.address = "10.0.0." + std::to_string(i + 1) + ":80";
+      id.tags = std::make_shared<const std::vector<Tag>>();
+      set_->endpoints.push_back(EndpointRef::adopt(new Endpoint(std::move(id))));
+      set_->weights.push_back(1);
+    }
+    id_ = fuses_->add_service("svc", &gate_);
+  }
+
+  // One 100 ms tick of traffic: `n` attempts of which `ok` succeeded in transport, half
+  // critical and half low priority.
+  void tick(int n, int ok) {
+    for (int i = 0; i < n; ++i) {
+      Endpoint& e = *set_->endpoints[i % 2];
+      if (gate_.fusing.load()) {
+        gate_.demand[traffic_class(i % 2 ? Priority::kLow : Priority::kCritical, false)].add();
+      }
+      e.on_pick(0);
+      e.on_report(0, i < ok ? OutcomeClass::kSuccess : OutcomeClass::kConnectTimeout, 1000, kNow);
+      e.release(0, true);
+    }
+    executor_->advance(kFuseTick);
+  }
+
+  double drop(Priority p) const {
+    return std::ldexp(static_cast<double>(gate_.drop[traffic_class(p, false)].load()), -64);
+  }
+  size_t count(EventType type) const {
+    size_t n = 0;
+    for (const Event& e : events_) n += e.type == type;
+    return n;
+  }
+
+  std::shared_ptr<SimClock> clock_;
+  std::shared_ptr<ManualExecutor> executor_;
+  std::vector<Event> events_;
+  std::unique_ptr<FuseManager> fuses_;
+  std::shared_ptr<EndpointSet> set_;
+  FuseGate gate_;
+  FuseServiceId id_;
+};
+
+TEST_F(FuseManagerTest, SeedFusesAfterAnUnhealthyIntervalShedsLowFirstAndEnds) {
+  fuses_->update_service(id_, FusePolicy{}, RetryPolicy{}, 4, set_);
+  for (int i = 0; i < 10; ++i) tick(100, 98);  // 98% communication success: healthy
+  EXPECT_FALSE(gate_.fusing.load());
+  for (int i = 0; i < 10; ++i) tick(100, 50);  // one whole interval at 50%
+  ASSERT_TRUE(gate_.fusing.load());
+  ASSERT_EQ(count(EventType::kFuseStart), 1u);
+  EXPECT_EQ(events_[0].version, 4u);
+  EXPECT_NEAR(events_[0].drop, 0.1, 1e-9);
+  // The mix is unknown until a tick is spent fusing: every class drops 10% at first...
+  EXPECT_NEAR(drop(Priority::kCritical), 0.1, 1e-6);
+  tick(100, 50);
+  // ...then the low half goes first: 10% of all is 20% of low, none of critical.
+  EXPECT_NEAR(drop(Priority::kLow), 0.2, 1e-6);
+  EXPECT_EQ(drop(Priority::kCritical), 0);
+  EXPECT_TRUE(fuses_->stats(id_).fusing);
+  EXPECT_NEAR(fuses_->stats(id_).drop, 0.1, 1e-9);
+  // Healthy again: a step down per interval, then the end.
+  for (int i = 0; i < 30; ++i) tick(100, 100);
+  EXPECT_FALSE(gate_.fusing.load());
+  EXPECT_EQ(count(EventType::kFuseEnd), 1u);
+  EXPECT_EQ(drop(Priority::kLow), 0);
+}
+
+TEST_F(FuseManagerTest, RetryTokensAreTheBudgetShareOfFirstAttempts) {
+  fuses_->update_service(id_, FusePolicy{}, RetryPolicy{}, 1, set_);
+  tick(100, 100);
+  EXPECT_EQ(gate_.retry_tokens.load(), 10) << "10% of 100 first attempts";
+  EXPECT_TRUE(gate_.take_retry_token());
+  tick(100, 100);
+  // 200 picks, one of them the retry: 10% of 199 first attempts, less the retry taken.
+  EXPECT_EQ(gate_.retry_tokens.load(), 18);
+  for (int i = 0; i < 18; ++i) EXPECT_TRUE(gate_.take_retry_token());
+  EXPECT_FALSE(gate_.take_retry_token());
+  EXPECT_EQ(fuses_->stats(id_).retries_refused, 1u);
+}
+
+TEST_F(FuseManagerTest, DisablingFusingWhileFusingEndsItAtTheNextTick) {
+  fuses_->update_service(id_, FusePolicy{}, RetryPolicy{}, 1, set_);
+  for (int i = 0; i < 10; ++i) tick(100, 10);
+  ASSERT_TRUE(gate_.fusing.load());
+  FusePolicy off;
+  off.enabled = false;
+  fuses_->update_service(id_, off, RetryPolicy{}, 2, set_);
+  tick(100, 10);
+  EXPECT_FALSE(gate_.fusing.load());
+  ASSERT_EQ(count(EventType::kFuseEnd), 1u);
+  EXPECT_EQ(events_.back().detail, "fusing disabled");
+  EXPECT_EQ(events_.back().version, 2u);
+}
+
+TEST_F(FuseManagerTest, ARemovedServiceIsNoLongerTicked) {
+  fuses_->update_service(id_, FusePolicy{}, RetryPolicy{}, 1, set_);
+  fuses_->remove_service(id_);
+  for (int i = 0; i < 10; ++i) tick(100, 10);
+  EXPECT_FALSE(gate_.fusing.load());
+  EXPECT_TRUE(events_.empty());
+  fuses_.reset();
+  EXPECT_EQ(executor_->pending(), 0u) << "the tick is cancelled";
+}
+
+}  // namespace
+}  // namespace ufc::internal
