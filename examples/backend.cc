@@ -55,7 +55,7 @@ bool write_all(int fd, const std::string& data) {
   return true;
 }
 
-void serve(int fd, absl::Time accepted, const std::string& mode, int delay_ms,
+void serve(int fd, ufc::MonotonicTime accepted, const std::string& mode, int delay_ms,
            const std::string& name) {
   if (mode == "reset") {
     linger l{1, 0};
@@ -101,7 +101,7 @@ void serve(int fd, absl::Time accepted, const std::string& mode, int delay_ms,
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
       }
     }
-    accepted = ufc::Clock::system()->now();  // a kept-alive connection's next request
+    accepted = ufc::Clock::system()->monotonic_now();  // a kept-alive connection's next request
     const std::string response = absl::StrCat(
         "HTTP/1.1 ", status, "\r\nContent-Length: ", body.size(), "\r\nx-ufc-budget-ms: ", budget,
         "\r\nConnection: ", close_after ? "close" : "keep-alive", "\r\n\r\n", body);
@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
     const int fd = ::accept(listener, nullptr, nullptr);
     if (fd < 0) continue;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    std::thread(serve, fd, ufc::Clock::system()->now(), mode, delay_ms, name).detach();
+    std::thread(serve, fd, ufc::Clock::system()->monotonic_now(), mode, delay_ms, name).detach();
   }
   ::close(listener);
   return 0;

@@ -10,7 +10,7 @@
 // request arrives, so time spent queueing on the receiver counts against it.
 //
 //   // Receiver, at accept/read time:
-//   absl::Time arrival = clock.now();
+//   ufc::MonotonicTime arrival = clock.monotonic_now();
 //   absl::StatusOr<ufc::Deadline> d = ufc::decode_timeout(header_value, arrival);
 //   // Caller of the next hop:
 //   client->pick({.service = "c", .deadline = *d});     // DEADLINE_EXCEEDED once spent
@@ -26,61 +26,49 @@
 #include "absl/time/time.h"
 #include "ufc/clock.h"
 
-namespace grpc {
-class ClientContext;
-class ServerContext;
-}  // namespace grpc
-
 namespace ufc {
 
 // Deadline: an absolute instant on a monotonic `Clock` (see ufc/clock.h), or "none".
-// Never a calendar time, so it survives wall-clock jumps. A plain value; copy it freely.
-// The Clock used to read it must be the one it was made with (Clock::system() unless you
-// inject one everywhere).
+// Never a calendar time, so it survives wall-clock jumps: every instant it takes or gives
+// is a MonotonicTime, so that absl::Now() cannot be passed by mistake. A plain value; copy
+// it freely. The Clock used to read it must be the one it was made with (Clock::system()
+// unless you inject one everywhere). For gRPC calls, see ufc/grpc.h.
 class Deadline {
  public:
   // No deadline: the request may wait forever.
   constexpr Deadline() = default;
   static constexpr Deadline none() { return Deadline(); }
-  // The request must be done by `monotonic_instant` (a `Clock::now()` reading).
-  static Deadline at(absl::Time monotonic_instant) { return Deadline(monotonic_instant); }
+  // The request must be done by `instant` (e.g. clock.monotonic_now() + budget).
+  static Deadline at(MonotonicTime instant) { return Deadline(instant); }
   // The request must be done `budget` from now.
   static Deadline after(absl::Duration budget, Clock& clock = *Clock::system()) {
-    return Deadline(clock.now() + budget);
+    return Deadline(clock.monotonic_now() + budget);
   }
 
-  bool is_none() const { return instant_ == absl::InfiniteFuture(); }
-  // The instant; absl::InfiniteFuture() for none.
-  absl::Time instant() const { return instant_; }
+  bool is_none() const { return instant_ == MonotonicTime::infinite_future(); }
+  // The instant; MonotonicTime::infinite_future() for none.
+  MonotonicTime instant() const { return instant_; }
 
   // Time left, never negative; absl::InfiniteDuration() for none.
   absl::Duration remaining(Clock& clock = *Clock::system()) const {
-    return remaining_at(clock.now());
+    return remaining_at(clock.monotonic_now());
   }
-  absl::Duration remaining_at(absl::Time now) const {
+  absl::Duration remaining_at(MonotonicTime now) const {
     if (is_none()) return absl::InfiniteDuration();
     return instant_ > now ? instant_ - now : absl::ZeroDuration();
   }
-  bool expired(Clock& clock = *Clock::system()) const { return expired_at(clock.now()); }
-  bool expired_at(absl::Time now) const { return !is_none() && instant_ <= now; }
+  bool expired(Clock& clock = *Clock::system()) const { return expired_at(clock.monotonic_now()); }
+  bool expired_at(MonotonicTime now) const { return !is_none() && instant_ <= now; }
 
   // The earlier of two deadlines (none is later than anything).
   Deadline earliest(Deadline other) const { return instant_ <= other.instant_ ? *this : other; }
-
-  // from() is the deadline of an incoming gRPC call: the earlier of gRPC's own (from the
-  // grpc-timeout header, which gRPC fixed when the call arrived) and x-ufc-timeout-ms
-  // metadata (counted from now: gRPC does not say when the call arrived, so call this
-  // first thing in the handler). None if the caller sent neither. INVALID_ARGUMENT for
-  // malformed x-ufc-timeout-ms metadata. Defined in the ufc::grpc library.
-  static absl::StatusOr<Deadline> from(const grpc::ServerContext& context,
-                                       Clock& clock = *Clock::system());
 
   friend bool operator==(Deadline a, Deadline b) { return a.instant_ == b.instant_; }
   friend bool operator!=(Deadline a, Deadline b) { return a.instant_ != b.instant_; }
 
  private:
-  explicit Deadline(absl::Time instant) : instant_(instant) {}
-  absl::Time instant_ = absl::InfiniteFuture();
+  explicit Deadline(MonotonicTime instant) : instant_(instant) {}
+  MonotonicTime instant_ = MonotonicTime::infinite_future();
 };
 
 // The HTTP header and gRPC metadata key that carries the remaining budget, in whole
@@ -94,17 +82,11 @@ inline constexpr absl::Duration kMaxWireBudget = absl::Hours(24);
 std::string encode_timeout(const Deadline& deadline, Clock& clock = *Clock::system());
 
 // decode_timeout() turns a received header value into a local deadline counted from
-// `arrival`, the monotonic time the request arrived (take it at accept or read time, not
-// when a worker gets to it, so queueing counts). "0" is a deadline already passed.
+// `arrival`, the time the request arrived (clock.monotonic_now() at accept or read time,
+// not when a worker gets to it, so queueing counts). "0" is a deadline already passed.
 // INVALID_ARGUMENT for anything but 1-9 decimal digits (no sign, no spaces) and for
 // budgets over kMaxWireBudget: a peer's absurd value is never trusted.
-absl::StatusOr<Deadline> decode_timeout(std::string_view value, absl::Time arrival);
-
-// set_deadline() prepares an outgoing gRPC call: sets the call's own deadline (so gRPC
-// cancels it, and sends grpc-timeout) and adds x-ufc-timeout-ms metadata with the same
-// budget, for servers that read ours. Does nothing for none. Defined in ufc::grpc.
-void set_deadline(grpc::ClientContext& context, const Deadline& deadline,
-                  Clock& clock = *Clock::system());
+absl::StatusOr<Deadline> decode_timeout(std::string_view value, MonotonicTime arrival);
 
 }  // namespace ufc
 

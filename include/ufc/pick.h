@@ -124,9 +124,8 @@ class Pick {
   }
   // The request's deadline, to pass on to the next hop (see ufc/deadline.h).
   Deadline deadline() const {
-    return deadline_ns_ == kNone
-               ? Deadline::none()
-               : Deadline::at(absl::UnixEpoch() + absl::Nanoseconds(deadline_ns_));
+    return deadline_ns_ == kNone ? Deadline::none()
+                                 : Deadline::at(MonotonicTime() + absl::Nanoseconds(deadline_ns_));
   }
   // Whether the caller may retry this attempt if it fails in transport: not while the
   // service is fusing, nor when the service allows one attempt only. (A retry's pick can

@@ -164,7 +164,7 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
   if (!request.deadline.is_none()) {
     // The budget left for this attempt, after the margin the caller needs afterwards. With
     // nothing left, no backend is worth the request: refuse before choosing one.
-    deadline_ns = to_nanos(request.deadline.instant());
+    deadline_ns = to_nanos(request.deadline.instant().reading());
     left_ns = deadline_ns - now_ns - snapshot.attempt.deadline_margin_ns;
     if (__builtin_expect(left_ns <= 0, 0)) {
       service->deadline_skipped.fetch_add(1, std::memory_order_relaxed);

@@ -1,14 +1,14 @@
 // Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
 //
-// gRPC glue for deadlines (the ufc::grpc library): a separate target so libufc itself does
-// not depend on gRPC.
+// ufc/grpc.h: gRPC glue for deadlines (the ufc::grpc library), a separate target so libufc
+// itself does not depend on gRPC.
 
 #include <grpcpp/client_context.h>
 #include <grpcpp/server_context.h>
 
 #include <chrono>
 
-#include "ufc/deadline.h"
+#include "ufc/grpc.h"
 
 namespace ufc {
 namespace {
@@ -18,18 +18,18 @@ namespace {
 Deadline from_system_time_point(std::chrono::system_clock::time_point tp, Clock& clock) {
   if (tp == std::chrono::system_clock::time_point::max()) return Deadline::none();
   const absl::Duration left = absl::FromChrono(tp - std::chrono::system_clock::now());
-  return Deadline::at(clock.now() + left);
+  return Deadline::at(clock.monotonic_now() + left);
 }
 
 }  // namespace
 
-absl::StatusOr<Deadline> Deadline::from(const grpc::ServerContext& context, Clock& clock) {
+absl::StatusOr<Deadline> deadline_from(const grpc::ServerContext& context, Clock& clock) {
   Deadline deadline = from_system_time_point(context.deadline(), clock);
   const auto& metadata = context.client_metadata();
   auto it = metadata.find(grpc::string_ref(kTimeoutHeader.data(), kTimeoutHeader.size()));
   if (it != metadata.end()) {
-    absl::StatusOr<Deadline> ours =
-        decode_timeout(std::string_view(it->second.data(), it->second.size()), clock.now());
+    absl::StatusOr<Deadline> ours = decode_timeout(
+        std::string_view(it->second.data(), it->second.size()), clock.monotonic_now());
     if (!ours.ok()) return ours.status();
     deadline = deadline.earliest(*ours);
   }

@@ -15,7 +15,7 @@ std::string encode_timeout(const Deadline& deadline, Clock& clock) {
   return absl::StrCat(absl::ToInt64Milliseconds(deadline.remaining(clock)));
 }
 
-absl::StatusOr<Deadline> decode_timeout(std::string_view value, absl::Time arrival) {
+absl::StatusOr<Deadline> decode_timeout(std::string_view value, MonotonicTime arrival) {
   auto bad = [&](std::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat(
         internal::av(kTimeoutHeader), ": \"", absl::CHexEscape(internal::av(value.substr(0, 32))),

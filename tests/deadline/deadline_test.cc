@@ -4,6 +4,8 @@
 
 #include "ufc/deadline.h"
 
+#include <type_traits>
+
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
@@ -21,6 +23,21 @@ using testing::SimClient;
 using testing::SimClock;
 
 absl::Duration ms(int64_t n) { return absl::Milliseconds(n); }
+
+// Deadlines live on the monotonic axis: a calendar time cannot be passed for an instant on
+// it by mistake (`Deadline::at(absl::Now() - absl::Seconds(1))` does not compile).
+static_assert(!std::is_convertible_v<absl::Time, MonotonicTime>);
+static_assert(!std::is_constructible_v<MonotonicTime, absl::Time>);
+static_assert(!std::is_invocable_v<decltype(&Deadline::at), absl::Time>);
+
+TEST(DeadlineTest, AtTakesAMonotonicReading) {
+  SimClock clock;
+  const Deadline d = Deadline::at(clock.monotonic_now() + ms(250));
+  EXPECT_EQ(d.remaining(clock), ms(250));
+  EXPECT_EQ(d.instant().reading(), clock.now() + ms(250));
+  EXPECT_EQ(Deadline::at(MonotonicTime::from_reading(clock.now())).remaining(clock),
+            absl::ZeroDuration());
+}
 
 TEST(DeadlineTest, NoneNeverExpiresAndHasInfiniteTimeLeft) {
   SimClock clock;
@@ -60,7 +77,7 @@ TEST(DeadlineTest, EncodeSendsWhatIsLeftRoundedDown) {
 
 TEST(DeadlineTest, DecodeCountsFromArrivalNotFromHandling) {
   SimClock clock;
-  const absl::Time arrival = clock.now();
+  const MonotonicTime arrival = clock.monotonic_now();
   clock.advance(ms(40));  // the request waited in a queue before a worker decoded it
   absl::StatusOr<Deadline> d = decode_timeout("300", arrival);
   ASSERT_TRUE(d.ok()) << d.status();
@@ -72,7 +89,7 @@ TEST(DeadlineTest, DecodeCountsFromArrivalNotFromHandling) {
 }
 
 TEST(DeadlineTest, MalformedAndAbsurdValuesAreRejected) {
-  const absl::Time t = absl::UnixEpoch();
+  const MonotonicTime t;
   EXPECT_EQ(decode_timeout("", t).status().message(), "x-ufc-timeout-ms: \"\" is empty");
   EXPECT_EQ(decode_timeout("-5", t).status().message(),
             "x-ufc-timeout-ms: \"-5\" is not a whole number of milliseconds");

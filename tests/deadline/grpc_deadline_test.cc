@@ -1,13 +1,13 @@
 // Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
 //
 // Integration, a real gRPC server on 127.0.0.1: the deadline set with ufc::set_deadline
-// arrives, and Deadline::from(ServerContext) reads it (gRPC's own and ours).
+// arrives, and deadline_from(ServerContext) reads it (gRPC's own and ours).
 
 #include <grpcpp/grpcpp.h>
 
 #include "deadline/echo.grpc.pb.h"  // generated into the build tree
 #include "gtest/gtest.h"
-#include "ufc/deadline.h"
+#include "ufc/grpc.h"
 
 namespace ufc {
 namespace {
@@ -15,7 +15,7 @@ namespace {
 class EchoService final : public testing::Echo::Service {
   grpc::Status Call(grpc::ServerContext* context, const testing::EchoRequest*,
                     testing::EchoReply* reply) override {
-    absl::StatusOr<Deadline> deadline = Deadline::from(*context);
+    absl::StatusOr<Deadline> deadline = deadline_from(*context);
     if (!deadline.ok()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           std::string(deadline.status().message()));

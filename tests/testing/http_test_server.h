@@ -31,7 +31,7 @@ namespace ufc::testing {
 struct HttpRequest {
   std::string path;
   std::map<std::string, std::string> headers;  // lower-case names
-  absl::Time arrival;                          // Clock::system()->now() at accept
+  MonotonicTime arrival;                       // Clock::system()->monotonic_now() at accept
   int fd = -1;                                 // the connection, for peer_closed()
 };
 
@@ -70,12 +70,12 @@ class HttpServer {
       if (::poll(&p, 1, 50) <= 0) continue;
       const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
       if (fd < 0) continue;
-      const absl::Time arrival = Clock::system()->now();
+      const MonotonicTime arrival = Clock::system()->monotonic_now();
       workers_.emplace_back([this, fd, arrival] { serve(fd, arrival); });
     }
   }
 
-  void serve(int fd, absl::Time arrival) {
+  void serve(int fd, MonotonicTime arrival) {
     std::string data;
     char buf[4096];
     while (data.find("\r\n\r\n") == std::string::npos) {
