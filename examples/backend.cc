@@ -4,6 +4,8 @@
 // trying UFC by hand.
 //
 //   backend --port=18081 --mode=healthy|slow|5xx|reset|refuse [--delay_ms=20] [--name=b1]
+//   backend --port=0 --port_file=b1.port ...   an ephemeral port, written to the file once
+//                                             the backend is ready (how the demo runs it)
 //
 //   healthy  200 with the backend's name
 //   slow     200 after --delay_ms; but if the request's x-ufc-timeout-ms budget (counted
@@ -13,7 +15,8 @@
 // Every response echoes the budget it arrived with in x-ufc-budget-ms.
 //   5xx      503
 //   reset    accepts, then resets the connection (SO_LINGER 0) without answering
-//   refuse   does not listen at all, so connecting is refused
+//   refuse   binds the port but does not listen, so connecting is refused (and nothing
+//            else can take the port meanwhile)
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -26,6 +29,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -38,6 +42,8 @@ ABSL_FLAG(int, port, 18081, "TCP port on 127.0.0.1");
 ABSL_FLAG(std::string, mode, "healthy", "healthy | slow | 5xx | reset | refuse");
 ABSL_FLAG(int, delay_ms, 20, "extra latency in slow mode");
 ABSL_FLAG(std::string, name, "", "name in responses (default: backend-<port>)");
+ABSL_FLAG(std::string, port_file, "",
+          "once ready, write the port (useful with --port=0) to this file, atomically");
 
 namespace {
 
@@ -116,11 +122,10 @@ void serve(int fd, ufc::MonotonicTime accepted, const std::string& mode, int del
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  const int port = absl::GetFlag(FLAGS_port);
+  int port = absl::GetFlag(FLAGS_port);
   const std::string mode = absl::GetFlag(FLAGS_mode);
   const int delay_ms = absl::GetFlag(FLAGS_delay_ms);
   std::string name = absl::GetFlag(FLAGS_name);
-  if (name.empty()) name = absl::StrCat("backend-", port);
   if (mode != "healthy" && mode != "slow" && mode != "5xx" && mode != "reset" && mode != "refuse") {
     std::fprintf(stderr, "--mode: unknown mode \"%s\"\n", mode.c_str());
     return 2;
@@ -129,12 +134,6 @@ int main(int argc, char** argv) {
   signal(SIGINT, on_signal);
   signal(SIGPIPE, SIG_IGN);
 
-  if (mode == "refuse") {  // nothing listens on the port: connects are refused
-    std::fprintf(stderr, "%s: refusing on 127.0.0.1:%d (not listening)\n", name.c_str(), port);
-    while (!stopping) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    return 0;
-  }
-
   const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
   const int one = 1;
   setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -142,11 +141,30 @@ int main(int argc, char** argv) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  // A refusing backend holds its port bound but never listens: connects get a reset.
   if (::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::listen(listener, 1024) != 0) {
-    std::fprintf(stderr, "%s: cannot listen on 127.0.0.1:%d: %s\n", name.c_str(), port,
-                 std::strerror(errno));
+      (mode != "refuse" && ::listen(listener, 1024) != 0) ||
+      ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    std::fprintf(stderr, "%s: cannot listen on 127.0.0.1:%d: %s\n",
+                 name.empty() ? "backend" : name.c_str(), port, std::strerror(errno));
     return 1;
+  }
+  port = ntohs(addr.sin_port);
+  if (name.empty()) name = absl::StrCat("backend-", port);
+  if (const std::string file = absl::GetFlag(FLAGS_port_file); !file.empty()) {
+    const std::string tmp = file + ".tmp";
+    std::ofstream(tmp) << port << "\n";
+    if (std::rename(tmp.c_str(), file.c_str()) != 0) {
+      std::fprintf(stderr, "%s: cannot write %s\n", name.c_str(), file.c_str());
+      return 1;
+    }
+  }
+  if (mode == "refuse") {
+    std::fprintf(stderr, "%s: refusing on 127.0.0.1:%d (bound, not listening)\n", name.c_str(),
+                 port);
+    while (!stopping) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return 0;
   }
   // Wake accept() periodically so a signal can stop us.
   timeval tv{0, 100 * 1000};

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The demo: installs what is missing, builds the examples, starts four local backends
-# (healthy, slow, 5xx, refusing) and runs the bypass client against them under every
-# balancing policy, printing how the requests spread and what got banned.
+# The demo: installs what is missing, builds the examples, starts six local backends
+# (healthy, slow, 5xx, refusing) on free ports and runs the bypass client against them
+# under every balancing policy, printing how the requests spread and what got banned.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${UFC_JOBS:-2}
@@ -10,21 +10,41 @@ scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs" --target backend bypass_client >/dev/null
 
+# Backends on ports the OS picks (never a fixed port another process may hold); each writes
+# its port once it is ready, and the demo config is rewritten to use them.
+run=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$run"; }
 trap cleanup EXIT
-build/examples/backend --port=18081 --mode=healthy & pids+=($!)
-build/examples/backend --port=18082 --mode=slow --delay_ms=20 & pids+=($!)
-build/examples/backend --port=18083 --mode=5xx & pids+=($!)
-build/examples/backend --port=18084 --mode=refuse & pids+=($!)
-build/examples/backend --port=18085 --mode=healthy & pids+=($!)
-build/examples/backend --port=18086 --mode=healthy & pids+=($!)
-for port in 18081 18082 18083 18085 18086; do
-  for _ in $(seq 50); do
-    (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break
-    sleep 0.1
+start() {  # start <placeholder port in examples/demo.json> <backend flags...>
+  local slot=$1; shift
+  build/examples/backend --port=0 --port_file="$run/$slot.port" "$@" 2>>"$run/backends.log" &
+  pids+=($!)
+  slots+=("$slot")
+}
+slots=()
+start 18081 --mode=healthy
+start 18082 --mode=slow --delay_ms=20
+start 18083 --mode=5xx
+start 18084 --mode=refuse
+start 18085 --mode=healthy
+start 18086 --mode=healthy
+cp examples/demo.json "$run/demo.json"
+for i in "${!slots[@]}"; do
+  slot=${slots[$i]}
+  for _ in $(seq 100); do
+    [ -s "$run/$slot.port" ] && break
+    kill -0 "${pids[$i]}" 2>/dev/null || break
+    sleep 0.05
   done
+  if [ ! -s "$run/$slot.port" ]; then
+    echo "demo: a backend did not start:" >&2
+    cat "$run/backends.log" >&2
+    exit 1
+  fi
+  sed -i "s/127\.0\.0\.1:$slot\b/127.0.0.1:$(cat "$run/$slot.port")/g" "$run/demo.json"
 done
+config="$run/demo.json"
 
 echo
 echo "UFC demo: service \"echo\" = 4 backends on 127.0.0.1 (weights 2/1/1/1), 4 callers, 1 s per policy."
@@ -32,23 +52,23 @@ echo "The refusing backend is banned within a few attempts (by request); the 5xx
 echo "2 s business-signal interval has passed (its 503 share vs its peers'). Every request"
 echo "carries a 150 ms deadline; 'budget ms' is what the backends received (x-ufc-timeout-ms)."
 
-build/examples/bypass_client --config=examples/demo.json --service=echo --seconds=1 --threads=4 2>/dev/null
+build/examples/bypass_client --config="$config" --service=echo --seconds=1 --threads=4 2>/dev/null
 
 echo
 echo "Deadlines: the same service with a 15 ms budget per request. The slow backend (20 ms of"
 echo "work) sees a budget shorter than its work when the request arrives and answers 504 at once"
 echo "instead of working for a caller that will be gone."
-build/examples/bypass_client --config=examples/demo.json --service=echo --seconds=1 --threads=4 \
+build/examples/bypass_client --config="$config" --service=echo --seconds=1 --threads=4 \
   --policies=round_robin --deadline_ms=15 2>/dev/null
 
 echo
 echo "Routing: service \"shop\" has a canary rule, 90% to version v1 (two backends), 10% to v2."
-build/examples/bypass_client --config=examples/demo.json --service=shop --seconds=1 --threads=4 \
+build/examples/bypass_client --config="$config" --service=shop --seconds=1 --threads=4 \
   --policies=round_robin 2>/dev/null
 
 echo
 echo "IDC affinity: this client is in IDC bj; service \"store\" has one backend in bj (it refuses"
 echo "connections) and two in sh. Traffic stays local until bj has no usable backend (the refusing"
 echo "one is banned), then widens to every IDC."
-build/examples/bypass_client --config=examples/demo.json --service=store --seconds=1 --threads=4 \
+build/examples/bypass_client --config="$config" --service=store --seconds=1 --threads=4 \
   --policies=round_robin 2>/dev/null

@@ -30,16 +30,18 @@ rm -rf build/_install build/outside
 cmake --install build --prefix build/_install >/dev/null
 cmake -S examples -B build/outside -G Ninja -DCMAKE_PREFIX_PATH="$root/build/_install" >/dev/null
 cmake --build build/outside -j "$jobs"
-build/outside/backend --port=18091 --mode=healthy 2>/dev/null &
+smoke=$(mktemp -d)
+build/outside/backend --port=0 --port_file="$smoke/port" --mode=healthy 2>/dev/null &
 backend=$!
-trap 'kill $backend 2>/dev/null || true' EXIT
-cat > build/outside/smoke.json <<'JSON'
-{"services": [{"name": "smoke", "endpoints": [{"address": "127.0.0.1:18091"}]}]}
-JSON
-for _ in $(seq 50); do
-  (exec 3<>/dev/tcp/127.0.0.1/18091) 2>/dev/null && break
-  sleep 0.1
+trap 'kill $backend 2>/dev/null || true; rm -rf "$smoke"' EXIT
+for _ in $(seq 100); do
+  [ -s "$smoke/port" ] && break
+  sleep 0.05
 done
+[ -s "$smoke/port" ] || { echo "outside-project backend did not start" >&2; exit 1; }
+cat > build/outside/smoke.json <<JSON
+{"services": [{"name": "smoke", "endpoints": [{"address": "127.0.0.1:$(cat "$smoke/port")"}]}]}
+JSON
 out=$(build/outside/bypass_client --config=build/outside/smoke.json --service=smoke \
   --policies=round_robin --seconds=0.3 --threads=2 2>/dev/null)
 echo "$out"

@@ -15,8 +15,9 @@
 // take no lock that callers contend on, do no I/O and do not allocate. (Two exceptions, both
 // off the steady state: an error status carries a message, which allocates; and a thread's
 // first call registers the thread, one small allocation and one read of the random device.) Config
-// arrives from a JSON file, from `apply()`, and later from the control server; each update is
-// validated, built into an immutable per-service snapshot, and swapped in atomically.
+// arrives from a JSON file and from `apply()` (the control server is not built yet); each
+// update is validated, built into an immutable per-service snapshot, and swapped in
+// atomically.
 
 #ifndef UFC_CLIENT_H_
 #define UFC_CLIENT_H_
@@ -67,7 +68,9 @@ struct ClientOptions {
   // How often the cached clock the request path reads is refreshed. [100us, 1s].
   absl::Duration clock_tick = absl::Milliseconds(1);
 
-  // Receives config and ban events (see ufc/event.h). Optional.
+  // Receives config, ban, IDC affinity and fuse events (see ufc/event.h), on the thread
+  // that caused them (the caller of apply/remove, the background executor, the prober).
+  // Optional.
   EventCallback on_event;
 };
 
@@ -103,7 +106,8 @@ class Client {
   absl::StatusOr<Outcome> call(const PickRequest& request,
                                absl::FunctionRef<Outcome(const Pick&)> attempt);
 
-  // report() records the outcome of the attempt made with `pick`. Call it once per Pick;
+  // report() records the outcome of the attempt made with `pick` (ufc/outcome.h says how
+  // to map a real client's errors to Outcome). Call it once per Pick;
   // later calls with the same Pick are ignored. A report for an endpoint that left the
   // config meanwhile still counts in the service totals (for 60 s after it left).
   void report(const Pick& pick, const Outcome& outcome);
@@ -114,7 +118,16 @@ class Client {
   //                             "4xx_cnt":0,"5xx_cnt":2,"transport_fail_cnt":0,
   //                             "inflight":0,"mtime":1573456024}}
   //   "endpoints^<service>"    per endpoint: address, weight, tags, in-flight, EWMA
-  //                            latency, counts by outcome class
+  //                            latency, counts by outcome class, and its ban:
+  //                              "ban":{"state":"banned","streak":2,
+  //                                     "reason":"5 consecutive transport failures",
+  //                                     "left_ms":17350}
+  //                            state is "ok" (in rotation), "banned" (out for left_ms
+  //                            more) or "probing" (the ban expired; out until the TCP
+  //                            probe answers); streak counts consecutive bans (the n-th
+  //                            lasts base x 2^(n-1)); reason and left_ms only when not ok
+  //   "routes^<service>"       per rule: matches and its destination sets (endpoints,
+  //                            usable, panic, IDC affinity), requests no rule matched
   // Anything else returns {"error":"..."}. Safe to call while picks run; O(endpoints).
   std::string query(std::string_view what);
 

@@ -1,7 +1,8 @@
 // Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
 //
-// ufc/executor.h: where UFC's background work runs (cached-clock refresh, memory
-// reclamation, and later detector intervals, ban expiry and probes).
+// ufc/executor.h: where UFC's background work runs: the cached-clock refresh, memory
+// reclamation, the ban manager's suspect drain and housekeeping (business-signal
+// intervals, ban expiry into probes, long bans) and the fuse manager's control tick.
 //
 // A Client owns one background thread by default. Tests inject a manual executor that
 // runs due tasks when simulated time is advanced, so every timer-driven decision is

@@ -16,7 +16,28 @@
 
 namespace ufc {
 
-// What happened at the transport level.
+// What happened at the transport level. How real clients' failures map to it:
+//
+//   Transport         errno                    curl (CURLE_...)         gRPC (no response)
+//   kConnectRefused   ECONNREFUSED,            COULDNT_CONNECT,         UNAVAILABLE before the
+//                     EHOSTUNREACH,            COULDNT_RESOLVE_HOST     stream started
+//                     ENETUNREACH; DNS name
+//                     unknown (EAI_NONAME)
+//   kConnectTimeout   ETIMEDOUT in connect()   OPERATION_TIMEDOUT with  DEADLINE_EXCEEDED while
+//                                              nothing connected        connecting
+//   kReset            ECONNRESET after         RECV_ERROR (reset)       UNAVAILABLE ("Connection
+//                     connecting                                        reset")
+//   kWriteFailed      EPIPE / ECONNRESET in    SEND_ERROR               INTERNAL/UNAVAILABLE while
+//                     write()                                           sending
+//   kReadTimeout      EAGAIN / ETIMEDOUT in    OPERATION_TIMEDOUT       DEADLINE_EXCEEDED after
+//                     read() after sending     after sending            sending
+//   kReadFailed       EOF mid-response, a      GOT_NOTHING,             UNKNOWN, DATA_LOSS, a
+//                     malformed response       PARTIAL_FILE             response that won't parse
+//
+// Anything the backend did answer (any HTTP status, a gRPC status it sent) is kOk with the
+// status (Outcome::http, Outcome::grpc): business errors count against a backend only when
+// it differs from its peers. A DNS failure is kConnectRefused: the backend cannot be
+// reached, and the unban probe of the name fails the same way.
 enum class Transport : uint8_t {
   kOk = 0,          // a response was read (whatever the application status)
   kConnectRefused,  // RST on connect / ECONNREFUSED
@@ -48,7 +69,7 @@ inline constexpr int kOutcomeClassCount = 9;
 //
 // `latency` is what the caller measured for the attempt. UFC never reads the clock in
 // `report` (a clock read costs as much as a whole pick), so pass a real figure: it feeds
-// the least-loaded policy and, later, latency outlier detection.
+// the least-loaded policy and latency outlier detection (banning by business signal).
 struct Outcome {
   Transport transport = Transport::kOk;
   StatusKind status_kind = StatusKind::kNone;

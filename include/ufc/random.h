@@ -1,8 +1,8 @@
 // Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
 //
 // ufc/random.h: the randomness UFC's decisions draw on (random and weighted-random
-// balancing, power-of-two choices, consistent hashing without a key, and later fusing's
-// random drops), injectable so tests are deterministic.
+// balancing, power-of-two choices, consistent hashing without a key, routing percentages and
+// weighted destinations, and fusing's random drops), injectable so tests are deterministic.
 
 #ifndef UFC_RANDOM_H_
 #define UFC_RANDOM_H_
