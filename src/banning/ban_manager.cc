@@ -94,12 +94,17 @@ BanManager::BanManager(Options options)
   tasks_.push_back(executor_.run_every(kHousekeepingPeriod, [this] { housekeeping(); }));
 }
 
-BanManager::~BanManager() {
+void BanManager::stop() {
   {
     absl::MutexLock lock(&gate_->mu);  // waits for an answer being handled
     gate_->manager = nullptr;
   }
-  for (Executor::TaskId id : tasks_) executor_.cancel(id);
+  for (Executor::TaskId id : tasks_) executor_.cancel(id);  // waits for a run in progress
+  tasks_.clear();
+}
+
+BanManager::~BanManager() {
+  stop();
   for (Endpoint* e = suspects_.take_all(); e != nullptr;) {
     Endpoint* next = SuspectQueue::next(e);
     e->unref();

@@ -47,17 +47,19 @@ using BanServiceId = uint32_t;
 //
 // Time, timers and probes are injected (Clock, Executor, Prober), so tests drive it on
 // simulated time without a Client. Thread-safety: every method may be called from any
-// thread. It calls out (Listener, the event callback, the prober) with none of its locks
-// held; the owner may call back in from there. Lock order: the owner's lock, then this
-// manager's.
+// thread. It calls out (Listener, the event callback, the prober) without its mutex; the
+// owner may call back in from there. A probe answer reaches the Listener under the probe
+// gate, which stop() waits for: call stop() (or destroy the manager) with none of the
+// owner's locks held. Lock order: the owner's lock, then this manager's.
 class BanManager {
  public:
   class Listener {
    public:
     virtual ~Listener() = default;
     // Ban states changed in `services` (by name): republish them. Called from the
-    // manager's timers or the prober's thread; may call back into the manager. Events it
-    // causes (IDC affinity widening, say) go to `events`, after the ban events.
+    // manager's timers or the prober's thread, never after stop() returns; may call back
+    // into the manager. Events it causes (IDC affinity widening, say) go to `events`,
+    // after the ban events.
     virtual void on_bans_changed(absl::Span<const std::string> services,
                                  std::vector<Event>& events) = 0;
   };
@@ -79,8 +81,11 @@ class BanManager {
 
   // Starts the timers.
   explicit BanManager(Options options);
-  // Stops the timers and waits for a probe answer being handled; later answers are dropped.
-  ~BanManager();
+  // stop() cancels the timers and closes the probe gate, waiting for a run or an answer
+  // being handled; from then on the Listener and the event callback are not called (later
+  // answers are dropped). The rest of the manager stays usable. Idempotent.
+  void stop();
+  ~BanManager();  // stop()
   BanManager(const BanManager&) = delete;
   BanManager& operator=(const BanManager&) = delete;
 

@@ -129,12 +129,17 @@ absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptio
 }
 
 ClientCore::~ClientCore() {
-  sources_.clear();
+  {
+    absl::MutexLock lock(&sources_mu_);
+    sources_.clear();
+  }
   // The managers call back into this client from their timers and the prober: stop them
-  // first, with no lock of ours held.
-  bans_.reset();
-  fuses_.reset();
+  // first, with no lock of ours held, while they are still reachable from the callbacks.
+  bans_->stop();
+  fuses_->stop();
   for (Executor::TaskId id : tasks_) executor_->cancel(id);
+  bans_.reset();  // nothing calls back any more; their endpoint sets go now
+  fuses_.reset();
   {
     absl::MutexLock lock(&mu_);
     // Unpublish first, then retire: the usual order, even though no pick may run now.
@@ -317,6 +322,7 @@ absl::Status ClientCore::remove(std::string_view service) {
 }
 
 absl::Status ClientCore::attach(std::unique_ptr<ConfigSource> source) {
+  absl::MutexLock lock(&sources_mu_);
   ConfigSource& s = *source;
   sources_.push_back(std::move(source));
   return s.start(*this);
@@ -347,9 +353,12 @@ UpdateResult ClientCore::deliver(const ConfigUpdate& update) {
         make_event(EventType::kConfigRejected, "", 0, std::string(result.status.message())));
   }
   for (const auto& [name, status] : result.rejected) {
-    uint64_t version = 0;
+    uint64_t version = 0;  // the rejected config's, or the rejected removal's
     for (const v1::ServiceConfig& s : update.config.services()) {
       if (s.name() == name) version = s.version();
+    }
+    for (const ServiceRemoval& r : update.removals) {
+      if (r.name == name) version = r.version;
     }
     events.push_back(
         make_event(EventType::kConfigRejected, name, version, std::string(status.message())));
@@ -362,38 +371,50 @@ UpdateResult ClientCore::deliver(const ConfigUpdate& update) {
 absl::Status ClientCore::install_locked(const ConfigUpdate& update, ParsedUpdate& parsed,
                                         UpdateResult& result, std::vector<Event>& events) {
   if (absl::Status s = versions_.check_global(update.global_version); !s.ok()) return s;
-  // Every version first, so that a stale service rejects an all-or-nothing update whole.
+  // Every version first, so that anything stale rejects an all-or-nothing update whole.
+  auto stale = [&](std::string_view what, size_t i, absl::Status s) {
+    if (update.all_or_nothing) {
+      return absl::FailedPreconditionError(absl::StrCat(av(what), "[", i, "].", s.message()));
+    }
+    return s;
+  };
   std::vector<bool> install(parsed.services.size());
   for (size_t i = 0; i < parsed.services.size(); ++i) {
     if (!parsed.services[i].has_value()) continue;
     const ServicePolicy& policy = *parsed.services[i]->policy;
     bool repeat = false;
     absl::Status s = versions_.check_service(policy, policy_locked(policy.name), repeat);
-    if (s.ok()) {
-      install[i] = !repeat;
-    } else if (update.all_or_nothing) {
-      return absl::FailedPreconditionError(absl::StrCat("services[", i, "].", s.message()));
-    } else {
-      result.rejected.emplace_back(policy.name, std::move(s));
-    }
+    install[i] = s.ok() && !repeat;
+    if (!s.ok()) s = stale("services", i, std::move(s));
+    if (!s.ok() && update.all_or_nothing) return s;
+    if (!s.ok()) result.rejected.emplace_back(policy.name, std::move(s));
   }
-  absl::flat_hash_set<std::string> listed;
+  std::vector<bool> remove(update.removals.size());
+  for (size_t i = 0; i < update.removals.size(); ++i) {
+    const ServiceRemoval& r = update.removals[i];
+    absl::Status s = versions_.check_removal(r, policy_locked(r.name));
+    remove[i] = s.ok();
+    if (!s.ok()) s = stale("removals", i, std::move(s));
+    if (!s.ok() && update.all_or_nothing) return s;
+    if (!s.ok()) result.rejected.emplace_back(r.name, std::move(s));
+  }
   for (size_t i = 0; i < parsed.services.size(); ++i) {
-    if (parsed.services[i].has_value()) listed.insert(parsed.services[i]->policy->name);
     if (!install[i]) continue;
     versions_.note_applied(parsed.services[i]->policy->name);
     install_service_locked(std::move(parsed.services[i]->policy), parsed.services[i]->endpoints,
                            events);
   }
-  for (const ServiceRemoval& r : update.removals) {
-    const ServicePolicy* current = policy_locked(r.name);
-    if (absl::Status s = versions_.check_removal(r, current); !s.ok()) {
-      result.rejected.emplace_back(r.name, std::move(s));
-    } else if (current != nullptr) {
-      remove_locked(r.name, r.version, events);
-    }
+  for (size_t i = 0; i < update.removals.size(); ++i) {
+    if (!remove[i]) continue;
+    const ServiceRemoval& r = update.removals[i];
+    versions_.note_removed(r.name, r.version);
+    if (services_.contains(r.name)) remove_locked(r.name, r.version, events);
   }
   if (update.complete) {
+    // Listed is listed, rejected or not: a service whose new config is bad keeps its last
+    // good one rather than being dropped.
+    absl::flat_hash_set<std::string> listed;
+    for (const v1::ServiceConfig& s : update.config.services()) listed.insert(s.name());
     std::vector<std::string> gone;
     for (const auto& [name, state] : services_) {
       if (!listed.contains(name)) gone.push_back(name);

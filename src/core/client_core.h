@@ -56,7 +56,7 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
   // The config-source seam (see src/source/config_source.h).
   UpdateResult deliver(const ConfigUpdate& update) override;
   // Starts `source` delivering to this client; it is stopped (destroyed) before the
-  // client goes away. The source's start error, if any.
+  // client goes away. The source's start error, if any. Thread-safe.
   absl::Status attach(std::unique_ptr<ConfigSource> source);
   // An endpoint-only update (DNS, a sync delta): new endpoints for `service` under its
   // current policy, which is not parsed again. INVALID_ARGUMENT naming each bad endpoint
@@ -102,7 +102,9 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
   void housekeeping();
   // BanManager::Listener: republishes the services whose ban states changed.
   void on_bans_changed(absl::Span<const std::string> services, std::vector<Event>& events) override;
-  ServiceStats stats_locked(ServiceState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `departed_inflight`: count picks in flight to endpoints that left the config too.
+  ServiceStats stats_locked(ServiceState& state, bool departed_inflight)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Event make_event(EventType type, const std::string& service, uint64_t version,
                    std::string detail);
   void emit(std::vector<Event>& events);
@@ -116,7 +118,8 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
   std::unique_ptr<BanManager> bans_;
   std::unique_ptr<FuseManager> fuses_;
   std::vector<Executor::TaskId> tasks_;
-  std::vector<std::unique_ptr<ConfigSource>> sources_;  // destroyed first
+  absl::Mutex sources_mu_;  // not mu_: a source's start() delivers, which takes mu_
+  std::vector<std::unique_ptr<ConfigSource>> sources_ ABSL_GUARDED_BY(sources_mu_);
 
   std::atomic<const ServiceTable*> registry_;  // published; services owned by services_
 

@@ -14,14 +14,14 @@
 
 namespace ufc::internal {
 
-ServiceStats ClientCore::stats_locked(ServiceState& state) {
+ServiceStats ClientCore::stats_locked(ServiceState& state, bool departed_inflight) {
   const ServiceSnapshot& snap = *state.snapshot.load(std::memory_order_acquire);
   const int64_t now_ns = coarse_.now_ns();
   state.departed.expire(now_ns);
   ServiceStats s;
   int64_t last_ns = 0;
   add_snapshot_stats(snap, now_ns, s, last_ns);
-  state.departed.add_to(s.counts, s.inflight, last_ns, now_ns);
+  state.departed.add_to(s.counts, departed_inflight ? &s.inflight : nullptr, last_ns, now_ns);
   // mtime: wall time of the latest report (the request path only records monotonic time),
   // or of the config when nothing was reported yet.
   absl::Time mtime = snap.applied_at;
@@ -39,7 +39,8 @@ ServiceStats ClientCore::stats_locked(ServiceState& state) {
 std::vector<ServiceStats> ClientCore::stats() {
   absl::MutexLock lock(&mu_);
   std::vector<ServiceStats> out;
-  for (const auto& [name, state] : services_) out.push_back(stats_locked(*state));
+  // The summary: picks in flight to the endpoints in the config only.
+  for (const auto& [name, state] : services_) out.push_back(stats_locked(*state, false));
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return out;
 }
@@ -60,7 +61,7 @@ std::string ClientCore::query(std::string_view what) {
     return error_json(absl::StrCat("service \"", av(service), "\" is not configured"));
   }
   ServiceState& state = *it->second;
-  if (kind == "request_info^") return request_info_json(stats_locked(state));
+  if (kind == "request_info^") return request_info_json(stats_locked(state, true));
   const ServiceSnapshot& snap = *state.snapshot.load(std::memory_order_acquire);
   if (kind == "routes^") return routes_json(state.name, routing_stats(snap));
   ServiceStats s;

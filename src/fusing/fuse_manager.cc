@@ -30,7 +30,13 @@ FuseManager::FuseManager(Options options)
       on_event_(std::move(options.on_event)),
       task_(executor_.run_every(kFuseTick, [this] { tick(); })) {}
 
-FuseManager::~FuseManager() { executor_.cancel(task_); }
+void FuseManager::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  executor_.cancel(task_);
+}
+
+FuseManager::~FuseManager() { stop(); }
 
 FuseServiceId FuseManager::add_service(std::string name, FuseGate* gate) {
   absl::MutexLock lock(&mu_);

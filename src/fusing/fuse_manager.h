@@ -53,7 +53,9 @@ class FuseManager {
   };
 
   explicit FuseManager(Options options);  // starts the tick
-  ~FuseManager();                         // stops it
+  // stop() cancels the tick, waiting for one in progress; no event is delivered after it.
+  void stop();
+  ~FuseManager();  // stop()
   FuseManager(const FuseManager&) = delete;
   FuseManager& operator=(const FuseManager&) = delete;
 
@@ -98,6 +100,7 @@ class FuseManager {
   Executor& executor_;
   EventCallback on_event_;
   Executor::TaskId task_;
+  bool stopped_ = false;  // by stop(), which is called from one thread
 
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<Service>> services_ ABSL_GUARDED_BY(mu_);  // by id; null: free

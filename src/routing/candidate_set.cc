@@ -77,6 +77,7 @@ std::vector<RouteTargets> compile_targets(const std::vector<RouteRule>& rules,
   const std::vector<EndpointRef>& endpoints = inputs.endpoints->endpoints;
   for (const RouteRule& rule : rules) {
     RouteTargets targets;
+    targets.rule = &rule;
     if (!rule.caller_idcs.empty()) {
       targets.idc_ok = false;
       for (const std::string& idc : rule.caller_idcs) {

@@ -58,9 +58,11 @@ struct CandidateSet {
   size_t usable = 0;  // members with weight > 0 in rotation
 };
 
-// One rule's destinations in a snapshot, parallel to RouteRule::destinations.
+// One rule in a snapshot: the rule (kept beside its sets, so a pick tests it without going
+// through the policy) and its destinations, parallel to RouteRule::destinations.
 struct RouteTargets {
-  bool idc_ok = true;  // the rule's caller_idcs admit this client (always, when empty)
+  const RouteRule* rule = nullptr;  // owned by the snapshot's ServicePolicy
+  bool idc_ok = true;               // the rule's caller_idcs admit this client (always, when empty)
   std::vector<CandidateSet> destinations;
 };
 

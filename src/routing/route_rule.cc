@@ -16,15 +16,15 @@ namespace {
 
 std::string index(int i) { return absl::StrCat("[", i, "]"); }
 
-std::string describe(const google::protobuf::Map<std::string, std::string>& tags) {
-  std::map<std::string, std::string> sorted(tags.begin(), tags.end());
-  return absl::StrCat("{", absl::StrJoin(sorted, ", ", absl::PairFormatter(": ")), "}");
-}
-
 std::vector<Tag> sorted_tags(const google::protobuf::Map<std::string, std::string>& tags) {
   std::vector<Tag> out(tags.begin(), tags.end());
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// "{idc: bj, version: v2}", for "selects no endpoint".
+std::string describe(const std::vector<Tag>& selector) {
+  return absl::StrCat("{", absl::StrJoin(selector, ", ", absl::PairFormatter(": ")), "}");
 }
 
 // The value of attribute `key`, or nullptr. Requests carry a handful of attributes: a
@@ -106,7 +106,7 @@ void parse_destinations(const v1::Route& route, const v1::ServiceConfig& service
     }
     if (selected == 0) {
       ValidationErrors::Scope field(errors, "tags");
-      errors.add(absl::StrCat(describe(subset.tags()), " selects no endpoint"));
+      errors.add(absl::StrCat(describe(sorted_tags(subset.tags())), " selects no endpoint"));
     }
     const double w = subset.has_weight() ? subset.weight() : 1.0;
     if (!check_range(errors, "weight", w, 0, 1e6)) {
@@ -241,9 +241,7 @@ void check_selections(const RoutingPolicy& routing,
       if (any) continue;
       ValidationErrors::Scope field(errors,
                                     absl::StrCat("routes[", r, "].destinations[", d, "].tags"));
-      std::vector<std::string> parts;
-      for (const Tag& t : subset.selector) parts.push_back(absl::StrCat(t.first, ": ", t.second));
-      errors.add(absl::StrCat("{", absl::StrJoin(parts, ", "), "} selects no endpoint"));
+      errors.add(absl::StrCat(describe(subset.selector), " selects no endpoint"));
     }
   }
 }

@@ -38,15 +38,16 @@ class DepartedEndpoints {
     }
     live_.erase(expired, live_.end());
   }
-  // Adds every report to departed endpoints, their in-flight picks and their latest report.
-  void add_to(OutcomeCounts& counts, uint64_t& inflight, int64_t& last_report_ns,
+  // Adds every report to departed endpoints, their in-flight picks (unless `inflight` is
+  // nullptr) and their latest report.
+  void add_to(OutcomeCounts& counts, uint64_t* inflight, int64_t& last_report_ns,
               int64_t now_ns) const {
     counts += folded_;
     for (const Departed& d : live_) {
       for (int c = 0; c < kOutcomeClassCount; ++c) {
         counts.by_class[c] += d.endpoint->count(static_cast<OutcomeClass>(c));
       }
-      inflight += d.endpoint->inflight();
+      if (inflight != nullptr) *inflight += d.endpoint->inflight();
       last_report_ns = std::max(last_report_ns, d.endpoint->last_report_ns(now_ns));
     }
   }

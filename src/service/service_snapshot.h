@@ -45,13 +45,13 @@ struct ServiceSnapshot {
     if (routes.empty()) return all;
     const std::string_view caller =
         request.caller_service.empty() ? self_service : request.caller_service;
-    const std::vector<RouteRule>& rules = policy->routing.rules;
     size_t r = 0;
-    while (r < rules.size() && !(routes[r].idc_ok && rules[r].matches(request, caller, random))) {
+    while (r < routes.size() &&
+           !(routes[r].idc_ok && routes[r].rule->matches(request, caller, random))) {
       ++r;
     }
     route_counters->at(r).add();  // the last counter counts requests no rule matched
-    return r < rules.size() ? routes[r].destinations[rules[r].choose(random)] : all;
+    return r < routes.size() ? routes[r].destinations[routes[r].rule->choose(random)] : all;
   }
 };
 

@@ -58,7 +58,8 @@ struct UpdateResult {
 
 // ConfigSink: where a source delivers. Implemented by the client.
 // Thread-safety: deliver() may be called from any thread, concurrently with the request
-// path; updates from several threads are applied one at a time, in arrival order.
+// path and with other deliveries; they are applied one at a time, in no promised order:
+// versions are what keep an older update from replacing a newer one.
 class ConfigSink {
  public:
   virtual ~ConfigSink() = default;

@@ -23,10 +23,10 @@ ParsedUpdate parse_update(const ConfigUpdate& update, UpdateResult& result) {
   }
   absl::flat_hash_set<std::string> names;
   for (const v1::ServiceConfig& s : config.services()) {
-    absl::StatusOr<ParsedService> one = parse_service(s);
-    if (one.ok() && !names.insert(s.name()).second) {
-      one = absl::InvalidArgumentError("name: listed twice in one update");
-    }
+    absl::StatusOr<ParsedService> one =
+        names.insert(s.name()).second
+            ? parse_service(s)
+            : absl::InvalidArgumentError("name: listed twice in one update");
     if (!one.ok()) result.rejected.emplace_back(s.name(), one.status());
     parsed.services.push_back(one.ok() ? std::optional<ParsedService>(*std::move(one))
                                        : std::nullopt);

@@ -40,13 +40,12 @@ absl::Status VersionBook::check_service(const ServicePolicy& next, const Service
 }
 
 absl::Status VersionBook::check_removal(const ServiceRemoval& removal,
-                                        const ServicePolicy* current) {
+                                        const ServicePolicy* current) const {
   if (removal.version != 0 && current != nullptr && removal.version < current->version) {
     return absl::FailedPreconditionError(absl::StrCat("version: the removal at ", removal.version,
                                                       " is older than the applied version ",
                                                       current->version));
   }
-  note_removed(removal.name, removal.version);
   return absl::OkStatus();
 }
 

@@ -36,8 +36,8 @@ class VersionBook {
   absl::Status check_service(const ServicePolicy& next, const ServicePolicy* current,
                              bool& repeat) const;
   // OK when `removal` may remove `current` (nullptr: not configured): it is unversioned or
-  // not older than what runs. Records the removal's version either way it passes.
-  absl::Status check_removal(const ServiceRemoval& removal, const ServicePolicy* current);
+  // not older than what runs. FAILED_PRECONDITION naming the version otherwise.
+  absl::Status check_removal(const ServiceRemoval& removal, const ServicePolicy* current) const;
   // A source removed `name` at `version` (0: no mark) / the service was applied again.
   void note_removed(const std::string& name, uint64_t version);
   void note_applied(const std::string& name) { removed_at_.erase(name); }

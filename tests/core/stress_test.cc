@@ -196,3 +196,38 @@ TEST(StressTest, PicksReportedOnOtherThreadsOutliveTheirEndpointsConfig) {
 
 }  // namespace
 }  // namespace ufc
+
+namespace ufc {
+namespace {
+
+// A probe answer that unbans (and so republishes) while the client is being destroyed:
+// the ban manager is stopped while the client can still serve the answer's republish.
+// Run under ASan by scripts/test.sh.
+TEST(StressTest, DestroyingTheClientWhileAProbeAnswersIsSafe) {
+  for (int round = 0; round < 200; ++round) {
+    v1::ClientConfig config;
+    *config.add_services() = testing::make_service("svc", 4, "round_robin", 1);
+    auto c = std::make_unique<testing::SimClient>(config);
+    c->prober->set_deferred(true);
+    for (int i = 0; i < 40; ++i) {
+      c->pick_and_report(
+          "svc", Outcome::transport_error(Transport::kConnectRefused, absl::Milliseconds(1)));
+    }
+    c->executor->advance(absl::Seconds(11));  // banned (two: the max ratio), then probing
+    ASSERT_EQ(c->prober->pending(), 2u);
+    std::shared_ptr<testing::FakeProber> prober = c->prober;
+    std::atomic<bool> go{false};
+    std::thread answer([&] {
+      while (!go.load()) {
+      }
+      prober->answer_pending(true);
+    });
+    go = true;
+    if (round % 2 == 0) std::this_thread::yield();
+    c->client.reset();
+    answer.join();
+  }
+}
+
+}  // namespace
+}  // namespace ufc

@@ -117,6 +117,50 @@ TEST(ConfigSourceTest, ACompleteUpdateRemovesWhatItDoesNotListAtItsGlobalVersion
       c.core->deliver(update_of(11, {make_service("b", 1, "round_robin", 11)})).rejected.empty());
 }
 
+TEST(ConfigSourceTest, ACompleteUpdateKeepsAServiceWhoseNewConfigIsRejected) {
+  SimCore c;
+  c.core->deliver(update_of(
+      3, {make_service("a", 1, "round_robin", 2), make_service("b", 2, "round_robin", 3)}));
+  v1::ServiceConfig bad_b = make_service("b", 2, "round_robin", 10);
+  bad_b.mutable_endpoints(0)->set_weight(-1);
+  ConfigUpdate full = update_of(10, {make_service("a", 1, "round_robin", 2), bad_b});
+  full.complete = true;
+  const UpdateResult r = c.core->deliver(full);
+  ASSERT_EQ(r.rejected.size(), 1u);
+  EXPECT_EQ(r.rejected[0].first, "b");
+  EXPECT_TRUE(c.core->pick({.service = "b"}).ok()) << "listed, so not removed: last good kept";
+  // Corrected at the same version, it applies (no removal mark stands in its way).
+  EXPECT_TRUE(
+      c.core->deliver(update_of(10, {make_service("b", 3, "round_robin", 10)})).rejected.empty());
+  EXPECT_EQ(c.core->policy("b")->version, 10u);
+}
+
+TEST(ConfigSourceTest, AStaleRemovalRejectsAnAllOrNothingUpdateWhole) {
+  SimCore c;
+  c.core->deliver(update_of(8, {make_service("svc", 2, "round_robin", 8)}));
+  ConfigUpdate u = update_of(9, {make_service("new", 1, "round_robin", 9)}, {{"svc", 7}});
+  u.all_or_nothing = true;
+  const UpdateResult r = c.core->deliver(u);
+  EXPECT_EQ(r.status.message(),
+            "removals[0].version: the removal at 7 is older than the applied version 8");
+  EXPECT_EQ(c.core->pick({.service = "new"}).status().code(), absl::StatusCode::kNotFound)
+      << "nothing of it applied";
+  EXPECT_TRUE(c.core->pick({.service = "svc"}).ok());
+  EXPECT_EQ(c.core->global_version(), 8u);
+}
+
+TEST(ConfigSourceTest, AServiceListedTwiceIsRejectedTheSecondTimeWhateverTheFirst) {
+  SimCore c;
+  v1::ServiceConfig bad = make_service("svc", 1, "round_robin", 1);
+  bad.clear_endpoints();
+  const UpdateResult r =
+      c.core->deliver(update_of(1, {bad, make_service("svc", 2, "round_robin", 1)}));
+  ASSERT_EQ(r.rejected.size(), 2u);
+  EXPECT_EQ(r.rejected[0].second.message(), "endpoints: must not be empty");
+  EXPECT_EQ(r.rejected[1].second.message(), "name: listed twice in one update");
+  EXPECT_EQ(c.core->pick({.service = "svc"}).status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST(ConfigSourceTest, TheSameVersionAndContentAgainIsANoOp) {
   SimCore c;
   c.core->deliver(update_of(1, {make_service("a", 2, "round_robin", 1)}));
