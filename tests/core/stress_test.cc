@@ -162,8 +162,16 @@ TEST(StressTest, PicksReportedOnOtherThreadsOutliveTheirEndpointsConfig) {
       });
     }
     std::thread swapper([&] {
+      // The swapper holds a Pick of its own across each removal, so that at least one
+      // endpoint outlives its service whatever the threads' timing (the consumers may keep
+      // the hand-off queue empty on a loaded machine).
+      std::optional<Pick> held;
       for (int round = 0; !stop.load(); ++round) {
         if (round % 4 == 3) {
+          most_parked = std::max(most_parked, internal::Endpoint::graveyard_size());
+          absl::StatusOr<Pick> p = client.pick({.service = "echo"});
+          held.reset();
+          if (p.ok()) held.emplace(*std::move(p));
           (void)client.remove("echo");
         } else {
           v1::ServiceConfig s = make_service("echo", 2 + round % 7, kPolicies[round % 6], 0);
@@ -177,6 +185,7 @@ TEST(StressTest, PicksReportedOnOtherThreadsOutliveTheirEndpointsConfig) {
         most_parked = std::max(most_parked, internal::Endpoint::graveyard_size());
         std::this_thread::yield();
       }
+      most_parked = std::max(most_parked, internal::Endpoint::graveyard_size());
     });
     for (auto& t : threads) t.join();
     producing = false;
