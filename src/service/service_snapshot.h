@@ -40,11 +40,12 @@ struct ServiceSnapshot {
   // that matches (the caller is request.caller_service, else `self_service`), or every
   // endpoint when none does; the match is counted. Inline: the request path. Cost: nothing
   // without rules; otherwise the conditions of the rules tried, and a draw or two.
-  const CandidateSet& route(const PickRequest& request, std::string_view self_service,
+  const CandidateSet& route(const PickRequest& request, const std::string& self_service,
                             const Random& random) const {
     if (routes.empty()) return all;
-    const std::string_view caller =
-        request.caller_service.empty() ? self_service : request.caller_service;
+    const std::string_view caller = request.caller_service.empty()
+                                        ? std::string_view(self_service)
+                                        : request.caller_service;
     size_t r = 0;
     while (r < routes.size() &&
            !(routes[r].idc_ok && routes[r].rule->matches(request, caller, random))) {
