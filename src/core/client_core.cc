@@ -370,60 +370,24 @@ UpdateResult ClientCore::deliver(const ConfigUpdate& update) {
 
 absl::Status ClientCore::install_locked(const ConfigUpdate& update, ParsedUpdate& parsed,
                                         UpdateResult& result, std::vector<Event>& events) {
-  if (absl::Status s = versions_.check_global(update.global_version); !s.ok()) return s;
-  // Every version first, so that anything stale rejects an all-or-nothing update whole.
-  auto stale = [&](std::string_view what, size_t i, absl::Status s) {
-    if (update.all_or_nothing) {
-      return absl::FailedPreconditionError(absl::StrCat(av(what), "[", i, "].", s.message()));
-    }
-    return s;
-  };
-  std::vector<bool> install(parsed.services.size());
+  std::vector<std::string> configured;
+  for (const auto& [name, state] : services_) configured.push_back(name);
+  const VersionBook::Verdict verdict = versions_.judge(
+      update, parsed, [this](const std::string& name) { return policy_locked(name); }, configured,
+      result);
+  if (!verdict.status.ok()) return verdict.status;
   for (size_t i = 0; i < parsed.services.size(); ++i) {
-    if (!parsed.services[i].has_value()) continue;
-    const ServicePolicy& policy = *parsed.services[i]->policy;
-    bool repeat = false;
-    absl::Status s = versions_.check_service(policy, policy_locked(policy.name), repeat);
-    install[i] = s.ok() && !repeat;
-    if (!s.ok()) s = stale("services", i, std::move(s));
-    if (!s.ok() && update.all_or_nothing) return s;
-    if (!s.ok()) result.rejected.emplace_back(policy.name, std::move(s));
-  }
-  std::vector<bool> remove(update.removals.size());
-  for (size_t i = 0; i < update.removals.size(); ++i) {
-    const ServiceRemoval& r = update.removals[i];
-    absl::Status s = versions_.check_removal(r, policy_locked(r.name));
-    remove[i] = s.ok();
-    if (!s.ok()) s = stale("removals", i, std::move(s));
-    if (!s.ok() && update.all_or_nothing) return s;
-    if (!s.ok()) result.rejected.emplace_back(r.name, std::move(s));
-  }
-  for (size_t i = 0; i < parsed.services.size(); ++i) {
-    if (!install[i]) continue;
-    versions_.note_applied(parsed.services[i]->policy->name);
-    install_service_locked(std::move(parsed.services[i]->policy), parsed.services[i]->endpoints,
-                           events);
+    if (!verdict.install[i]) continue;
+    install_service_locked(parsed.services[i]->policy, parsed.services[i]->endpoints, events);
   }
   for (size_t i = 0; i < update.removals.size(); ++i) {
-    if (!remove[i]) continue;
-    const ServiceRemoval& r = update.removals[i];
-    versions_.note_removed(r.name, r.version);
-    if (services_.contains(r.name)) remove_locked(r.name, r.version, events);
-  }
-  if (update.complete) {
-    // Listed is listed, rejected or not: a service whose new config is bad keeps its last
-    // good one rather than being dropped.
-    absl::flat_hash_set<std::string> listed;
-    for (const v1::ServiceConfig& s : update.config.services()) listed.insert(s.name());
-    std::vector<std::string> gone;
-    for (const auto& [name, state] : services_) {
-      if (!listed.contains(name)) gone.push_back(name);
-    }
-    for (const std::string& name : gone) {
-      versions_.note_removed(name, update.global_version);
-      remove_locked(name, update.global_version, events);
+    const std::string& name = update.removals[i].name;
+    if (verdict.remove[i] && services_.contains(name)) {
+      remove_locked(name, update.removals[i].version, events);
     }
   }
+  for (const std::string& name : verdict.gone) remove_locked(name, update.global_version, events);
+  versions_.record(update, parsed, verdict);
   publish_registry_locked();  // once for the whole update
   if (update.complete) refresh_env_locked(update.config.idc_map(), events);
   versions_.note_global(update.global_version);

@@ -43,9 +43,8 @@ struct ServiceSnapshot {
   const CandidateSet& route(const PickRequest& request, const std::string& self_service,
                             const Random& random) const {
     if (routes.empty()) return all;
-    const std::string_view caller = request.caller_service.empty()
-                                        ? std::string_view(self_service)
-                                        : request.caller_service;
+    const std::string_view caller =
+        request.caller_service.empty() ? std::string_view(self_service) : request.caller_service;
     size_t r = 0;
     while (r < routes.size() &&
            !(routes[r].idc_ok && routes[r].rule->matches(request, caller, random))) {

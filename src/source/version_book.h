@@ -9,11 +9,14 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "src/service/service_policy.h"
 #include "src/source/config_source.h"
+#include "src/source/parsed_update.h"
 
 namespace ufc::internal {
 
@@ -41,6 +44,24 @@ class VersionBook {
   // A source removed `name` at `version` (0: no mark) / the service was applied again.
   void note_removed(const std::string& name, uint64_t version);
   void note_applied(const std::string& name) { removed_at_.erase(name); }
+
+  // What a parsed update may change. Stale parts of an all-or-nothing update reject it
+  // whole (`status`, with paths "services[i]." / "removals[i]."); otherwise each stale
+  // service or removal goes to `result.rejected` and the rest proceed.
+  struct Verdict {
+    absl::Status status;
+    std::vector<bool> install;      // per parsed service: new, or newer (not a repeat)
+    std::vector<bool> remove;       // per removal
+    std::vector<std::string> gone;  // configured services a complete update drops
+  };
+  // `current` gives the policy in force for a name (nullptr: none); `configured` lists
+  // every service the client has.
+  Verdict judge(const ConfigUpdate& update, const ParsedUpdate& parsed,
+                absl::FunctionRef<const ServicePolicy*(const std::string&)> current,
+                const std::vector<std::string>& configured, UpdateResult& result) const;
+  // Records what an accepted verdict did: applied services, removals (a complete update's
+  // at its global version), and the global version.
+  void record(const ConfigUpdate& update, const ParsedUpdate& parsed, const Verdict& verdict);
 
  private:
   uint64_t global_ = 0;
