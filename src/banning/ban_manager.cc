@@ -7,6 +7,7 @@
 #include "src/banning/ban_manager.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 
 #include "absl/container/flat_hash_map.h"
@@ -116,14 +117,11 @@ BanServiceId BanManager::add_service(std::string name) {
   absl::MutexLock lock(&mu_);
   auto service = std::make_unique<Service>();
   service->name = std::move(name);
-  if (!free_ids_.empty()) {
-    const BanServiceId id = free_ids_.back();
-    free_ids_.pop_back();
-    services_[id] = std::move(service);
-    return id;
-  }
-  services_.push_back(std::move(service));
-  return static_cast<BanServiceId>(services_.size() - 1);
+  const BanServiceId id = services_.add(std::move(service));
+  // Watch handles keep the id in 31 bits (the endpoint's word also holds a flag); ids are
+  // reused, so this bounds the services tracked at once, not over time.
+  assert(id < (1u << 31));
+  return id;
 }
 
 void BanManager::update_service(
@@ -132,7 +130,7 @@ void BanManager::update_service(
     absl::Span<const std::pair<const Endpoint*, const Endpoint*>> replaced,
     std::vector<Event>& events) {
   absl::MutexLock lock(&mu_);
-  Service& s = *services_[id];
+  Service& s = services_[id];
   absl::flat_hash_map<const Endpoint*, const Endpoint*> replaces(replaced.begin(), replaced.end());
   std::vector<BanRecord> records(endpoints->size());
   for (size_t i = 0; i < endpoints->size(); ++i) {
@@ -176,17 +174,16 @@ void BanManager::update_service(
 
 void BanManager::remove_service(BanServiceId id) {
   absl::MutexLock lock(&mu_);
-  for (const EndpointRef& e : services_[id]->set->endpoints) {
+  for (const EndpointRef& e : services_[id].set->endpoints) {
     e->set_watch(Endpoint::kNoWatch);
     e->set_window_rule(0);
   }
-  services_[id].reset();
-  free_ids_.push_back(id);
+  services_.remove(id);
 }
 
 std::vector<bool> BanManager::out_of_rotation(BanServiceId id) const {
   absl::MutexLock lock(&mu_);
-  const Service& s = *services_[id];
+  const Service& s = services_[id];
   std::vector<bool> out(s.records.size());
   for (size_t i = 0; i < s.records.size(); ++i) out[i] = s.records[i].state != BanState::kHealthy;
   return out;
@@ -194,7 +191,7 @@ std::vector<bool> BanManager::out_of_rotation(BanServiceId id) const {
 
 BanManager::ServiceBans BanManager::stats(BanServiceId id, bool per_endpoint) const {
   absl::MutexLock lock(&mu_);
-  const Service& s = *services_[id];
+  const Service& s = services_[id];
   ServiceBans out;
   out.bans_issued = s.bans;
   const absl::Time now = clock_.now();
@@ -220,8 +217,8 @@ BanManager::Service* BanManager::find_locked(const Endpoint& endpoint, size_t& p
   if (handle == Endpoint::kNoWatch) return nullptr;
   const uint64_t id = handle >> 32;
   position = static_cast<uint32_t>(handle);
-  if (id >= services_.size() || services_[id] == nullptr) return nullptr;
-  Service* s = services_[id].get();
+  Service* s = services_.find(id);
+  if (s == nullptr) return nullptr;
   if (position >= s->set->size() || s->set->endpoints[position].get() != &endpoint) return nullptr;
   return s;
 }
@@ -383,9 +380,8 @@ void BanManager::housekeeping() {
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_.now();
-    for (const std::unique_ptr<Service>& owned : services_) {
-      if (owned == nullptr || !owned->policy.enabled) continue;
-      Service& s = *owned;
+    services_.for_each([&](Service& s) {
+      if (!s.policy.enabled) return;
       end_episode_locked(s);  // the episode may be over
       for (size_t i = 0; i < s.records.size(); ++i) {
         BanRecord& b = s.records[i];
@@ -412,7 +408,7 @@ void BanManager::housekeeping() {
           changed.push_back(s.name);
         }
       }
-    }
+    });
   }
   // Republish first; then probe, outside the lock (a prober may answer synchronously, and
   // an answer's events are delivered as it arrives); then this pass's events.

@@ -22,6 +22,7 @@
 #include "absl/types/span.h"
 #include "src/banning/ban_policy.h"
 #include "src/banning/ban_record.h"
+#include "src/common/slot_map.h"
 #include "src/endpoint/endpoint_set.h"
 #include "src/endpoint/suspect_queue.h"
 #include "src/stats/client_stats.h"
@@ -170,8 +171,7 @@ class BanManager {
   std::vector<Executor::TaskId> tasks_;
 
   mutable absl::Mutex mu_;
-  std::vector<std::unique_ptr<Service>> services_ ABSL_GUARDED_BY(mu_);  // by id; null: free
-  std::vector<BanServiceId> free_ids_ ABSL_GUARDED_BY(mu_);
+  SlotMap<Service> services_ ABSL_GUARDED_BY(mu_);  // by BanServiceId
 };
 
 }  // namespace ufc::internal

@@ -160,7 +160,7 @@ class Endpoint {
   // Transport failures by class (kConnectRefused...): rare, so not sharded.
   std::atomic<uint64_t> failures_[kOutcomeClassCount - 3] = {};
   const EndpointIdentity identity_;
-  SuspectQueue* const suspects_;     // set once; see the constructor
+  SuspectQueue* const suspects_;      // set once; see the constructor
   Endpoint* next_suspect_ = nullptr;  // SuspectQueue link, while queued
 };
 

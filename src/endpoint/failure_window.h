@@ -43,9 +43,9 @@ struct FailureWindow {
   }
   static uint32_t run(uint64_t word) { return static_cast<uint32_t>(word >> 56); }
 
-  // Whether the rule trips ("ban", for the ban manager): M or more failures among the last N (fewer than N
-  // attempts so far count as they are: five refusals in the first five attempts are
-  // enough), or a run of K.
+  // Whether the rule trips ("ban", for the ban manager): M or more failures among the last N (fewer
+  // than N attempts so far count as they are: five refusals in the first five attempts are enough),
+  // or a run of K.
   static bool tripped(uint64_t word, uint32_t rule) {
     const uint32_t k = WindowRule::consecutive(rule);
     return failures(word) >= WindowRule::failures(rule) || (k != 0 && run(word) >= k);

@@ -44,20 +44,13 @@ FuseServiceId FuseManager::add_service(std::string name, FuseGate* gate) {
   service->name = std::move(name);
   service->gate = gate;
   service->endpoints = std::make_shared<EndpointSet>();
-  if (!free_ids_.empty()) {
-    const FuseServiceId id = free_ids_.back();
-    free_ids_.pop_back();
-    services_[id] = std::move(service);
-    return id;
-  }
-  services_.push_back(std::move(service));
-  return static_cast<FuseServiceId>(services_.size() - 1);
+  return services_.add(std::move(service));
 }
 
 void FuseManager::update_service(FuseServiceId id, const FusePolicy& fuse, const RetryPolicy& retry,
                                  uint64_t version, std::shared_ptr<const EndpointSet> endpoints) {
   absl::MutexLock lock(&mu_);
-  Service& s = *services_[id];
+  Service& s = services_[id];
   s.fuse = fuse;
   s.retry = retry;
   s.version = version;
@@ -66,13 +59,12 @@ void FuseManager::update_service(FuseServiceId id, const FusePolicy& fuse, const
 
 void FuseManager::remove_service(FuseServiceId id) {
   absl::MutexLock lock(&mu_);
-  services_[id].reset();
-  free_ids_.push_back(id);
+  services_.remove(id);
 }
 
 FuseStats FuseManager::stats(FuseServiceId id) const {
   absl::MutexLock lock(&mu_);
-  const Service& s = *services_[id];
+  const Service& s = services_[id];
   FuseStats out;
   out.fusing = s.gate->fusing.load(std::memory_order_relaxed);
   out.drop = out.fusing && s.controller ? s.controller->drop() : 0.0;
@@ -87,9 +79,7 @@ void FuseManager::tick() {
   std::vector<Event> events;
   {
     absl::MutexLock lock(&mu_);
-    for (const std::unique_ptr<Service>& s : services_) {
-      if (s != nullptr) tick_locked(*s, events);
-    }
+    services_.for_each([&](Service& s) { tick_locked(s, events); });
   }
   if (on_event_) {
     for (const Event& e : events) on_event_(e);

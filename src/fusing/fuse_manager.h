@@ -25,6 +25,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "src/common/slot_map.h"
 #include "src/endpoint/endpoint_set.h"
 #include "src/fusing/fuse_controller.h"
 #include "src/fusing/fuse_gate.h"
@@ -103,8 +104,7 @@ class FuseManager {
   bool stopped_ = false;  // by stop(), which is called from one thread
 
   mutable absl::Mutex mu_;
-  std::vector<std::unique_ptr<Service>> services_ ABSL_GUARDED_BY(mu_);  // by id; null: free
-  std::vector<FuseServiceId> free_ids_ ABSL_GUARDED_BY(mu_);
+  SlotMap<Service> services_ ABSL_GUARDED_BY(mu_);  // by FuseServiceId
 };
 
 }  // namespace ufc::internal

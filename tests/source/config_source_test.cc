@@ -177,7 +177,7 @@ TEST(ConfigSourceTest, TheFileIsASourceThatDeliversOnce) {
   {
     std::ofstream out(path);
     out << R"({"services": [{"name": "echo", "version": "4",
-               "endpoints": [{"address": "127.0.0.1:9001"}]}]})";
+               "endpoints": [{"address": "10.0.0.1:80"}]}]})";
   }
   SimCore c;
   ASSERT_TRUE(c.core->attach(std::make_unique<FileSource>(path)).ok());

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,11 @@ class SimCore {
     options.executor = executor;
     options.random = std::make_shared<SeededRandom>(1);
     options.prober = std::make_shared<FakeProber>();
-    options.on_event = [this](const Event& e) { events.push_back(e); };
+    // Events may come from several delivering threads at once.
+    options.on_event = [this](const Event& e) {
+      std::lock_guard<std::mutex> lock(events_mu);
+      events.push_back(e);
+    };
     auto created = internal::ClientCore::create(options);
     if (!created.ok()) {
       std::fprintf(stderr, "SimCore: %s\n", std::string(created.status().message()).c_str());
@@ -51,7 +56,8 @@ class SimCore {
 
   std::shared_ptr<SimClock> clock;
   std::shared_ptr<ManualExecutor> executor;
-  std::vector<Event> events;
+  std::mutex events_mu;
+  std::vector<Event> events;  // read it when no delivery is running
   std::unique_ptr<internal::ClientCore> core;
 };
 
