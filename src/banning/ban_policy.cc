@@ -9,17 +9,6 @@
 #include "src/endpoint/failure_window.h"
 
 namespace ufc::internal {
-namespace {
-
-// Checks an optional duration field and stores it when present and in range.
-void read_duration(ValidationErrors& errors, absl::string_view field, bool present,
-                   const google::protobuf::Duration& d, absl::Duration lo, absl::Duration hi,
-                   absl::Duration& into) {
-  if (present && check_duration(errors, field, d, lo, hi)) into = *to_duration(d);
-}
-
-}  // namespace
-
 BanPolicy BanPolicy::parse(const v1::Ban& ban, ValidationErrors& errors) {
   ValidationErrors::Scope scope(errors, "ban");
   BanPolicy p;
@@ -38,10 +27,7 @@ BanPolicy BanPolicy::parse(const v1::Ban& ban, ValidationErrors& errors) {
       errors.add(
           absl::StrCat("defaults to ", p.failures, ", more than window ", p.window, "; set it"));
     }
-    if (r.has_consecutive()) {
-      p.consecutive = r.consecutive();
-      check_range(errors, "consecutive", uint64_t{p.consecutive}, 0, 255);
-    }
+    read_range(errors, "consecutive", r.has_consecutive(), r.consecutive(), 0, 255, p.consecutive);
   }
   {
     const v1::Ban::ByBusiness& b = ban.by_business();
@@ -49,25 +35,15 @@ BanPolicy BanPolicy::parse(const v1::Ban& ban, ValidationErrors& errors) {
     if (b.has_enabled()) p.by_business = b.enabled();
     read_duration(errors, "interval", b.has_interval(), b.interval(), absl::Seconds(1),
                   absl::Hours(1), p.interval);
-    if (b.has_min_requests()) {
-      p.min_requests = b.min_requests();
-      check_range(errors, "min_requests", uint64_t{p.min_requests}, 1, 1000000000);
-    }
+    read_range(errors, "min_requests", b.has_min_requests(), b.min_requests(), 1, 1000000000,
+               p.min_requests);
     if (b.has_status_4xx()) p.status_4xx = b.status_4xx();
     if (b.has_status_5xx()) p.status_5xx = b.status_5xx();
-    if (b.has_min_share()) {
-      p.min_share = b.min_share();
-      check_open_closed(errors, "min_share", p.min_share, 0, 1);
-    }
-    if (b.has_factor()) {
-      p.factor = b.factor();
-      check_range(errors, "factor", p.factor, 1, 1000);
-    }
+    read_open_closed(errors, "min_share", b.has_min_share(), b.min_share(), 0, 1, p.min_share);
+    read_range(errors, "factor", b.has_factor(), b.factor(), 1, 1000, p.factor);
     if (b.has_latency()) p.latency = b.latency();
-    if (b.has_latency_factor()) {
-      p.latency_factor = b.latency_factor();
-      check_range(errors, "latency_factor", p.latency_factor, 1, 1000);
-    }
+    read_range(errors, "latency_factor", b.has_latency_factor(), b.latency_factor(), 1, 1000,
+               p.latency_factor);
     read_duration(errors, "latency_floor", b.has_latency_floor(), b.latency_floor(),
                   absl::ZeroDuration(), absl::Minutes(1), p.latency_floor);
   }
@@ -84,10 +60,7 @@ BanPolicy BanPolicy::parse(const v1::Ban& ban, ValidationErrors& errors) {
   }
   read_duration(errors, "streak_reset", ban.has_streak_reset(), ban.streak_reset(),
                 absl::Seconds(1), absl::Hours(24), p.streak_reset);
-  if (ban.has_max_ratio()) {
-    p.max_ratio = ban.max_ratio();
-    check_range(errors, "max_ratio", p.max_ratio, 0, 1);
-  }
+  read_range(errors, "max_ratio", ban.has_max_ratio(), ban.max_ratio(), 0, 1, p.max_ratio);
   read_duration(errors, "long_ban", ban.has_long_ban(), ban.long_ban(), absl::Minutes(1),
                 absl::Hours(24 * 30), p.long_ban);
   read_duration(errors, "probe_timeout", ban.has_probe_timeout(), ban.probe_timeout(),

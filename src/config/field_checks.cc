@@ -56,4 +56,25 @@ bool check_range(ValidationErrors& errors, absl::string_view field, uint64_t val
   return false;
 }
 
+void read_duration(ValidationErrors& errors, absl::string_view field, bool present,
+                   const google::protobuf::Duration& d, absl::Duration lo, absl::Duration hi,
+                   absl::Duration& into) {
+  if (present && check_duration(errors, field, d, lo, hi)) into = *to_duration(d);
+}
+
+void read_range(ValidationErrors& errors, absl::string_view field, bool present, double value,
+                double lo, double hi, double& into) {
+  if (present && check_range(errors, field, value, lo, hi)) into = value;
+}
+
+void read_open_closed(ValidationErrors& errors, absl::string_view field, bool present, double value,
+                      double lo, double hi, double& into) {
+  if (present && check_open_closed(errors, field, value, lo, hi)) into = value;
+}
+
+void read_range(ValidationErrors& errors, absl::string_view field, bool present, uint32_t value,
+                uint64_t lo, uint64_t hi, uint32_t& into) {
+  if (present && check_range(errors, field, uint64_t{value}, lo, hi)) into = value;
+}
+
 }  // namespace ufc::internal

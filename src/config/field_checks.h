@@ -31,6 +31,19 @@ bool check_open_closed(ValidationErrors& errors, absl::string_view field, double
 bool check_range(ValidationErrors& errors, absl::string_view field, uint64_t value, uint64_t lo,
                  uint64_t hi);
 
+// The read_* helpers read an optional field of a config section: when `present`, check
+// it as above and store it in `into` if acceptable. Absent, `into` keeps its default: the
+// policy struct's member initializer, the one place defaults are written.
+void read_duration(ValidationErrors& errors, absl::string_view field, bool present,
+                   const google::protobuf::Duration& d, absl::Duration lo, absl::Duration hi,
+                   absl::Duration& into);
+void read_range(ValidationErrors& errors, absl::string_view field, bool present, double value,
+                double lo, double hi, double& into);
+void read_open_closed(ValidationErrors& errors, absl::string_view field, bool present, double value,
+                      double lo, double hi, double& into);
+void read_range(ValidationErrors& errors, absl::string_view field, bool present, uint32_t value,
+                uint64_t lo, uint64_t hi, uint32_t& into);
+
 }  // namespace ufc::internal
 
 #endif  // UFC_CONFIG_FIELD_CHECKS_H_

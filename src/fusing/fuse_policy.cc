@@ -18,34 +18,16 @@ FusePolicy FusePolicy::parse(const v1::Fuse& f, ValidationErrors& errors) {
     errors.add(
         absl::StrCat("unknown controller \"", f.controller(), "\"; expected seed or adaptive"));
   }
-  if (f.has_interval() &&
-      check_duration(errors, "interval", f.interval(), absl::Milliseconds(100), absl::Minutes(1))) {
-    p.interval = *to_duration(f.interval());
-  }
-  if (f.has_threshold()) {
-    p.threshold = f.threshold();
-    check_open_closed(errors, "threshold", p.threshold, 0, 1);
-  }
-  if (f.has_min_requests()) {
-    p.min_requests = f.min_requests();
-    check_range(errors, "min_requests", uint64_t{p.min_requests}, 1, 1000000000);
-  }
-  if (f.has_step()) {
-    p.step = f.step();
-    check_open_closed(errors, "step", p.step, 0, 1);
-  }
-  if (f.has_max_drop()) {
-    p.max_drop = f.max_drop();
-    check_range(errors, "max_drop", p.max_drop, 0, 1);
-  }
-  if (f.has_window() &&
-      check_duration(errors, "window", f.window(), absl::Milliseconds(200), absl::Minutes(1))) {
-    p.window = *to_duration(f.window());
-  }
-  if (f.has_headroom()) {
-    p.headroom = f.headroom();
-    check_range(errors, "headroom", p.headroom, 0, 1);
-  }
+  read_duration(errors, "interval", f.has_interval(), f.interval(), absl::Milliseconds(100),
+                absl::Minutes(1), p.interval);
+  read_open_closed(errors, "threshold", f.has_threshold(), f.threshold(), 0, 1, p.threshold);
+  read_range(errors, "min_requests", f.has_min_requests(), f.min_requests(), 1, 1000000000,
+             p.min_requests);
+  read_open_closed(errors, "step", f.has_step(), f.step(), 0, 1, p.step);
+  read_range(errors, "max_drop", f.has_max_drop(), f.max_drop(), 0, 1, p.max_drop);
+  read_duration(errors, "window", f.has_window(), f.window(), absl::Milliseconds(200),
+                absl::Minutes(1), p.window);
+  read_range(errors, "headroom", f.has_headroom(), f.headroom(), 0, 1, p.headroom);
   return p;
 }
 
@@ -58,18 +40,10 @@ bool FusePolicy::operator==(const FusePolicy& o) const {
 RetryPolicy RetryPolicy::parse(const v1::Retry& r, ValidationErrors& errors) {
   ValidationErrors::Scope scope(errors, "retry");
   RetryPolicy p;
-  if (r.has_max_attempts()) {
-    p.max_attempts = r.max_attempts();
-    check_range(errors, "max_attempts", uint64_t{p.max_attempts}, 1, 10);
-  }
-  if (r.has_budget()) {
-    p.budget = r.budget();
-    check_range(errors, "budget", p.budget, 0, 1);
-  }
-  if (r.has_window() &&
-      check_duration(errors, "window", r.window(), absl::Seconds(1), absl::Minutes(10))) {
-    p.window = *to_duration(r.window());
-  }
+  read_range(errors, "max_attempts", r.has_max_attempts(), r.max_attempts(), 1, 10, p.max_attempts);
+  read_range(errors, "budget", r.has_budget(), r.budget(), 0, 1, p.budget);
+  read_duration(errors, "window", r.has_window(), r.window(), absl::Seconds(1), absl::Minutes(10),
+                p.window);
   return p;
 }
 

@@ -118,23 +118,27 @@ AttemptPolicy parse_timeouts(const v1::ServiceConfig& service, ValidationErrors&
   if (!service.has_timeouts()) return p;
   ValidationErrors::Scope scope(errors, "timeouts");
   const v1::Timeouts& t = service.timeouts();
-  auto read = [&](absl::string_view field, bool present, const google::protobuf::Duration& d,
-                  absl::Duration lo, absl::Duration hi, int64_t& into) {
-    if (present && check_duration(errors, field, d, lo, hi)) into = to_nanos(*to_duration(d));
-  };
-  const absl::Duration tiny = absl::Nanoseconds(1);
-  read("connect", t.has_connect(), t.connect(), tiny, absl::Hours(1), p.connect_ns);
-  read("read", t.has_read(), t.read(), tiny, absl::Hours(1), p.read_ns);
-  read("write", t.has_write(), t.write(), tiny, absl::Hours(1), p.write_ns);
-  p.strict_connect_ns = p.connect_ns;
-  p.strict_read_ns = p.read_ns;
-  p.strict_write_ns = p.write_ns;
+  // Read as durations (defaults: no limit), then as the integers pick() compares.
+  const absl::Duration tiny = absl::Nanoseconds(1), hour = absl::Hours(1);
+  absl::Duration connect = absl::InfiniteDuration(), read = connect, write = connect;
+  absl::Duration margin = absl::ZeroDuration();
+  read_duration(errors, "connect", t.has_connect(), t.connect(), tiny, hour, connect);
+  read_duration(errors, "read", t.has_read(), t.read(), tiny, hour, read);
+  read_duration(errors, "write", t.has_write(), t.write(), tiny, hour, write);
+  absl::Duration strict_connect = connect, strict_read = read, strict_write = write;
   const v1::Timeouts::Strict& s = t.strict();
-  read("strict.connect", s.has_connect(), s.connect(), tiny, absl::Hours(1), p.strict_connect_ns);
-  read("strict.read", s.has_read(), s.read(), tiny, absl::Hours(1), p.strict_read_ns);
-  read("strict.write", s.has_write(), s.write(), tiny, absl::Hours(1), p.strict_write_ns);
-  read("deadline_margin", t.has_deadline_margin(), t.deadline_margin(), absl::ZeroDuration(),
-       absl::Seconds(10), p.deadline_margin_ns);
+  read_duration(errors, "strict.connect", s.has_connect(), s.connect(), tiny, hour, strict_connect);
+  read_duration(errors, "strict.read", s.has_read(), s.read(), tiny, hour, strict_read);
+  read_duration(errors, "strict.write", s.has_write(), s.write(), tiny, hour, strict_write);
+  read_duration(errors, "deadline_margin", t.has_deadline_margin(), t.deadline_margin(),
+                absl::ZeroDuration(), absl::Seconds(10), margin);
+  p.connect_ns = to_nanos(connect);
+  p.read_ns = to_nanos(read);
+  p.write_ns = to_nanos(write);
+  p.strict_connect_ns = to_nanos(strict_connect);
+  p.strict_read_ns = to_nanos(strict_read);
+  p.strict_write_ns = to_nanos(strict_write);
+  p.deadline_margin_ns = to_nanos(margin);
   return p;
 }
 
