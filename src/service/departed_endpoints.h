@@ -11,6 +11,7 @@
 
 #include "absl/time/time.h"
 #include "src/endpoint/endpoint.h"
+#include "src/service/service_stats.h"
 #include "src/stats/client_stats.h"
 
 namespace ufc::internal {
@@ -31,11 +32,7 @@ class DepartedEndpoints {
     const int64_t cutoff = now_ns - absl::ToInt64Nanoseconds(kGrace);
     auto expired = std::partition(live_.begin(), live_.end(),
                                   [cutoff](const Departed& d) { return d.since_ns > cutoff; });
-    for (auto it = expired; it != live_.end(); ++it) {
-      for (int c = 0; c < kOutcomeClassCount; ++c) {
-        folded_.by_class[c] += it->endpoint->count(static_cast<OutcomeClass>(c));
-      }
-    }
+    for (auto it = expired; it != live_.end(); ++it) folded_ += counts_of(*it->endpoint);
     live_.erase(expired, live_.end());
   }
   // Adds every report to departed endpoints, their in-flight picks (unless `inflight` is
@@ -44,9 +41,7 @@ class DepartedEndpoints {
               int64_t now_ns) const {
     counts += folded_;
     for (const Departed& d : live_) {
-      for (int c = 0; c < kOutcomeClassCount; ++c) {
-        counts.by_class[c] += d.endpoint->count(static_cast<OutcomeClass>(c));
-      }
+      counts += counts_of(*d.endpoint);
       if (inflight != nullptr) *inflight += d.endpoint->inflight();
       last_report_ns = std::max(last_report_ns, d.endpoint->last_report_ns(now_ns));
     }

@@ -8,19 +8,19 @@
 namespace ufc::internal {
 namespace {
 
-OutcomeCounts counts_of(const Endpoint& e) {
-  OutcomeCounts c;
-  for (int i = 0; i < kOutcomeClassCount; ++i)
-    c.by_class[i] = e.count(static_cast<OutcomeClass>(i));
-  return c;
-}
-
 CandidateSetStats set_stats(const CandidateSet& set) {
   return CandidateSetStats{set.key,      set.members.size(), set.usable,       set.panic,
                            set.affinity, !set.widened,       set.local_usable, set.local_size};
 }
 
 }  // namespace
+
+OutcomeCounts counts_of(const Endpoint& e) {
+  OutcomeCounts c;
+  for (int i = 0; i < kOutcomeClassCount; ++i)
+    c.by_class[i] = e.count(static_cast<OutcomeClass>(i));
+  return c;
+}
 
 void add_snapshot_stats(const ServiceSnapshot& snap, int64_t now_ns, ServiceStats& s,
                         int64_t& last_report_ns) {

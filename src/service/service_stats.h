@@ -13,6 +13,9 @@
 
 namespace ufc::internal {
 
+// Every report `endpoint` has counted, by class (a sum over its CPU shards).
+OutcomeCounts counts_of(const Endpoint& endpoint);
+
 // Fills `out`'s identity (name, version, policy), endpoint counts, the reports and
 // in-flight picks of the snapshot's endpoints, and when it was applied; raises
 // `last_report_ns` to the newest report among them. Adds to the counts already in `out`.
