@@ -301,7 +301,7 @@ absl::Status ClientCore::apply(const v1::ClientConfig& config) {
   ConfigUpdate update;
   update.complete = true;
   update.all_or_nothing = true;
-  update.config = config;
+  update.lent = &config;  // parsed where it is, not copied
   return deliver(update).status;
 }
 
@@ -354,7 +354,7 @@ UpdateResult ClientCore::deliver(const ConfigUpdate& update) {
   }
   for (const auto& [name, status] : result.rejected) {
     uint64_t version = 0;  // the rejected config's, or the rejected removal's
-    for (const v1::ServiceConfig& s : update.config.services()) {
+    for (const v1::ServiceConfig& s : update.content().services()) {
       if (s.name() == name) version = s.version();
     }
     for (const ServiceRemoval& r : update.removals) {
@@ -389,7 +389,7 @@ absl::Status ClientCore::install_locked(const ConfigUpdate& update, ParsedUpdate
   for (const std::string& name : verdict.gone) remove_locked(name, update.global_version, events);
   versions_.record(update, parsed, verdict);
   publish_registry_locked();  // once for the whole update
-  if (update.complete) refresh_env_locked(update.config.idc_map(), events);
+  if (update.complete) refresh_env_locked(update.content().idc_map(), events);
   versions_.note_global(update.global_version);
   return absl::OkStatus();
 }

@@ -44,7 +44,13 @@ struct ConfigUpdate {
   // (the sync stream NACKs it) and keeps its last good config while the rest apply.
   bool all_or_nothing = false;
   v1::ClientConfig config;  // the services added or changed, each with its own version
+  // Instead of `config`: a config the caller keeps alive for the deliver() call (the
+  // caller's apply(ClientConfig), which must not copy a big config just to hand it over).
+  const v1::ClientConfig* lent = nullptr;
   std::vector<ServiceRemoval> removals;
+
+  // What the update carries: the lent config, or its own.
+  const v1::ClientConfig& content() const { return lent != nullptr ? *lent : config; }
 };
 
 // The client's answer: what a sync source ACKs and NACKs.

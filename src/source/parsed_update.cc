@@ -10,7 +10,7 @@ namespace ufc::internal {
 
 ParsedUpdate parse_update(const ConfigUpdate& update, UpdateResult& result) {
   ParsedUpdate parsed;
-  const v1::ClientConfig& config = update.config;
+  const v1::ClientConfig& config = update.content();
   if (update.all_or_nothing) {
     ValidationErrors errors;
     std::vector<ParsedService> all = parse_client_config(config, errors);

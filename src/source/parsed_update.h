@@ -13,7 +13,7 @@
 
 namespace ufc::internal {
 
-// Per service of update.config, its policy and endpoints, or nothing when it was rejected.
+// Per service of update.content(), its policy and endpoints, or nothing when it was rejected.
 struct ParsedUpdate {
   std::vector<std::optional<ParsedService>> services;
 };

@@ -91,7 +91,7 @@ VersionBook::Verdict VersionBook::judge(
     // Listed is listed, rejected or not: a service whose new config is bad keeps its last
     // good one rather than being dropped.
     absl::flat_hash_set<std::string> listed;
-    for (const v1::ServiceConfig& s : update.config.services()) listed.insert(s.name());
+    for (const v1::ServiceConfig& s : update.content().services()) listed.insert(s.name());
     for (const std::string& name : configured) {
       if (!listed.contains(name)) v.gone.push_back(name);
     }
@@ -102,7 +102,7 @@ VersionBook::Verdict VersionBook::judge(
 void VersionBook::record(const ConfigUpdate& update, const ParsedUpdate& parsed,
                          const Verdict& verdict) {
   for (size_t i = 0; i < parsed.services.size(); ++i) {
-    if (verdict.install[i]) note_applied(update.config.services(static_cast<int>(i)).name());
+    if (verdict.install[i]) note_applied(update.content().services(static_cast<int>(i)).name());
   }
   for (size_t i = 0; i < update.removals.size(); ++i) {
     if (verdict.remove[i]) note_removed(update.removals[i].name, update.removals[i].version);
