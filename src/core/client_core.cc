@@ -368,7 +368,7 @@ UpdateResult ClientCore::deliver(const ConfigUpdate& update) {
   return result;
 }
 
-absl::Status ClientCore::install_locked(const ConfigUpdate& update, ParsedUpdate& parsed,
+absl::Status ClientCore::install_locked(const ConfigUpdate& update, const ParsedUpdate& parsed,
                                         UpdateResult& result, std::vector<Event>& events) {
   std::vector<std::string> configured;
   for (const auto& [name, state] : services_) configured.push_back(name);
@@ -390,7 +390,6 @@ absl::Status ClientCore::install_locked(const ConfigUpdate& update, ParsedUpdate
   versions_.record(update, parsed, verdict);
   publish_registry_locked();  // once for the whole update
   if (update.complete) refresh_env_locked(update.content().idc_map(), events);
-  versions_.note_global(update.global_version);
   return absl::OkStatus();
 }
 

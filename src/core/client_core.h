@@ -76,7 +76,7 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
 
   // Applies a parsed update under mu_: versions first (a stale one rejects the whole of an
   // all_or_nothing update), then services, removals, the registry and the IDC map.
-  absl::Status install_locked(const ConfigUpdate& update, ParsedUpdate& parsed,
+  absl::Status install_locked(const ConfigUpdate& update, const ParsedUpdate& parsed,
                               UpdateResult& result, std::vector<Event>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Builds and publishes a service's snapshot from a policy and endpoint specs.
