@@ -48,6 +48,9 @@ class Maglev final : public Balancer {
   uint32_t size_ = 0;
 };
 
+// M for `endpoints` endpoints, as above.
+uint32_t maglev_table_size(uint32_t min_table_size, size_t endpoints);
+
 // The smallest prime >= n (n <= 2^31). Exposed for tests.
 uint32_t next_prime(uint32_t n);
 

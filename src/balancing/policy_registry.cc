@@ -2,6 +2,9 @@
 
 #include "src/balancing/policy_registry.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "src/common/strings.h"
@@ -23,6 +26,18 @@ const BalancingPolicy* const kPolicies[] = {
 }  // namespace
 
 const BalancingPolicy& default_policy() { return kRoundRobinPolicy; }
+
+std::string BalancingConfig::identity() const {
+  std::string out(policy->name);
+  out.push_back('\0');
+  v1::Balancing p = params;
+  p.clear_policy();  // "" and "round_robin" name the same policy
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  p.SerializeToCodedStream(&coded);
+  return out;
+}
 
 const BalancingPolicy* find_policy(std::string_view name) {
   if (name.empty()) return &default_policy();

@@ -11,6 +11,8 @@
 #ifndef UFC_BALANCING_POLICY_REGISTRY_H_
 #define UFC_BALANCING_POLICY_REGISTRY_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,6 +38,9 @@ struct BalancingPolicy {
   // Builds the policy over `endpoints` (weights > 0, not empty) from validated `params`.
   std::unique_ptr<Balancer> (*make)(const v1::Balancing& params,
                                     absl::Span<const WeightedEndpoint> endpoints);
+  // The most lookup-table slots the policy builds over `endpoints` endpoints with `params`
+  // (what kMaxMaglevEntriesPerService budgets), or nullptr when it builds no such table.
+  uint64_t (*table_slots)(const v1::Balancing& params, size_t endpoints) = nullptr;
 };
 
 // The policy called `name` ("" means round_robin), or nullptr.
@@ -51,6 +56,11 @@ struct BalancingConfig {
   std::unique_ptr<Balancer> make(absl::Span<const WeightedEndpoint> endpoints) const {
     return policy->make(params, endpoints);
   }
+  uint64_t table_slots(size_t endpoints) const {
+    return policy->table_slots != nullptr ? policy->table_slots(params, endpoints) : 0;
+  }
+  // Equal for configs that build the same balancer over the same endpoints.
+  std::string identity() const;
 };
 
 // parse_balancing() checks a balancing section (the service's, or a subset's override),

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <queue>
 
@@ -14,14 +15,17 @@ namespace {
 
 uint64_t max_cycle(size_t n) { return std::max<uint64_t>(4096, 64 * uint64_t{n}); }
 
-std::vector<uint32_t> build_schedule(const std::vector<uint64_t>& w) {
-  const uint64_t cycle = std::accumulate(w.begin(), w.end(), uint64_t{0});
+// Endpoint i's k-th slot has virtual deadline (k + phase_i) / w_i with phase_i =
+// (2i + 1) / 2n: staggered phases keep equal-weight endpoints from falling due together
+// (5:1:1 gives AAABAAC, not AAAAABC). Every phase is in (0, 1), so exactly w_i deadlines
+// fall in [0, 1): each cycle of sum(w) picks is exact.
+//
+// Short cycles are ordered exactly, comparing (2nk + 2i + 1) / (2n w_i) by
+// cross-multiplication in 128 bits, through a heap: O(cycle log n).
+}  // namespace
+
+std::vector<uint32_t> exact_schedule(const std::vector<uint64_t>& w, uint64_t cycle) {
   const uint64_t n = w.size();
-  // Endpoint i's k-th slot has virtual deadline (k + phase_i) / w_i with phase_i =
-  // (2i + 1) / 2n: staggered phases keep equal-weight endpoints from falling due together
-  // (5:1:1 gives AAABAAC, not AAAAABC). Every phase is in (0, 1), so exactly w_i deadlines
-  // fall in [0, 1): each cycle of sum(w) picks is exact. Deadlines are compared exactly,
-  // as (2nk + 2i + 1) / (2n w_i), by cross-multiplication in 128 bits.
   struct Slot {
     uint64_t k;
     uint32_t i;
@@ -44,6 +48,137 @@ std::vector<uint32_t> build_schedule(const std::vector<uint64_t>& w) {
     heap.push(s);
   }
   return schedule;
+}
+
+// Long cycles (100,000 endpoints make cycles of millions) with few distinct weights are a
+// merge of one sequence per weight, through a heap of the weights: O(cycle log weights).
+// With many distinct weights they are ordered in O(cycle): each
+// deadline, as a double, falls into one of `cycle` equal buckets of [0, 1) (a counting
+// sort), and the rare buckets holding several are sorted by (deadline, i). The double
+// division is correctly rounded, so equal deadlines stay equal; deadlines closer than
+// 2^-52 apart may swap, which no share can notice. Memory: two arrays of the cycle.
+std::vector<uint32_t> bucketed_schedule(const std::vector<uint64_t>& w, uint64_t cycle) {
+  const uint32_t n = static_cast<uint32_t>(w.size());
+  const double two_n = 2.0 * n;
+  auto deadline = [&](uint32_t i, uint64_t k) {
+    return (two_n * static_cast<double>(k) + 2.0 * i + 1.0) / (two_n * static_cast<double>(w[i]));
+  };
+  auto bucket = [&](double d) {
+    const uint64_t b = static_cast<uint64_t>(d * static_cast<double>(cycle));
+    return b < cycle ? b : cycle - 1;
+  };
+  std::vector<uint32_t> end(cycle + 1, 0);  // first the counts, shifted by one
+  for (uint32_t i = 0; i < n; ++i) {
+    for (uint64_t k = 0; k < w[i]; ++k) ++end[bucket(deadline(i, k)) + 1];
+  }
+  for (uint64_t b = 1; b <= cycle; ++b) end[b] += end[b - 1];  // end[b]: where bucket b begins
+  std::vector<uint32_t> schedule(cycle);
+  for (uint32_t i = 0; i < n; ++i) {
+    for (uint64_t k = 0; k < w[i]; ++k) schedule[end[bucket(deadline(i, k))]++] = i;
+  }
+  // Now end[b] is where bucket b ends. Within a bucket, slots are in endpoint order.
+  std::vector<std::pair<double, uint32_t>> tied;
+  for (uint64_t b = 0, begin = 0; b < cycle; begin = end[b], ++b) {
+    if (end[b] - begin < 2) continue;
+    tied.clear();
+    for (uint64_t j = begin; j < end[b]; ++j) {
+      const uint32_t i = schedule[j];
+      // The k of endpoint i's slot in bucket b (near b w_i / cycle).
+      uint64_t k = static_cast<uint64_t>(static_cast<double>(b) * static_cast<double>(w[i]) /
+                                         static_cast<double>(cycle));
+      k = std::min(k, w[i] - 1);
+      while (k > 0 && bucket(deadline(i, k)) > b) --k;
+      while (k + 1 < w[i] && bucket(deadline(i, k)) < b) ++k;
+      tied.emplace_back(deadline(i, k), i);
+    }
+    std::sort(tied.begin(), tied.end());
+    for (size_t t = 0; t < tied.size(); ++t) schedule[begin + t] = tied[t].second;
+  }
+  return schedule;
+}
+
+std::vector<uint32_t> merged_schedule(const std::vector<uint64_t>& w, uint64_t cycle) {
+  const uint64_t n = w.size();
+  // Endpoints of one weight fall due in endpoint order, round after round: (k + phase_i)
+  // / w grows with i for a fixed k, and the last of round k precedes the first of k + 1.
+  std::map<uint64_t, std::vector<uint32_t>> by_weight;
+  for (uint32_t i = 0; i < n; ++i) by_weight[w[i]].push_back(i);
+  // Heads compare by their deadline as a double (see bucketed_schedule for why that is
+  // safe), then by endpoint: a heap step is a few compares of 16-byte entries.
+  struct Head {
+    double deadline;
+    uint32_t i;
+    uint32_t cls;
+  };
+  auto later = [](const Head& a, const Head& b) {
+    return a.deadline != b.deadline ? a.deadline > b.deadline : a.i > b.i;
+  };
+  struct Class {
+    const std::vector<uint32_t>* members;
+    uint64_t weight;
+    uint64_t k = 0;
+    size_t next = 0;
+  };
+  std::vector<Class> classes;
+  for (const auto& [weight, members] : by_weight) {
+    if (weight > 0) classes.push_back(Class{&members, weight});
+  }
+  const double two_n = 2.0 * static_cast<double>(n);
+  auto head_of = [&](uint32_t c) {
+    const Class& cl = classes[c];
+    const uint32_t i = (*cl.members)[cl.next];
+    const double d = (two_n * static_cast<double>(cl.k) + 2.0 * i + 1.0) /
+                     (two_n * static_cast<double>(cl.weight));
+    return Head{d, i, c};
+  };
+  // A binary min-heap whose top is replaced in place (one sift instead of a pop and a push).
+  std::vector<Head> heap;
+  for (uint32_t c = 0; c < classes.size(); ++c) heap.push_back(head_of(c));
+  auto sift_down = [&heap, &later](size_t at) {
+    const size_t size = heap.size();
+    const Head moving = heap[at];
+    while (true) {
+      size_t child = 2 * at + 1;
+      if (child >= size) break;
+      if (child + 1 < size && later(heap[child], heap[child + 1])) ++child;
+      if (!later(moving, heap[child])) break;
+      heap[at] = heap[child];
+      at = child;
+    }
+    heap[at] = moving;
+  };
+  for (size_t at = heap.size() / 2; at-- > 0;) sift_down(at);
+  std::vector<uint32_t> schedule;
+  schedule.reserve(cycle);
+  while (schedule.size() < cycle) {
+    const Head top = heap.front();
+    schedule.push_back(top.i);
+    Class& cl = classes[top.cls];
+    if (++cl.next == cl.members->size()) cl.next = 0, ++cl.k;
+    if (cl.k == cl.weight) {  // the class's slots are all placed
+      heap.front() = heap.back();
+      heap.pop_back();
+      if (heap.empty()) break;
+    } else {
+      heap.front() = head_of(top.cls);
+    }
+    sift_down(0);
+  }
+  return schedule;
+}
+
+namespace {
+
+std::vector<uint32_t> build_schedule(const std::vector<uint64_t>& w) {
+  const uint64_t cycle = std::accumulate(w.begin(), w.end(), uint64_t{0});
+  constexpr uint64_t kExactCycle = 1 << 16;
+  constexpr size_t kMergedWeights = 4096;
+  if (cycle <= kExactCycle) return exact_schedule(w, cycle);
+  std::vector<uint64_t> distinct(w.begin(), w.end());
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  return distinct.size() <= kMergedWeights ? merged_schedule(w, cycle)
+                                           : bucketed_schedule(w, cycle);
 }
 
 }  // namespace

@@ -47,6 +47,14 @@ class WeightedRoundRobin final : public Balancer {
 // Exposed for tests: the integer weights WeightedRoundRobin uses for `weights`.
 std::vector<uint64_t> integer_cycle_weights(absl::Span<const double> weights);
 
+// The schedule of integer weights `w` (cycle = their sum), the three ways it is built: by
+// a heap of endpoints (cycles up to 65,536), by merging one sequence per distinct weight
+// (longer cycles, up to 4,096 distinct weights), and by a counting sort of the deadlines.
+// Exposed for tests, which check that they agree.
+std::vector<uint32_t> exact_schedule(const std::vector<uint64_t>& w, uint64_t cycle);
+std::vector<uint32_t> merged_schedule(const std::vector<uint64_t>& w, uint64_t cycle);
+std::vector<uint32_t> bucketed_schedule(const std::vector<uint64_t>& w, uint64_t cycle);
+
 }  // namespace ufc::internal
 
 #endif  // UFC_BALANCING_WEIGHTED_ROUND_ROBIN_H_

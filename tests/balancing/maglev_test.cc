@@ -100,5 +100,42 @@ TEST(MaglevTest, PrehashedKeyAndAttemptAreDeterministic) {
   EXPECT_EQ(m.pick(ctx), fallback);
 }
 
+// A digest of the whole table: which endpoint (by fixture index) holds each slot.
+uint64_t table_digest(const Maglev& m, const EndpointsFixture& eps) {
+  uint64_t h = 1469598103934665603ULL;
+  for (uint32_t s = 0; s < m.table_size(); ++s) {
+    h = (h ^ static_cast<uint64_t>(eps.index_of(m.slot(s)))) * 1099511628211ULL;
+  }
+  return h;
+}
+
+// Every process of every library version must build the same table for the same
+// endpoints, or a key maps to different backends from different callers. The digests
+// were recorded with the first implementation (a heap of endpoints, a table probe per
+// step); the build has been made faster since, and must keep them.
+TEST(MaglevTest, TablesAreTheSameAsEveryEarlierVersionBuilt) {
+  struct Golden {
+    std::vector<double> weights;
+    uint32_t min_table_size;
+    uint64_t digest;
+  };
+  std::vector<double> uneven, tied, many;
+  for (int i = 0; i < 40; ++i) uneven.push_back(1 + (i * 7919) % 13);
+  for (int i = 0; i < 40; ++i) tied.push_back(i % 3 == 0 ? 2.5 : (i % 3 == 1 ? 5 : 1.25));
+  for (int i = 0; i < 700; ++i) many.push_back(1 + (i * 31) % 100);
+  const Golden goldens[] = {
+      {std::vector<double>(10, 1.0), 0, 3667136185578950289ULL},
+      {uneven, 0, 14740988030602783024ULL},
+      {tied, 1009, 2865633500916581626ULL},
+      {many, 0, 12686902677022218920ULL},
+      {{1e6, 1e-6, 3, 3, 3}, 65537, 402275442082510745ULL},
+  };
+  for (const Golden& g : goldens) {
+    EndpointsFixture eps(g.weights);
+    Maglev m(eps.candidates(), g.min_table_size);
+    EXPECT_EQ(table_digest(m, eps), g.digest) << g.weights.size() << " endpoints";
+  }
+}
+
 }  // namespace
 }  // namespace ufc::internal

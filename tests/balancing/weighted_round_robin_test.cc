@@ -69,5 +69,23 @@ TEST(WeightedRoundRobinTest, HugeWeightSpreadIsScaledNotExploded) {
   EXPECT_EQ(w[0], 1u);  // a nonzero weight keeps at least one slot
 }
 
+// Long cycles are ordered by a merge per weight or a counting sort of the deadlines
+// instead of a heap of endpoints: all must give the same schedule, ties included.
+TEST(WeightedRoundRobinTest, FastSchedulesEqualTheExactOne) {
+  std::vector<std::vector<uint64_t>> cases = {{5, 1, 1}, {1, 1, 1, 1}, {3, 2}, {7, 7, 14, 1}};
+  std::vector<uint64_t> uneven, tied;
+  for (int i = 0; i < 2000; ++i) uneven.push_back(1 + (i * 7919) % 100);  // cycle ~100k
+  for (int i = 0; i < 3000; ++i) tied.push_back(i % 2 == 0 ? 6 : 4);
+  cases.push_back(uneven);
+  cases.push_back(tied);
+  for (const std::vector<uint64_t>& w : cases) {
+    uint64_t cycle = 0;
+    for (uint64_t x : w) cycle += x;
+    const std::vector<uint32_t> exact = exact_schedule(w, cycle);
+    EXPECT_EQ(bucketed_schedule(w, cycle), exact) << w.size() << " weights";
+    EXPECT_EQ(merged_schedule(w, cycle), exact) << w.size() << " weights";
+  }
+}
+
 }  // namespace
 }  // namespace ufc::internal
