@@ -56,6 +56,13 @@ bool check_range(ValidationErrors& errors, absl::string_view field, uint64_t val
   return false;
 }
 
+bool check_count(ValidationErrors& errors, absl::string_view field, int64_t count, int64_t max) {
+  if (count <= max) return true;
+  ValidationErrors::Scope scope(errors, field);
+  errors.add(absl::StrCat("has ", count, " entries, at most ", max, " are allowed"));
+  return false;
+}
+
 void read_duration(ValidationErrors& errors, absl::string_view field, bool present,
                    const google::protobuf::Duration& d, absl::Duration lo, absl::Duration hi,
                    absl::Duration& into) {

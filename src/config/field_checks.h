@@ -34,6 +34,9 @@ bool check_range(ValidationErrors& errors, absl::string_view field, uint64_t val
 // The read_* helpers read an optional field of a config section: when `present`, check
 // it as above and store it in `into` if acceptable. Absent, `into` keeps its default: the
 // policy struct's member initializer, the one place defaults are written.
+// Adds "has N entries, at most M are allowed" under `field` when count > max.
+bool check_count(ValidationErrors& errors, absl::string_view field, int64_t count, int64_t max);
+
 void read_duration(ValidationErrors& errors, absl::string_view field, bool present,
                    const google::protobuf::Duration& d, absl::Duration lo, absl::Duration hi,
                    absl::Duration& into);

@@ -232,7 +232,7 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
       }
       return false;
     };
-    const uint32_t tries = 2 * static_cast<uint32_t>(set->members.size()) + 8;
+    const uint32_t tries = 2 * static_cast<uint32_t>(set->size) + 8;
     while (tried(endpoint) && ++context.attempt < tries) endpoint = set->balancer->pick(context);
     if (tried(endpoint)) {
       // No retry leaves: the budget token it took goes back.
@@ -394,8 +394,8 @@ absl::Status ClientCore::install_locked(const ConfigUpdate& update, const Parsed
 }
 
 void ClientCore::install_service_locked(std::shared_ptr<const ServicePolicy> policy,
-                                        const std::vector<EndpointSpec>& endpoints,
-                                        std::vector<Event>& events) {
+                                        const ParsedEndpoints& parsed, std::vector<Event>& events) {
+  const std::vector<EndpointSpec>& endpoints = parsed.specs;
   auto it = services_.find(policy->name);
   if (it == services_.end()) {
     auto owned = std::make_unique<ServiceState>(policy->name);
@@ -417,7 +417,7 @@ void ClientCore::install_service_locked(std::shared_ptr<const ServicePolicy> pol
   const bool same_version = previous != nullptr && previous->policy == policy;
   const absl::Time applied_at = same_version ? previous->applied_at : clock_->wall_now();
   publish_locked(state,
-                 compile_snapshot(std::move(policy), std::move(update.set), env_,
+                 compile_snapshot(std::move(policy), std::move(update.set), parsed.layout, env_,
                                   bans_->out_of_rotation(state.ban_id),
                                   same_version ? previous->route_counters : nullptr, applied_at),
                  events);
@@ -438,7 +438,7 @@ absl::Status ClientCore::update_endpoints(
     }
     policy = it->second->snapshot.load(std::memory_order_relaxed)->policy;
   }
-  absl::StatusOr<std::vector<EndpointSpec>> specs = parse_endpoints(*policy, endpoints);
+  absl::StatusOr<ParsedEndpoints> specs = parse_endpoints(*policy, endpoints);
   if (!specs.ok()) return specs.status();  // outside the lock: the slow part
   std::vector<Event> events;
   {
@@ -479,29 +479,59 @@ void ClientCore::publish_locked(ServiceState& state, std::unique_ptr<ServiceSnap
                                 std::vector<Event>& events) {
   ServiceSnapshot* before = state.snapshot.load(std::memory_order_relaxed);
   if (before != nullptr) {
-    for (const AffinityChange& c :
-         affinity_changes(&before->all, &before->routes, next->all, next->routes)) {
+    for (const AffinityChange& c : affinity_changes(named_sets(*before->all, before->routes),
+                                                    named_sets(*next->all, next->routes))) {
       events.push_back(make_event(
           c.widened ? EventType::kIdcWiden : EventType::kIdcNarrow, state.name,
           next->policy->version,
-          absl::StrCat(c.set->key, ": ", c.set->local_usable, " of ", c.set->local_size,
+          absl::StrCat(av(c.key), ": ", c.set->local_usable, " of ", c.set->local_size,
                        " endpoints usable in logical IDC \"", next->env->caller.logical_idc, "\"; ",
                        c.widened ? "using every IDC" : "back to the local IDC")));
     }
   }
   state.snapshot.store(next.release(), std::memory_order_release);
+  ++state.publications;
   if (before != nullptr) domain_.retire(before);
 }
 
 void ClientCore::on_bans_changed(absl::Span<const std::string> services,
                                  std::vector<Event>& events) {
-  absl::MutexLock lock(&mu_);
+  // Each service's new candidate sets are built off the config mutex, from a copy of its
+  // snapshot (shared pointers: it stays valid whatever is published meanwhile), and
+  // published under it only if nothing was published and no ban changed in between;
+  // otherwise built again. After a few lost races, built under the mutex.
+  constexpr int kOptimisticTries = 3;
   for (const std::string& name : services) {
-    auto it = services_.find(name);
-    if (it == services_.end()) continue;  // removed meanwhile
-    ServiceState& state = *it->second;
-    const ServiceSnapshot& current = *state.snapshot.load(std::memory_order_relaxed);
-    publish_locked(state, recompile(current, bans_->out_of_rotation(state.ban_id)), events);
+    for (int attempt = 0;; ++attempt) {
+      std::optional<ServiceSnapshot> base;
+      std::vector<bool> out;
+      uint64_t publications = 0;
+      {
+        absl::MutexLock lock(&mu_);
+        auto it = services_.find(name);
+        if (it == services_.end()) break;  // removed meanwhile
+        ServiceState& state = *it->second;
+        const ServiceSnapshot& current = *state.snapshot.load(std::memory_order_relaxed);
+        out = bans_->out_of_rotation(state.ban_id);
+        if (out == current.out) break;  // nothing changed, or published already
+        if (attempt >= kOptimisticTries) {
+          publish_locked(state, recompile(current, std::move(out)), events);
+          break;
+        }
+        base.emplace(current);
+        publications = state.publications;
+      }
+      std::unique_ptr<ServiceSnapshot> next = recompile(*base, out);
+      absl::MutexLock lock(&mu_);
+      auto it = services_.find(name);
+      if (it == services_.end()) break;
+      ServiceState& state = *it->second;
+      if (state.publications != publications || bans_->out_of_rotation(state.ban_id) != out) {
+        continue;  // lost a race: build from what is in force now
+      }
+      publish_locked(state, std::move(next), events);
+      break;
+    }
   }
 }
 

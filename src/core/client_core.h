@@ -81,8 +81,8 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Builds and publishes a service's snapshot from a policy and endpoint specs.
   void install_service_locked(std::shared_ptr<const ServicePolicy> policy,
-                              const std::vector<EndpointSpec>& endpoints,
-                              std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                              const ParsedEndpoints& endpoints, std::vector<Event>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The policy in force for `name`, or nullptr.
   const ServicePolicy* policy_locked(const std::string& name) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

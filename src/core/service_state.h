@@ -42,6 +42,7 @@ struct ServiceState {
   BanServiceId ban_id = 0;  // this service in the client's ban and fuse managers
   FuseServiceId fuse_id = 0;
   DepartedEndpoints departed;  // still in the service totals
+  uint64_t publications = 0;   // snapshots published: a rebuild made off the mutex checks it
 };
 
 }  // namespace ufc::internal

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/balancing/balancer.h"
@@ -44,10 +45,36 @@ struct RoutingEnv {
 std::string logical_idc(const google::protobuf::Map<std::string, std::string>& idc_map,
                         const std::string& physical);
 
-// CandidateSet: endpoints a request may be sent to, compiled.
+// CandidateLayout: which endpoints each destination selects, decided once per (routing
+// policy, endpoint set): by config validation, which refuses what selects nothing or costs
+// too much, and kept for every snapshot of that pair. Destinations that select the same
+// endpoints with the same balancing share one group, so they share one balancer.
+// Immutable and shared.
+struct CandidateLayout {
+  struct Group {
+    std::vector<uint32_t> members;     // ascending positions in the EndpointSet
+    const BalancingConfig* balancing;  // owned by the ServicePolicy the layout was built for
+  };
+  std::vector<Group> groups;                        // [0]: every endpoint, the service's policy
+  std::vector<std::vector<uint32_t>> destinations;  // [rule][destination]: its group
+  int64_t selection_work = 0;                       // what choosing the members cost (see limits.h)
+  int64_t table_slots = 0;  // lookup-table slots the groups' balancers may build, at most
+};
+
+// build_layout() chooses every destination's members among endpoints with `tags` (per
+// position, sorted), grouping equal ones, and adds to `errors`: a subset that selects no
+// endpoint ("routes[r].destinations[d].tags"), and a layout over the selection or table
+// budgets of limits.h. Cost: the tags of every endpoint once, plus for every distinct
+// selector the endpoints carrying its rarest tag: bounded by kMaxSelectionWork (past it,
+// the build stops with the error). Meaningful only when nothing was added.
+std::shared_ptr<const CandidateLayout> build_layout(
+    const RoutingPolicy& routing, const BalancingConfig& balancing,
+    const std::vector<const std::vector<Tag>*>& tags, ValidationErrors& errors);
+
+// CandidateSet: one group of the layout, compiled over the endpoints' ban states.
 struct CandidateSet {
-  std::string key;                // "*" for the whole service, "<rule>/<subset>" otherwise
-  std::vector<uint32_t> members;  // positions in the snapshot's EndpointSet
+  uint32_t group = 0;  // in the layout
+  size_t size = 0;     // members, usable or not
   std::unique_ptr<Balancer> balancer;
   bool panic = false;  // every usable member is out of rotation: picking among those
   // IDC affinity, when enabled for the service.
@@ -59,11 +86,12 @@ struct CandidateSet {
 };
 
 // One rule in a snapshot: the rule (kept beside its sets, so a pick tests it without going
-// through the policy) and its destinations, parallel to RouteRule::destinations.
+// through the policy) and its destinations' sets, parallel to RouteRule::destinations
+// (owned by the snapshot; destinations with the same group share one).
 struct RouteTargets {
   const RouteRule* rule = nullptr;  // owned by the snapshot's ServicePolicy
   bool idc_ok = true;               // the rule's caller_idcs admit this client (always, when empty)
-  std::vector<CandidateSet> destinations;
+  std::vector<const CandidateSet*> destinations;
 };
 
 // Per-rule match counts, kept across the snapshot rebuilds bans cause; the last one
@@ -82,35 +110,50 @@ class RouteCounters {
 // What candidate sets are compiled from.
 struct CandidateInputs {
   const EndpointSet* endpoints;
-  const std::vector<bool>* out;  // per endpoint: out of rotation (banned or probing)
-  const BalancingConfig* balancing;
+  const std::vector<bool>* out;    // per endpoint: out of rotation (banned or probing)
+  const std::vector<bool>* local;  // per endpoint: in the caller's logical IDC (affinity on)
   const AffinityPolicy* affinity;
-  const RoutingEnv* env;
 };
 
-// build_candidate_set() compiles `members` into a set: the usable ones (weight > 0, in
-// rotation; all weight > 0 ones in panic), narrowed to the caller's logical IDC when
-// affinity is on and that IDC has at least min_healthy usable endpoints and at least
-// min_healthy_share of its size.
-CandidateSet build_candidate_set(std::string key, std::vector<uint32_t> members,
-                                 const CandidateInputs& inputs);
+// local_endpoints() is CandidateInputs::local: per endpoint, whether its affinity tag maps
+// to the caller's logical IDC. Empty when affinity is off.
+std::vector<bool> local_endpoints(const EndpointSet& endpoints, const AffinityPolicy& affinity,
+                                  const RoutingEnv& env);
 
-// compile_targets() compiles each rule's destinations over `inputs` (a subset's own
-// balancing replaces the service's).
-std::vector<RouteTargets> compile_targets(const std::vector<RouteRule>& rules,
-                                          const CandidateInputs& inputs);
+// build_candidate_set() compiles group `g` of `layout` into a set: the usable members
+// (weight > 0, in rotation; all weight > 0 ones in panic), narrowed to the caller's
+// logical IDC when affinity is on and that IDC has at least min_healthy usable endpoints
+// and at least min_healthy_share of its size. Cost: the members, plus the balancer's build.
+std::unique_ptr<CandidateSet> build_candidate_set(const CandidateLayout& layout, uint32_t g,
+                                                  const CandidateInputs& inputs);
+
+// Whether group `g` has a member among `positions` (ascending).
+bool group_contains_any(const CandidateLayout& layout, uint32_t g,
+                        const std::vector<uint32_t>& positions);
+
+// compile_targets() lays each rule's destinations over `sets` (parallel to the layout's
+// groups), and decides idc_ok for `caller`.
+std::vector<RouteTargets> compile_targets(
+    const std::vector<RouteRule>& rules, const CandidateLayout& layout,
+    const std::vector<std::shared_ptr<const CandidateSet>>& sets, const CallerInfo& caller);
+
+// A set as one destination (or the whole service: key "*") shows it.
+struct NamedSet {
+  std::string_view key;
+  const CandidateSet* set;
+};
+// Every set of a snapshot by name: "*", then every rule's destinations.
+std::vector<NamedSet> named_sets(const CandidateSet& all, const std::vector<RouteTargets>& routes);
 
 // One candidate set whose IDC affinity widened or narrowed between two compilations.
 struct AffinityChange {
+  std::string_view key;
   const CandidateSet* set;  // in the newer compilation
   bool widened;
 };
-// The affinity changes from `before` (null: a new service) to `after`, each given as the
-// whole-service set followed by every rule's destinations.
-std::vector<AffinityChange> affinity_changes(const CandidateSet* before_all,
-                                             const std::vector<RouteTargets>* before_routes,
-                                             const CandidateSet& after_all,
-                                             const std::vector<RouteTargets>& after_routes);
+// The affinity changes from `before` (empty: a new service) to `after`.
+std::vector<AffinityChange> affinity_changes(const std::vector<NamedSet>& before,
+                                             const std::vector<NamedSet>& after);
 
 }  // namespace ufc::internal
 

@@ -8,8 +8,8 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "src/config/field_checks.h"
+#include "src/config/limits.h"
 
 namespace ufc::internal {
 namespace {
@@ -20,11 +20,6 @@ std::vector<Tag> sorted_tags(const google::protobuf::Map<std::string, std::strin
   std::vector<Tag> out(tags.begin(), tags.end());
   std::sort(out.begin(), out.end());
   return out;
-}
-
-// "{idc: bj, version: v2}", for "selects no endpoint".
-std::string describe(const std::vector<Tag>& selector) {
-  return absl::StrCat("{", absl::StrJoin(selector, ", ", absl::PairFormatter(": ")), "}");
 }
 
 // The value of attribute `key`, or nullptr. Requests carry a handful of attributes: a
@@ -39,6 +34,11 @@ const std::string_view* find_attribute(absl::Span<const Attribute> attributes,
 
 void parse_match(const v1::RouteMatch& match, RouteRule& rule, ValidationErrors& errors) {
   ValidationErrors::Scope scope(errors, "match");
+  if (!check_count(errors, "attributes", match.attributes_size(), kMaxAttributesPerRule) ||
+      !check_count(errors, "caller_services", match.caller_services_size(), kMaxCallersPerRule) ||
+      !check_count(errors, "caller_idcs", match.caller_idcs_size(), kMaxCallersPerRule)) {
+    return;
+  }
   for (int i = 0; i < match.attributes_size(); ++i) {
     const v1::AttributeMatch& a = match.attributes(i);
     ValidationErrors::Scope attribute(errors, "attributes");
@@ -83,11 +83,15 @@ void parse_match(const v1::RouteMatch& match, RouteRule& rule, ValidationErrors&
   }
 }
 
-void parse_destinations(const v1::Route& route, const v1::ServiceConfig& service, RouteRule& rule,
-                        ValidationErrors& errors) {
+void parse_destinations(const v1::Route& route, RouteRule& rule, ValidationErrors& errors) {
   ValidationErrors::Scope scope(errors, "destinations");
   if (route.destinations().empty()) {
     errors.add("must not be empty");
+    return;
+  }
+  if (route.destinations_size() > kMaxDestinationsPerRoute) {
+    errors.add(absl::StrCat("has ", route.destinations_size(), " entries, at most ",
+                            kMaxDestinationsPerRoute, " are allowed"));
     return;
   }
   bool weights_valid = true, any_positive = false;
@@ -100,13 +104,10 @@ void parse_destinations(const v1::Route& route, const v1::ServiceConfig& service
       ValidationErrors::Scope field(errors, "name");
       errors.add(absl::StrCat("duplicate subset name \"", subset.name(), "\""));
     }
-    int selected = 0;
-    for (const v1::Endpoint& e : service.endpoints()) {
-      selected += tags_match(e.tags(), subset.tags());
-    }
-    if (selected == 0) {
+    if (subset.tags_size() > kMaxTagsPerSelector) {
       ValidationErrors::Scope field(errors, "tags");
-      errors.add(absl::StrCat(describe(sorted_tags(subset.tags())), " selects no endpoint"));
+      errors.add(absl::StrCat("has ", subset.tags_size(), " entries, at most ", kMaxTagsPerSelector,
+                              " are allowed"));
     }
     const double w = subset.has_weight() ? subset.weight() : 1.0;
     if (!check_range(errors, "weight", w, 0, 1e6)) {
@@ -197,6 +198,7 @@ size_t RouteRule::choose(const Random& random) const {
 
 RoutingPolicy parse_routing(const v1::ServiceConfig& service, ValidationErrors& errors) {
   RoutingPolicy out;
+  if (!check_count(errors, "routes", service.routes_size(), kMaxRoutesPerService)) return out;
   std::set<std::string> names;
   for (int i = 0; i < service.routes_size(); ++i) {
     const v1::Route& route = service.routes(i);
@@ -209,7 +211,7 @@ RoutingPolicy parse_routing(const v1::ServiceConfig& service, ValidationErrors& 
     RouteRule rule;
     rule.name = route.name().empty() ? absl::StrCat("route", i) : route.name();
     parse_match(route.match(), rule, errors);
-    parse_destinations(route, service, rule, errors);
+    parse_destinations(route, rule, errors);
     out.rules.push_back(std::move(rule));
   }
   const v1::IdcAffinity& a = service.idc_affinity();
@@ -225,25 +227,6 @@ RoutingPolicy parse_routing(const v1::ServiceConfig& service, ValidationErrors& 
   out.affinity.min_healthy_share = a.min_healthy_share();
   if (!a.tag().empty()) out.affinity.tag = a.tag();
   return out;
-}
-
-void check_selections(const RoutingPolicy& routing,
-                      const google::protobuf::RepeatedPtrField<v1::Endpoint>& endpoints,
-                      ValidationErrors& errors) {
-  std::vector<std::vector<Tag>> tags;
-  tags.reserve(endpoints.size());
-  for (const v1::Endpoint& e : endpoints) tags.push_back(sorted_tags(e.tags()));
-  for (size_t r = 0; r < routing.rules.size(); ++r) {
-    for (size_t d = 0; d < routing.rules[r].destinations.size(); ++d) {
-      const SubsetSpec& subset = routing.rules[r].destinations[d];
-      bool any = false;
-      for (const std::vector<Tag>& t : tags) any = any || tags_match(t, subset.selector);
-      if (any) continue;
-      ValidationErrors::Scope field(errors,
-                                    absl::StrCat("routes[", r, "].destinations[", d, "].tags"));
-      errors.add(absl::StrCat(describe(subset.selector), " selects no endpoint"));
-    }
-  }
 }
 
 }  // namespace ufc::internal

@@ -71,16 +71,12 @@ struct RoutingPolicy {
 };
 
 // parse_routing() reads `service`'s `routes` and `idc_affinity` sections, adding every
-// problem to `errors`: unknown operators, percentages outside [0, 100], subsets that select
-// no endpoint of the service, subset weights that are negative, not finite or all 0,
-// duplicate rule names, bad balancing overrides. Meaningful only when nothing was added.
+// problem to `errors`: unknown operators, percentages outside [0, 100], subset weights that
+// are negative, not finite or all 0, duplicate rule names, bad balancing overrides, more
+// routes, destinations, conditions or selector tags than limits.h allows. Which endpoints
+// the subsets select is checked by build_layout() (candidate_set.h), once the endpoints
+// are known. Meaningful only when nothing was added.
 RoutingPolicy parse_routing(const v1::ServiceConfig& service, ValidationErrors& errors);
-
-// check_selections() adds an error for every subset of `routing` that selects none of
-// `endpoints` (an endpoint-only update must not empty a rule's destination).
-void check_selections(const RoutingPolicy& routing,
-                      const google::protobuf::RepeatedPtrField<v1::Endpoint>& endpoints,
-                      ValidationErrors& errors);
 
 // Whether an endpoint's tags include every (key, value) of `selector`.
 bool tags_match(const google::protobuf::Map<std::string, std::string>& endpoint_tags,

@@ -95,6 +95,7 @@ std::vector<EndpointSpec> parse_endpoint_list(
         any_positive = true;
       }
     }
+    if (!check_count(errors, "tags", e.tags_size(), kMaxTagsPerEndpoint)) continue;
     for (const auto& [key, value] : e.tags()) {
       ValidationErrors::Scope field(errors, "tags");
       if (key.empty()) errors.add("keys must not be empty");
@@ -142,13 +143,23 @@ AttemptPolicy parse_timeouts(const v1::ServiceConfig& service, ValidationErrors&
   return p;
 }
 
+// What the routing of `policy` selects among `specs`.
+std::shared_ptr<const CandidateLayout> layout_of(const ServicePolicy& policy,
+                                                 const std::vector<EndpointSpec>& specs,
+                                                 ValidationErrors& errors) {
+  std::vector<const std::vector<Tag>*> tags;
+  tags.reserve(specs.size());
+  for (const EndpointSpec& spec : specs) tags.push_back(&spec.tags);
+  return build_layout(policy.routing, policy.balancing, tags, errors);
+}
+
 }  // namespace
 
 ParsedService parse_service(const v1::ServiceConfig& service, ValidationErrors& errors) {
   auto policy = std::make_shared<ServicePolicy>();
   ParsedService out;
   validate_name(service.name(), errors);
-  out.endpoints = parse_endpoint_list(service.endpoints(), errors);
+  out.endpoints.specs = parse_endpoint_list(service.endpoints(), errors);
   policy->name = service.name();
   policy->version = service.version();
   policy->content = fingerprint(service);
@@ -159,6 +170,9 @@ ParsedService parse_service(const v1::ServiceConfig& service, ValidationErrors& 
   policy->retry = RetryPolicy::parse(service.retry(), errors);
   policy->attempt = parse_timeouts(service, errors);
   policy->attempt.max_attempts = policy->retry.max_attempts;
+  // Last: its errors ("selects no endpoint") follow the sections'. Bounded even for a bad
+  // config: the section parsers cap every count it walks, and it stops at its budget.
+  out.endpoints.layout = layout_of(*policy, out.endpoints.specs, errors);
   out.policy = std::move(policy);
   return out;
 }
@@ -170,19 +184,29 @@ absl::StatusOr<ParsedService> parse_service(const v1::ServiceConfig& service) {
   return parsed;
 }
 
-absl::StatusOr<std::vector<EndpointSpec>> parse_endpoints(
+absl::StatusOr<ParsedEndpoints> parse_endpoints(
     const ServicePolicy& policy,
     const google::protobuf::RepeatedPtrField<v1::Endpoint>& endpoints) {
   ValidationErrors errors;
-  std::vector<EndpointSpec> specs = parse_endpoint_list(endpoints, errors);
-  if (errors.empty()) check_selections(policy.routing, endpoints, errors);
+  ParsedEndpoints out;
+  out.specs = parse_endpoint_list(endpoints, errors);
+  if (errors.empty()) out.layout = layout_of(policy, out.specs, errors);
   if (!errors.empty()) return errors.status();
-  return specs;
+  return out;
 }
 
 std::vector<ParsedService> parse_client_config(const v1::ClientConfig& config,
                                                ValidationErrors& errors) {
   std::vector<ParsedService> parsed;
+  if (!check_count(errors, "idc_map", config.idc_map_size(), kMaxIdcMapEntries)) return parsed;
+  int64_t endpoints = 0;
+  for (const v1::ServiceConfig& service : config.services()) endpoints += service.endpoints_size();
+  if (endpoints > kMaxEndpointsPerConfig) {
+    ValidationErrors::Scope field(errors, "services");
+    errors.add(absl::StrCat("list ", endpoints, " endpoints in all, at most ",
+                            kMaxEndpointsPerConfig, " are allowed per config"));
+    return parsed;
+  }
   for (const auto& [physical, logical] : config.idc_map()) {
     ValidationErrors::Scope field(errors, "idc_map");
     if (physical.empty() || logical.empty()) {

@@ -26,6 +26,7 @@
 #include "src/config/fingerprint.h"
 #include "src/config/validation_errors.h"
 #include "src/fusing/fuse_policy.h"
+#include "src/routing/candidate_set.h"
 #include "src/routing/route_rule.h"
 #include "ufc/pick.h"
 #include "ufc/v1/config.pb.h"
@@ -68,9 +69,15 @@ struct EndpointSpec {
   std::vector<Tag> tags;  // sorted by key
 };
 
+// A service's endpoints, parsed, and what its routing selects among them.
+struct ParsedEndpoints {
+  std::vector<EndpointSpec> specs;
+  std::shared_ptr<const CandidateLayout> layout;  // built for `policy` over `specs`
+};
+
 struct ParsedService {
   std::shared_ptr<const ServicePolicy> policy;
-  std::vector<EndpointSpec> endpoints;
+  ParsedEndpoints endpoints;
 };
 
 // parse_service() reads `service`, adding every problem to `errors` at the current path
@@ -83,7 +90,7 @@ absl::StatusOr<ParsedService> parse_service(const v1::ServiceConfig& service);
 // parse_endpoints() reads an endpoint-only update of a service whose policy is `policy`:
 // the `endpoints` section alone (paths "endpoints[i]..."), and that every routing subset
 // still selects one of them. INVALID_ARGUMENT listing every problem.
-absl::StatusOr<std::vector<EndpointSpec>> parse_endpoints(
+absl::StatusOr<ParsedEndpoints> parse_endpoints(
     const ServicePolicy& policy, const google::protobuf::RepeatedPtrField<v1::Endpoint>& endpoints);
 
 // parse_client_config() reads every service of `config` as parse_service() does (paths

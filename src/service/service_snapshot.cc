@@ -27,39 +27,75 @@ class TagInterner {
 
 }  // namespace
 
-std::unique_ptr<ServiceSnapshot> compile_snapshot(std::shared_ptr<const ServicePolicy> policy,
-                                                  std::shared_ptr<const EndpointSet> endpoints,
-                                                  std::shared_ptr<const RoutingEnv> env,
-                                                  const std::vector<bool>& out,
-                                                  std::shared_ptr<RouteCounters> counters,
-                                                  absl::Time applied_at) {
+namespace {
+
+// Compiles the groups of `snap` that `rebuild` (nullptr: all) says, sharing the rest with
+// `previous`, then lays out the rules over them.
+void compile_sets(ServiceSnapshot& snap, const ServiceSnapshot* previous,
+                  const std::vector<uint32_t>* changed) {
+  const CandidateLayout& layout = *snap.layout;
+  const CandidateInputs inputs{snap.endpoints.get(), &snap.out, snap.local.get(),
+                               &snap.policy->routing.affinity};
+  snap.sets.resize(layout.groups.size());
+  for (uint32_t g = 0; g < layout.groups.size(); ++g) {
+    if (previous != nullptr && !group_contains_any(layout, g, *changed)) {
+      snap.sets[g] = previous->sets[g];
+    } else {
+      snap.sets[g] = build_candidate_set(layout, g, inputs);
+    }
+  }
+  snap.all = snap.sets[0].get();
+  snap.routes = compile_targets(snap.policy->routing.rules, layout, snap.sets, snap.env->caller);
+  snap.banned = 0;
+  for (bool o : snap.out) snap.banned += o ? 1 : 0;
+}
+
+}  // namespace
+
+std::unique_ptr<ServiceSnapshot> compile_snapshot(
+    std::shared_ptr<const ServicePolicy> policy, std::shared_ptr<const EndpointSet> endpoints,
+    std::shared_ptr<const CandidateLayout> layout, std::shared_ptr<const RoutingEnv> env,
+    std::vector<bool> out, std::shared_ptr<RouteCounters> counters, absl::Time applied_at) {
   auto snap = std::make_unique<ServiceSnapshot>();
   snap->attempt = policy->attempt;
-  std::vector<uint32_t> everyone(endpoints->size());
-  for (uint32_t i = 0; i < everyone.size(); ++i) {
-    everyone[i] = i;
-    snap->banned += out[i] ? 1 : 0;
-  }
-  const CandidateInputs inputs{endpoints.get(), &out, &policy->balancing, &policy->routing.affinity,
-                               env.get()};
-  snap->all = build_candidate_set("*", std::move(everyone), inputs);
-  snap->routes = compile_targets(policy->routing.rules, inputs);
+  snap->local = std::make_shared<const std::vector<bool>>(
+      local_endpoints(*endpoints, policy->routing.affinity, *env));
   snap->route_counters = counters != nullptr
                              ? std::move(counters)
                              : std::make_shared<RouteCounters>(policy->routing.rules.size());
   snap->policy = std::move(policy);
   snap->endpoints = std::move(endpoints);
+  snap->layout = std::move(layout);
   snap->env = std::move(env);
+  snap->out = std::move(out);
   snap->applied_at = applied_at;
+  compile_sets(*snap, nullptr, nullptr);
   return snap;
 }
 
-std::unique_ptr<ServiceSnapshot> recompile(const ServiceSnapshot& current,
-                                           const std::vector<bool>& out,
+std::unique_ptr<ServiceSnapshot> recompile(const ServiceSnapshot& current, std::vector<bool> out) {
+  std::vector<uint32_t> changed;
+  for (uint32_t i = 0; i < out.size(); ++i) {
+    if (out[i] != current.out[i]) changed.push_back(i);
+  }
+  auto snap = std::make_unique<ServiceSnapshot>();
+  snap->attempt = current.attempt;
+  snap->policy = current.policy;
+  snap->endpoints = current.endpoints;
+  snap->layout = current.layout;
+  snap->env = current.env;
+  snap->local = current.local;
+  snap->out = std::move(out);
+  snap->route_counters = current.route_counters;
+  snap->applied_at = current.applied_at;
+  compile_sets(*snap, &current, &changed);
+  return snap;
+}
+
+std::unique_ptr<ServiceSnapshot> recompile(const ServiceSnapshot& current, std::vector<bool> out,
                                            std::shared_ptr<const RoutingEnv> env) {
-  return compile_snapshot(current.policy, current.endpoints,
-                          env != nullptr ? std::move(env) : current.env, out,
-                          current.route_counters, current.applied_at);
+  return compile_snapshot(current.policy, current.endpoints, current.layout, std::move(env),
+                          std::move(out), current.route_counters, current.applied_at);
 }
 
 EndpointUpdate build_endpoints(const std::vector<EndpointSpec>& specs, const EndpointSet* previous,

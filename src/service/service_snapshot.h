@@ -26,13 +26,19 @@ namespace ufc::internal {
 // Immutable once published, apart from the balancers' cursors and the endpoints' own
 // atomics. Published through the client's per-service slot and freed through EpochDomain.
 struct ServiceSnapshot {
-  AttemptPolicy attempt;             // policy->attempt, copied: pick reads it without another load
-  std::vector<RouteTargets> routes;  // parallel to policy->routing.rules
-  CandidateSet all;                  // requests no rule matches: every endpoint
+  AttemptPolicy attempt;              // policy->attempt, copied: pick reads it without another load
+  std::vector<RouteTargets> routes;   // parallel to policy->routing.rules
+  const CandidateSet* all = nullptr;  // requests no rule matches: every endpoint (sets[0])
+  // One per group of the layout; groups no ban change touched are shared with the
+  // snapshot compiled before, balancer and all.
+  std::vector<std::shared_ptr<const CandidateSet>> sets;
   std::shared_ptr<const ServicePolicy> policy;
   std::shared_ptr<const EndpointSet> endpoints;
+  std::shared_ptr<const CandidateLayout> layout;  // of policy over endpoints
   std::shared_ptr<const RoutingEnv> env;
-  std::shared_ptr<RouteCounters> route_counters;  // kept across recompilations of a version
+  std::shared_ptr<const std::vector<bool>> local;  // local_endpoints() under env
+  std::vector<bool> out;                           // the ban states it was compiled with
+  std::shared_ptr<RouteCounters> route_counters;   // kept across recompilations of a version
   size_t banned = 0;      // endpoints out of rotation when this was compiled
   absl::Time applied_at;  // wall time the config version was applied, for display
 
@@ -42,7 +48,7 @@ struct ServiceSnapshot {
   // without rules; otherwise the conditions of the rules tried, and a draw or two.
   const CandidateSet& route(const PickRequest& request, const std::string& self_service,
                             const Random& random) const {
-    if (routes.empty()) return all;
+    if (routes.empty()) return *all;
     const std::string_view caller =
         request.caller_service.empty() ? std::string_view(self_service) : request.caller_service;
     size_t r = 0;
@@ -51,25 +57,26 @@ struct ServiceSnapshot {
       ++r;
     }
     route_counters->at(r).add();  // the last counter counts requests no rule matched
-    return r < routes.size() ? routes[r].destinations[routes[r].rule->choose(random)] : all;
+    return r < routes.size() ? *routes[r].destinations[routes[r].rule->choose(random)] : *all;
   }
 };
 
-// compile_snapshot() builds the snapshot of `policy` over `endpoints`, with `out` (per
-// endpoint: out of rotation) and `env`. `counters` carries the route counters of an
-// earlier compilation of the same version; nullptr starts new ones.
-std::unique_ptr<ServiceSnapshot> compile_snapshot(std::shared_ptr<const ServicePolicy> policy,
-                                                  std::shared_ptr<const EndpointSet> endpoints,
-                                                  std::shared_ptr<const RoutingEnv> env,
-                                                  const std::vector<bool>& out,
-                                                  std::shared_ptr<RouteCounters> counters,
-                                                  absl::Time applied_at);
+// compile_snapshot() builds the snapshot of `policy` over `endpoints` as `layout` (built
+// for the two) selects them, with `out` (per endpoint: out of rotation) and `env`.
+// `counters` carries the route counters of an earlier compilation of the same version;
+// nullptr starts new ones. Cost: every group's members and balancer.
+std::unique_ptr<ServiceSnapshot> compile_snapshot(
+    std::shared_ptr<const ServicePolicy> policy, std::shared_ptr<const EndpointSet> endpoints,
+    std::shared_ptr<const CandidateLayout> layout, std::shared_ptr<const RoutingEnv> env,
+    std::vector<bool> out, std::shared_ptr<RouteCounters> counters, absl::Time applied_at);
 
-// recompile() is compile_snapshot() with everything of `current` but the ban states (and
-// the environment, when `env` is given).
-std::unique_ptr<ServiceSnapshot> recompile(const ServiceSnapshot& current,
-                                           const std::vector<bool>& out,
-                                           std::shared_ptr<const RoutingEnv> env = nullptr);
+// recompile() is compile_snapshot() with everything of `current` but the ban states:
+// only the groups holding an endpoint whose state changed are rebuilt, the others are
+// shared. Cost: those groups, plus a look-up per group and changed endpoint.
+std::unique_ptr<ServiceSnapshot> recompile(const ServiceSnapshot& current, std::vector<bool> out);
+// The same under a new environment: every group is rebuilt.
+std::unique_ptr<ServiceSnapshot> recompile(const ServiceSnapshot& current, std::vector<bool> out,
+                                           std::shared_ptr<const RoutingEnv> env);
 
 // What an endpoint update produced.
 struct EndpointUpdate {

@@ -8,9 +8,9 @@
 namespace ufc::internal {
 namespace {
 
-CandidateSetStats set_stats(const CandidateSet& set) {
-  return CandidateSetStats{set.key,      set.members.size(), set.usable,       set.panic,
-                           set.affinity, !set.widened,       set.local_usable, set.local_size};
+CandidateSetStats set_stats(std::string_view key, const CandidateSet& set) {
+  return CandidateSetStats{std::string(key), set.size,     set.usable,       set.panic,
+                           set.affinity,     !set.widened, set.local_usable, set.local_size};
 }
 
 }  // namespace
@@ -61,12 +61,13 @@ RoutingStats routing_stats(const ServiceSnapshot& snap) {
     RouteStats& rs = routes.rules.emplace_back();
     rs.name = rules[r].name;
     rs.matched = snap.route_counters->at(r).value();
-    for (const CandidateSet& set : snap.routes[r].destinations) {
-      rs.destinations.push_back(set_stats(set));
+    for (size_t d = 0; d < rules[r].destinations.size(); ++d) {
+      rs.destinations.push_back(
+          set_stats(rules[r].destinations[d].key, *snap.routes[r].destinations[d]));
     }
   }
   routes.unmatched = snap.route_counters->at(rules.size()).value();
-  routes.all = set_stats(snap.all);
+  routes.all = set_stats("*", *snap.all);
   return routes;
 }
 

@@ -254,12 +254,12 @@ TEST(RoutingTest, RoutingValidationReportsEveryProblemWithItsPath) {
             "routes[0].match.attributes[1].key: must not be empty; "
             "routes[0].match.attributes[1].value: must be empty with operator \"present\"; "
             "routes[0].match.percent: must be in [0, 100], got 120; "
-            "routes[0].destinations[0].tags: {version: v3} selects no endpoint; "
             "routes[0].destinations: all weights are 0; "
             "routes[1].name: duplicate rule name \"dup\"; "
             "routes[1].destinations[0].weight: must be in [0, 1e+06], got -1; "
             "routes[2].destinations: must not be empty; "
-            "idc_affinity.min_healthy_share: must be in [0, 1], got 2");
+            "idc_affinity.min_healthy_share: must be in [0, 1], got 2; "
+            "routes[0].destinations[0].tags: {version: v3} selects no endpoint");
 }
 
 // Two rule sets swapped under eight pickers; run under ASan+UBSan by scripts/test.sh.

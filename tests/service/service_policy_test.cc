@@ -43,9 +43,9 @@ TEST(ServicePolicyTest, AbsentSectionsMeanTheDefaultsOfThePolicyStructs) {
   EXPECT_EQ(p.attempt.deadline_margin_ns, 0);
   EXPECT_FALSE(p.routing.affinity.enabled);
   EXPECT_EQ(p.routing.affinity.tag, "idc");
-  ASSERT_EQ(parsed->endpoints.size(), 1u);
-  EXPECT_EQ(parsed->endpoints[0].weight, 1);
-  EXPECT_EQ(parsed->endpoints[0].host_port.port, 80);
+  ASSERT_EQ(parsed->endpoints.specs.size(), 1u);
+  EXPECT_EQ(parsed->endpoints.specs[0].weight, 1);
+  EXPECT_EQ(parsed->endpoints.specs[0].host_port.port, 80);
 }
 
 TEST(ServicePolicyTest, StrictTimeoutsFallBackToTheNormalOnes) {
