@@ -183,10 +183,10 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
   int64_t connect_ns, read_ns, write_ns;
   if (__builtin_expect(fusing, 0)) {
     const int cls = traffic_class(request.priority, request.is_retry);
-    service->fuse.demand[cls].add();
+    service->fuse.count_demand(cls);
     if (request.is_retry) return refusal(kNoRetriesWhileFusing);
     if (random.next() < service->fuse.drop[cls].load(std::memory_order_relaxed)) {
-      service->fuse.fused.add();
+      service->fuse.count_fused();
       return refusal(kShed);
     }
     connect_ns = snapshot.attempt.strict_connect_ns;

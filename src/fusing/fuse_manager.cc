@@ -68,9 +68,9 @@ FuseStats FuseManager::stats(FuseServiceId id) const {
   FuseStats out;
   out.fusing = s.gate->fusing.load(std::memory_order_relaxed);
   out.drop = out.fusing && s.controller ? s.controller->drop() : 0.0;
-  out.fused = s.gate->fused.value();
+  out.fused = s.gate->fused();
   out.retry_budget_left = s.gate->retry_tokens.load(std::memory_order_relaxed);
-  out.retries_refused = s.gate->retries_refused.value();
+  out.retries_refused = s.gate->retries_refused();
   out.fuse_starts = s.fuse_starts;
   return out;
 }
@@ -101,11 +101,11 @@ void FuseManager::tick_locked(Service& s, std::vector<Event>& events) {
   const uint64_t d_requests = delta(requests, s.last_requests);
   const uint64_t d_ok = delta(ok, s.last_ok);
   const uint64_t d_failed = delta(failed_total, s.last_failed);
-  const uint64_t d_fused = delta(gate.fused.value(), s.last_fused);
+  const uint64_t d_fused = delta(gate.fused(), s.last_fused);
   ClassShares demand{};
   double demand_total = 0;
   for (int c = 0; c < kTrafficClasses; ++c) {
-    demand[c] = static_cast<double>(delta(gate.demand[c].value(), s.last_demand[c]));
+    demand[c] = static_cast<double>(delta(gate.demand(c), s.last_demand[c]));
     demand_total += demand[c];
   }
   if (demand_total > 0) s.mix = demand;

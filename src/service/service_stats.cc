@@ -66,7 +66,7 @@ RoutingStats routing_stats(const ServiceSnapshot& snap) {
           set_stats(rules[r].destinations[d].key, *snap.routes[r].destinations[d]));
     }
   }
-  routes.unmatched = snap.route_counters->at(rules.size()).value();
+  routes.unmatched = rules.empty() ? 0 : snap.route_counters->at(rules.size()).value();
   routes.all = set_stats("*", *snap.all);
   return routes;
 }

@@ -45,7 +45,7 @@ class FuseManagerTest : public ::testing::Test {
     for (int i = 0; i < n; ++i) {
       Endpoint& e = *set_->endpoints[i % 2];
       if (gate_.fusing.load()) {
-        gate_.demand[traffic_class(i % 2 ? Priority::kLow : Priority::kCritical, false)].add();
+        gate_.count_demand(traffic_class(i % 2 ? Priority::kLow : Priority::kCritical, false));
       }
       e.on_pick(0);
       e.on_report(0, i < ok ? OutcomeClass::kSuccess : OutcomeClass::kConnectTimeout, 1000, kNow);
