@@ -197,7 +197,7 @@ std::vector<Case> cases() {
                      for (int a = 0; a < lim::kMaxAttributesPerRule; ++a) {
                        auto* m = r->mutable_match()->add_attributes();
                        m->set_key(std::string(lim::kMaxNameLength - 8, 'k') + std::to_string(a));
-                       m->set_value(std::string(lim::kMaxNameLength, 'v'));
+                       m->set_value(std::string(lim::kMaxValueLength, 'v'));
                      }
                      r->add_destinations();
                    }

@@ -46,6 +46,25 @@ namespace internal {
 class ClientCore;
 }  // namespace internal
 
+// ApplyOptions: how much of the client's config one complete update may take away.
+//
+// A complete update (apply(ClientConfig), a config file attached as a source, later the
+// control server's snapshots) removes every configured service it does not list. One that
+// lists none, or few, is far more often a broken or hostile config than a decision (an
+// empty file, a truncated snapshot), and since every client gets the same config it would
+// take the fleet down; so it is refused (FAILED_PRECONDITION, nothing changes, a
+// config_rejected event says why) unless these limits allow it. Both limits apply.
+struct ApplyOptions {
+  // Whether the update may remove every configured service: an empty ClientConfig
+  // clearing the client, or one replacing all services with others. Default false.
+  bool allow_removing_all = false;
+  // The largest share of the configured services the update may remove, in [0, 1]:
+  // removing more than max_removed_share x configured is refused, even with
+  // allow_removing_all. Default 1: no limit besides allow_removing_all. Example: 0.5 lets
+  // an update remove 2 of 4 services, not 3.
+  double max_removed_share = 1.0;
+};
+
 // ClientOptions: how to build a Client. Every field has a usable default.
 struct ClientOptions {
   // The caller's own service name and IDC (routing and per-caller policies use them).
@@ -67,6 +86,10 @@ struct ClientOptions {
 
   // How often the cached clock the request path reads is refreshed. [100us, 1s].
   absl::Duration clock_tick = absl::Milliseconds(1);
+
+  // The removal limits of complete updates that bring none of their own: every config
+  // source's, and apply(ClientConfig) without ApplyOptions. max_removed_share in [0, 1].
+  ApplyOptions apply_defaults;
 
   // Receives config, ban, IDC affinity and fuse events (see ufc/event.h), on the thread
   // that caused them (the caller of apply/remove, the background executor, the prober).
@@ -140,8 +163,14 @@ class Client {
 
   // apply() with a whole ClientConfig replaces everything: validated as a whole first,
   // then each service is applied as above and services not listed are removed. Each
-  // service swaps atomically; the set of services does not swap as one unit.
+  // service swaps atomically; the set of services does not swap as one unit. A config
+  // that would remove every configured service, or more than a share of them, is refused
+  // with FAILED_PRECONDITION (saying how many and how to allow it) and changes nothing,
+  // unless `options` allow it (see ApplyOptions); without `options`,
+  // ClientOptions::apply_defaults decide. INVALID_ARGUMENT for options out of range.
+  // Cost: parsing the config, then O(services) under the config lock.
   absl::Status apply(const v1::ClientConfig& config);
+  absl::Status apply(const v1::ClientConfig& config, const ApplyOptions& options);
 
   // remove() drops a service. NOT_FOUND if it is not configured.
   absl::Status remove(std::string_view service);

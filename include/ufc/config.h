@@ -26,7 +26,12 @@
 namespace ufc {
 
 // parse_config_json() parses `json` into a ClientConfig. Unknown fields are errors (a
-// typo must not silently disable a setting). Does not validate; see validate_config().
+// typo must not silently disable a setting), and so are the shapes protobuf's parser
+// would otherwise bend into something else, each naming its field: an array directly
+// inside a repeated field's array ("services[0]: nested array: ..."; {"services":[[]]}
+// would read as an empty config), a null element, a lone value where an array belongs, a
+// null map value, and a key given twice in one object. Does not validate; see
+// validate_config(). Cost: the text is parsed twice (once as a generic JSON tree).
 absl::StatusOr<v1::ClientConfig> parse_config_json(std::string_view json);
 
 // load_config_file() reads and parses the JSON file at `path`, then validates it.

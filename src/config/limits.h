@@ -27,6 +27,17 @@ inline constexpr double kMaxWeight = 1e6;
 inline constexpr double kMinWeight = 1e-6;
 inline constexpr size_t kMaxNameLength = 255;
 
+// Strings. Every string of a config (names, tags, route and subset names, attribute keys
+// and values, caller services and IDCs, idc_map entries, ...) must be well-formed UTF-8 and
+// at most one of these many bytes long; config/string_checks enforces it before any
+// section parser runs, so a hostile string is refused before anything is built from it.
+// Every real config fits with room to spare: names, keys, tag values and IDC names are
+// identifiers, and kMaxNameLength already bounds service names (a DNS name is at most 253
+// bytes). The free-form values get kMaxValueLength: AttributeMatch.value (a header value
+// or prefix to match, e.g. a user id or a URL path) and Endpoint.address (host:port; its
+// parser is stricter still, 253 bytes of host). A field not named here is a name.
+inline constexpr size_t kMaxValueLength = 1024;
+
 // Routing.
 inline constexpr int kMaxRoutesPerService = 256;
 inline constexpr int kMaxDestinationsPerRoute = 32;

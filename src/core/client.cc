@@ -29,6 +29,9 @@ absl::StatusOr<Outcome> Client::call(const PickRequest& request,
 std::string Client::query(std::string_view what) { return core_->query(what); }
 absl::Status Client::apply(const v1::ServiceConfig& service) { return core_->apply(service); }
 absl::Status Client::apply(const v1::ClientConfig& config) { return core_->apply(config); }
+absl::Status Client::apply(const v1::ClientConfig& config, const ApplyOptions& options) {
+  return core_->apply(config, options);
+}
 absl::Status Client::remove(std::string_view service) { return core_->remove(service); }
 
 namespace internal {

@@ -16,6 +16,7 @@
 #include "src/common/thread_shard.h"
 #include "src/source/file_source.h"
 #include "src/source/parsed_update.h"
+#include "src/source/removal_limits.h"
 #include "ufc/config.h"
 
 namespace ufc::internal {
@@ -44,13 +45,18 @@ const absl::Status& refusal(Refusal which) {
   return statuses[which];
 }
 
+RemovalLimits removal_limits(const ApplyOptions& options) {
+  return RemovalLimits{options.allow_removing_all, options.max_removed_share};
+}
+
 absl::Status validate_options(const ClientOptions& options) {
   if (options.clock_tick < absl::Microseconds(100) || options.clock_tick > absl::Seconds(1)) {
     return absl::InvalidArgumentError(
         absl::StrCat("ClientOptions: clock_tick: must be in [100us, 1s], got ",
                      absl::FormatDuration(options.clock_tick)));
   }
-  return absl::OkStatus();
+  return validate_removal_limits(removal_limits(options.apply_defaults),
+                                 "ClientOptions: apply_defaults");
 }
 
 std::shared_ptr<const RoutingEnv> make_env(
@@ -305,6 +311,17 @@ absl::Status ClientCore::apply(const v1::ClientConfig& config) {
   return deliver(update).status;
 }
 
+absl::Status ClientCore::apply(const v1::ClientConfig& config, const ApplyOptions& options) {
+  const RemovalLimits limits = removal_limits(options);
+  if (absl::Status s = validate_removal_limits(limits, "ApplyOptions"); !s.ok()) return s;
+  ConfigUpdate update;
+  update.complete = true;
+  update.all_or_nothing = true;
+  update.lent = &config;
+  update.removal_limits = limits;
+  return deliver(update).status;
+}
+
 absl::Status ClientCore::remove(std::string_view service) {
   std::vector<Event> events;
   {
@@ -376,6 +393,21 @@ absl::Status ClientCore::install_locked(const ConfigUpdate& update, const Parsed
       update, parsed, [this](const std::string& name) { return policy_locked(name); }, configured,
       result);
   if (!verdict.status.ok()) return verdict.status;
+  if (update.complete) {
+    // Before anything changes: one removing too many services (removal_limits.h) is refused.
+    std::vector<std::string> removing = verdict.gone;
+    absl::flat_hash_set<std::string> counted(removing.begin(), removing.end());
+    for (size_t i = 0; i < update.removals.size(); ++i) {
+      const std::string& name = update.removals[i].name;
+      if (verdict.remove[i] && services_.contains(name) && counted.insert(name).second) {
+        removing.push_back(name);
+      }
+    }
+    absl::Status allowed = check_removal_limits(
+        update.removal_limits.value_or(removal_limits(options_.apply_defaults)), services_.size(),
+        std::move(removing));
+    if (!allowed.ok()) return allowed;
+  }
   for (size_t i = 0; i < parsed.services.size(); ++i) {
     if (!verdict.install[i]) continue;
     install_service_locked(parsed.services[i]->policy, parsed.services[i]->endpoints, events);

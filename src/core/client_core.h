@@ -51,6 +51,7 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
   std::string query(std::string_view what);
   absl::Status apply(const v1::ServiceConfig& service);
   absl::Status apply(const v1::ClientConfig& config);
+  absl::Status apply(const v1::ClientConfig& config, const ApplyOptions& options);
   absl::Status remove(std::string_view service);
 
   // The config-source seam (see src/source/config_source.h).

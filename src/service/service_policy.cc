@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/config/field_checks.h"
 #include "src/config/limits.h"
+#include "src/config/string_checks.h"
 #include "ufc/config.h"
 
 namespace ufc::internal {
@@ -153,9 +154,24 @@ std::shared_ptr<const CandidateLayout> layout_of(const ServicePolicy& policy,
   return build_layout(policy.routing, policy.balancing, tags, errors);
 }
 
-}  // namespace
+// Whether every string of `message` (or of its `field`) is well-formed UTF-8 and within
+// its limit (config/string_checks), adding an error for each that is not. Checked first:
+// the section parsers, the fingerprint and the error messages that quote a value then
+// never see a hostile string, and a 10 MB name costs one length compare.
+bool strings_ok(const google::protobuf::Message& message, ValidationErrors& errors) {
+  const size_t before = errors.size();
+  check_strings(message, errors);
+  return errors.size() == before;
+}
+bool strings_ok(const google::protobuf::Message& message, int field_number,
+                ValidationErrors& errors) {
+  const size_t before = errors.size();
+  check_strings(message, *message.GetDescriptor()->FindFieldByNumber(field_number), errors);
+  return errors.size() == before;
+}
 
-ParsedService parse_service(const v1::ServiceConfig& service, ValidationErrors& errors) {
+// parse_service() once the strings have passed.
+ParsedService parse_checked_service(const v1::ServiceConfig& service, ValidationErrors& errors) {
   auto policy = std::make_shared<ServicePolicy>();
   ParsedService out;
   validate_name(service.name(), errors);
@@ -177,6 +193,13 @@ ParsedService parse_service(const v1::ServiceConfig& service, ValidationErrors& 
   return out;
 }
 
+}  // namespace
+
+ParsedService parse_service(const v1::ServiceConfig& service, ValidationErrors& errors) {
+  if (!strings_ok(service, errors)) return ParsedService{};
+  return parse_checked_service(service, errors);
+}
+
 absl::StatusOr<ParsedService> parse_service(const v1::ServiceConfig& service) {
   ValidationErrors errors;
   ParsedService parsed = parse_service(service, errors);
@@ -188,6 +211,14 @@ absl::StatusOr<ParsedEndpoints> parse_endpoints(
     const ServicePolicy& policy,
     const google::protobuf::RepeatedPtrField<v1::Endpoint>& endpoints) {
   ValidationErrors errors;
+  {
+    ValidationErrors::Scope scope(errors, "endpoints");
+    for (int i = 0; i < endpoints.size(); ++i) {
+      ValidationErrors::Scope item(errors, index(i));
+      check_strings(endpoints.Get(i), errors);
+    }
+  }
+  if (!errors.empty()) return errors.status();
   ParsedEndpoints out;
   out.specs = parse_endpoint_list(endpoints, errors);
   if (errors.empty()) out.layout = layout_of(policy, out.specs, errors);
@@ -207,7 +238,9 @@ std::vector<ParsedService> parse_client_config(const v1::ClientConfig& config,
                             kMaxEndpointsPerConfig, " are allowed per config"));
     return parsed;
   }
+  const bool idc_map_ok = strings_ok(config, v1::ClientConfig::kIdcMapFieldNumber, errors);
   for (const auto& [physical, logical] : config.idc_map()) {
+    if (!idc_map_ok) break;
     ValidationErrors::Scope field(errors, "idc_map");
     if (physical.empty() || logical.empty()) {
       errors.add(
@@ -225,7 +258,11 @@ std::vector<ParsedService> parse_client_config(const v1::ClientConfig& config,
   for (int i = 0; i < config.services_size(); ++i) {
     ValidationErrors::Scope item(errors, index(i));
     const v1::ServiceConfig& service = config.services(i);
-    parsed.push_back(parse_service(service, errors));
+    if (!strings_ok(service, errors)) {
+      parsed.emplace_back();  // meaningless anyway; and its name is not compared
+      continue;
+    }
+    parsed.push_back(parse_checked_service(service, errors));
     if (service.name().empty()) continue;
     auto [it, inserted] = names.emplace(service.name(), i);
     if (!inserted) {

@@ -82,21 +82,24 @@ struct ParsedService {
 
 // parse_service() reads `service`, adding every problem to `errors` at the current path
 // (name, endpoints, balancing, ban, routes and idc_affinity, fuse, retry, timeouts, in
-// that order). The result is meaningful only when nothing was added.
+// that order). First every string is checked (config/string_checks: well-formed UTF-8,
+// limits.h's lengths); if one fails, only those errors are added and no section is read.
+// The result is meaningful only when nothing was added.
 ParsedService parse_service(const v1::ServiceConfig& service, ValidationErrors& errors);
 // The same as a status: INVALID_ARGUMENT listing every problem.
 absl::StatusOr<ParsedService> parse_service(const v1::ServiceConfig& service);
 
 // parse_endpoints() reads an endpoint-only update of a service whose policy is `policy`:
-// the `endpoints` section alone (paths "endpoints[i]..."), and that every routing subset
-// still selects one of them. INVALID_ARGUMENT listing every problem.
+// the `endpoints` section alone (paths "endpoints[i]...", strings first as in
+// parse_service), and that every routing subset still selects one of them.
+// INVALID_ARGUMENT listing every problem.
 absl::StatusOr<ParsedEndpoints> parse_endpoints(
     const ServicePolicy& policy, const google::protobuf::RepeatedPtrField<v1::Endpoint>& endpoints);
 
 // parse_client_config() reads every service of `config` as parse_service() does (paths
-// under "services[i]"), and checks its idc_map and that names are unique, adding every
-// problem to `errors`. The services, in config order, are meaningful only when nothing
-// was added.
+// under "services[i]"), and checks its idc_map (strings first) and that names are unique
+// (among services whose strings passed), adding every problem to `errors`. The services,
+// in config order, are meaningful only when nothing was added.
 std::vector<ParsedService> parse_client_config(const v1::ClientConfig& config,
                                                ValidationErrors& errors);
 

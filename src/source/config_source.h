@@ -11,6 +11,7 @@
 #define UFC_SOURCE_CONFIG_SOURCE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +30,13 @@ struct ServiceRemoval {
   uint64_t version = 0;
 };
 
+// How far a complete update may shrink the set of configured services: ufc::ApplyOptions
+// as the client reads it (src/source/removal_limits.h).
+struct RemovalLimits {
+  bool allow_removing_all = false;  // may remove every configured service
+  double max_removed_share = 1.0;   // may remove at most this share of them, in [0, 1]
+};
+
 // ConfigUpdate: what a source hands the client at once.
 struct ConfigUpdate {
   // The source's version of everything it has sent (the store's revision); 0 when it has
@@ -39,6 +47,10 @@ struct ConfigUpdate {
   // and config.idc_map replaces the client's. Otherwise services are added or changed one
   // by one and the idc_map is left alone.
   bool complete = false;
+  // A complete update that would remove every configured service, or more than a share
+  // of them, is refused whole (FAILED_PRECONDITION, nothing changes) unless these allow
+  // it: the caller's ApplyOptions; unset (every source), ClientOptions::apply_defaults.
+  std::optional<RemovalLimits> removal_limits;
   // One problem rejects the whole update (ufc::Client::apply(ClientConfig)); errors name
   // fields as "services[i]...". Otherwise each service stands alone: a bad one is rejected
   // (the sync stream NACKs it) and keeps its last good config while the rest apply.

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "src/common/utf8.h"
 
 namespace ufc::internal {
 
@@ -90,7 +91,21 @@ JsonWriter& JsonWriter::value(bool v) {
 
 void JsonWriter::write_string(std::string_view s) {
   out_ += '"';
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      // JSON must be UTF-8 (RFC 8259 section 8.1), and these strings may come from a
+      // request (a service name, an attribute) or a config: copy well-formed sequences,
+      // and write U+FFFD for each byte that does not start one, as a decoder would show it.
+      const size_t n = utf8_sequence_length(s.substr(i));
+      if (n == 0) {
+        out_ += "\xef\xbf\xbd";
+      } else {
+        out_.append(s.data() + i, n);
+        i += n - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"':
         out_ += "\\\"";

@@ -16,6 +16,8 @@ namespace ufc::internal {
 
 // JsonWriter: a streaming writer for objects, arrays, strings and numbers, with commas
 // and string escaping handled. Writing only: UFC parses JSON with protobuf's mapping.
+// The output is always valid JSON text in UTF-8, whatever bytes the strings hold: a byte
+// that does not start a well-formed UTF-8 sequence is written as U+FFFD.
 //
 //   JsonWriter w;
 //   w.begin_object().key("request_cnt").value(6).end_object();  // {"request_cnt":6}

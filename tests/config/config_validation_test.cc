@@ -150,7 +150,7 @@ TEST(ConfigValidationTest, RejectsBadNames) {
   s.set_name("a^b");
   EXPECT_THAT(std::string(validate_service(s).message()), ::testing::StartsWith("name: \"a^b\""));
   s.set_name(std::string(256, 'x'));
-  EXPECT_EQ(validate_service(s).message(), "name: must be at most 255 characters, got 256");
+  EXPECT_EQ(validate_service(s).message(), "name: must be at most 255 bytes, got 256");
 }
 
 TEST(ConfigValidationTest, RejectsDuplicateServiceNames) {

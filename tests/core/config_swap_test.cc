@@ -3,6 +3,9 @@
 // Config replacement at run time: versions, rejection keeps the last good config, and
 // endpoint state survives for the endpoints that stay.
 
+#include <cmath>
+#include <initializer_list>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/sim_client.h"
@@ -130,6 +133,101 @@ TEST(ConfigSwapTest, OneStaleServiceRejectsTheWholeConfig) {
   EXPECT_EQ(c.client->apply(next).message(),
             "services[1].version: 4 is older than the applied version 5");
   EXPECT_THAT(c.client->query("services"), HasSubstr("{\"name\":\"a\",\"version\":5,"));
+}
+
+// --- A complete config may not silently empty the client (issue 11, hostile configs) ---
+
+v1::ClientConfig services(std::initializer_list<const char*> names) {
+  v1::ClientConfig c;
+  for (const char* name : names) *c.add_services() = make_service(name, 1, "round_robin", 1);
+  return c;
+}
+
+TEST(ConfigSwapTest, AnEmptyConfigIsRefusedAndTheServicesKeepServing) {
+  SimClient c(services({"a", "b", "c"}));
+  const absl::Status status = c.client->apply(v1::ClientConfig());
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status.message(),
+            "refused: this complete config would remove all 3 configured services (a, b, c) and "
+            "lists none of them; nothing was changed. If that is meant, set allow_removing_all "
+            "(ApplyOptions for apply(), ClientOptions::apply_defaults for config sources)");
+  for (const char* name : {"a", "b", "c"}) EXPECT_TRUE(c.client->pick({.service = name}).ok());
+  ASSERT_FALSE(c.events.empty());
+  EXPECT_EQ(c.events.back().type, EventType::kConfigRejected);
+  EXPECT_EQ(c.events.back().detail, std::string(status.message()));
+}
+
+TEST(ConfigSwapTest, ReplacingEveryServiceWithOthersIsRefusedToo) {
+  SimClient c(services({"a"}));
+  const absl::Status status = c.client->apply(services({"x", "y"}));
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("would remove the 1 configured service (a) and lists none of them"));
+  EXPECT_TRUE(c.client->pick({.service = "a"}).ok());
+  EXPECT_EQ(c.client->pick({.service = "x"}).status().code(), absl::StatusCode::kNotFound)
+      << "refused whole: nothing of it applied";
+}
+
+TEST(ConfigSwapTest, RemovingEveryServiceAppliesWhenTheCallerSaysSo) {
+  SimClient c(services({"a", "b"}));
+  ASSERT_TRUE(c.client->apply(v1::ClientConfig(), {.allow_removing_all = true}).ok());
+  EXPECT_EQ(c.client->pick({.service = "a"}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(c.client->query("services"), "{\"services\":[]}");
+  // An empty client has nothing to lose: an empty config applies again.
+  EXPECT_TRUE(c.client->apply(v1::ClientConfig()).ok());
+}
+
+TEST(ConfigSwapTest, RemovingSomeServicesStillWorksByDefault) {
+  SimClient c(services({"a", "b", "c", "d"}));
+  ASSERT_TRUE(c.client->apply(services({"d"})).ok()) << "3 of 4: the default share is 1";
+  EXPECT_EQ(c.client->pick({.service = "a"}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(c.client->pick({.service = "d"}).ok());
+}
+
+TEST(ConfigSwapTest, TheShareLimitRefusesRemovingMoreThanItAllows) {
+  SimClient c(services({"a", "b", "c", "d"}));
+  const ApplyOptions half{.max_removed_share = 0.5};
+  const absl::Status status = c.client->apply(services({"d"}), half);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status.message(),
+            "refused: this complete config would remove 3 of the 4 configured services (a, b, "
+            "c), more than max_removed_share 0.5 allows; nothing was changed. If that is meant, "
+            "raise it (ApplyOptions for apply(), ClientOptions::apply_defaults for config "
+            "sources)");
+  EXPECT_TRUE(c.client->pick({.service = "a"}).ok());
+  // Two of four is within half.
+  ASSERT_TRUE(c.client->apply(services({"c", "d"}), half).ok());
+  EXPECT_EQ(c.client->pick({.service = "a"}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(c.client->pick({.service = "c"}).ok());
+  // Both limits hold: allowing a wipe does not lift the share.
+  EXPECT_EQ(
+      c.client->apply(v1::ClientConfig(), {.allow_removing_all = true, .max_removed_share = 0.5})
+          .code(),
+      absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(ConfigSwapTest, ApplyOptionsOutOfRangeAreInvalid) {
+  SimClient c(services({"a"}));
+  EXPECT_EQ(c.client->apply(services({"a"}), {.max_removed_share = 1.5}).message(),
+            "ApplyOptions: max_removed_share: must be in [0, 1], got 1.5");
+  EXPECT_EQ(c.client->apply(services({"a"}), {.max_removed_share = std::nan("")}).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ConfigSwapTest, ClientOptionsSetTheLimitsOfApplyWithoutOptions) {
+  auto clock = std::make_shared<testing::SimClock>();
+  ClientOptions options;
+  options.clock = clock;
+  options.executor = std::make_shared<testing::ManualExecutor>(clock);
+  options.prober = std::make_shared<testing::FakeProber>();
+  options.initial_config = services({"a", "b"});
+  options.apply_defaults.max_removed_share = -0.1;
+  EXPECT_EQ(Client::create(options).status().message(),
+            "ClientOptions: apply_defaults: max_removed_share: must be in [0, 1], got -0.1");
+  options.apply_defaults = {.allow_removing_all = true};
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::create(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_TRUE((*client)->apply(v1::ClientConfig()).ok());
+  EXPECT_EQ((*client)->pick({.service = "a"}).status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -82,5 +82,15 @@ TEST(QueryTest, UnknownQueriesAndServicesAreJsonErrors) {
   EXPECT_EQ(c.client->query("services"), "{\"services\":[]}");
 }
 
+TEST(QueryTest, AQueryWithInvalidUtf8StillGetsValidJson) {
+  // The query string comes from the caller (an admin endpoint, a CLI): whatever its bytes,
+  // the answer is JSON, with U+FFFD where they were not UTF-8.
+  SimClient c;
+  const std::string answer = c.client->query("endpoints^caf\xc3\xa9\xff");
+  parse(answer);
+  EXPECT_EQ(answer, "{\"error\":\"service \\\"caf\xc3\xa9\xef\xbf\xbd\\\" is not configured\"}");
+  parse(c.client->query("\x80\xed\xa0\x80"));
+}
+
 }  // namespace
 }  // namespace ufc

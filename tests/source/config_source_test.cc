@@ -193,6 +193,87 @@ TEST(ConfigSourceTest, TheFileIsASourceThatDeliversOnce) {
   EXPECT_EQ(c.core->attach(std::make_unique<FileSource>(path)).code(), absl::StatusCode::kNotFound);
 }
 
+// A config file that lists no service, read by a client that has some, would remove them
+// all: refused by the client's defaults, and the last good config keeps serving.
+TEST(ConfigSourceTest, AFileThatWouldRemoveEveryServiceIsRefused) {
+  const std::string path = ::testing::TempDir() + "/ufc_config_source_wipe_test.json";
+  SimCore c;
+  ASSERT_TRUE(c.core
+                  ->deliver(update_of(0, {make_service("a", 1, "round_robin"),
+                                          make_service("b", 1, "round_robin")}))
+                  .rejected.empty());
+  for (const char* empty : {R"({"services": []})", R"({})", R"({"services": null})"}) {
+    {
+      std::ofstream out(path);
+      out << empty;
+    }
+    const absl::Status status = c.core->attach(std::make_unique<FileSource>(path));
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << empty;
+    EXPECT_EQ(status.message(),
+              "config file " + path +
+                  ": refused: this complete config would remove all 2 configured services (a, "
+                  "b) and lists none of them; nothing was changed. If that is meant, set "
+                  "allow_removing_all (ApplyOptions for apply(), ClientOptions::apply_defaults "
+                  "for config sources)");
+    EXPECT_TRUE(c.core->pick({.service = "a"}).ok());
+    EXPECT_TRUE(c.core->pick({.service = "b"}).ok());
+    EXPECT_EQ(c.events.back().type, EventType::kConfigRejected);
+  }
+  // protobuf alone would read this as an empty config too; the parser refuses it first.
+  {
+    std::ofstream out(path);
+    out << R"({"services": [[]]})";
+  }
+  const absl::Status nested = c.core->attach(std::make_unique<FileSource>(path));
+  EXPECT_EQ(nested.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(nested.message()),
+              HasSubstr("config file " + path + ": services[0]: nested array"));
+  EXPECT_TRUE(c.core->pick({.service = "a"}).ok());
+  std::remove(path.c_str());
+}
+
+TEST(ConfigSourceTest, ACompleteUpdateCarriesItsSendersPermissionToRemove) {
+  SimCore c;
+  c.core->deliver(update_of(
+      1, {make_service("a", 1, "round_robin", 1), make_service("b", 1, "round_robin", 1),
+          make_service("c", 1, "round_robin", 1), make_service("d", 1, "round_robin", 1)}));
+  // The sender's share: 3 of 4 is more than half.
+  ConfigUpdate shrink = update_of(2, {make_service("a", 1, "round_robin", 1)});
+  shrink.complete = true;
+  shrink.removal_limits = RemovalLimits{.max_removed_share = 0.5};
+  const UpdateResult refused = c.core->deliver(shrink);
+  EXPECT_EQ(refused.status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status.message()),
+              HasSubstr("would remove 3 of the 4 configured services (b, c, d)"));
+  EXPECT_EQ(c.core->global_version(), 1u) << "nothing recorded either";
+  EXPECT_TRUE(c.core->pick({.service = "d"}).ok());
+  // Removals listed with a complete update count too.
+  ConfigUpdate with_removals =
+      update_of(2, {make_service("a", 1, "round_robin", 1), make_service("b", 1, "round_robin", 1)},
+                {{"b", 2}});
+  with_removals.complete = true;
+  with_removals.removal_limits = RemovalLimits{.max_removed_share = 0.5};
+  EXPECT_THAT(std::string(c.core->deliver(with_removals).status.message()),
+              HasSubstr("would remove 3 of the 4 configured services (b, c, d)"));
+  // Without limits of its own a source gets the client's defaults: removing all is refused...
+  ConfigUpdate wipe = update_of(3, {});
+  wipe.complete = true;
+  EXPECT_EQ(c.core->deliver(wipe).status.code(), absl::StatusCode::kFailedPrecondition);
+  // ...unless the sender says it means it.
+  wipe.removal_limits = RemovalLimits{.allow_removing_all = true};
+  ASSERT_TRUE(c.core->deliver(wipe).status.ok());
+  EXPECT_EQ(c.core->pick({.service = "a"}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(c.core->global_version(), 3u);
+}
+
+// Removals one by one (a sync delta) are deliberate, not a wipe: not limited.
+TEST(ConfigSourceTest, RemovalsInAnIncrementalUpdateAreNotLimited) {
+  SimCore c;
+  c.core->deliver(update_of(1, {make_service("a", 1, "round_robin", 1)}));
+  ASSERT_TRUE(c.core->deliver(update_of(2, {}, {{"a", 2}})).status.ok());
+  EXPECT_EQ(c.core->pick({.service = "a"}).status().code(), absl::StatusCode::kNotFound);
+}
+
 // Two sources on their own threads racing each other and eight pickers; run under ASan by
 // scripts/test.sh. Versions only move forward, whatever the interleaving.
 TEST(ConfigSourceTest, ConcurrentDeliveriesApplyOneAtATimeAndOnlyForward) {
