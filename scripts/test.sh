@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, runs every test suite, runs the core
-# suites again under ASan+UBSan, and proves an outside project can build against the
-# installed package. Works on a fresh Debian 12 machine.
+# suites again under ASan+UBSan, runs every fuzzer for a minute (build-fuzz/, clang), and
+# proves an outside project can build against the installed package. Works on a fresh
+# Debian 12 machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -24,6 +25,9 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DUFC_SANITIZE=ON \
 cmake --build build-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan -L core --output-on-failure -j "$jobs" --timeout 600
+
+echo "== fuzzers: every harness of tests/fuzz for 60 s, two at a time (scripts/fuzz.sh)" >&2
+scripts/fuzz.sh -t "${UFC_FUZZ_SECONDS:-60}" -j "$jobs"
 
 echo "== install, then build the examples as an outside project (find_package(ufc))" >&2
 rm -rf build/_install build/outside

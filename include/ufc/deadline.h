@@ -29,6 +29,10 @@
 namespace ufc {
 
 // Deadline: an absolute instant on a monotonic `Clock` (see ufc/clock.h), or "none".
+// Arithmetic saturates, never overflows: an instant at or beyond
+// MonotonicTime::infinite_past() (e.g. `after(-absl::InfiniteDuration())`) is a deadline
+// already passed, whatever its magnitude, and is refused by pick(); one at
+// infinite_future() is none.
 // Never a calendar time, so it survives wall-clock jumps: every instant it takes or gives
 // is a MonotonicTime, so that absl::Now() cannot be passed by mistake. A plain value; copy
 // it freely. The Clock used to read it must be the one it was made with (Clock::system()
@@ -78,14 +82,18 @@ inline constexpr std::string_view kTimeoutHeader = "x-ufc-timeout-ms";
 inline constexpr absl::Duration kMaxWireBudget = absl::Hours(24);
 
 // encode_timeout() is the header value for `deadline` as of now: the remaining budget in
-// milliseconds, rounded down, "0" once expired; "" for none (send no header then).
+// milliseconds, rounded down, "0" once expired; "" for none (send no header then). A
+// budget over kMaxWireBudget is sent as kMaxWireBudget, so that whatever is encoded
+// decodes again.
 std::string encode_timeout(const Deadline& deadline, Clock& clock = *Clock::system());
 
 // decode_timeout() turns a received header value into a local deadline counted from
 // `arrival`, the time the request arrived (clock.monotonic_now() at accept or read time,
 // not when a worker gets to it, so queueing counts). "0" is a deadline already passed.
 // INVALID_ARGUMENT for anything but 1-9 decimal digits (no sign, no spaces) and for
-// budgets over kMaxWireBudget: a peer's absurd value is never trusted.
+// budgets over kMaxWireBudget: a peer's absurd value is never trusted. An `arrival` at
+// MonotonicTime::infinite_past() gives a deadline already passed; at infinite_future(),
+// none.
 absl::StatusOr<Deadline> decode_timeout(std::string_view value, MonotonicTime arrival);
 
 }  // namespace ufc

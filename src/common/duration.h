@@ -46,6 +46,17 @@ inline int64_t to_nanos(absl::Duration d) {
 // unit); kInfiniteNs for absl::InfiniteFuture().
 inline int64_t to_nanos(absl::Time t) { return to_nanos(absl::time_internal::ToUnixDuration(t)); }
 
+// sub_sat() is a - b, saturating at INT64_MIN / INT64_MAX instead of overflowing (signed
+// overflow is undefined behaviour). Instants far in the past or future saturate in
+// to_nanos(), and the difference of two saturated values must not wrap around: a deadline
+// at absl::InfinitePast() minus "now" would otherwise come out as a large positive budget.
+// One subtraction and one well-predicted branch.
+inline int64_t sub_sat(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_expect(__builtin_sub_overflow(a, b, &r), 0)) return b < 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
+
 inline absl::Duration from_nanos(int64_t ns) {
   return ns == kInfiniteNs ? absl::InfiniteDuration() : absl::Nanoseconds(ns);
 }

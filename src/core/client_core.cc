@@ -175,8 +175,13 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
   if (!request.deadline.is_none()) {
     // The budget left for this attempt, after the margin the caller needs afterwards. With
     // nothing left, no backend is worth the request: refuse before choosing one.
+    // Saturating: a deadline in the distant past (absl::InfinitePast()) is INT64_MIN here,
+    // and plain subtraction would wrap it around into a budget of centuries. One beyond
+    // int64 nanoseconds (~292 years) saturates to kInfiniteNs: no deadline.
     deadline_ns = to_nanos(request.deadline.instant().reading());
-    left_ns = deadline_ns - now_ns - snapshot.attempt.deadline_margin_ns;
+    if (__builtin_expect(deadline_ns != kInfiniteNs, 1)) {
+      left_ns = sub_sat(sub_sat(deadline_ns, now_ns), snapshot.attempt.deadline_margin_ns);
+    }
     if (__builtin_expect(left_ns <= 0, 0)) {
       service->deadline_skipped.fetch_add(1, std::memory_order_relaxed);
       return refusal(kDeadlinePassed);

@@ -17,7 +17,10 @@ namespace {
 // remaining time, read on both clocks at (nearly) the same moment.
 Deadline from_system_time_point(std::chrono::system_clock::time_point tp, Clock& clock) {
   if (tp == std::chrono::system_clock::time_point::max()) return Deadline::none();
-  const absl::Duration left = absl::FromChrono(tp - std::chrono::system_clock::now());
+  // Subtract as absl::Time, which saturates: `tp - now()` on time_points overflows int64
+  // nanoseconds for a tp near either end of the clock's range.
+  const absl::Duration left =
+      absl::FromChrono(tp) - absl::FromChrono(std::chrono::system_clock::now());
   return Deadline::at(clock.monotonic_now() + left);
 }
 
@@ -39,7 +42,12 @@ absl::StatusOr<Deadline> deadline_from(const grpc::ServerContext& context, Clock
 void set_deadline(grpc::ClientContext& context, const Deadline& deadline, Clock& clock) {
   if (deadline.is_none()) return;
   const absl::Duration left = deadline.remaining(clock);
-  context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(left));
+  // In absl::Time, which saturates (now() + nanoseconds::max() would overflow); a deadline
+  // beyond what system_clock can represent is gRPC's "no deadline".
+  const absl::Time at = absl::FromChrono(std::chrono::system_clock::now()) + left;
+  context.set_deadline(at >= absl::FromChrono(std::chrono::system_clock::time_point::max())
+                           ? std::chrono::system_clock::time_point::max()
+                           : absl::ToChronoTime(at));
   context.AddMetadata(std::string(kTimeoutHeader), encode_timeout(deadline, clock));
 }
 

@@ -2,6 +2,8 @@
 //
 // The relative-budget wire format of ufc/deadline.h.
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -12,7 +14,10 @@ namespace ufc {
 
 std::string encode_timeout(const Deadline& deadline, Clock& clock) {
   if (deadline.is_none()) return "";
-  return absl::StrCat(absl::ToInt64Milliseconds(deadline.remaining(clock)));
+  // Capped at what decode_timeout() accepts: a deadline decades away (or one whose
+  // arithmetic saturated) must not become a header every receiver rejects.
+  return absl::StrCat(
+      absl::ToInt64Milliseconds(std::min(deadline.remaining(clock), kMaxWireBudget)));
 }
 
 absl::StatusOr<Deadline> decode_timeout(std::string_view value, MonotonicTime arrival) {
@@ -31,6 +36,8 @@ absl::StatusOr<Deadline> decode_timeout(std::string_view value, MonotonicTime ar
     ms = ms * 10 + (c - '0');
   }
   if (absl::Milliseconds(ms) > kMaxWireBudget) return bad("is more than a day");
+  // absl::Time arithmetic saturates: an arrival at either infinity stays there (a deadline
+  // at InfinitePast() is spent; at InfiniteFuture() it is none).
   return Deadline::at(arrival + absl::Milliseconds(ms));
 }
 

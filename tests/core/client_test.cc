@@ -26,6 +26,24 @@ TEST(ClientTest, UnknownServiceIsNotFoundAndEmptyNameIsInvalid) {
   EXPECT_EQ(c.client->pick({}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// A deadline at minus infinity saturates to INT64_MIN nanoseconds; pick() once wrapped
+// `deadline - now - margin` around into a positive budget and let the request through.
+TEST(ClientTest, DeadlineAtMinusInfinityIsRefusedNotLetThrough) {
+  v1::ClientConfig config;
+  *config.add_services() = make_service("echo", 2, "round_robin");
+  SimClient c(config);
+  for (const Deadline& d : {Deadline::at(MonotonicTime::infinite_past()),
+                            Deadline::after(-absl::InfiniteDuration(), *c.clock),
+                            *decode_timeout("1", MonotonicTime::infinite_past())}) {
+    EXPECT_EQ(c.client->pick({.service = "echo", .deadline = d}).status().code(),
+              absl::StatusCode::kDeadlineExceeded);
+  }
+  absl::StatusOr<Pick> unbounded = c.client->pick(
+      {.service = "echo", .deadline = Deadline::at(MonotonicTime::infinite_future())});
+  ASSERT_TRUE(unbounded.ok()) << unbounded.status();
+  EXPECT_TRUE(unbounded->deadline().is_none());
+}
+
 TEST(ClientTest, RoundRobinPicksEveryEndpointAndPickShowsIdentity) {
   v1::ClientConfig config;
   *config.add_services() = make_service("echo", 3, "round_robin");

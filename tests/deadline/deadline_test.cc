@@ -106,6 +106,45 @@ TEST(DeadlineTest, MalformedAndAbsurdValuesAreRejected) {
             "x-ufc-timeout-ms: \"1\\x00\" is not a whole number of milliseconds");
 }
 
+// The extremes of the wire format: values an absurd or hostile peer might send.
+TEST(DeadlineTest, ExtremeWireValuesAreRejectedOrSaturate) {
+  const MonotonicTime t;
+  for (const char* bad : {"99999999H", "-1", "-9223372036854775808", "18446744073709551616",
+                          "999999999999999999999999999999", "99999999999"}) {
+    EXPECT_EQ(decode_timeout(bad, t).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(decode_timeout("999999999", t).status().message(),
+            "x-ufc-timeout-ms: \"999999999\" is more than a day");
+  ASSERT_TRUE(decode_timeout("86400000", t).ok());
+  EXPECT_EQ(decode_timeout("86400000", t)->instant(), t + absl::Hours(24));
+  EXPECT_EQ(decode_timeout("000000001", t)->instant(), t + ms(1));
+
+  // An arrival at either infinity saturates: spent in the past, none in the future.
+  absl::StatusOr<Deadline> past = decode_timeout("1", MonotonicTime::infinite_past());
+  ASSERT_TRUE(past.ok());
+  EXPECT_TRUE(past->expired_at(t));
+  EXPECT_FALSE(past->is_none());
+  EXPECT_TRUE(decode_timeout("1", MonotonicTime::infinite_future())->is_none());
+}
+
+TEST(DeadlineTest, FarDeadlinesSaturateInsteadOfOverflowing) {
+  SimClock clock;
+  const Deadline past = Deadline::after(-absl::InfiniteDuration(), clock);
+  EXPECT_EQ(past.instant(), MonotonicTime::infinite_past());
+  EXPECT_TRUE(past.expired(clock));
+  EXPECT_EQ(past.remaining(clock), absl::ZeroDuration());
+  EXPECT_EQ(encode_timeout(past, clock), "0");
+  EXPECT_TRUE(Deadline::after(absl::InfiniteDuration(), clock).is_none());
+
+  // Ten thousand years: not none, but sent as the largest budget a receiver accepts, so
+  // what one hop encodes the next can decode.
+  const Deadline far = Deadline::after(absl::Hours(24 * 365 * 10'000), clock);
+  EXPECT_FALSE(far.is_none());
+  EXPECT_FALSE(far.expired(clock));
+  EXPECT_EQ(encode_timeout(far, clock), "86400000");
+  EXPECT_TRUE(decode_timeout(encode_timeout(far, clock), clock.monotonic_now()).ok());
+}
+
 v1::ClientConfig with_timeouts(int connect_ms, int read_ms, int margin_ms) {
   v1::ServiceConfig s = make_service("svc", 3, "round_robin");
   if (connect_ms)
@@ -156,6 +195,38 @@ TEST(DeadlinePickTest, TimeoutsAreTheConfiguredSetCappedByWhatIsLeft) {
             absl::StatusCode::kDeadlineExceeded);
 }
 
+// Deadlines whose nanosecond value saturates to INT64_MIN used to wrap around in pick()'s
+// subtraction into a budget of centuries and pass with the configured timeouts.
+TEST(DeadlinePickTest, DeadlinesInTheDistantPastAreRefusedWhateverTheirMagnitude) {
+  SimClient c(with_timeouts(/*connect=*/5, /*read=*/5, /*margin=*/1));
+  const Deadline spent[] = {
+      Deadline::at(MonotonicTime::infinite_past()),
+      Deadline::after(-absl::InfiniteDuration(), *c.clock),
+      *decode_timeout("1", MonotonicTime::infinite_past()),
+      Deadline::at(MonotonicTime() - absl::Hours(24 * 365 * 1000)),
+      Deadline::at(MonotonicTime::from_reading(absl::UnixEpoch() - absl::Nanoseconds(INT64_MAX))),
+  };
+  for (const Deadline& d : spent) {
+    absl::StatusOr<Pick> pick = c.client->pick({.service = "svc", .deadline = d});
+    EXPECT_EQ(pick.status(), absl::DeadlineExceededError(
+                                 "the request's deadline has passed (or is within the margin)"));
+  }
+  EXPECT_THAT(c.client->query("request_info^svc"), HasSubstr("\"deadline_skipped\":5"));
+}
+
+TEST(DeadlinePickTest, DeadlinesInTheDistantFutureActAsNoDeadline) {
+  SimClient c(with_timeouts(/*connect=*/20, /*read=*/200, /*margin=*/10));
+  for (const Deadline& d : {Deadline::at(MonotonicTime::infinite_future()),
+                            Deadline::after(absl::Hours(24 * 365 * 10'000), *c.clock)}) {
+    absl::StatusOr<Pick> pick = c.client->pick({.service = "svc", .deadline = d});
+    ASSERT_TRUE(pick.ok()) << pick.status();
+    EXPECT_EQ(pick->timeouts().connect, ms(20));
+    EXPECT_EQ(pick->timeouts().read, ms(200));
+    EXPECT_EQ(pick->timeouts().write, absl::InfiniteDuration());
+    EXPECT_TRUE(pick->deadline().is_none()) << "beyond int64 nanoseconds: none";
+  }
+}
+
 TEST(DeadlinePickTest, TimeoutsSectionIsValidatedWithFullText) {
   v1::ServiceConfig s = make_service("svc", 1, "round_robin");
   s.mutable_timeouts()->mutable_connect()->set_seconds(0);
@@ -176,6 +247,9 @@ TEST(RequestGuardTest, StopsOnceTheDeadlinePasses) {
   EXPECT_EQ(guard.check().code(), absl::StatusCode::kDeadlineExceeded);
   RequestGuard unbounded(Deadline::none(), -1, clock);
   EXPECT_TRUE(unbounded.check().ok());
+  RequestGuard ancient(Deadline::at(MonotonicTime::infinite_past()), -1, clock);
+  EXPECT_EQ(ancient.check().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(ancient.remaining(), absl::ZeroDuration());
 }
 
 }  // namespace

@@ -99,5 +99,13 @@ TEST_F(GrpcDeadlineTest, NoDeadlineIsNoneAndMalformedMetadataIsRejected) {
   }
 }
 
+// A deadline ten thousand years away does not overflow system_clock arithmetic (nanoseconds
+// reach ~292 years): gRPC sees no deadline.
+TEST(GrpcDeadlineFarFutureTest, SetDeadlineSaturates) {
+  grpc::ClientContext context;
+  set_deadline(context, Deadline::after(absl::Hours(24 * 365 * 10'000)));
+  EXPECT_EQ(context.deadline(), std::chrono::system_clock::time_point::max());
+}
+
 }  // namespace
 }  // namespace ufc

@@ -1,0 +1,4 @@
+
+added
+db.internal:5432"
+weighted_random
