@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/common/utf8.h"
 #include "src/config/limits.h"
+#include "ufc/v1/config.pb.h"
 
 namespace ufc::internal {
 namespace {
@@ -35,23 +36,49 @@ void check_value(std::string_view s, size_t limit, ValidationErrors& errors) {
   if (std::string problem = string_problem(s, limit, false); !problem.empty()) errors.add(problem);
 }
 
-// A map field: its entries are messages with the key as field 1 and the value as field 2.
+// The schema's string maps (Endpoint.tags, Subset.tags, ClientConfig.idc_map), read as the
+// maps they are. Through reflection, a map is only reachable as repeated entries, and that
+// view makes protobuf build and keep a message per entry beside the map: ~70 MiB left in
+// the caller's config for 100,000 endpoints' tags. nullptr for any other map.
+const google::protobuf::Map<std::string, std::string>* string_map(const Message& message,
+                                                                  const FieldDescriptor& field) {
+  if (&field == v1::Endpoint::descriptor()->FindFieldByNumber(v1::Endpoint::kTagsFieldNumber)) {
+    return &static_cast<const v1::Endpoint&>(message).tags();
+  }
+  if (&field == v1::Subset::descriptor()->FindFieldByNumber(v1::Subset::kTagsFieldNumber)) {
+    return &static_cast<const v1::Subset&>(message).tags();
+  }
+  if (&field ==
+      v1::ClientConfig::descriptor()->FindFieldByNumber(v1::ClientConfig::kIdcMapFieldNumber)) {
+    return &static_cast<const v1::ClientConfig&>(message).idc_map();
+  }
+  return nullptr;
+}
+
+// A map field: checked in key order (errors come out the same every time).
 void check_map(const Message& message, const FieldDescriptor& field, ValidationErrors& errors) {
-  const Reflection& reflection = *message.GetReflection();
   const FieldDescriptor& key_field = *field.message_type()->map_key();
   const FieldDescriptor& value_field = *field.message_type()->map_value();
-  const bool string_key = key_field.cpp_type() == FieldDescriptor::CPPTYPE_STRING;
   struct Entry {
-    std::string key;  // for sorting and the path; empty when the key is not a string
-    const Message* entry;
+    std::string_view key;  // for sorting and the path; empty when the key is not a string
+    std::string_view value;
+    const Message* entry;  // when not a string map
   };
   std::vector<Entry> entries;
-  const int n = reflection.FieldSize(message, &field);
-  entries.reserve(n);
-  for (int i = 0; i < n; ++i) {
-    const Message& entry = reflection.GetRepeatedMessage(message, &field, i);
-    entries.push_back(
-        {string_key ? entry.GetReflection()->GetString(entry, &key_field) : std::string(), &entry});
+  std::vector<std::string> keys;  // the keys of a map read as entries
+  const bool string_key = key_field.cpp_type() == FieldDescriptor::CPPTYPE_STRING;
+  if (const auto* map = string_map(message, field); map != nullptr) {
+    entries.reserve(map->size());
+    for (const auto& [key, value] : *map) entries.push_back({key, value, nullptr});
+  } else {
+    const Reflection& reflection = *message.GetReflection();
+    const int n = reflection.FieldSize(message, &field);
+    keys.reserve(n);  // entries point into it: no reallocation
+    for (int i = 0; i < n; ++i) {
+      const Message& entry = reflection.GetRepeatedMessage(message, &field, i);
+      keys.push_back(string_key ? entry.GetReflection()->GetString(entry, &key_field) : "");
+      entries.push_back({keys.back(), {}, &entry});
+    }
   }
   std::sort(entries.begin(), entries.end(),
             [](const Entry& a, const Entry& b) { return a.key < b.key; });
@@ -63,7 +90,14 @@ void check_map(const Message& message, const FieldDescriptor& field, ValidationE
       }
     }
     ValidationErrors::Scope scope(
-        errors, string_key ? absl::StrCat("[\"", absl::CEscape(e.key), "\"]") : std::string("[]"));
+        errors,
+        string_key ? absl::StrCat(
+                         "[\"", absl::CEscape(absl::string_view(e.key.data(), e.key.size())), "\"]")
+                   : std::string("[]"));
+    if (e.entry == nullptr) {
+      check_value(e.value, string_limit(value_field), errors);
+      continue;
+    }
     const Reflection& entry_reflection = *e.entry->GetReflection();
     if (value_field.cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
       std::string scratch;

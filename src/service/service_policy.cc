@@ -170,7 +170,44 @@ bool strings_ok(const google::protobuf::Message& message, int field_number,
   return errors.size() == before;
 }
 
-// parse_service() once the strings have passed.
+// Whether the service's repeated sections are within limits.h's counts, adding an error
+// for each that is not. Checked first, before anything walks them: a 100 MB config of
+// 10,000 routes is refused for its route count, not after its 10 million strings are read.
+// (The section parsers check the same counts again, for their direct callers.)
+bool counts_ok(const v1::ServiceConfig& service, ValidationErrors& errors) {
+  const size_t before = errors.size();
+  if (check_count(errors, "endpoints", service.endpoints_size(), kMaxEndpoints)) {
+    for (int i = 0; i < service.endpoints_size(); ++i) {
+      const int tags = service.endpoints(i).tags_size();
+      if (tags > kMaxTagsPerEndpoint) {  // the path only when it is needed: 100,000 of them
+        check_count(errors, absl::StrCat("endpoints[", i, "].tags"), tags, kMaxTagsPerEndpoint);
+      }
+    }
+  }
+  if (check_count(errors, "routes", service.routes_size(), kMaxRoutesPerService)) {
+    for (int r = 0; r < service.routes_size(); ++r) {
+      const v1::Route& route = service.routes(r);
+      const std::string at = absl::StrCat("routes[", r, "]");
+      check_count(errors, absl::StrCat(at, ".match.attributes"), route.match().attributes_size(),
+                  kMaxAttributesPerRule);
+      check_count(errors, absl::StrCat(at, ".match.caller_services"),
+                  route.match().caller_services_size(), kMaxCallersPerRule);
+      check_count(errors, absl::StrCat(at, ".match.caller_idcs"), route.match().caller_idcs_size(),
+                  kMaxCallersPerRule);
+      if (!check_count(errors, absl::StrCat(at, ".destinations"), route.destinations_size(),
+                       kMaxDestinationsPerRoute)) {
+        continue;
+      }
+      for (int d = 0; d < route.destinations_size(); ++d) {
+        check_count(errors, absl::StrCat(at, ".destinations[", d, "].tags"),
+                    route.destinations(d).tags_size(), kMaxTagsPerSelector);
+      }
+    }
+  }
+  return errors.size() == before;
+}
+
+// parse_service() once the counts and strings have passed.
 ParsedService parse_checked_service(const v1::ServiceConfig& service, ValidationErrors& errors) {
   auto policy = std::make_shared<ServicePolicy>();
   ParsedService out;
@@ -196,7 +233,7 @@ ParsedService parse_checked_service(const v1::ServiceConfig& service, Validation
 }  // namespace
 
 ParsedService parse_service(const v1::ServiceConfig& service, ValidationErrors& errors) {
-  if (!strings_ok(service, errors)) return ParsedService{};
+  if (!counts_ok(service, errors) || !strings_ok(service, errors)) return ParsedService{};
   return parse_checked_service(service, errors);
 }
 
@@ -258,7 +295,7 @@ std::vector<ParsedService> parse_client_config(const v1::ClientConfig& config,
   for (int i = 0; i < config.services_size(); ++i) {
     ValidationErrors::Scope item(errors, index(i));
     const v1::ServiceConfig& service = config.services(i);
-    if (!strings_ok(service, errors)) {
+    if (!counts_ok(service, errors) || !strings_ok(service, errors)) {
       parsed.emplace_back();  // meaningless anyway; and its name is not compared
       continue;
     }
