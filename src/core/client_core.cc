@@ -98,7 +98,9 @@ absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptio
     if (!file.ok()) return file.status();
     initial = *std::move(file);
   }
-  if (options.initial_config.has_value()) {
+  if (options.initial_config.has_value() && options.config_path.empty()) {
+    initial.lent = &*options.initial_config;  // nothing to merge: no copy of a big config
+  } else if (options.initial_config.has_value()) {
     for (const v1::ServiceConfig& s : options.initial_config->services()) {
       *initial.config.add_services() = s;
     }
@@ -121,7 +123,7 @@ absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptio
   std::vector<Event> events;
   {
     absl::MutexLock lock(&core->mu_);
-    core->env_ = make_env(options, initial.config.idc_map());
+    core->env_ = make_env(options, initial.content().idc_map());
     initial.complete = false;  // nothing to remove, and the IDC map is in place already
     core->install_locked(initial, parsed, result, events).IgnoreError();  // new: cannot fail
   }
