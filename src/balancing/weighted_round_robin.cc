@@ -51,7 +51,7 @@ std::vector<uint32_t> exact_schedule(const std::vector<uint64_t>& w, uint64_t cy
 }
 
 // Long cycles (100,000 endpoints make cycles of millions) with few distinct weights are a
-// merge of one sequence per weight, through a heap of the weights: O(cycle log weights).
+// merge of one sequence per weight, through a timing wheel: O(cycle).
 // With many distinct weights they are ordered in O(cycle): each
 // deadline, as a double, falls into one of `cycle` equal buckets of [0, 1) (a counting
 // sort), and the rare buckets holding several are sorted by (deadline, i). The double
@@ -131,38 +131,40 @@ std::vector<uint32_t> merged_schedule(const std::vector<uint64_t>& w, uint64_t c
                      (two_n * static_cast<double>(cl.weight));
     return Head{d, i, c};
   };
-  // A binary min-heap whose top is replaced in place (one sift instead of a pop and a push).
-  std::vector<Head> heap;
-  for (uint32_t c = 0; c < classes.size(); ++c) heap.push_back(head_of(c));
-  auto sift_down = [&heap, &later](size_t at) {
-    const size_t size = heap.size();
-    const Head moving = heap[at];
-    while (true) {
-      size_t child = 2 * at + 1;
-      if (child >= size) break;
-      if (child + 1 < size && later(heap[child], heap[child + 1])) ++child;
-      if (!later(moving, heap[child])) break;
-      heap[at] = heap[child];
-      at = child;
-    }
-    heap[at] = moving;
+  // A timing wheel of `cycle` buckets over [0, 1): each class waits in the bucket of its
+  // head's deadline. A class's next deadline is never earlier than its last, and mostly a
+  // few buckets later, so the wheel is walked once, front to back, touching memory near
+  // the walk: O(cycle + slots), where a heap of the classes cost a sift per slot.
+  constexpr uint32_t kNone = UINT32_MAX;
+  std::vector<Head> head(classes.size());
+  std::vector<uint32_t> first(cycle, kNone), next_in_bucket(classes.size(), kNone);
+  auto bucket_of = [cycle](double d) {
+    const uint64_t b = static_cast<uint64_t>(d * static_cast<double>(cycle));
+    return b < cycle ? b : cycle - 1;
   };
-  for (size_t at = heap.size() / 2; at-- > 0;) sift_down(at);
+  auto park = [&](uint32_t c, uint64_t not_before) {
+    head[c] = head_of(c);
+    const uint64_t b = std::max(bucket_of(head[c].deadline), not_before);
+    next_in_bucket[c] = static_cast<uint32_t>(first[b]);
+    first[b] = c;
+  };
+  for (uint32_t c = 0; c < classes.size(); ++c) park(c, 0);
   std::vector<uint32_t> schedule;
   schedule.reserve(cycle);
-  while (schedule.size() < cycle) {
-    const Head top = heap.front();
-    schedule.push_back(top.i);
-    Class& cl = classes[top.cls];
-    if (++cl.next == cl.members->size()) cl.next = 0, ++cl.k;
-    if (cl.k == cl.weight) {  // the class's slots are all placed
-      heap.front() = heap.back();
-      heap.pop_back();
-      if (heap.empty()) break;
-    } else {
-      heap.front() = head_of(top.cls);
+  for (uint64_t b = 0; b < cycle; ++b) {
+    while (first[b] != kNone) {
+      // The earliest head in the bucket (buckets hold one or two).
+      uint32_t* best = &first[b];
+      for (uint32_t* at = &next_in_bucket[first[b]]; *at != kNone; at = &next_in_bucket[*at]) {
+        if (later(head[*best], head[*at])) best = at;
+      }
+      const uint32_t c = *best;
+      *best = next_in_bucket[c];  // unlink
+      schedule.push_back(head[c].i);
+      Class& cl = classes[c];
+      if (++cl.next == cl.members->size()) cl.next = 0, ++cl.k;
+      if (cl.k < cl.weight) park(c, b);  // else the class's slots are all placed
     }
-    sift_down(0);
   }
   return schedule;
 }
