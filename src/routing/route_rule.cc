@@ -9,7 +9,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/config/field_checks.h"
-#include "src/config/limits.h"
 
 namespace ufc::internal {
 namespace {
@@ -34,11 +33,6 @@ const std::string_view* find_attribute(absl::Span<const Attribute> attributes,
 
 void parse_match(const v1::RouteMatch& match, RouteRule& rule, ValidationErrors& errors) {
   ValidationErrors::Scope scope(errors, "match");
-  if (!check_count(errors, "attributes", match.attributes_size(), kMaxAttributesPerRule) ||
-      !check_count(errors, "caller_services", match.caller_services_size(), kMaxCallersPerRule) ||
-      !check_count(errors, "caller_idcs", match.caller_idcs_size(), kMaxCallersPerRule)) {
-    return;
-  }
   for (int i = 0; i < match.attributes_size(); ++i) {
     const v1::AttributeMatch& a = match.attributes(i);
     ValidationErrors::Scope attribute(errors, "attributes");
@@ -89,11 +83,6 @@ void parse_destinations(const v1::Route& route, RouteRule& rule, ValidationError
     errors.add("must not be empty");
     return;
   }
-  if (route.destinations_size() > kMaxDestinationsPerRoute) {
-    errors.add(absl::StrCat("has ", route.destinations_size(), " entries, at most ",
-                            kMaxDestinationsPerRoute, " are allowed"));
-    return;
-  }
   bool weights_valid = true, any_positive = false;
   std::set<std::string> names;
   std::vector<double> weights;
@@ -103,11 +92,6 @@ void parse_destinations(const v1::Route& route, RouteRule& rule, ValidationError
     if (!subset.name().empty() && !names.insert(subset.name()).second) {
       ValidationErrors::Scope field(errors, "name");
       errors.add(absl::StrCat("duplicate subset name \"", subset.name(), "\""));
-    }
-    if (subset.tags_size() > kMaxTagsPerSelector) {
-      ValidationErrors::Scope field(errors, "tags");
-      errors.add(absl::StrCat("has ", subset.tags_size(), " entries, at most ", kMaxTagsPerSelector,
-                              " are allowed"));
     }
     const double w = subset.has_weight() ? subset.weight() : 1.0;
     if (!check_range(errors, "weight", w, 0, 1e6)) {
@@ -198,7 +182,6 @@ size_t RouteRule::choose(const Random& random) const {
 
 RoutingPolicy parse_routing(const v1::ServiceConfig& service, ValidationErrors& errors) {
   RoutingPolicy out;
-  if (!check_count(errors, "routes", service.routes_size(), kMaxRoutesPerService)) return out;
   std::set<std::string> names;
   for (int i = 0; i < service.routes_size(); ++i) {
     const v1::Route& route = service.routes(i);

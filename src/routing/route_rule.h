@@ -72,10 +72,11 @@ struct RoutingPolicy {
 
 // parse_routing() reads `service`'s `routes` and `idc_affinity` sections, adding every
 // problem to `errors`: unknown operators, percentages outside [0, 100], subset weights that
-// are negative, not finite or all 0, duplicate rule names, bad balancing overrides, more
-// routes, destinations, conditions or selector tags than limits.h allows. Which endpoints
-// the subsets select is checked by build_layout() (candidate_set.h), once the endpoints
-// are known. Meaningful only when nothing was added.
+// are negative, not finite or all 0, duplicate rule names, bad balancing overrides. Its
+// caller has checked the counts (routes, destinations, conditions, selector tags) against
+// limits.h and the strings first (service_policy.cc); which endpoints the subsets select
+// is checked by build_layout() (candidate_set.h), once the endpoints are known. Meaningful
+// only when nothing was added.
 RoutingPolicy parse_routing(const v1::ServiceConfig& service, ValidationErrors& errors);
 
 // Whether an endpoint's tags include every (key, value) of `selector`.

@@ -24,9 +24,6 @@ void validate_name(const std::string& name, ValidationErrors& errors) {
     errors.add("must not be empty");
     return;
   }
-  if (name.size() > kMaxNameLength) {
-    errors.add(absl::StrCat("must be at most ", kMaxNameLength, " characters, got ", name.size()));
-  }
   for (unsigned char c : name) {
     if (c <= ' ' || c >= 0x7f || c == '^') {
       errors.add(absl::StrCat("\"", name,
@@ -46,11 +43,6 @@ std::vector<EndpointSpec> parse_endpoint_list(
   std::vector<EndpointSpec> out;
   if (endpoints.empty()) {
     errors.add("must not be empty");
-    return out;
-  }
-  if (endpoints.size() > kMaxEndpoints) {
-    errors.add(absl::StrCat("has ", endpoints.size(), " entries, at most ", kMaxEndpoints,
-                            " are allowed"));
     return out;
   }
   out.reserve(endpoints.size());
@@ -96,14 +88,9 @@ std::vector<EndpointSpec> parse_endpoint_list(
         any_positive = true;
       }
     }
-    if (!check_count(errors, "tags", e.tags_size(), kMaxTagsPerEndpoint)) continue;
-    for (const auto& [key, value] : e.tags()) {
+    for (const auto& [key, value] : e.tags()) {  // counts and lengths: checked first
       ValidationErrors::Scope field(errors, "tags");
       if (key.empty()) errors.add("keys must not be empty");
-      if (key.size() > kMaxNameLength || value.size() > kMaxNameLength) {
-        errors.add(absl::StrCat("\"", key.substr(0, 32), "\": keys and values must be at most ",
-                                kMaxNameLength, " characters"));
-      }
     }
     spec.tags.assign(e.tags().begin(), e.tags().end());
     std::sort(spec.tags.begin(), spec.tags.end());
@@ -173,17 +160,22 @@ bool strings_ok(const google::protobuf::Message& message, int field_number,
 // Whether the service's repeated sections are within limits.h's counts, adding an error
 // for each that is not. Checked first, before anything walks them: a 100 MB config of
 // 10,000 routes is refused for its route count, not after its 10 million strings are read.
-// (The section parsers check the same counts again, for their direct callers.)
-bool counts_ok(const v1::ServiceConfig& service, ValidationErrors& errors) {
-  const size_t before = errors.size();
-  if (check_count(errors, "endpoints", service.endpoints_size(), kMaxEndpoints)) {
-    for (int i = 0; i < service.endpoints_size(); ++i) {
-      const int tags = service.endpoints(i).tags_size();
-      if (tags > kMaxTagsPerEndpoint) {  // the path only when it is needed: 100,000 of them
-        check_count(errors, absl::StrCat("endpoints[", i, "].tags"), tags, kMaxTagsPerEndpoint);
-      }
+// The only place these counts are checked: the section parsers run after it.
+// The endpoints part, also run first by an endpoint-only update.
+void check_endpoint_counts(const google::protobuf::RepeatedPtrField<v1::Endpoint>& endpoints,
+                           ValidationErrors& errors) {
+  if (!check_count(errors, "endpoints", endpoints.size(), kMaxEndpoints)) return;
+  for (int i = 0; i < endpoints.size(); ++i) {
+    const int tags = endpoints.Get(i).tags_size();
+    if (tags > kMaxTagsPerEndpoint) {  // the path only when it is needed: 100,000 of them
+      check_count(errors, absl::StrCat("endpoints[", i, "].tags"), tags, kMaxTagsPerEndpoint);
     }
   }
+}
+
+bool counts_ok(const v1::ServiceConfig& service, ValidationErrors& errors) {
+  const size_t before = errors.size();
+  check_endpoint_counts(service.endpoints(), errors);
   if (check_count(errors, "routes", service.routes_size(), kMaxRoutesPerService)) {
     for (int r = 0; r < service.routes_size(); ++r) {
       const v1::Route& route = service.routes(r);
@@ -248,6 +240,8 @@ absl::StatusOr<ParsedEndpoints> parse_endpoints(
     const ServicePolicy& policy,
     const google::protobuf::RepeatedPtrField<v1::Endpoint>& endpoints) {
   ValidationErrors errors;
+  check_endpoint_counts(endpoints, errors);
+  if (!errors.empty()) return errors.status();
   {
     ValidationErrors::Scope scope(errors, "endpoints");
     for (int i = 0; i < endpoints.size(); ++i) {

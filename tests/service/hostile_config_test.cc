@@ -91,6 +91,11 @@ TEST(HostileConfigTest, TagCountsAreLimitedOnEndpointsAndSelectors) {
   EXPECT_THAT(message, HasSubstr("endpoints[0].tags: has 101 entries, at most 64 are allowed"));
   EXPECT_THAT(message,
               HasSubstr("routes[0].destinations[0].tags: has 100 entries, at most 16 are allowed"));
+  // An endpoint-only update is counted first too.
+  absl::StatusOr<ParsedService> parsed = parse_service(service(1));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_THAT(std::string(parse_endpoints(*parsed->policy, s.endpoints()).status().message()),
+              HasSubstr("endpoints[0].tags: has 101 entries, at most 64 are allowed"));
 }
 
 // Input 3: 1,000 routes over 100,000 endpoints (5 MB, 8 s per apply); input 4's 10,000
