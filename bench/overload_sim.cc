@@ -5,18 +5,25 @@
 // "arm". The UFC arms run the library's own code (a real ufc::Client on a SimClock and a
 // ManualExecutor); the other arms are written here as their published designs.
 //
-//   build/bench/overload_sim [--csv=overload_sim.csv] [--quick] [--balancer=p2c]
+//   build/bench/overload_sim [--world=pool|loopback] [--csv=overload_sim.csv] [--quick]
+//                            [--balancer=p2c] [--arms=ufc-adapt,...] [--profile=k=4]
 //
-// Service: 10 instances x 8 workers, FIFO queue of 64 per instance (a full queue refuses
-// the connection), lognormal service time with mean 10 ms (sigma 0.5): capacity C = 8000
-// requests/s. Servers never cancel work whose client has given up, so that work is
-// wasted (the "deadline" arm lets them skip it, see below).
-// Clients: open-loop Poisson arrivals, 20% high priority, 80% low; 40 ms timeout per
-// attempt; up to 3 attempts (retry at once after a transport failure); the same
-// balancing in every arm, so that only the protection differs: round robin, or with
-// --balancer=p2c the power of two choices.
-// Profiles: 0.5C for 60 s, k x C for 120 s, 0.5C for 180 s, k in {1.4, 2, 4, 10}; and a
-// metastability trigger: 0.8C throughout, 3 of the 10 instances gone from 60 s to 70 s.
+// Two worlds (see World below). `pool` (the default): 10 instances x 8 workers, a FIFO
+// queue of 64 per instance (a full queue refuses the connection), lognormal service time
+// with mean 10 ms (sigma 0.5): C = 8000 requests/s; 40 ms attempt timeout, strict 30 ms;
+// 0.5C for 60 s, k x C for 120 s, 0.5C for 180 s, k in {1.4, 2, 4, 10}, and a
+// metastability trigger (0.8C throughout, 3 of the 10 instances gone from 60 s to 70 s).
+// `loopback`: what bench/overload_real.cc runs with real processes on loopback, and the
+// world the first real-process trial of fusing met: 2 backends x 2 workers x 20 ms, a
+// 4096-deep kernel backlog that never refuses, so an attempt whose client gave up still
+// waits its turn and is served (wasted) unless the server skips it: C = 200/s; 50 ms
+// attempt timeout, strict 40 ms; 10 s at 0.5C, 20 s at kC, 15 s at 0.5C for k in
+// {2, 4, 10}, and a pause (both backends SIGSTOPped for 1.5 s at 0.5C).
+// Servers never cancel work whose client has given up (the "deadline" arm lets them skip
+// it, see below).
+// Clients: open-loop Poisson arrivals, 20% high priority, 80% low; up to 3 attempts (retry
+// at once after a transport failure); the same balancing in every arm, so that only the
+// protection differs: round robin, or with --balancer=p2c the power of two choices.
 // Arms:
 //   none       no protection: retries only
 //   breaker    classic circuit breaker: opens at >= 50% errors over 10 s (>= 10 requests),
@@ -27,18 +34,28 @@
 //   ufc-seed   UFC, seed fusing controller
 //   ufc-adapt  UFC, adaptive fusing controller
 //   ufc-adapt+deadline  ufc-adapt, and the servers skip queued work whose deadline (carried
-//              with the request) has passed: the "deadline on" variant
-// UFC arms: T1 40 ms, strict T2 30 ms while fusing, 3 attempts, retry budget 10%, banning
-// off (the simulator isolates fusing).
+//              with the request) has passed — the real harness's server-side skip
+//              (RequestGuard / peer_closed: the client closes its socket at the deadline)
+// UFC arms: strict timeouts while fusing, 3 attempts, retry budget 10%, banning off (the
+// simulator isolates fusing).
 //
-// Metrics, over the overload phase (60-180 s; 60-70 s for the trigger):
+// Metrics, over the overload phase (60-180 s, pool; 10-30 s, loopback; 60-70 s for the
+// trigger, 10-20 s for the pause):
 //   goodput/C   requests that succeeded (within their timeouts) per second, over C
-//   recovery    after the load falls back (180 s; 70 s for the trigger): seconds until
-//               goodput >= 95% of offered for 10 s in a row
+//   recovery    after the load falls back (or the outage ends): whole seconds until goodput
+//               >= 95% of offered for 10 s in a row (pool) or 2 s (loopback)
 //   wasted      share of server busy time spent on attempts whose client had given up
 //   retry amp   attempts that reached a server / requests offered
 //   p99         latency of successful requests (first attempt to success)
 //   high        goodput of the high-priority class / its demand
+//
+// What it does not model (each is a way the real harness can differ): the CPU — the
+// generator, the kernel and the backends share two cores, and a stalled generator sends
+// late and reports late; TCP itself (handshakes, the SYN queue, RST on writing to a
+// departed client, retransmits); the tick thread running late (the controller's ticks
+// here are exact); jitter of real sleeps beyond sigma 0.02; connect failures (the backlog
+// never fills at these rates); clients that reuse connections. Where the harness and the
+// simulator disagree by more than 0.1 C, the simulator is the thing to fix.
 
 #include <algorithm>
 #include <cmath>
@@ -60,16 +77,34 @@ namespace {
 
 using ufc::testing::SimClient;
 
-constexpr int kInstances = 10;
-constexpr int kWorkers = 8;
-constexpr size_t kQueueCap = 64;
-constexpr double kMeanServiceS = 0.010;
-constexpr double kSigma = 0.5;
-constexpr double kCapacity = kInstances * kWorkers / kMeanServiceS;  // 8000/s
-constexpr double kTimeoutS = 0.040;
+// The service a world offers. Two are modelled:
+//   pool      10 instances x 8 workers, a bounded FIFO of 64 per instance (a full queue
+//             refuses the connection at once), lognormal service time (mean 10 ms, sigma
+//             0.5): C = 8000/s; 40 ms attempt timeout, strict 30 ms; the long profiles.
+//   loopback  the real-process harness (bench/overload_real.cc) as it runs on loopback: 2
+//             backends x 2 workers x 20 ms of work (a sleep), accept() from a 4096-deep
+//             kernel backlog that never refuses, so an attempt whose client gave up still
+//             waits its turn and is served (wasted) unless the server skips it; C = 200/s;
+//             50 ms attempt timeout, strict 40 ms; 10 s at 0.5C, 20 s at kC, 15 s at 0.5C,
+//             recovery = 2 s in a row at >= 95%; plus the pause profile (both backends
+//             SIGSTOPped for 1.5 s at 0.5C).
+struct World {
+  const char* name;
+  int instances;
+  int workers;
+  size_t queue_cap;  // per instance; a full queue refuses the connection
+  double mean_service_s;
+  double sigma;  // of the lognormal service time; 0: constant
+  double timeout_s;
+  int64_t strict_ns;
+  double capacity() const { return instances * workers / mean_service_s; }
+};
+constexpr World kPool{"pool", 10, 8, 64, 0.010, 0.5, 0.040, 30000000};
+constexpr World kLoopback{"loopback", 2, 2, 4096, 0.020, 0.02, 0.050, 40000000};
+const World* g_world = &kPool;
+
 constexpr int kMaxAttempts = 3;
 constexpr double kHighShare = 0.2;
-constexpr int kStrictNs = 30000000;  // T2: see the header
 
 enum class Arm { kNone, kBreaker, kSre, kAimd, kUfcSeed, kUfcAdaptive, kUfcAdaptiveDeadline };
 constexpr Arm kArms[] = {Arm::kNone,
@@ -114,6 +149,8 @@ struct Profile {
   double overload_from, overload_to;        // the metrics window
   double recover_from;                      // when the trouble ends
   double outage_from = -1, outage_to = -1;  // instances 7-9 gone (trigger profile)
+  double pause_from = -1, pause_to = -1;    // every instance frozen (pause profile)
+  int recovery_hold = 10;                   // seconds in a row at >= 95% of offered
   double end() const { return phases.back().until; }
   double rate_at(double t) const {
     for (const Phase& p : phases) {
@@ -235,7 +272,7 @@ class Aimd {
       limit_ += 1.0 / limit_;
     } else if (t >= next_decrease_) {
       limit_ = std::max(1.0, limit_ * 0.5);
-      next_decrease_ = t + kTimeoutS;
+      next_decrease_ = t + g_world->timeout_s;
     }
   }
 
@@ -251,6 +288,8 @@ class Aimd {
 // power of two choices on outstanding attempts ("p2c"; UFC arms use the library's
 // least_loaded policy, in-flight x latency EWMA).
 bool g_p2c = false;
+std::string g_arms;     // --arms=a,b: only these (by name); empty: all
+std::string g_profile;  // --profile=name: only this one; empty: all
 
 class Simulation {
  public:
@@ -263,12 +302,13 @@ class Simulation {
                     &r_.refused}) {
       v->assign(seconds, 0);
     }
-    servers_.resize(kInstances);
+    servers_.resize(g_world->instances);
     if (is_ufc(arm)) make_client(seed);
   }
 
   Result run() {
     schedule(next_arrival(0), kArrival, 0);
+    if (profile_.pause_to > 0) schedule(profile_.pause_to, kResume, 0);
     while (!events_.empty()) {
       const Event e = events_.top();
       events_.pop();
@@ -288,6 +328,9 @@ class Simulation {
         case kTimeout:
           on_timeout(e.id);
           break;
+        case kResume:
+          for (uint32_t i = 0; i < servers_.size(); ++i) serve_queued(i);
+          break;
       }
     }
     summarize();
@@ -295,7 +338,7 @@ class Simulation {
   }
 
  private:
-  enum EventType : uint8_t { kArrival, kDone, kTimeout };
+  enum EventType : uint8_t { kArrival, kDone, kTimeout, kResume };
   struct Event {
     double t;
     uint32_t id;
@@ -324,12 +367,16 @@ class Simulation {
   void make_client(uint64_t seed) {
     ufc::v1::ServiceConfig s;
     s.set_name("sim");
-    for (int i = 0; i < kInstances; ++i)
+    for (int i = 0; i < g_world->instances; ++i)
       s.add_endpoints()->set_address("10.0.0." + std::to_string(i) + ":80");
     s.mutable_balancing()->set_policy(g_p2c ? "least_loaded" : "round_robin");
     s.mutable_ban()->set_enabled(false);
-    s.mutable_timeouts()->mutable_read()->set_nanos(40000000);
-    s.mutable_timeouts()->mutable_strict()->mutable_read()->set_nanos(kStrictNs);
+    s.mutable_timeouts()->mutable_connect()->set_nanos(
+        static_cast<int32_t>(g_world->timeout_s * 1e9));
+    s.mutable_timeouts()->mutable_read()->set_nanos(static_cast<int32_t>(g_world->timeout_s * 1e9));
+    s.mutable_timeouts()->mutable_strict()->mutable_connect()->set_nanos(
+        static_cast<int32_t>(g_world->strict_ns));
+    s.mutable_timeouts()->mutable_strict()->mutable_read()->set_nanos(g_world->strict_ns);
     s.mutable_fuse()->set_controller(arm_ == Arm::kUfcSeed ? "seed" : "adaptive");
     s.mutable_retry()->set_max_attempts(kMaxAttempts);
     s.mutable_retry()->set_budget(0.1);
@@ -390,6 +437,7 @@ class Simulation {
   size_t outstanding(uint32_t i) const { return servers_[i].busy + servers_[i].queue.size(); }
   size_t second() const { return std::min(static_cast<size_t>(now_), r_.offered.size() - 1); }
   bool in_overload() const { return now_ >= profile_.overload_from && now_ < profile_.overload_to; }
+  bool paused() const { return now_ >= profile_.pause_from && now_ < profile_.pause_to; }
   bool instance_down(uint32_t i) const {
     return i >= 7 && now_ >= profile_.outage_from && now_ < profile_.outage_to;
   }
@@ -409,7 +457,7 @@ class Simulation {
     Request& req = requests_[rid];
     const bool retry = req.attempts > 0;
     uint32_t instance = 0;
-    double timeout = kTimeoutS;
+    double timeout = g_world->timeout_s;
     std::optional<ufc::Pick> pick;
     if (client_) {
       std::string_view avoid[kMaxAttempts];
@@ -451,9 +499,9 @@ class Simulation {
       }
       if (arm_ == Arm::kAimd) aimd_.start();
       auto choose = [&] {
-        if (!g_p2c) return static_cast<uint32_t>(rr_++ % kInstances);
-        const uint32_t a = static_cast<uint32_t>(rng_() % kInstances);
-        uint32_t b = static_cast<uint32_t>(rng_() % (kInstances - 1));
+        if (!g_p2c) return static_cast<uint32_t>(rr_++ % g_world->instances);
+        const uint32_t a = static_cast<uint32_t>(rng_() % g_world->instances);
+        uint32_t b = static_cast<uint32_t>(rng_() % (g_world->instances - 1));
         if (b >= a) ++b;
         return outstanding(a) <= outstanding(b) ? a : b;
       };
@@ -471,11 +519,12 @@ class Simulation {
     if (in_overload()) ++overload_attempts_;
 
     Server& s = servers_[instance];
-    if (instance_down(instance) || (s.busy >= kWorkers && s.queue.size() >= kQueueCap)) {
+    if (instance_down(instance) ||
+        (s.busy >= g_world->workers && s.queue.size() >= g_world->queue_cap)) {
       return attempt_failed(aid, ufc::Transport::kConnectRefused);  // refused at once
     }
     schedule(a.deadline, kTimeout, aid);
-    if (s.busy < kWorkers) {
+    if (s.busy < g_world->workers && !paused()) {
       begin_service(aid);
     } else {
       s.queue.push_back(aid);
@@ -485,12 +534,17 @@ class Simulation {
   void begin_service(uint32_t aid) {
     Attempt& a = attempts_[aid];
     ++servers_[a.instance].busy;
-    const double mu = std::log(kMeanServiceS) - kSigma * kSigma / 2;
-    a.service = std::lognormal_distribution<double>(mu, kSigma)(rng_);
+    const double mean = g_world->mean_service_s, sigma = g_world->sigma;
+    const double mu = std::log(mean) - sigma * sigma / 2;
+    a.service = sigma > 0 ? std::lognormal_distribution<double>(mu, sigma)(rng_) : mean;
     schedule(now_ + a.service, kDone, aid);
   }
 
   void on_done(uint32_t aid) {
+    if (paused()) {  // a stopped process writes its answer when it resumes
+      schedule(profile_.pause_to, kDone, aid);
+      return;
+    }
     Attempt& a = attempts_[aid];
     Server& s = servers_[a.instance];
     --s.busy;
@@ -506,8 +560,14 @@ class Simulation {
       finish_request(a.request, true);
       // Its timeout event is still queued: it finds the attempt finished and frees it.
     }
-    // The worker takes the next attempt; a deadline-aware server skips the expired ones.
-    while (!s.queue.empty() && s.busy < kWorkers) {
+    serve_queued(a.instance);
+    if (instance_down(a.instance)) s.queue.clear();
+  }
+
+  // Idle workers take the next attempts; a deadline-aware server skips the expired ones.
+  void serve_queued(uint32_t instance) {
+    Server& s = servers_[instance];
+    while (!s.queue.empty() && s.busy < g_world->workers) {
       const uint32_t next = s.queue.front();
       s.queue.pop_front();
       if (arm_ == Arm::kUfcAdaptiveDeadline && now_ >= attempts_[next].deadline) {
@@ -520,7 +580,6 @@ class Simulation {
       }
       begin_service(next);
     }
-    if (instance_down(a.instance)) s.queue.clear();
   }
 
   void on_timeout(uint32_t aid) {
@@ -597,7 +656,7 @@ class Simulation {
       high_good += r_.high_goodput[s];
       high_offered += r_.high_offered[s];
     }
-    r_.goodput_c = good / ((to - from) * kCapacity);
+    r_.goodput_c = good / ((to - from) * g_world->capacity());
     r_.high = high_offered > 0 ? high_good / high_offered : 0;
     r_.wasted = busy_ > 0 ? wasted_ / busy_ : 0;
     r_.retry_amp =
@@ -609,9 +668,10 @@ class Simulation {
     }
     // Recovery: the first second from which goodput stays >= 95% of offered for 10 s.
     const auto rec = static_cast<size_t>(profile_.recover_from);
-    for (size_t s = rec; s + 10 <= r_.goodput.size() - 1; ++s) {
+    const auto hold = static_cast<size_t>(profile_.recovery_hold);
+    for (size_t s = rec; s + hold <= r_.goodput.size() - 1; ++s) {
       bool ok = true;
-      for (size_t i = s; i < s + 10 && ok; ++i) ok = r_.goodput[i] >= 0.95 * r_.offered[i];
+      for (size_t i = s; i < s + hold && ok; ++i) ok = r_.goodput[i] >= 0.95 * r_.offered[i];
       if (ok) {
         r_.recovery_s = static_cast<double>(s - rec);
         break;
@@ -643,15 +703,40 @@ class Simulation {
 
 std::vector<Profile> profiles(bool quick) {
   std::vector<Profile> out;
+  const double c = g_world->capacity();
+  if (g_world == &kLoopback) {
+    // The real-process harness's profiles, as bench/overload_real.cc runs them.
+    for (double k : {2.0, 4.0, 10.0}) {
+      char name[32];
+      std::snprintf(name, sizeof(name), "k=%.0f", k);
+      Profile p;
+      p.name = name;
+      p.phases = {{10, 0.5 * c}, {30, k * c}, {45, 0.5 * c}};
+      p.overload_from = 10;
+      p.overload_to = 30;
+      p.recover_from = 30;
+      p.recovery_hold = 2;
+      out.push_back(p);
+    }
+    Profile pause;
+    pause.name = "pause";
+    pause.phases = {{30, 0.5 * c}};
+    pause.overload_from = 10;
+    pause.overload_to = 20;
+    pause.recover_from = 11.5;
+    pause.pause_from = 10;
+    pause.pause_to = 11.5;
+    pause.recovery_hold = 2;
+    out.push_back(pause);
+    return out;
+  }
   const double scale = quick ? 0.25 : 1.0;  // --quick: shorter phases, same shape
   for (double k : {1.4, 2.0, 4.0, 10.0}) {
     char name[32];
     std::snprintf(name, sizeof(name), "k=%.1f", k);
     Profile p;
     p.name = name;
-    p.phases = {{60 * scale, 0.5 * kCapacity},
-                {180 * scale, k * kCapacity},
-                {360 * scale, 0.5 * kCapacity}};
+    p.phases = {{60 * scale, 0.5 * c}, {180 * scale, k * c}, {360 * scale, 0.5 * c}};
     p.overload_from = 60 * scale;
     p.overload_to = 180 * scale;
     p.recover_from = 180 * scale;
@@ -659,7 +744,7 @@ std::vector<Profile> profiles(bool quick) {
   }
   Profile trigger;
   trigger.name = "trigger";
-  trigger.phases = {{180 * scale, 0.8 * kCapacity}};
+  trigger.phases = {{180 * scale, 0.8 * c}};
   trigger.overload_from = 60 * scale;
   trigger.overload_to = 70 * scale;
   trigger.recover_from = 70 * scale;
@@ -683,11 +768,20 @@ int main(int argc, char** argv) {
     if (a.rfind("--csv=", 0) == 0) csv = a.substr(6);
     if (a == "--quick") quick = true;
     if (a == "--balancer=p2c") g_p2c = true;
+    if (a == "--world=loopback") g_world = &kLoopback;
+    if (a.rfind("--arms=", 0) == 0) g_arms = a.substr(7);
+    if (a.rfind("--profile=", 0) == 0) g_profile = a.substr(10);
   }
   const std::vector<Profile> ps = profiles(quick);
   std::vector<std::pair<const Profile*, Arm>> jobs;
   for (const Profile& p : ps) {
-    for (Arm a : kArms) jobs.emplace_back(&p, a);
+    if (!g_profile.empty() && p.name != g_profile) continue;
+    for (Arm a : kArms) {
+      if (g_arms.empty() ||
+          ("," + g_arms + ",").find("," + std::string(arm_name(a)) + ",") != std::string::npos) {
+        jobs.emplace_back(&p, a);
+      }
+    }
   }
   std::vector<Result> results(jobs.size());
   // Two workers (the machine has two cores); each run is deterministic on its own.
@@ -701,8 +795,11 @@ int main(int argc, char** argv) {
   t1.join();
   t2.join();
 
-  std::printf("capacity C = %.0f req/s; timeout 40 ms, 3 attempts; 20%% high priority; %s\n\n",
-              kCapacity, g_p2c ? "power of two choices" : "round robin");
+  std::printf(
+      "world %s: capacity C = %.0f req/s; timeout %.0f ms (strict %.0f), 3 attempts; 20%% high "
+      "priority; %s\n\n",
+      g_world->name, g_world->capacity(), g_world->timeout_s * 1e3, g_world->strict_ns / 1e6,
+      g_p2c ? "power of two choices" : "round robin");
   std::printf("%-8s %-19s %9s %10s %8s %9s %8s %9s\n", "profile", "arm", "goodput/C", "recovery",
               "wasted", "retry amp", "p99 ms", "high");
   std::string last;
