@@ -86,7 +86,7 @@ ClientCore::ClientCore(const ClientOptions& options)
       options.prober ? options.prober : std::shared_ptr<Prober>(make_tcp_prober()), this,
       options.on_event, options.clock_tick});
   fuses_ = std::make_unique<FuseManager>(
-      FuseManager::Options{clock_.get(), executor_.get(), options.on_event});
+      FuseManager::Options{clock_.get(), executor_.get(), options.on_event, options.clock_tick});
 }
 
 absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptions& options) {
@@ -198,7 +198,9 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
     const int cls = traffic_class(request.priority, request.is_retry);
     service->fuse.count_demand(cls);
     if (request.is_retry) return refusal(kNoRetriesWhileFusing);
-    if (random.next() < service->fuse.drop[cls].load(std::memory_order_relaxed)) {
+    if (service->fuse.pacing.load(std::memory_order_relaxed)
+            ? !service->fuse.admit_paced(static_cast<int>(request.priority), now_ns)
+            : random.next() < service->fuse.drop[cls].load(std::memory_order_relaxed)) {
       service->fuse.count_fused();
       return refusal(kShed);
     }

@@ -28,6 +28,7 @@ FuseManager::FuseManager(Options options)
     : clock_(*options.clock),
       executor_(*options.executor),
       on_event_(std::move(options.on_event)),
+      pick_clock_ns_(absl::ToInt64Nanoseconds(options.pick_clock)),
       task_(executor_.run_every(kFuseTick, [this] { tick(); })) {}
 
 void FuseManager::stop() {
@@ -89,8 +90,9 @@ void FuseManager::tick() {
 void FuseManager::tick_locked(Service& s, std::vector<Event>& events) {
   FuseGate& gate = *s.gate;
   // --- Measure ---
-  uint64_t requests = 0, ok = 0;
+  uint64_t requests = 0, ok = 0, latency = 0;
   for (const EndpointRef& e : s.endpoints->endpoints) {
+    latency += e->latency_sum_us();
     for (int c = 0; c < kOutcomeClassCount; ++c) {
       const uint64_t n = e->count(static_cast<OutcomeClass>(c));
       requests += n;
@@ -102,6 +104,7 @@ void FuseManager::tick_locked(Service& s, std::vector<Event>& events) {
   const uint64_t d_ok = delta(ok, s.last_ok);
   const uint64_t d_failed = delta(failed_total, s.last_failed);
   const uint64_t d_fused = delta(gate.fused(), s.last_fused);
+  const uint64_t d_latency = delta(latency, s.last_latency);
   ClassShares demand{};
   double demand_total = 0;
   for (int c = 0; c < kTrafficClasses; ++c) {
@@ -152,15 +155,26 @@ void FuseManager::tick_locked(Service& s, std::vector<Event>& events) {
     s.controller_policy = s.fuse;
     s.controller = make_fuse_controller(s.fuse);
   }
-  const double d = s.controller->update(FuseSample{
-      static_cast<double>(offered), static_cast<double>(d_ok), static_cast<double>(d_failed)});
+  const double d = s.controller->update(
+      FuseSample{static_cast<double>(offered), static_cast<double>(d_ok),
+                 static_cast<double>(d_failed), static_cast<double>(d_latency)});
 
   // --- Shed and publish ---
   const bool now_fusing = s.controller->fusing();
-  const ClassShares p = now_fusing ? shed(d, s.mix) : ClassShares{};
+  const double rate = now_fusing ? s.controller->paced_rate() : 0;
+  const ClassShares p = now_fusing && rate <= 0 ? shed(d, s.mix) : ClassShares{};
   for (int c = 0; c < kTrafficClasses; ++c) {
     gate.drop[c].store(threshold_of(p[c]), std::memory_order_relaxed);
   }
+  if (rate > 0) {
+    // A tolerance step is one interval, and never less than two ticks of the client's
+    // coarse clock: pick reads time to ~1 ms, and a tighter schedule would refuse whole
+    // milliseconds of traffic at once.
+    const int64_t interval = std::max<int64_t>(1, static_cast<int64_t>(1e9 / rate));
+    gate.interval_ns.store(interval, std::memory_order_relaxed);
+    gate.unit_ns.store(std::max(interval, 2 * pick_clock_ns_), std::memory_order_relaxed);
+  }
+  gate.pacing.store(rate > 0, std::memory_order_relaxed);
   gate.fusing.store(now_fusing, std::memory_order_relaxed);
 
   // --- Report ---
@@ -172,14 +186,21 @@ void FuseManager::tick_locked(Service& s, std::vector<Event>& events) {
     e.drop = d;
     events.push_back(std::move(e));
     s.reported_drop = d;
+    s.ticks_since_report = 0;
   };
   if (!was_fusing && now_fusing) {
     ++s.fuse_starts;
     fuse_event(EventType::kFuseStart);
   } else if (was_fusing && !now_fusing) {
     fuse_event(EventType::kFuseEnd);
-  } else if (now_fusing && std::fabs(d - s.reported_drop) >= 0.1 - 1e-9) {
-    fuse_event(EventType::kFuseStep);
+  } else if (now_fusing && d != s.reported_drop) {
+    // Every change in force, at most one a second unless it moved by kStepReport: the
+    // seed changes a step per interval, the adaptive controller a little every tick.
+    ++s.ticks_since_report;
+    if (std::fabs(d - s.reported_drop) >= kStepReport - 1e-9 ||
+        s.ticks_since_report >= kReportTicks || s.fuse.controller == FuseControllerKind::kSeed) {
+      fuse_event(EventType::kFuseStep);
+    }
   }
 }
 

@@ -51,6 +51,8 @@ class FuseManager {
     Clock* clock = nullptr;        // wall time for events; required
     Executor* executor = nullptr;  // runs the tick; required
     EventCallback on_event;        // fuse events; optional
+    // How finely pick reads time (ClientOptions::clock_tick): pacing tolerates no less.
+    absl::Duration pick_clock = absl::Milliseconds(1);
   };
 
   explicit FuseManager(Options options);  // starts the tick
@@ -86,20 +88,26 @@ class FuseManager {
 
     FusePolicy controller_policy;  // what `controller` was built for
     std::unique_ptr<FuseController> controller;
-    uint64_t last_requests = 0, last_ok = 0, last_failed = 0, last_fused = 0;
+    uint64_t last_requests = 0, last_ok = 0, last_failed = 0, last_fused = 0, last_latency = 0;
     std::array<uint64_t, kTrafficClasses> last_demand = {};
     ClassShares mix = {};      // demand per class over the last tick spent fusing
     double reported_drop = 0;  // the drop share the last fuse event announced
+    int ticks_since_report = 0;
     int64_t retry_granted = 0;
     std::deque<std::pair<uint64_t, uint64_t>> retry_window;  // per tick: (firsts, retries)
     uint64_t fuse_starts = 0;
   };
 
   void tick_locked(Service& s, std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // fuse_step events: a change of the drop share this big is reported at once, any other
+  // change within kReportTicks.
+  static constexpr double kStepReport = 0.05;
+  static constexpr int kReportTicks = 10;
 
   Clock& clock_;
   Executor& executor_;
   EventCallback on_event_;
+  int64_t pick_clock_ns_;
   Executor::TaskId task_;
   bool stopped_ = false;  // by stop(), which is called from one thread
 

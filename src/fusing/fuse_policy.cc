@@ -34,7 +34,8 @@ FusePolicy FusePolicy::parse(const v1::Fuse& f, ValidationErrors& errors) {
 bool FusePolicy::operator==(const FusePolicy& o) const {
   return enabled == o.enabled && controller == o.controller && interval == o.interval &&
          threshold == o.threshold && min_requests == o.min_requests && step == o.step &&
-         max_drop == o.max_drop && window == o.window && headroom == o.headroom;
+         max_drop == o.max_drop && window == o.window && headroom == o.headroom &&
+         attempt_timeout == o.attempt_timeout;
 }
 
 RetryPolicy RetryPolicy::parse(const v1::Retry& r, ValidationErrors& errors) {

@@ -27,6 +27,10 @@ struct FusePolicy {
   double max_drop = 0.95;
   absl::Duration window = absl::Seconds(1);
   double headroom = 0.1;
+  // Not a `fuse` field: the attempt timeout while fusing (section `timeouts`: strict.read,
+  // else strict.connect; infinite when neither is set), which the adaptive controller
+  // aims under. Set by the service's parser.
+  absl::Duration attempt_timeout = absl::InfiniteDuration();
 
   // parse() reads section `fuse`, adding every problem to `errors` under "fuse"; the
   // policy is meaningful only when nothing was added.

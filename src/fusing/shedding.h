@@ -16,6 +16,7 @@ namespace ufc::internal {
 // below first attempts of its own priority (a retry of a critical request still outranks
 // a normal one).
 inline constexpr int kTrafficClasses = 8;
+inline constexpr int kPriorities = 4;
 inline int traffic_class(Priority priority, bool retry) {
   return static_cast<int>(priority) * 2 + (retry ? 1 : 0);
 }

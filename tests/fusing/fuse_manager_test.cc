@@ -133,5 +133,81 @@ TEST_F(FuseManagerTest, ARemovedServiceIsNoLongerTicked) {
   EXPECT_EQ(executor_->pending(), 0u) << "the tick is cancelled";
 }
 
+TEST_F(FuseManagerTest, SeedReportsEveryChangeOfTheDropShareInForce) {
+  FusePolicy fine;
+  fine.step = 0.05;  // below the 0.1 the events used to wait for
+  fuses_->update_service(id_, fine, RetryPolicy{}, 1, set_);
+  for (int i = 0; i < 40; ++i) tick(100, 50);  // four unhealthy intervals: 0.05 ... 0.2
+  ASSERT_EQ(count(EventType::kFuseStart), 1u);
+  EXPECT_EQ(count(EventType::kFuseStep), 3u) << "0.10, 0.15 and 0.20, each in force";
+  EXPECT_NEAR(events_.back().drop, 0.2, 1e-9);
+}
+
+TEST_F(FuseManagerTest, AdaptivePacesWhatItAdmitsInsteadOfDrawing) {
+  FusePolicy adaptive;
+  adaptive.controller = FuseControllerKind::kAdaptive;
+  fuses_->update_service(id_, adaptive, RetryPolicy{}, 1, set_);
+  for (int i = 0; i < 10; ++i) tick(100, 100);
+  EXPECT_FALSE(gate_.pacing.load());
+  for (int i = 0; i < 3; ++i) tick(100, 20);
+  ASSERT_TRUE(gate_.fusing.load());
+  EXPECT_TRUE(gate_.pacing.load());
+  EXPECT_EQ(drop(Priority::kLow), 0) << "no random draws while pacing";
+  const int64_t interval = gate_.interval_ns.load();
+  EXPECT_GT(interval, 0);
+  EXPECT_GE(gate_.unit_ns.load(), std::max<int64_t>(interval, 2'000'000))
+      << "a tolerance step is never under two ticks of pick's 1 ms clock";
+  // Healthy again and the load within what it admits: pacing ends with fusing.
+  for (int i = 0; i < 40 && gate_.fusing.load(); ++i) tick(10, 10);
+  EXPECT_FALSE(gate_.fusing.load());
+  EXPECT_FALSE(gate_.pacing.load());
+}
+
+// --- FuseGate pacing, alone ---
+
+class FuseGatePacingTest : public ::testing::Test {
+ protected:
+  static constexpr int64_t kMs = 1'000'000;
+  FuseGatePacingTest() {
+    gate_.interval_ns.store(10 * kMs);
+    gate_.unit_ns.store(10 * kMs);
+    gate_.pacing.store(true);
+  }
+  int admitted(Priority p, int64_t now, int n) {
+    int k = 0;
+    for (int i = 0; i < n; ++i) k += gate_.admit_paced(static_cast<int>(p), now);
+    return k;
+  }
+  FuseGate gate_;
+};
+
+TEST_F(FuseGatePacingTest, HigherPrioritiesRunFurtherAheadOfTheSchedule) {
+  const int64_t now = 1000 * kMs;
+  EXPECT_EQ(admitted(Priority::kOffline, now, 5), 1) << "offline: only an idle schedule";
+  EXPECT_EQ(admitted(Priority::kLow, now, 5), 1) << "low: one interval ahead";
+  EXPECT_EQ(admitted(Priority::kNormal, now, 5), 2) << "normal: three intervals ahead";
+  EXPECT_EQ(admitted(Priority::kCritical, now, 5), 3) << "critical: six intervals ahead";
+  EXPECT_EQ(admitted(Priority::kCritical, now, 5), 0);
+  // The schedule moves on with time: 20 ms later two more critical slots are free.
+  EXPECT_EQ(admitted(Priority::kCritical, now + 20 * kMs, 5), 2);
+}
+
+TEST_F(FuseGatePacingTest, AdmitsTheRateOverTimeAndGivesLowerPrioritiesOnlyWhatIsLeft) {
+  // 10 s at one pick a millisecond of each: critical every 20 ms (half the paced rate of
+  // 100 a second), low every millisecond (ten times it).
+  int critical = 0, critical_admitted = 0, low_admitted = 0;
+  for (int64_t t = 0; t < 10'000; ++t) {
+    const int64_t now = 5000 * kMs + t * kMs;
+    if (t % 20 == 0) {
+      ++critical;
+      critical_admitted += gate_.admit_paced(static_cast<int>(Priority::kCritical), now);
+    }
+    low_admitted += gate_.admit_paced(static_cast<int>(Priority::kLow), now);
+  }
+  EXPECT_EQ(critical_admitted, critical) << "critical demand within the rate: all of it";
+  EXPECT_NEAR(critical_admitted + low_admitted, 1000, 3) << "the paced rate, 100 a second";
+  EXPECT_NEAR(low_admitted, 500, 3) << "low: what critical leaves";
+}
+
 }  // namespace
 }  // namespace ufc::internal
