@@ -38,6 +38,7 @@
 #include "ufc/pick.h"
 #include "ufc/prober.h"
 #include "ufc/random.h"
+#include "ufc/refusal.h"
 #include "ufc/v1/config.pb.h"
 
 namespace ufc {
@@ -115,17 +116,47 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   // pick() chooses a backend of `request.service` with the service's balancing policy.
-  // Errors: INVALID_ARGUMENT for an empty service name; NOT_FOUND for a service this
-  // client has no config for; DEADLINE_EXCEEDED when the request's deadline has passed
-  // (counted as deadline_skipped); UNAVAILABLE when no endpoint can take the request.
+  // Errors, each with a Refusal payload that ufc::refusal_of() reads (ufc/refusal.h):
+  // NOT_FOUND for a service this client has no config for (kNotConfigured);
+  // DEADLINE_EXCEEDED when the request's deadline has passed (kDeadlineSpent, counted as
+  // deadline_skipped); UNAVAILABLE when the request is shed by fusing (kShed), is a retry
+  // while fusing (kRetryWhileFusing) or beyond the retry budget (kRetryBudgetSpent), or
+  // has tried every backend it may go to (kEveryBackendTried). INVALID_ARGUMENT, with no
+  // Refusal, for an empty service name.
   absl::StatusOr<Pick> pick(const PickRequest& request);
 
   // call() runs one request with the service's retry policy, for bypass callers: pick,
   // `attempt(pick)` (talk to pick.address() within pick.timeouts(), return the outcome),
   // report; and again, to a backend not yet tried, after a transport failure (never after
   // an application status) while the pick allows a retry, up to the service's max
-  // attempts. Returns the last attempt's outcome, or the first pick's error (a refused
-  // retry ends the loop with the failure before it).
+  // attempts — and no more attempts than the service has backends. Returns the last
+  // attempt's outcome, or the first pick's error (a refused retry ends the loop with the
+  // failure before it). It blocks in `attempt`; an event-loop caller runs the same loop
+  // itself, keeping what `avoid` points to alive across the asynchronous attempts:
+  //
+  //   struct Request {                      // lives until the request completes
+  //     ufc::PickRequest base;              // service, priority, deadline, ...
+  //     std::vector<ufc::Pick> tried;       // keeps each tried address alive
+  //     std::vector<std::string_view> avoid;
+  //   };
+  //   void start(Request& r) {
+  //     ufc::PickRequest req = r.base;
+  //     req.is_retry = !r.tried.empty();
+  //     req.avoid = r.avoid;
+  //     absl::StatusOr<ufc::Pick> pick = client->pick(req);
+  //     if (!pick.ok()) return finish(r, pick.status());  // refusal_of() says why
+  //     send_async(*pick, [&r, p = *std::move(pick)](ufc::Outcome o) mutable {
+  //       client->report(p, o);
+  //       if (o.transport == ufc::Transport::kOk || !p.retry_allowed() ||
+  //           r.tried.size() + 1 >= p.max_attempts()) {
+  //         return finish(r, o);
+  //       }
+  //       r.tried.push_back(std::move(p));  // keeps its address alive while held
+  //       r.avoid.clear();                  // (the vector may have moved the Picks)
+  //       for (const ufc::Pick& t : r.tried) r.avoid.push_back(t.address());
+  //       start(r);                         // a retry, elsewhere; pick() refuses it when
+  //     });                                 // fusing, budget or backends say so
+  //   }
   absl::StatusOr<Outcome> call(const PickRequest& request,
                                absl::FunctionRef<Outcome(const Pick&)> attempt);
 

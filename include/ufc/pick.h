@@ -131,6 +131,9 @@ class Pick {
   // service is fusing, nor when the service allows one attempt only. (A retry's pick can
   // still be refused by the retry budget.)
   bool retry_allowed() const { return retry_allowed_; }
+  // The service's attempt limit (Retry.max_attempts, 1..10), for callers that run the
+  // retry loop themselves (see Client::call): pick() does not count a request's attempts.
+  uint32_t max_attempts() const { return max_attempts_; }
 
  private:
   friend class internal::ClientCore;
@@ -141,13 +144,14 @@ class Pick {
     return ns == kNone ? absl::InfiniteDuration() : absl::Nanoseconds(ns);
   }
   Pick(internal::Endpoint* endpoint, uint32_t shard, int64_t connect_ns, int64_t read_ns,
-       int64_t write_ns, int64_t deadline_ns, bool retry_allowed)
+       int64_t write_ns, int64_t deadline_ns, bool retry_allowed, uint32_t max_attempts)
       : endpoint_(endpoint),
         connect_ns_(connect_ns),
         read_ns_(read_ns),
         write_ns_(write_ns),
         deadline_ns_(deadline_ns),
         retry_allowed_(retry_allowed),
+        max_attempts_(static_cast<uint8_t>(max_attempts)),
         shard_(static_cast<uint16_t>(shard)) {}
   void take(Pick& other) {
     endpoint_ = other.endpoint_;
@@ -157,6 +161,7 @@ class Pick {
     deadline_ns_ = other.deadline_ns_;
     reported_ = other.reported_;
     retry_allowed_ = other.retry_allowed_;
+    max_attempts_ = other.max_attempts_;
     shard_ = other.shard_;
     other.endpoint_ = nullptr;
   }
@@ -168,6 +173,7 @@ class Pick {
   int64_t deadline_ns_ = kNone;  // on the client's monotonic clock
   mutable bool reported_ = false;
   bool retry_allowed_ = true;
+  uint8_t max_attempts_ = 1;
   uint16_t shard_ = 0;  // the CPU shard the pick was counted on; the report goes there too
 };
 

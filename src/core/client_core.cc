@@ -18,6 +18,7 @@
 #include "src/source/parsed_update.h"
 #include "src/source/removal_limits.h"
 #include "ufc/config.h"
+#include "ufc/refusal.h"
 
 namespace ufc::internal {
 namespace {
@@ -26,21 +27,29 @@ namespace {
 constexpr absl::Duration kHousekeepingPeriod = absl::Milliseconds(100);
 
 // Refusals are hot paths under overload: a status with a message allocates, so each
-// thread builds them once and copies one (a reference count on a thread-local object).
-enum Refusal {
+// thread builds them once (message and Refusal payload) and copies one (a reference count
+// on a thread-local object).
+enum RefusalIndex {
   kDeadlinePassed,
   kShed,
   kNoRetriesWhileFusing,
   kRetryBudgetSpent,
   kEveryBackendTried
 };
-const absl::Status& refusal(Refusal which) {
+const absl::Status& refusal(RefusalIndex which) {
   thread_local const absl::Status statuses[] = {
-      absl::DeadlineExceededError("the request's deadline has passed (or is within the margin)"),
-      absl::UnavailableError("fused: the service is overloaded and this request was shed"),
-      absl::UnavailableError("fused: no retries while the service is overloaded"),
-      absl::UnavailableError("retry budget spent: too many retries in the window"),
-      absl::UnavailableError("every candidate backend was already tried"),
+      with_refusal(absl::DeadlineExceededError(
+                       "the request's deadline has passed (or is within the margin)"),
+                   Refusal::kDeadlineSpent),
+      with_refusal(
+          absl::UnavailableError("fused: the service is overloaded and this request was shed"),
+          Refusal::kShed),
+      with_refusal(absl::UnavailableError("fused: no retries while the service is overloaded"),
+                   Refusal::kRetryWhileFusing),
+      with_refusal(absl::UnavailableError("retry budget spent: too many retries in the window"),
+                   Refusal::kRetryBudgetSpent),
+      with_refusal(absl::UnavailableError("every candidate backend was already tried"),
+                   Refusal::kEveryBackendTried),
   };
   return statuses[which];
 }
@@ -164,8 +173,9 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
   ServiceState* service = registry_.load(std::memory_order_acquire)->find(request.service);
   if (__builtin_expect(service == nullptr, 0)) {
     if (request.service.empty()) return absl::InvalidArgumentError("PickRequest.service is empty");
-    return absl::NotFoundError(
-        absl::StrCat("service \"", av(request.service), "\" is not configured"));
+    return with_refusal(absl::NotFoundError(absl::StrCat("service \"", av(request.service),
+                                                         "\" is not configured")),
+                        Refusal::kNotConfigured);
   }
   const ServiceSnapshot& snapshot = *service->snapshot.load(std::memory_order_acquire);
   const int64_t now_ns = coarse_.now_ns();
@@ -256,7 +266,8 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
     }
   }
   endpoint->on_pick(context.shard);
-  return Pick(endpoint, context.shard, connect_ns, read_ns, write_ns, deadline_ns, retry_allowed);
+  return Pick(endpoint, context.shard, connect_ns, read_ns, write_ns, deadline_ns, retry_allowed,
+              snapshot.attempt.max_attempts);
 }
 
 absl::StatusOr<Outcome> ClientCore::call(const PickRequest& request,

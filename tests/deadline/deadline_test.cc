@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/sim_client.h"
 #include "ufc/config.h"
+#include "ufc/refusal.h"
 #include "ufc/request_guard.h"
 
 namespace ufc {
@@ -208,8 +209,8 @@ TEST(DeadlinePickTest, DeadlinesInTheDistantPastAreRefusedWhateverTheirMagnitude
   };
   for (const Deadline& d : spent) {
     absl::StatusOr<Pick> pick = c.client->pick({.service = "svc", .deadline = d});
-    EXPECT_EQ(pick.status(), absl::DeadlineExceededError(
-                                 "the request's deadline has passed (or is within the margin)"));
+    EXPECT_EQ(pick.status().code(), absl::StatusCode::kDeadlineExceeded);
+    EXPECT_EQ(refusal_of(pick.status()), Refusal::kDeadlineSpent);
   }
   EXPECT_THAT(c.client->query("request_info^svc"), HasSubstr("\"deadline_skipped\":5"));
 }

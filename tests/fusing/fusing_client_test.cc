@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/traffic_sim.h"
 #include "ufc/config.h"
+#include "ufc/refusal.h"
 
 namespace ufc {
 namespace {
@@ -109,6 +110,39 @@ TEST(FusingTest, WithTwentyPercentCriticalAndHalfDroppedCriticalLosesNothing) {
   const double low_dropped = shed[Priority::kLow].second / 1600.0;
   EXPECT_NEAR(low_dropped, 0.5 / 0.8, 0.05) << "low absorbs the whole 50%";
   EXPECT_THAT(c.client->query("request_info^svc"), HasSubstr("\"fusing\":true"));
+}
+
+TEST(RefusalTest, EveryRefusalSaysWhyInAPayloadNotOnlyInItsMessage) {
+  v1::ServiceConfig s = fusing_service();
+  s.mutable_retry()->set_budget(0.1);
+  SimClient c(one(s));
+  auto why = [&](const PickRequest& r) { return refusal_of(c.client->pick(r).status()); };
+  EXPECT_EQ(why({.service = "nope"}), Refusal::kNotConfigured);
+  EXPECT_EQ(why({.service = "svc", .deadline = Deadline::at(MonotonicTime::infinite_past())}),
+            Refusal::kDeadlineSpent);
+  EXPECT_EQ(why({.service = "svc", .is_retry = true}), Refusal::kRetryBudgetSpent)
+      << "no first attempts yet: no budget";
+  for (int i = 0; i < 100; ++i) c.pick_and_report("svc", Outcome::ok(ms(1)));
+  c.executor->advance(ms(100));
+  const std::vector<std::string_view> all = {"10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80",
+                                             "10.0.0.4:80"};
+  EXPECT_EQ(why({.service = "svc", .is_retry = true, .avoid = all}), Refusal::kEveryBackendTried);
+  EXPECT_EQ(why({.service = "svc"}), Refusal::kNone) << "picked";
+  EXPECT_EQ(why({.service = ""}), Refusal::kNone) << "the caller's own error";
+  // Fusing: every attempt times out for a whole interval.
+  for (int i = 0; i < 1100; ++i) {
+    c.pick_and_report("svc", Outcome::transport_error(Transport::kReadTimeout, ms(100)));
+    if (i % 100 == 99) c.executor->advance(ms(100));
+  }
+  ASSERT_THAT(c.client->query("request_info^svc"), HasSubstr("\"fusing\":true"));
+  EXPECT_EQ(why({.service = "svc", .is_retry = true}), Refusal::kRetryWhileFusing);
+  int shed = 0;
+  for (int i = 0; i < 100; ++i) shed += why({.service = "svc"}) == Refusal::kShed;
+  EXPECT_GT(shed, 0);
+  EXPECT_EQ(refusal_name(Refusal::kShed), "shed");
+  EXPECT_EQ(refusal_of(with_refusal(absl::UnavailableError("x"), Refusal::kRetryBudgetSpent)),
+            Refusal::kRetryBudgetSpent);
+  EXPECT_EQ(refusal_of(absl::UnavailableError("fused: made up")), Refusal::kNone);
 }
 
 TEST(RetryBudgetTest, RefusesTheRetryBeyondTenPercentOfRequests) {
