@@ -67,41 +67,55 @@ class SeedController final : public FuseController {
   double drop_ = 0;
 };
 
-// AdaptiveController: admits what the service can answer in time, measured by the latency
-// of the answers it gives.
+// AdaptiveController: admits what the service can answer in time.
 //
 // Fusing starts, as the seed's does, when the communication success rate over `window`
 // falls below `threshold`; the admission rate starts at the successes the service
-// delivered over that window. Then, every tick, the rate follows the service's *queue*,
-// read from the mean latency of the attempts that completed in the tick against the
-// service's base latency (the lowest tick mean of the last kBaseTicks clean ticks: what
-// an answer costs without a queue) and the attempt timeout T (the strict read timeout):
+// delivered over that window. Then, every tick (100 ms), with these readings:
 //
-//   target   L* = base + (T - base) / 2: answers take no more than half the slack the
-//            timeout leaves (with no timeout configured, L* = 2 x base). Past it the tail
-//            of the queue starts timing out.
-//   below    latency <= base + (L* - base) / 2: no queue to speak of; raise the rate by
-//            `headroom` per tick (+10% at the default). Between that and L*, by a share of
-//            headroom that falls linearly to 0 at L*: the probe slows as the queue forms,
-//            instead of overshooting into timeouts the way a blind probe does.
-//   above    latency > L*: a queue is building; admit 90% of what the service delivered
-//            over the last kDeliveredTicks ticks, which drains it (the service answers at
-//            its capacity while a queue stands).
-//   failing  more than kMinFailures failures and a failure share over (1 - threshold) / 5
-//            in the last two ticks (2% at the default 0.9): cut to 80% of what was
-//            delivered, at most once per T + one tick (the failures of the rate before the
-//            cut take that long to stop arriving).
+//   failure share   of the attempts completed in the last two ticks
+//   latency         the mean of the attempts completed in this tick, against the service's
+//                   base latency (the lowest clean tick mean of the last kBaseTicks) and
+//                   the strict read timeout T: the target L* = base + (T - base) / 2, half
+//                   the slack the timeout leaves (no timeout: 2 x base)
+//   delivered       successes a second over the last second; "shown" is the best of it
+//                   over the last 2 minutes, a rate the service is known to have answered
+//   failure point   F: the rate admitted when attempts last failed while most still
+//                   succeeded (an overshoot; a collapse or an outage says nothing of the
+//                   rate and teaches nothing); forgotten after kForgetTicks
+//
+// the rate moves by the first rule that holds:
+//
+//   failing   kMinFailures or more failures and a share over (1 - threshold) / 5 (2% at
+//             the default): cut to kCut x min(rate, F), at most once per T + 200 ms, the
+//             time the failures of the rate before the cut take to stop arriving. A cut
+//             that shed none of the failures (the share stays >= kUnresponsive of what it
+//             was) on a service that still answers within L*: the failures are not the
+//             load's (a dead backend — banning's business) and that share is tolerated
+//             instead of cutting the service to nothing.
+//   queueing  latency > L*: admit kDrain x delivered, which drains the queue (a service
+//             answers at its capacity while a queue stands).
+//   clean     restart at no less than kRestart x (F, or what was shown); below kSafe x F
+//             (below "shown" while no F is known) climb kClimb a tick; above it probe at
+//             `headroom` a second (kSearch times that while no F is known), slowing
+//             linearly to nothing as the latency goes from halfway to L* up to L*.
+//
+// The constants are what bench/overload_sim's two worlds (a deep-backlog loopback pair
+// and a bounded-queue pool) were tuned on; its header has the figures.
 //
 // No latch: the rate never falls below the floor max((1 - max_drop) x offered,
-// min_requests per window), every pick the floor admits measures the service, and a clean
-// tick always raises the rate. So after an outage of any length a healthy service is
-// back to dropping nothing within log(offered / floor) / log(1 + headroom) ticks plus a
-// window. Fusing ends after a whole window of ticks with nothing dropped and no failures.
+// min_requests a window), every pick the floor admits measures the service, and every
+// clean tick raises the rate. After an outage of any length a healthy service is back to
+// dropping nothing within a few seconds (tests/fusing/fuse_controller_test.cc). Fusing ends
+// after a whole window of calm ticks (admitting kCalmShare of what was offered, no
+// failures beyond the tolerated) once the window's success rate is healthy again; a calm
+// tick admits kCalmRoom x offered, so that pacing sheds nothing while fusing winds down.
 //
-// A rate, not a concurrency limit: pick() stays one load and one compare per request
-// while fusing. For contrast, Google SRE's client-side throttling (SRE book ch. 21),
-// p = max(0, (requests - K * accepts) / (requests + 1)), by design lets K times the
-// accepted rate through and, over a 2-minute window, reacts slowly; it sees no queue.
+// The rate is enforced by pacing in pick() (FuseGate): an even stream at the admitted
+// rate, with higher priorities allowed further ahead of the schedule. For contrast,
+// Google SRE's client-side throttling (SRE book ch. 21), p = max(0, (requests - K *
+// accepts) / (requests + 1)), by design lets K times the accepted rate through and, over a
+// 2-minute window, reacts slowly; it sees no queue.
 class AdaptiveController final : public FuseController {
  public:
   // `timeout`: the attempt timeout while fusing (infinite: none).
@@ -133,7 +147,7 @@ class AdaptiveController final : public FuseController {
   static constexpr double kMinFailures = 3;        // fewer in two ticks is noise, not overload
   static constexpr double kMinLatencySamples = 3;  // a tick mean over fewer is not used
   static constexpr double kDrain = 0.9;            // share of delivered admitted above L*
-  static constexpr double kCut = 0.9;              // share of delivered admitted when failing
+  static constexpr double kCut = 0.9;              // x min(rate, F), when failing
 
  private:
   void track_base(const FuseSample& s);
