@@ -161,14 +161,15 @@ struct Options {
 
 // Counts for one second of the run, by completion time.
 struct Bucket {
-  uint64_t served = 0;      // answers written (the work was done)
-  uint64_t departed = 0;    // ... of which the client had gone by then
-  uint64_t skipped = 0;     // --skip: dropped before or halfway through the work
-  uint64_t crit_live = 0;   // answers to critical requests whose client was still there
-  int64_t busy_us = 0;      // time spent working
-  int64_t departed_us = 0;  // ... for clients that had gone (or whose deadline passed)
-  int64_t queue_max = 0;    // the deepest accept queue seen (sampled every 10 ms)
-  int64_t late_max_us = 0;  // the worst oversleep of a work sleep: the machine's delay
+  uint64_t served = 0;            // answers written (the work was done)
+  uint64_t departed = 0;          // ... of which the client had gone by then
+  uint64_t skipped = 0;           // --skip: dropped before or halfway through the work
+  uint64_t crit_live = 0;         // answers to critical requests whose client was still there
+  int64_t busy_us = 0;            // time spent working
+  int64_t departed_us = 0;        // ... for clients that had gone (or whose deadline passed)
+  int64_t queue_max = 0;          // the deepest accept queue seen (sampled every 10 ms)
+  int64_t late_max_us = 0;        // the worst oversleep of a work sleep: the machine's delay
+  uint64_t skipped_deadline = 0;  // ... of `skipped`: for the deadline (the rest: peer gone)
 };
 
 // Stats: per-second buckets. Thread-safety: add() from any worker (a few hundred calls a
@@ -189,19 +190,21 @@ class Stats {
     t.departed_us += b.departed_us;
     t.queue_max = std::max(t.queue_max, b.queue_max);
     t.late_max_us = std::max(t.late_max_us, b.late_max_us);
+    t.skipped_deadline += b.skipped_deadline;
   }
   // Lines "b <second> served departed skipped crit_live busy_us departed_us queue_max
-  // late_max_us", then "end".
+  // late_max_us skipped_deadline", then "end".
   void print(FILE* out) {
     std::lock_guard<std::mutex> lock(mu_);
     for (size_t s = 0; s < buckets_.size(); ++s) {
       const Bucket& b = buckets_[s];
       std::fprintf(
-          out, "b %zu %llu %llu %llu %llu %lld %lld %lld %lld\n", s,
+          out, "b %zu %llu %llu %llu %llu %lld %lld %lld %lld %llu\n", s,
           static_cast<unsigned long long>(b.served), static_cast<unsigned long long>(b.departed),
           static_cast<unsigned long long>(b.skipped), static_cast<unsigned long long>(b.crit_live),
           static_cast<long long>(b.busy_us), static_cast<long long>(b.departed_us),
-          static_cast<long long>(b.queue_max), static_cast<long long>(b.late_max_us));
+          static_cast<long long>(b.queue_max), static_cast<long long>(b.late_max_us),
+          static_cast<unsigned long long>(b.skipped_deadline));
     }
     std::fprintf(out, "end\n");
     std::fflush(out);
@@ -247,17 +250,19 @@ void serve(int fd, ufc::MonotonicTime arrival, const Options& o, Stats& stats) {
   Bucket b;
   const int64_t work_ns = static_cast<int64_t>(o.work_ms) * 1000000;
   const int64_t start = now_ns();
-  if (o.skip && !guard.check().ok()) {
+  if (absl::Status s = o.skip ? guard.check() : absl::OkStatus(); !s.ok()) {
     b.skipped = 1;
+    b.skipped_deadline = absl::IsDeadlineExceeded(s);
     stats.add(start, b);
     return;
   }
   if (o.skip) {
     sleep_ns(work_ns / 2);
     b.late_max_us = (now_ns() - start - work_ns / 2) / 1000;
-    if (!guard.check().ok()) {
+    if (absl::Status s = guard.check(); !s.ok()) {
       const int64_t end = now_ns();
       b.skipped = 1;
+      b.skipped_deadline = absl::IsDeadlineExceeded(s);
       b.busy_us = b.departed_us = (end - start) / 1000;
       stats.add(end, b);
       return;
@@ -454,13 +459,15 @@ class Backend {
         ended = true;
         break;
       }
-      unsigned long long s, served, departed, skipped, crit;
+      unsigned long long s, served, departed, skipped, crit, skipped_deadline;
       long long busy, dep_us, queue, late;
-      if (std::sscanf(line.c_str(), "b %llu %llu %llu %llu %llu %lld %lld %lld %lld", &s, &served,
-                      &departed, &skipped, &crit, &busy, &dep_us, &queue, &late) == 9 &&
+      if (std::sscanf(line.c_str(), "b %llu %llu %llu %llu %llu %lld %lld %lld %lld %llu", &s,
+                      &served, &departed, &skipped, &crit, &busy, &dep_us, &queue, &late,
+                      &skipped_deadline) == 10 &&
           s < 100000) {
         if (series->size() <= s) series->resize(s + 1);
-        (*series)[s] = backend::Bucket{served, departed, skipped, crit, busy, dep_us, queue, late};
+        (*series)[s] = backend::Bucket{served, departed, skipped,         crit, busy, dep_us,
+                                       queue,  late,     skipped_deadline};
       }
     }
     const int64_t reap_by = now_ns() + 2 * kNsPerS;
@@ -758,6 +765,7 @@ struct RunResult {
   bool fusing_end = false;
   double warm_success = 1;  // success before the trouble starts (a harness health check)
   uint64_t client_ok = 0, server_served = 0, server_live = 0;
+  uint64_t server_skipped = 0, server_skipped_deadline = 0;
   uint64_t refused[kRefusalKinds] = {};
   uint64_t fuse_starts = 0;
   std::vector<Second> seconds;
@@ -860,6 +868,7 @@ class Generator {
         t.served += series[i].served;
         t.departed += series[i].departed;
         t.skipped += series[i].skipped;
+        t.skipped_deadline += series[i].skipped_deadline;
         t.crit_live += series[i].crit_live;
         t.busy_us += series[i].busy_us;
         t.departed_us += series[i].departed_us;
@@ -1278,6 +1287,8 @@ class Generator {
     for (const backend::Bucket& b : r.server) {
       r.server_served += b.served;
       r.server_live += b.served - b.departed;
+      r.server_skipped += b.skipped;
+      r.server_skipped_deadline += b.skipped_deadline;
     }
     // Recovery: the first t (0.1 s steps) from which [t, t+1) and [t+1, t+2) each reach 95%.
     if (profile_.recover_from >= 0) {
@@ -1718,19 +1729,19 @@ int generator_main(const Flags& f) {
   }
   // Every run, with the details.
   std::printf(
-      "\nruns (window metrics; refusals over the whole run; srv live = answers to clients still "
-      "there)\n");
+      "\nruns (window metrics; refusals and server counts over the whole run; srv live = answers "
+      "to clients still there; skip (dl) = skipped by the backends (of which for the deadline))\n");
   std::printf(
       "%-8s %-13s %-5s %3s %6s %6s %6s %6s %6s %5s %6s %8s | %6s %6s %6s %6s %6s | %7s "
-      "%7s %6s %4s\n",
+      "%7s %6s %5s %6s %4s\n",
       "scenario", "arm", "k", "run", "good/C", "succ%", "crit%", "c/good", "shed%", "amp", "waste%",
-      "recovery", "shed", "r-fuse", "budget", "tried", "thrott", "cli ok", "srv live", "lag99",
-      "fuse");
+      "recovery", "shed", "r-fuse", "budget", "tried", "thrott", "cli ok", "srv live", "skip",
+      "(dl)", "lag99", "fuse");
   for (const RunResult& r : results) {
     if (!r.ok) continue;
     std::printf(
         "%-8s %-13s %-5s %3d %6.3f %6.1f %6.1f %6.1f %6.1f %5.2f %6.1f %8s | %6llu %6llu %6llu "
-        "%6llu %6llu | %7llu %7llu %5.1fms %4llu\n",
+        "%6llu %6llu | %7llu %7llu %6llu %5llu %5.1fms %4llu\n",
         scenario_name(r.spec.scenario), arm_name(r.spec.arm), spec_label(r.spec).c_str(),
         r.spec.rep + 1, r.goodput_c, 100 * r.success, 100 * r.critical, 100 * r.crit_of_good,
         100 * r.shed, r.retry_amp, 100 * r.waste, fmt_recovery(r.recovery).c_str(),
@@ -1740,7 +1751,9 @@ int generator_main(const Flags& f) {
         static_cast<unsigned long long>(r.refused[kAllTried]),
         static_cast<unsigned long long>(r.refused[kThrottled]),
         static_cast<unsigned long long>(r.client_ok),
-        static_cast<unsigned long long>(r.server_live), r.lag_p99_ms,
+        static_cast<unsigned long long>(r.server_live),
+        static_cast<unsigned long long>(r.server_skipped),
+        static_cast<unsigned long long>(r.server_skipped_deadline), r.lag_p99_ms,
         static_cast<unsigned long long>(r.fuse_starts));
   }
   for (const RunResult& r : results) {
