@@ -197,12 +197,6 @@ double AdaptiveController::update(const FuseSample& s) {
     offered_recent += it->offered;
   }
   offered_recent /= tick_seconds * static_cast<double>(n);
-    fprintf(stderr,
-            "t=%ld off=%.0f ok=%.0f fail=%.0f lat=%.1f base=%.1f tgt=%.1f shown=%.0f F=%.0f "
-            "admit=%.0f drop=%.2f\n",
-            (long)ticks_, s.offered, s.ok, s.failed,
-            (s.ok + s.failed) > 0 ? s.latency_sum_us / (s.ok + s.failed) / 1000 : 0,
-            base_us_ / 1000, target_latency_us() / 1000, shown, fail_point_, admit_, drop_);
   const bool calm = fusing_ && !failing && admit_ >= kCalmShare * offered_recent;
   if (calm) {
     admit_ = std::max(admit_, kCalmRoom * offered_recent);
