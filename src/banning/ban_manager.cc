@@ -56,14 +56,11 @@ Figures operator+(Figures a, const Figures& b) {
   return a;
 }
 
-// a - b, or nullopt when a counter went backwards (the endpoint set changed under it).
-std::optional<Figures> since(const Figures& a, const Figures& b) {
-  if (a.requests < b.requests || a.status_4xx < b.status_4xx || a.status_5xx < b.status_5xx ||
-      a.latency_us < b.latency_us) {
-    return std::nullopt;
-  }
-  return Figures{a.requests - b.requests, a.status_4xx - b.status_4xx, a.status_5xx - b.status_5xx,
-                 a.latency_us - b.latency_us};
+// a - b, each counter at least 0: sums read a moment apart may disagree by a report.
+Figures since(const Figures& a, const Figures& b) {
+  auto sub = [](uint64_t x, uint64_t y) { return x > y ? x - y : 0; };
+  return Figures{sub(a.requests, b.requests), sub(a.status_4xx, b.status_4xx),
+                 sub(a.status_5xx, b.status_5xx), sub(a.latency_us, b.latency_us)};
 }
 
 double share(uint64_t part, uint64_t whole) {
@@ -111,6 +108,18 @@ struct BanManager::Pass {
   std::vector<Event> events;
   // Outliers of the service being handled that the max ratio left in rotation.
   std::vector<std::pair<size_t, Verdict>> passed_over;
+  // Every endpoint's figures of one service summed, once per pass (probations need them).
+  const Service* totals_of = nullptr;
+  Figures totals;
+
+  const Figures& totals_for(const Service& s) {
+    if (totals_of != &s) {
+      totals = Figures{};
+      for (const EndpointRef& e : s.set->endpoints) totals = totals + figures_of(*e);
+      totals_of = &s;
+    }
+    return totals;
+  }
 
   void change(const std::string& service) {
     if (std::find(changed.begin(), changed.end(), service) == changed.end()) {
@@ -213,10 +222,12 @@ void BanManager::update_service(
     }
     // Endpoints that left stop reporting here, and let go of what pick saw of their bans;
     // those that stay (or came) are renumbered.
+    bool same_endpoints = s.set->size() == endpoints->size();
     for (const EndpointRef& e : s.set->endpoints) {
       e->set_watch(Endpoint::kNoWatch);
       e->set_window_rule(0);
       if (!staying.contains(e.get())) {
+        same_endpoints = false;
         e->set_trip_gate(nullptr);
         e->end_trial();
         e->clear_hold();
@@ -242,8 +253,8 @@ void BanManager::update_service(
         unban_locked(s, i, "banning disabled", now, pass);
       } else if (b.state == BanState::kBanned) {
         b.history().until = std::min(b.history().until, now + policy.max_time);  // a shorter cap
-      } else if (b.state == BanState::kProbation) {
-        // Its peers changed: the counts it is judged on start again.
+      } else if (b.state == BanState::kProbation && !same_endpoints) {
+        // Its peers changed (their sums would not compare): it is judged afresh.
         start_probation_locked(s, i, now, pass);
         pass.events.pop_back();  // not news
       }
@@ -536,10 +547,7 @@ void BanManager::start_probation_locked(Service& s, size_t i, absl::Time now, Pa
   h.probation_started = now;
   Endpoint& e = *s.set->endpoints[i];
   h.trial_base = figures_of(e);
-  h.peers_base = Figures{};
-  for (size_t j = 0; j < s.set->size(); ++j) {
-    if (j != i) h.peers_base = h.peers_base + figures_of(*s.set->endpoints[j]);
-  }
+  h.peers_base = since(pass.totals_for(s), h.trial_base);
   e.clear_window();
   e.start_trial(s.policy.probation_share, s.policy.probation_requests);
   pass.change(s.name);
@@ -553,60 +561,51 @@ void BanManager::start_probation_locked(Service& s, size_t i, absl::Time now, Pa
 
 void BanManager::judge_probation_locked(Service& s, size_t i, absl::Time now, Pass& pass) {
   BanHistory& h = s.records[i].history();
-  const Endpoint& e = *s.set->endpoints[i];
-  std::optional<Figures> own = since(figures_of(e), h.trial_base);
-  Figures peers_now;
-  for (size_t j = 0; j < s.set->size(); ++j) {
-    if (j != i) peers_now = peers_now + figures_of(*s.set->endpoints[j]);
-  }
-  std::optional<Figures> peers = since(peers_now, h.peers_base);
+  const Figures own_now = figures_of(*s.set->endpoints[i]);
+  const Figures own = since(own_now, h.trial_base);
+  const Figures peers = since(since(pass.totals_for(s), own_now), h.peers_base);
   const BanPolicy& p = s.policy;
   const bool timed_out = now - h.probation_started >= p.probation_max_time;
-  if (!own.has_value() || !peers.has_value()) {
-    start_probation_locked(s, i, now, pass);  // counters went backwards: count again
-    pass.events.pop_back();
-    return;
-  }
-  if (own->requests < p.probation_requests && !timed_out) return;
-  if (own->requests < std::min(p.probation_requests, p.min_requests)) {
+  if (own.requests < p.probation_requests && !timed_out) return;
+  if (own.requests < std::min(p.probation_requests, p.min_requests)) {
     unban_locked(s, i,
                  absl::StrFormat("probation ended after %s with %u of %u requests: too few to "
                                  "judge, back in rotation",
-                                 absl::FormatDuration(now - h.probation_started), own->requests,
+                                 absl::FormatDuration(now - h.probation_started), own.requests,
                                  p.probation_requests),
                  now, pass);
     return;
   }
   const PeerMeans means{
-      share(peers->status_4xx, peers->requests), share(peers->status_5xx, peers->requests),
-      peers->requests == 0
+      share(peers.status_4xx, peers.requests), share(peers.status_5xx, peers.requests),
+      peers.requests == 0
           ? 0
-          : static_cast<double>(peers->latency_us) / static_cast<double>(peers->requests)};
-  const IntervalSample sample{own->requests, own->status_4xx, own->status_5xx,
-                              static_cast<double>(own->latency_us)};
-  if (peers->requests == 0) {
+          : static_cast<double>(peers.latency_us) / static_cast<double>(peers.requests)};
+  const IntervalSample sample{own.requests, own.status_4xx, own.status_5xx,
+                              static_cast<double>(own.latency_us)};
+  if (peers.requests == 0) {
     // Nobody else took traffic meanwhile (a lone endpoint, or all others out): there is
     // nothing to tell it from, and banning it would only leave the service on its own.
     unban_locked(s, i,
-                 absl::StrCat("passed probation: ", own->requests,
+                 absl::StrCat("passed probation: ", own.requests,
                               " requests, no peer traffic to compare with"),
                  now, pass);
     return;
   }
   if (std::optional<Outlier> o = judge_probation(sample, means, p)) {
     h.severity = o->severity;
-    reban_locked(
-        s, i, absl::StrCat("probation failed: ", o->reason, " over ", own->requests, " requests"),
-        now, pass);
+    reban_locked(s, i,
+                 absl::StrCat("probation failed: ", o->reason, " over ", own.requests, " requests"),
+                 now, pass);
     return;
   }
-  const double n = static_cast<double>(own->requests);
+  const double n = static_cast<double>(own.requests);
   unban_locked(
       s, i,
       absl::StrFormat("passed probation: %u requests, 4xx %.1f%% 5xx %.1f%% latency %.1f ms; "
                       "peers 4xx %.1f%% 5xx %.1f%% latency %.1f ms",
-                      own->requests, 100 * own->status_4xx / n, 100 * own->status_5xx / n,
-                      own->latency_us / n / 1000, 100 * means.share_4xx, 100 * means.share_5xx,
+                      own.requests, 100 * own.status_4xx / n, 100 * own.status_5xx / n,
+                      own.latency_us / n / 1000, 100 * means.share_4xx, 100 * means.share_5xx,
                       means.latency_us / 1000),
       now, pass);
 }

@@ -349,6 +349,31 @@ TEST_F(BanManagerTest, AProbationWithTooFewRequestsEndsAfterItsTime) {
   EXPECT_THAT(bans_->out_of_rotation(id), ElementsAre(false, false, false, false, false));
 }
 
+TEST_F(BanManagerTest, AProbationGoesOnThroughANewVersionAndStartsAgainWhenItsPeersChange) {
+  const BanServiceId id = bans_->add_service("svc");
+  auto set = endpoints(5);
+  std::vector<Event> settle;
+  bans_->update_service(id, policy("business"), 1, set, {}, settle);
+  executor_->advance(absl::Milliseconds(100));
+  for (int i = 0; i < 5; ++i) {
+    answer(*set, i, 100, i == 4 ? OutcomeClass::kClientError : OutcomeClass::kSuccess, 2000);
+  }
+  executor_->advance(absl::Seconds(20));
+  ASSERT_EQ(events(EventType::kProbation).size(), 1u);
+  answer(*set, 4, 7, OutcomeClass::kClientError, 2000);
+  // A new version over the same endpoints: the probation goes on where it was.
+  bans_->update_service(id, policy("business"), 2, set, {}, settle);
+  EXPECT_EQ(bans_->stats(id, true).endpoints[4].probation_requests, 7u);
+  EXPECT_NE(set->endpoints[4]->admission(), 0u);
+  // One more endpoint: the peers' sums no longer compare, so it is judged afresh.
+  auto six = endpoints(6, &set->endpoints);
+  bans_->update_service(id, policy("business"), 3, six, {}, settle);
+  EXPECT_EQ(bans_->stats(id, true).endpoints[4].state, "probation");
+  EXPECT_EQ(bans_->stats(id, true).endpoints[4].probation_requests, 0u);
+  EXPECT_TRUE(settle.empty()) << "no events for either";
+  EXPECT_NE(six->endpoints[4]->admission(), 0u);
+}
+
 TEST_F(BanManagerTest, WithProbationOffABusinessBanEndsWithTheProbe) {
   const BanServiceId id = bans_->add_service("svc");
   auto set = endpoints(5);
