@@ -427,22 +427,14 @@ void BanManager::update_rates_locked(Service& s, absl::Time now) {
 
 std::optional<BanManager::Verdict> BanManager::judge_trip_locked(const Service& s, size_t i,
                                                                  uint64_t window,
+                                                                 const ServiceWindows& windows,
                                                                  std::string* why) const {
   const uint32_t rule = s.policy.window_rule();
-  WindowPeers peers;
+  WindowPeers peers;  // none without compare_peers: judged alone, by the rule
   if (s.policy.compare_peers) {
-    double failures = 0, requests = 0;
-    for (size_t j = 0; j < s.records.size(); ++j) {
-      if (j == i || s.set->weights[j] <= 0 || s.records[j].state != BanState::kHealthy) continue;
-      const uint64_t w = s.set->endpoints[j]->window();
-      peers.add(w, rule);
-      // A peer whose own window tripped is likely dying too: its recent counts are its death.
-      if (!FailureWindow::tripped(w, rule)) {
-        failures += s.records[j].recent_failures;
-        requests += s.records[j].recent_requests;
-      }
-    }
-    peers.recent_rate = requests > 0 ? failures / requests : 0;
+    const BanRecord& b = s.records[i];
+    const bool member = s.set->weights[i] > 0 && b.state == BanState::kHealthy;
+    peers = windows.peers_of(window, b.recent_failures, b.recent_requests, member);
   }
   std::optional<Outlier> o = judge_trip(window, rule, peers, why);
   if (!o.has_value()) return std::nullopt;
@@ -675,18 +667,29 @@ void BanManager::drain_suspects() {
     }
     for (auto& [s, suspects] : by_service) {
       if (s->policy.compare_peers) update_rates_locked(*s, now);
-      std::vector<std::pair<size_t, Verdict>> outliers;
       const uint32_t rule = s->policy.window_rule();
+      // Every in-rotation window read once: a suspect is judged on the same reading its
+      // peers were summed with.
+      std::vector<uint64_t> windows(s->records.size());
+      ServiceWindows service_windows(rule);
+      for (size_t j = 0; j < s->records.size(); ++j) {
+        windows[j] = s->set->endpoints[j]->window();
+        const BanRecord& b = s->records[j];
+        if (s->set->weights[j] > 0 && b.state == BanState::kHealthy) {
+          service_windows.add(windows[j], b.recent_failures, b.recent_requests);
+        }
+      }
+      std::vector<std::pair<size_t, Verdict>> outliers;
       for (size_t i : suspects) {
         Endpoint& e = *s->set->endpoints[i];
         const BanRecord& b = s->records[i];
-        const uint64_t window = e.window();
+        const uint64_t window = windows[i];
         std::optional<Verdict> v;
         // Not banned: banning or this detection turned off, out already, or successes came
         // in since (the window no longer trips).
         if (s->policy.enabled && s->policy.by_request && !b.out() &&
             FailureWindow::tripped(window, rule)) {
-          v = judge_trip_locked(*s, i, window, nullptr);
+          v = judge_trip_locked(*s, i, window, service_windows, nullptr);
         }
         if (v.has_value()) {
           outliers.emplace_back(i, *std::move(v));

@@ -28,6 +28,7 @@
 #include "absl/types/span.h"
 #include "src/banning/ban_policy.h"
 #include "src/banning/ban_record.h"
+#include "src/banning/outlier_detector.h"
 #include "src/common/slot_map.h"
 #include "src/endpoint/endpoint_set.h"
 #include "src/endpoint/suspect_queue.h"
@@ -57,6 +58,12 @@ using BanServiceId = uint32_t;
 // Both detectors ban a backend only when it is far worse than its peers (the others), so
 // a service failing as a whole bans nobody (outlier_detector.h). Under the max ratio the
 // slots go to the most severe outliers, whichever detector found them.
+//
+// Cost: the tick is O(endpoints) per service with suspects (its windows read once; each
+// suspect's peers then cost O(window)), plus a shard sum of its endpoints at most every
+// 50 ms (recent counts); housekeeping O(endpoints) per service (records, the TripGate's median),
+// plus a shard sum of every endpoint once per business interval and, while some backend is on
+// probation, once per pass.
 //
 // Bans do not wait for its timers to take effect: the manager keeps a TripGate per
 // service (the peers' current failure rate as a threshold, and the slots the max ratio
@@ -117,9 +124,11 @@ class BanManager {
   // update_service() installs a version of the service: its policy, config version (for
   // events) and endpoints. Endpoints already tracked for it keep their records; each
   // (new, old) pair in `replaced` (same address, new tags) inherits the old one's record
-  // (baselines reset; a probe in flight is forgotten and redone); the rest start in
-  // rotation. Then running bans are settled: with banning off everyone is unbanned (an
-  // unban event each, appended to `events`), otherwise bans are capped at max_time.
+  // (baselines reset; a probe in flight or a probation is forgotten and redone); the rest
+  // start in rotation. Endpoints that left lose their holds and trials. Then running bans
+  // are settled: with banning off everyone is unbanned (an unban event each, appended to
+  // `events`), otherwise bans are capped at max_time, and a probation whose peers changed
+  // starts its count again. Cost: O(endpoints), plus the service's TripGate (a median).
   void update_service(BanServiceId id, const BanPolicy& policy, uint64_t version,
                       std::shared_ptr<const EndpointSet> endpoints,
                       absl::Span<const std::pair<const Endpoint*, const Endpoint*>> replaced,
@@ -170,9 +179,10 @@ class BanManager {
   Room room_locked(const Service& service) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Brings the records' recent transport-failure counts up to date.
   void update_rates_locked(Service& service, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Judges the tripped endpoint `i` against its peers' windows and recent counts.
+  // Judges the tripped endpoint `i` against its peers' windows and recent counts
+  // (`windows`: the service's, gathered this pass).
   std::optional<Verdict> judge_trip_locked(const Service& service, size_t i, uint64_t window,
-                                           std::string* why) const
+                                           const ServiceWindows& windows, std::string* why) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Bans endpoint `i` for `verdict` if the max ratio `room` tracks leaves a slot, or by
   // replacing a milder holder; else notes it as passed over (reported once per episode,

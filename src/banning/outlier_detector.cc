@@ -103,24 +103,48 @@ std::optional<Outlier> judge_probation(const IntervalSample& own, const PeerMean
   return judge(own.status_4xx / n, own.status_5xx / n, own.latency_sum_us / n, peers, half, 0);
 }
 
-void WindowPeers::add(uint64_t window, uint32_t rule) {
-  if (FailureWindow::tripped(window, rule)) {
-    ++tripped;
+void ServiceWindows::add(uint64_t window, double recent_failures, double recent_requests) {
+  ++by_failures_[std::min<uint32_t>(FailureWindow::failures(window), 56)];
+  if (FailureWindow::tripped(window, rule_)) {
+    ++tripped_;
   } else {
-    ++clear;
+    ++clear_;
+    clear_failures_ += recent_failures;
+    clear_requests_ += recent_requests;
   }
-  shares.push_back(static_cast<double>(FailureWindow::failures(window)) /
-                   std::max<uint32_t>(WindowRule::window(rule), 1));
 }
 
-double WindowPeers::rate() const {
-  if (shares.empty()) return recent_rate;
-  std::vector<double> sorted = shares;
-  const size_t keep = sorted.size() - sorted.size() / 4;
-  std::nth_element(sorted.begin(), sorted.begin() + (keep - 1), sorted.end());
+WindowPeers ServiceWindows::peers_of(uint64_t window, double recent_failures,
+                                     double recent_requests, bool member) const {
+  WindowPeers p;
+  const bool tripped = FailureWindow::tripped(window, rule_);
+  const uint32_t own = std::min<uint32_t>(FailureWindow::failures(window), 56);
+  p.clear = clear_ - (member && !tripped ? 1 : 0);
+  p.tripped = tripped_ - (member && tripped ? 1 : 0);
+  double failures = clear_failures_, requests = clear_requests_;
+  if (member && !tripped) {
+    failures -= recent_failures;
+    requests -= recent_requests;
+  }
+  const double recent = requests > 0 ? std::max(0.0, failures) / requests : 0;
+  const uint32_t m = p.size();
+  if (m == 0) {
+    p.rate = recent;
+    return p;
+  }
+  // The lowest `keep` windows, from the histogram (less its own window, if a member).
+  const uint32_t keep = m - m / 4;
+  uint32_t taken = 0;
   double sum = 0;
-  for (size_t i = 0; i < keep; ++i) sum += sorted[i];
-  return std::max(recent_rate, sum / static_cast<double>(keep));
+  for (uint32_t f = 0; f <= 56 && taken < keep; ++f) {
+    const uint32_t here = by_failures_[f] - (member && f == own ? 1 : 0);
+    const uint32_t take = std::min(here, keep - taken);
+    sum += static_cast<double>(f) * take;
+    taken += take;
+  }
+  const double n = std::max<uint32_t>(WindowRule::window(rule_), 1);
+  p.rate = std::max(recent, sum / keep / n);
+  return p;
 }
 
 double binomial_tail(uint32_t k, uint32_t n, double p) {
@@ -158,7 +182,7 @@ std::optional<Outlier> judge_trip(uint64_t window, uint32_t rule, const WindowPe
     }
     return std::nullopt;
   }
-  const double p = peers.rate();
+  const double p = peers.rate;
   if (binomial_tail(failures, n, p) >= kTripSignificance) {
     if (why != nullptr) {
       *why = absl::StrFormat("%s, not far enough off its peers' %.1f%%", reason, 100 * p);

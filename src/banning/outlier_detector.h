@@ -70,25 +70,43 @@ std::optional<Outlier> judge_probation(const IntervalSample& own, const PeerMean
 
 // --- Detection by request: a tripped failure window against the peers' windows ---
 
-// The other in-rotation, weight > 0 endpoints' failure windows, summarised.
+// A tripped endpoint's peers (the other in-rotation, weight > 0 endpoints), as judge_trip
+// sees them.
 struct WindowPeers {
-  uint32_t clear = 0;          // windows that have not tripped the rule
-  uint32_t tripped = 0;        // windows that have
-  std::vector<double> shares;  // each window's failures / window
-  void add(uint64_t window, uint32_t rule);
+  uint32_t clear = 0;    // windows that have not tripped the rule
+  uint32_t tripped = 0;  // windows that have
+  // Their failure rate: the larger of (a) the mean window share (failures / window) of the
+  // lowest three quarters of them (rounded up) and (b) the pooled transport-failure share
+  // of the clear ones over the last seconds, from their counters. The windows are current
+  // (an incident that began a moment ago shows in them), and trimming them lets a few
+  // peers failing at the same moment (two backends of ten dying together) not hide each
+  // other; the counters are precise where ten outcomes a peer are not (a service failing
+  // 10%), and a peer whose window tripped is left out of them (its counts are its death).
+  double rate = 0;
   uint32_t size() const { return clear + tripped; }
   // Most of them tripped too: the service fails as a whole.
   bool alike() const { return tripped > clear; }
-  // The pooled transport-failure share of the peers whose windows have not tripped, over
-  // the last seconds, from their counters (a longer look than their windows; 0 when
-  // unknown).
-  double recent_rate = 0;
-  // The peers' failure rate: the larger of recent_rate and the mean window share of the
-  // lowest three quarters of the peers (rounded up). The windows are current (an incident
-  // that began a moment ago shows in them), and trimming them lets a few peers failing at
-  // the same moment (two backends of ten dying together) not hide each other; the
-  // counters are precise where ten outcomes a peer are not (a service failing 10%).
-  double rate() const;
+};
+
+// ServiceWindows: every in-rotation, weight > 0 endpoint's window of one service (and its
+// recent counts), gathered once per pass as a histogram of failure counts, so that each
+// tripped endpoint's peers — everyone but itself — cost O(window), not O(endpoints).
+// A plain value; not thread-safe.
+class ServiceWindows {
+ public:
+  explicit ServiceWindows(uint32_t rule) : rule_(rule) {}
+  // One endpoint's window and its recent transport failures and requests (decayed).
+  void add(uint64_t window, double recent_failures = 0, double recent_requests = 0);
+  // The peers of an endpoint whose window (and recent counts) are these: everyone added
+  // but itself when it was added (`member`), everyone when not.
+  WindowPeers peers_of(uint64_t window, double recent_failures, double recent_requests,
+                       bool member) const;
+
+ private:
+  uint32_t rule_;
+  uint32_t by_failures_[57] = {};  // windows by their failure count (window <= 56)
+  uint32_t clear_ = 0, tripped_ = 0;
+  double clear_failures_ = 0, clear_requests_ = 0;
 };
 
 // How improbable a tripped window must be under its peers' failure rate to make an
@@ -102,7 +120,7 @@ double binomial_tail(uint32_t k, uint32_t n, double p);
 // peers' (the *others'*) windows, or just the service failing alike:
 //  * no peers at all (a lone endpoint): judged alone, by the rule;
 //  * more peers tripped than not: the service fails as a whole, no outlier (fusing's job);
-//  * else an outlier when its failures are improbable at the peers' rate p (rate()):
+//  * else an outlier when its failures are improbable at the peers' rate p (see above):
 //    binomial_tail(failures, window, p) < kTripSignificance. With clean peers (p = 0)
 //    that is the rule itself (a refusing backend is banned at its 5th refusal); at
 //    p = 10% a dead backend is banned at 8 failures of 10; at p >= 25% never (a window of

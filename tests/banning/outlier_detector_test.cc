@@ -133,10 +133,12 @@ uint64_t window(uint32_t failures, uint32_t run) {
   return w;
 }
 
-WindowPeers peers(const std::vector<uint32_t>& failures) {
-  WindowPeers p;
-  for (uint32_t f : failures) p.add(window(f, 0), kRule);
-  return p;
+// The peers of a tripped endpoint outside the set: windows with these failure counts
+// (newest outcomes successes, so that 5 trips only by count), with `recent` failure shares.
+WindowPeers peers(const std::vector<uint32_t>& failures, double recent = 0) {
+  ServiceWindows w(kRule);
+  for (uint32_t f : failures) w.add(window(f, 0), 100 * recent, 100);
+  return w.peers_of(0, 0, 0, /*member=*/false);
 }
 
 TEST(OutlierDetectorTest, ARefusingBackendAmongCleanPeersIsAnOutlierAtItsFifthFailure) {
@@ -171,10 +173,25 @@ TEST(OutlierDetectorTest, PeersFailingTenPercentNeedEightOfTen) {
 
 TEST(OutlierDetectorTest, TheCountersRateCountsWhenTheWindowsLookClean) {
   // Peers' windows happen to show nothing, but their counters say 10% lately.
-  WindowPeers p = peers({0, 0, 0, 0, 0, 0, 0, 0, 0});
-  EXPECT_TRUE(judge_trip(window(5, 5), kRule, p));
-  p.recent_rate = 0.1;
-  EXPECT_FALSE(judge_trip(window(5, 5), kRule, p));
+  EXPECT_TRUE(judge_trip(window(5, 5), kRule, peers({0, 0, 0, 0, 0, 0, 0, 0, 0})));
+  EXPECT_FALSE(judge_trip(window(5, 5), kRule, peers({0, 0, 0, 0, 0, 0, 0, 0, 0}, 0.1)));
+}
+
+TEST(OutlierDetectorTest, AMembersPeersAreEveryoneButItself) {
+  // Ten endpoints: the dead one tripped, nine clean, recent counts 0 except its own.
+  ServiceWindows w(kRule);
+  const uint64_t dead = window(5, 5);
+  w.add(dead, 5, 5);
+  for (int i = 0; i < 9; ++i) w.add(window(0, 0), 0, 100);
+  const WindowPeers p = w.peers_of(dead, 5, 5, /*member=*/true);
+  EXPECT_EQ(p.clear, 9u);
+  EXPECT_EQ(p.tripped, 0u);
+  EXPECT_DOUBLE_EQ(p.rate, 0);
+  // Seen from a clean one, the dead one is a tripped peer, trimmed from the rate.
+  const WindowPeers q = w.peers_of(window(0, 0), 0, 100, /*member=*/true);
+  EXPECT_EQ(q.clear, 8u);
+  EXPECT_EQ(q.tripped, 1u);
+  EXPECT_DOUBLE_EQ(q.rate, 0);
 }
 
 TEST(OutlierDetectorTest, TwoBackendsDyingTogetherDoNotHideEachOther) {
