@@ -368,24 +368,33 @@ void BanManager::sync_gate_locked(Service& s) {
   // in rotation, which one dead backend (or a few) cannot move; none when most of them
   // have tripped (the service fails as a whole).
   const uint32_t rule = s.policy.window_rule();
-  std::vector<double> shares;
-  uint32_t tripped = 0;
+  uint32_t by_failures[57] = {};  // windows by failure count: the median without sorting
+  uint32_t n = 0, tripped = 0;
   for (size_t i = 0; i < s.records.size(); ++i) {
     if (s.set->weights[i] <= 0 || s.records[i].state != BanState::kHealthy) continue;
     const uint64_t w = s.set->endpoints[i]->window();
     tripped += FailureWindow::tripped(w, rule);
-    shares.push_back(static_cast<double>(FailureWindow::failures(w)) / WindowRule::window(rule));
+    ++by_failures[std::min<uint32_t>(FailureWindow::failures(w), 56)];
+    ++n;
   }
-  if (shares.size() <= 1) {
+  if (n <= 1) {
     gate.set_min_failures(1);  // alone: judged by the rule
     return;
   }
-  if (2 * tripped > shares.size()) {
+  if (2 * tripped > n) {
     gate.set_min_failures(255);
     return;
   }
-  std::nth_element(shares.begin(), shares.begin() + shares.size() / 2, shares.end());
-  gate.set_min_failures(min_trip_failures(shares[shares.size() / 2], rule));
+  uint32_t median = 0;
+  for (uint32_t f = 0, seen = 0; f <= 56; ++f) {
+    seen += by_failures[f];
+    if (seen > n / 2) {
+      median = f;
+      break;
+    }
+  }
+  gate.set_min_failures(
+      min_trip_failures(static_cast<double>(median) / WindowRule::window(rule), rule));
 }
 
 Event BanManager::ban_event(EventType type, const Service& s, size_t i,
