@@ -706,11 +706,16 @@ void BanManager::drain_suspects() {
           e.clear_hold();  // the service fails alike, or it recovered: pick may take it
         }
       }
-      std::stable_sort(outliers.begin(), outliers.end(), [](const auto& a, const auto& b) {
-        return a.second.severity > b.second.severity;
+      // Worst first, ties in the order they tripped (the order of `outliers`).
+      std::vector<size_t> order(outliers.size());
+      for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+      std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        const double sa = outliers[a].second.severity, sb = outliers[b].second.severity;
+        return sa != sb ? sa > sb : a < b;
       });
       Room room = room_locked(*s);
-      for (auto& [i, verdict] : outliers) {
+      for (size_t k : order) {
+        auto& [i, verdict] = outliers[k];
         Endpoint& e = *s->set->endpoints[i];
         if (s->records[i].state == BanState::kProbation) {
           // Back on probation and failing like before it was banned: it keeps its slot.

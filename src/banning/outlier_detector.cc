@@ -86,8 +86,11 @@ std::vector<Outlier> find_outliers(const std::vector<IntervalSample>& samples,
       out.push_back(*std::move(o));
     }
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const Outlier& a, const Outlier& b) { return a.severity > b.severity; });
+  // Worst first, ties in config order. (Not std::stable_sort: it takes a temporary
+  // buffer from the heap where std::sort with the index as tiebreak needs none.)
+  std::sort(out.begin(), out.end(), [](const Outlier& a, const Outlier& b) {
+    return a.severity != b.severity ? a.severity > b.severity : a.index < b.index;
+  });
   return out;
 }
 
