@@ -175,11 +175,23 @@ class Client {
   //                            latency, counts by outcome class, and its ban:
   //                              "ban":{"state":"banned","streak":2,
   //                                     "reason":"5 consecutive transport failures",
-  //                                     "left_ms":17350}
-  //                            state is "ok" (in rotation), "banned" (out for left_ms
-  //                            more) or "probing" (the ban expired; out until the TCP
-  //                            probe answers); streak counts consecutive bans (the n-th
-  //                            lasts base x 2^(n-1)); reason and left_ms only when not ok
+  //                                     "left_ms":17350,"detector":"by_request",
+  //                                     "severity":1,"last":"probe failed"}
+  //                            state: "ok" (in rotation), "banned" (out for left_ms more),
+  //                            "probing" (a ban by request expired; out until the TCP
+  //                            probe answers) or "probation" (a ban by business signal
+  //                            expired; back on a small share of its picks until judged,
+  //                            with "probation":{"requests":7,"of":20}: its requests so
+  //                            far and how many it is judged on). streak counts
+  //                            consecutive bans (the n-th lasts base x 2^(n-1); it is
+  //                            kept, and shown, after an unban). Only when not "ok":
+  //                            reason (why it was banned; kept through failed probes and
+  //                            probations), left_ms (0 unless "banned"), detector
+  //                            ("by_request": transport failures; "by_business": status
+  //                            shares or latency), severity (0..1, how much of its
+  //                            traffic is bad beyond its peers'; what the max ban ratio's
+  //                            slots go by), and last (the latest verdict since the ban,
+  //                            e.g. "probe failed", "probation failed: ...", when any)
   //   "routes^<service>"       per rule: matches and its destination sets (endpoints,
   //                            usable, panic, IDC affinity), requests no rule matched
   // Anything else returns {"error":"..."}. Safe to call while picks run; O(endpoints).

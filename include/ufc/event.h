@@ -21,10 +21,13 @@ enum class EventType {
   kConfigApplied,   // a service's config (new or changed) now serves picks
   kConfigRejected,  // an update failed validation or went backwards; the old config stays
   kServiceRemoved,  // a service was removed; picks for it now fail with NOT_FOUND
-  kBan,             // `endpoint` is out of rotation for `ban_time`, because `reason`
-  kUnban,           // `endpoint`'s ban expired and its port answered: back in rotation
-  kProbeFailed,     // `endpoint`'s ban expired but its port did not answer: banned again
-                    // for `ban_time` (doubled)
+  kBan,             // `endpoint` is out of rotation for `ban_time`; `detail` says why
+  kUnban,           // `endpoint` is back in rotation; `detail` says why: its port
+                    // answered the probe, it passed probation, banning was disabled, or a
+                    // worse outlier took its slot under the max ratio
+  kProbeFailed,     // `endpoint`'s ban expired but it is still bad: its port did not
+                    // answer, or it failed probation. Banned again for `ban_time` (doubled);
+                    // `detail` is what failed, then "; banned for: " and the ban's reason
   kMaxBanRatio,     // `endpoint` should be banned but the service's max ban ratio is
                     // reached: a service-wide problem for a human, not a bad instance
   kLongBan,         // `endpoint` has been banned for `ban_time` in one streak (>= the long
@@ -36,6 +39,9 @@ enum class EventType {
                     // it is fusing; `drop` is the share of requests dropped in pick
   kFuseStep,        // the drop share moved (reported in steps of at least 0.1)
   kFuseEnd,         // the service recovered: nothing dropped, normal timeouts and retries
+  kProbation,       // `endpoint`'s ban by business signal expired: it is back in rotation
+                    // on probation, with a small share of its picks, until it is judged on
+                    // its own requests against its peers (then kUnban or kProbeFailed)
 };
 
 // The stable lower-case name of an event type ("config_applied", ...), for logs.

@@ -58,6 +58,22 @@ class Balancer {
   virtual size_t memory_bytes() const = 0;
 };
 
+// pick_admitted() is how the client asks a balancer: its choice, unless that endpoint's
+// admission word refuses it (endpoint.h: held since its failure window tripped, or on
+// probation and not drawn this time); then the balancer's next choice (context.attempt
+// counts up, as for backends a request already tried), up to min(candidates, 64) times,
+// and the last choice if none admits (fail open: never no backend).
+// Cost: for an endpoint that takes picks as usual (admission 0), one load from a cache
+// line pick reads anyway and a branch; the rest only while some endpoint is held or on
+// probation. Thread-safety: as Balancer::pick.
+Endpoint* pick_again(const Balancer& balancer, PickContext& context, size_t candidates,
+                     Endpoint* refused);
+inline Endpoint* pick_admitted(const Balancer& balancer, PickContext& context, size_t candidates) {
+  Endpoint* e = balancer.pick(context);
+  if (__builtin_expect(e->admission() == 0, 1)) return e;
+  return pick_again(balancer, context, candidates, e);
+}
+
 }  // namespace ufc::internal
 
 #endif  // UFC_BALANCING_BALANCER_H_

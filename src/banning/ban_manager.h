@@ -2,17 +2,23 @@
 //
 // src/banning/ban_manager.h: the ban lifecycle of one client's backends (spec section 6).
 //
-//   report() -- failure window trips --> SuspectQueue --(tick)--> try_ban
-//   housekeeping --(business interval)--> find_outliers --> try_ban
-//   try_ban: max ratio? streak (reset after streak_reset), ban for base x 2^(n-1)
-//   housekeeping --(ban expired)--> probe --> unban | ban again, doubled
+//   report() -- failure window trips --> hold at once (TripGate permitting) + SuspectQueue
+//       --(tick)--> judge_trip against the peers' windows --> try_ban | let go
+//   housekeeping --(business interval)--> find_outliers against the peers --> try_ban
+//   try_ban: under the max ratio, or worse than the mildest holder (which it replaces);
+//       streak (reset after streak_reset), ban for base x 2^(n-1)
+//   housekeeping --(transport ban expired)--> TCP probe --> unban | ban again, doubled
+//   housekeeping --(business ban expired)--> probation: a small share of traffic for a few
+//       requests, judged against the peers --> unban | ban again, doubled
 //   housekeeping --(streak >= long_ban)--> long ban event
 
 #ifndef UFC_BANNING_BAN_MANAGER_H_
 #define UFC_BANNING_BAN_MANAGER_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,9 +28,11 @@
 #include "absl/types/span.h"
 #include "src/banning/ban_policy.h"
 #include "src/banning/ban_record.h"
+#include "src/banning/outlier_detector.h"
 #include "src/common/slot_map.h"
 #include "src/endpoint/endpoint_set.h"
 #include "src/endpoint/suspect_queue.h"
+#include "src/endpoint/trip_gate.h"
 #include "src/stats/client_stats.h"
 #include "ufc/clock.h"
 #include "ufc/event.h"
@@ -43,8 +51,25 @@ using BanServiceId = uint32_t;
 // two ways: endpoints whose failure window trips (it sets the trip rule on them) land on
 // its SuspectQueue, drained every `tick`; and every kHousekeepingPeriod it compares each
 // backend's business figures with its peers' once per interval, expires bans into TCP
-// probes and reports long bans. It never touches a snapshot: when ban states change it
-// tells its Listener, which republishes the services (reading out_of_rotation()).
+// probes or probations and reports long bans. It never touches a snapshot: when ban
+// states change it tells its Listener, which republishes the services (reading
+// out_of_rotation()).
+//
+// Both detectors ban a backend only when it is far worse than its peers (the others), so
+// a service failing as a whole bans nobody (outlier_detector.h). Under the max ratio the
+// slots go to the most severe outliers, whichever detector found them.
+//
+// Cost: the tick is O(endpoints) per service with suspects (its windows read once; each
+// suspect's peers then cost O(window)), plus a shard sum of its endpoints at most every
+// 50 ms (recent counts); housekeeping O(endpoints) per service (records, the TripGate's median),
+// plus a shard sum of every endpoint once per business interval and, while some backend is on
+// probation, once per pass.
+//
+// Bans do not wait for its timers to take effect: the manager keeps a TripGate per
+// service (the peers' current failure rate as a threshold, and the slots the max ratio
+// leaves), and a report that trips a window past the threshold holds its endpoint out of
+// pick at once; every ban the manager decides holds its endpoint too until the listener
+// has republished. Probation is enforced the same way, by the endpoint's admission word.
 //
 // Time, timers and probes are injected (Clock, Executor, Prober), so tests drive it on
 // simulated time without a Client. Thread-safety: every method may be called from any
@@ -99,9 +124,11 @@ class BanManager {
   // update_service() installs a version of the service: its policy, config version (for
   // events) and endpoints. Endpoints already tracked for it keep their records; each
   // (new, old) pair in `replaced` (same address, new tags) inherits the old one's record
-  // (baselines reset; a probe in flight is forgotten and redone); the rest start in
-  // rotation. Then running bans are settled: with banning off everyone is unbanned (an
-  // unban event each, appended to `events`), otherwise bans are capped at max_time.
+  // (baselines reset; a probe in flight or a probation is forgotten and redone); the rest
+  // start in rotation. Endpoints that left lose their holds and trials. Then running bans
+  // are settled: with banning off everyone is unbanned (an unban event each, appended to
+  // `events`), otherwise bans are capped at max_time, and a probation whose peers changed
+  // starts its count again. Cost: O(endpoints), plus the service's TripGate (a median).
   void update_service(BanServiceId id, const BanPolicy& policy, uint64_t version,
                       std::shared_ptr<const EndpointSet> endpoints,
                       absl::Span<const std::pair<const Endpoint*, const Endpoint*>> replaced,
@@ -110,7 +137,7 @@ class BanManager {
   void remove_service(BanServiceId id);
 
   // Per endpoint of the service's current EndpointSet: out of rotation (banned, or its
-  // ban expired and the probe has not answered yet).
+  // transport ban expired and the probe has not answered yet). On probation is in.
   std::vector<bool> out_of_rotation(BanServiceId id) const;
 
   // The service's ban figures: bans issued over its life, endpoints out of rotation now,
@@ -122,43 +149,71 @@ class BanManager {
   };
   ServiceBans stats(BanServiceId id, bool per_endpoint) const;
 
+  // A replaced outlier must be at least this much more severe than the mildest holder.
+  static constexpr double kReplaceMargin = 0.05;
+
  private:
   struct Service;
   struct ProbeGate;
   struct Room;  // a service's ban budget under the max ratio
+  struct Pass;  // what one locked pass changed, to act on once the lock is released
   struct Probe {
     EndpointRef endpoint;
     uint64_t generation;
     absl::Duration timeout;
   };
+  struct Verdict {
+    std::string reason;
+    double severity = 0;
+    Detector detector = Detector::kByRequest;
+  };
 
   void drain_suspects();
   void housekeeping();
   // A probe answered for `endpoint`'s ban number `generation`.
-  void on_probe_result(const Endpoint& endpoint, uint64_t generation, bool reachable,
-                       std::vector<std::string>& changed, std::vector<Event>& events);
+  void on_probe_result(const Endpoint& endpoint, uint64_t generation, bool reachable, Pass& pass);
 
   // The service and position `endpoint` is tracked at, or nullptr.
   Service* find_locked(const Endpoint& endpoint, size_t& position) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Room room_locked(const Service& service) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Bans endpoint `i` unless that would exceed the max ratio `room` tracks (then says so,
-  // once per episode). Returns whether it banned.
-  bool try_ban_locked(Service& service, size_t i, std::string reason, absl::Time now, Room& room,
-                      std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A ban whose probe failed (or never answered) starts again, doubled.
-  void reban_locked(Service& service, size_t i, std::string reason, absl::Time now,
-                    std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void unban_locked(Service& service, size_t i, absl::Time now, std::vector<Event>& events)
+  // Brings the records' recent transport-failure counts up to date.
+  void update_rates_locked(Service& service, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Judges the tripped endpoint `i` against its peers' windows and recent counts
+  // (`windows`: the service's, gathered this pass).
+  std::optional<Verdict> judge_trip_locked(const Service& service, size_t i, uint64_t window,
+                                           const ServiceWindows& windows, std::string* why) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool evaluate_business_locked(Service& service, absl::Time now, std::vector<Event>& events)
+  // Bans endpoint `i` for `verdict` if the max ratio `room` tracks leaves a slot, or by
+  // replacing a milder holder; else notes it as passed over (reported once per episode,
+  // when the pass ends). Returns whether it banned.
+  bool try_ban_locked(Service& service, size_t i, Verdict verdict, absl::Time now, Room& room,
+                      Pass& pass) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A ban whose probe or probation failed starts again, doubled; its reason stays, `last`
+  // says what failed.
+  void reban_locked(Service& service, size_t i, std::string last, absl::Time now, Pass& pass)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Back in rotation, fully; `why` goes in the event.
+  void unban_locked(Service& service, size_t i, std::string why, absl::Time now, Pass& pass)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void start_probation_locked(Service& service, size_t i, absl::Time now, Pass& pass)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Judges a probation once it has its requests (or its time is up).
+  void judge_probation_locked(Service& service, size_t i, absl::Time now, Pass& pass)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void evaluate_business_locked(Service& service, absl::Time now, Pass& pass)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The max ratio event for the outliers passed over in this pass, if not said already.
+  void report_passed_over_locked(Service& service, Pass& pass) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Once the banned count is back under the limit, the next time it is hit is reported.
   void end_episode_locked(Service& service) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The service's TripGate from its records and windows: the slots left, the threshold.
+  void sync_gate_locked(Service& service) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Event ban_event(EventType type, const Service& service, size_t i, absl::Duration ban_time) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Tells the listener, then delivers the events (in that order: the listener appends).
-  void publish(std::vector<std::string>& changed, std::vector<Event>& events);
+  // Tells the listener, then lets go of the endpoints held until then, then delivers the
+  // events (in that order: the listener appends).
+  void publish(Pass& pass);
   void probe(std::vector<Probe>& probes);
 
   Clock& clock_;
@@ -172,6 +227,9 @@ class BanManager {
 
   mutable absl::Mutex mu_;
   SlotMap<Service> services_ ABSL_GUARDED_BY(mu_);  // by BanServiceId
+  // By BanServiceId, never freed before the manager: a report may still read a gate it
+  // loaded just before its service went. Reused (reset) with the id.
+  std::deque<TripGate> gates_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace ufc::internal

@@ -28,6 +28,7 @@ BanPolicy BanPolicy::parse(const v1::Ban& ban, ValidationErrors& errors) {
           absl::StrCat("defaults to ", p.failures, ", more than window ", p.window, "; set it"));
     }
     read_range(errors, "consecutive", r.has_consecutive(), r.consecutive(), 0, 255, p.consecutive);
+    if (r.has_compare_peers()) p.compare_peers = r.compare_peers();
   }
   {
     const v1::Ban::ByBusiness& b = ban.by_business();
@@ -65,6 +66,15 @@ BanPolicy BanPolicy::parse(const v1::Ban& ban, ValidationErrors& errors) {
                 absl::Hours(24 * 30), p.long_ban);
   read_duration(errors, "probe_timeout", ban.has_probe_timeout(), ban.probe_timeout(),
                 absl::Milliseconds(10), absl::Minutes(1), p.probe_timeout);
+  {
+    const v1::Ban::Probation& t = ban.probation();
+    ValidationErrors::Scope probation(errors, "probation");
+    if (t.has_enabled()) p.probation = t.enabled();
+    read_range(errors, "requests", t.has_requests(), t.requests(), 1, 1000, p.probation_requests);
+    read_open_closed(errors, "share", t.has_share(), t.share(), 0, 1, p.probation_share);
+    read_duration(errors, "max_time", t.has_max_time(), t.max_time(), absl::Seconds(1),
+                  absl::Hours(1), p.probation_max_time);
+  }
   return p;
 }
 

@@ -23,6 +23,7 @@ struct BanPolicy {
   uint32_t window = 10;      // N
   uint32_t failures = 5;     // M
   uint32_t consecutive = 5;  // K; 0 = off
+  bool compare_peers = true;
 
   bool by_business = true;
   absl::Duration interval = absl::Seconds(10);
@@ -41,6 +42,11 @@ struct BanPolicy {
   double max_ratio = 0.5;
   absl::Duration long_ban = absl::Minutes(30);
   absl::Duration probe_timeout = absl::Seconds(1);
+
+  bool probation = true;
+  uint32_t probation_requests = 20;
+  double probation_share = 0.1;
+  absl::Duration probation_max_time = absl::Seconds(30);
 
   // parse() reads section `ban`, adding every problem to `errors` under "ban"; the policy
   // it returns is meaningful only when nothing was added.

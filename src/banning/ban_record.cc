@@ -12,6 +12,18 @@ const char* ban_state_name(BanState state) {
       return "banned";
     case BanState::kProbing:
       return "probing";
+    case BanState::kProbation:
+      return "probation";
+  }
+  return "unknown";
+}
+
+const char* detector_name(Detector detector) {
+  switch (detector) {
+    case Detector::kByRequest:
+      return "by_request";
+    case Detector::kByBusiness:
+      return "by_business";
   }
   return "unknown";
 }

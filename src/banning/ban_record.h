@@ -14,17 +14,41 @@
 namespace ufc::internal {
 
 enum class BanState : uint8_t {
-  kHealthy,  // in rotation
-  kBanned,   // out of rotation until `until`
-  kProbing,  // the ban expired; out of rotation until the port probe answers
+  kHealthy,    // in rotation
+  kBanned,     // out of rotation until `until`
+  kProbing,    // a transport ban expired; out of rotation until the port probe answers
+  kProbation,  // a business ban expired; back in rotation on a small share of traffic
+               // until judged on its own requests against its peers'. Still holds its
+               // slot under the max ratio.
 };
 
+// The query's name for a state: "ok", "banned", "probing", "probation".
 const char* ban_state_name(BanState state);
+
+// Which detector issued a ban; it decides how the ban ends (a transport ban is ended by a
+// TCP probe, a business ban by probation).
+enum class Detector : uint8_t {
+  kByRequest,   // the failure window tripped (transport failures)
+  kByBusiness,  // status shares or latency against the peers
+};
+const char* detector_name(Detector detector);
+
+// What a backend's own figures and its peers' were when its probation began.
+struct Figures {
+  uint64_t requests = 0, status_4xx = 0, status_5xx = 0, latency_us = 0;
+};
 
 // BanHistory: what a backend's bans were. Created at its first ban, so backends that are
 // never banned (nearly all) do not carry it.
 struct BanHistory {
-  std::string reason;   // why the current (or last) ban happened
+  // Why the backend was banned: the detector's verdict at the ban that began this time
+  // out of rotation. A failed probe or probation bans it again without replacing it.
+  std::string reason;
+  // The latest verdict while out or since: "probe failed", "probation failed: ...",
+  // "probe answered", "passed probation: ...", "replaced by ...". Empty until one.
+  std::string last;
+  Detector detector = Detector::kByRequest;
+  double severity = 0;  // of the current ban (outlier_detector.h), for the max ratio
   uint32_t streak = 0;  // consecutive bans; the n-th lasts base x 2^(n-1)
   absl::Time until;     // the current ban ends (monotonic)
   absl::Time streak_started;
@@ -32,6 +56,11 @@ struct BanHistory {
   absl::Time probe_started;  // while probing
   bool long_ban_reported = false;
   uint64_t generation = 0;  // bumped by every ban: a stale probe answer is ignored
+
+  // While on probation: since when, and the counters it is judged from.
+  absl::Time probation_started;
+  Figures trial_base;  // its own cumulative figures then
+  Figures peers_base;  // the sum of every other endpoint's then
 };
 
 // BanRecord: everything the ban manager remembers about a backend across bans and config
@@ -43,6 +72,16 @@ struct BanRecord {
   // Business-signal baselines: cumulative figures at the previous interval evaluation.
   bool has_baseline = false;
   uint64_t base_requests = 0, base_4xx = 0, base_5xx = 0, base_latency_us = 0;
+
+  // Transport failures and requests lately, decayed (time constant 1 s), for its peers'
+  // failure rate when another endpoint's window trips; and the counts they were taken at.
+  double recent_failures = 0, recent_requests = 0;
+  uint64_t seen_failures = 0, seen_requests = 0;
+
+  // Out of rotation: banned or probing (a backend on probation takes traffic).
+  bool out() const { return state == BanState::kBanned || state == BanState::kProbing; }
+  // Holds a slot under the max ratio: anything but healthy.
+  bool holds_slot() const { return state != BanState::kHealthy; }
 
   BanHistory& history() {
     if (history_ == nullptr) history_ = std::make_unique<BanHistory>();
@@ -60,9 +99,15 @@ struct BanRecord {
     base_4xx = o.base_4xx;
     base_5xx = o.base_5xx;
     base_latency_us = o.base_latency_us;
+    recent_failures = o.recent_failures;
+    recent_requests = o.recent_requests;
+    seen_failures = o.seen_failures;
+    seen_requests = o.seen_requests;
     history_ = o.history_ != nullptr ? std::make_unique<BanHistory>(*o.history_) : nullptr;
     return *this;
   }
+  BanRecord(BanRecord&&) = default;
+  BanRecord& operator=(BanRecord&&) = default;
 
  private:
   std::unique_ptr<BanHistory> history_;

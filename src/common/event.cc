@@ -32,6 +32,8 @@ const char* event_type_name(EventType type) {
       return "fuse_step";
     case EventType::kFuseEnd:
       return "fuse_end";
+    case EventType::kProbation:
+      return "probation";
   }
   return "unknown";
 }

@@ -248,8 +248,9 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
     service->panic_picks.fetch_add(1, std::memory_order_relaxed);
   }
 
-  // 4. Balancing, avoiding backends this request already tried.
-  Endpoint* endpoint = set->balancer->pick(context);
+  // 4. Balancing, avoiding backends this request already tried (and any a report took
+  // out since the snapshot was built: pick_admitted).
+  Endpoint* endpoint = pick_admitted(*set->balancer, context, set->size);
   if (__builtin_expect(!request.avoid.empty(), 0)) {
     auto tried = [&](const Endpoint* e) {
       for (std::string_view a : request.avoid) {
@@ -258,7 +259,9 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
       return false;
     };
     const uint32_t tries = 2 * static_cast<uint32_t>(set->size) + 8;
-    while (tried(endpoint) && ++context.attempt < tries) endpoint = set->balancer->pick(context);
+    while (tried(endpoint) && ++context.attempt < tries) {
+      endpoint = pick_admitted(*set->balancer, context, set->size);
+    }
     if (tried(endpoint)) {
       // No retry leaves: the budget token it took goes back.
       if (request.is_retry) service->fuse.return_retry_token();

@@ -164,7 +164,7 @@ void Endpoint::on_report(uint32_t shard, OutcomeClass cls, int64_t latency_us, i
     const uint64_t before = window_.load(std::memory_order_relaxed);
     const uint64_t w = FailureWindow::push(before, failure, WindowRule::window(rule));
     if (w != before) window_.store(w, std::memory_order_relaxed);
-    if (failure && FailureWindow::tripped(w, rule)) mark_suspect();
+    if (failure && FailureWindow::tripped(w, rule)) on_trip(w);
   }
 
   // The shard's EWMA. Racing reports on one shard may lose one update; the average stays
@@ -190,12 +190,80 @@ void Endpoint::on_report(uint32_t shard, OutcomeClass cls, int64_t latency_us, i
   if (tick != last) st.last_tick.store(tick, std::memory_order_relaxed);
 }
 
-void Endpoint::mark_suspect() {
-  if (suspects_ == nullptr) return;
-  if ((watch_.fetch_or(kSuspect, std::memory_order_acq_rel) & kSuspect) != 0) return;  // queued
+bool Endpoint::mark_suspect() {
+  if (suspects_ == nullptr) return false;
+  if ((watch_.fetch_or(kSuspect, std::memory_order_acq_rel) & kSuspect) != 0) return true;
   // Held while queued. An endpoint no snapshot lists any more is not worth banning.
-  if (!try_ref()) return;
+  if (!try_ref()) return false;
   suspects_->push(this);
+  return true;
+}
+
+// Out of line: only a report that finds the window tripped comes here, so the common
+// report pays nothing for holds.
+__attribute__((noinline, cold)) void Endpoint::on_trip(uint64_t window) {
+  TripGate* gate = gate_.load(std::memory_order_acquire);
+  bool claimed = false;
+  if (gate != nullptr && FailureWindow::failures(window) >= gate->min_failures()) {
+    uint32_t a = admission_.load(std::memory_order_relaxed);
+    if ((a & kHeld) == 0) {
+      if ((a & kTrial) != 0) {
+        // On probation it holds its slot already: a trip takes it out without a claim.
+        admission_.fetch_or(kHeld, std::memory_order_acq_rel);
+      } else if (gate->try_claim()) {
+        claimed_gate_.store(gate, std::memory_order_relaxed);
+        // Only one racing report may own the hold; the loser gives its slot back.
+        if (admission_.compare_exchange_strong(a, a | kHeld | kClaimed, std::memory_order_acq_rel,
+                                               std::memory_order_relaxed)) {
+          claimed = true;
+        } else {
+          gate->release_claim();
+        }
+      }
+    }
+  }
+  if (!mark_suspect() && claimed) clear_hold();  // nobody would ever judge it
+}
+
+bool Endpoint::admits(const Random& random) {
+  const uint32_t a = admission_.load(std::memory_order_relaxed);
+  if ((a & kHeld) != 0) return false;
+  if ((a & kTrial) == 0) return true;
+  if (trial_left_.load(std::memory_order_relaxed) <= 0) return false;
+  if (Random::reduce(random.next(), 65536) >= (a >> 16)) return false;
+  return trial_left_.fetch_sub(1, std::memory_order_relaxed) > 0;
+}
+
+void Endpoint::settle_claim() {
+  const uint32_t before = admission_.fetch_and(~kClaimed, std::memory_order_acq_rel);
+  if ((before & kClaimed) == 0) return;
+  if (TripGate* gate = claimed_gate_.exchange(nullptr, std::memory_order_acq_rel)) {
+    gate->release_claim();
+  }
+}
+
+void Endpoint::clear_hold() {
+  settle_claim();
+  admission_.fetch_and(~kHeld, std::memory_order_acq_rel);
+}
+
+void Endpoint::start_trial(double share, uint32_t picks) {
+  // In 1/65536: a share of 1 is 65535 (every pick but one in 65536; close enough).
+  const uint32_t fixed = static_cast<uint32_t>(std::clamp(share, 1.0 / 65536, 1.0) * 65535);
+  trial_left_.store(static_cast<int32_t>(std::min<uint32_t>(picks, INT32_MAX)),
+                    std::memory_order_relaxed);
+  uint32_t a = admission_.load(std::memory_order_relaxed);
+  while (!admission_.compare_exchange_weak(a, (a & (kHeld | kClaimed)) | kTrial | fixed << 16,
+                                           std::memory_order_acq_rel, std::memory_order_relaxed)) {
+  }
+}
+
+void Endpoint::end_trial() {
+  uint32_t a = admission_.load(std::memory_order_relaxed);
+  while (!admission_.compare_exchange_weak(a, a & (kHeld | kClaimed), std::memory_order_acq_rel,
+                                           std::memory_order_relaxed)) {
+  }
+  trial_left_.store(0, std::memory_order_relaxed);
 }
 
 void Endpoint::set_watch(uint64_t handle) {

@@ -18,8 +18,10 @@
 #include <string_view>
 #include <vector>
 
+#include "src/common/fast_random.h"
 #include "src/endpoint/endpoint_stats.h"
 #include "src/endpoint/suspect_queue.h"
+#include "src/endpoint/trip_gate.h"
 #include "ufc/outcome.h"
 #include "ufc/pick.h"
 
@@ -47,6 +49,17 @@ struct EndpointIdentity {
 // SuspectQueue, once until the watcher clears it (clear_suspect). `watch()` is an opaque
 // handle the watcher keeps on the endpoint to find its own record again (the ban manager:
 // which service, which position); the endpoint never interprets it.
+//
+// Admission: a word pick checks after its balancer chose this endpoint, 0 for nearly every
+// endpoint at nearly every moment (then the check is one load of a line pick reads anyway,
+// and a branch). Not 0 when the endpoint must not, or only sometimes, take the pick until
+// the next snapshot says otherwise:
+//  * held: its window tripped and its watcher's TripGate (set_trip_gate) let the report
+//    take it out at once, holding a slot of the gate, so the ban does not wait for the
+//    watcher's timer; the watcher judges it and lets go (settle_claim, clear_hold);
+//  * on trial: its watcher let it back on probation (start_trial): picks keep it with a
+//    given probability, and only so many of them.
+// A pick refused by admits() asks its balancer again (balancing/balancer.h).
 //
 // Lifetime: two kinds of holders. Structural references (snapshots listing it, the
 // departed list, probes, the suspect queue) are counted in `refs_`, on the control path.
@@ -95,6 +108,15 @@ class Endpoint {
   float ewma_latency_us(uint32_t shard, int64_t now_ns, int64_t idle_ns) const {
     return shard_ewma_us(stats(shard), now_ns, idle_ns);
   }
+  // The admission word (see the class comment): 0 means "take it". kHeld, kTrial bits.
+  static constexpr uint32_t kHeld = 1;
+  static constexpr uint32_t kTrial = 2;
+  uint32_t admission() const { return admission_.load(std::memory_order_relaxed); }
+  // Whether a pick that chose this endpoint keeps it, when admission() != 0: not while
+  // held; on trial, with the trial's probability while it has picks left (each kept pick
+  // uses one). Draws from `random` only on trial. Lock-free, no allocation.
+  bool admits(const Random& random);
+
   // Shard 0's record; shard s's is stats_base()[s * StatsArena::kSlotsPerChunk]. Fixed for
   // the endpoint's life, so a balancer may keep it beside the endpoint and save a load.
   const ShardStats* stats_base() const { return stats_; }
@@ -117,6 +139,26 @@ class Endpoint {
   void clear_window() { window_.store(0, std::memory_order_relaxed); }
   // Lets report() queue this endpoint again after the control path handled it.
   void clear_suspect() { watch_.fetch_and(~kSuspect, std::memory_order_acq_rel); }
+
+  // Where a tripped window may claim a slot to hold this endpoint at once (nullptr: it is
+  // only queued as a suspect). The gate must outlive every report that can still see it.
+  void set_trip_gate(TripGate* gate) { gate_.store(gate, std::memory_order_release); }
+  // Whether a report holds this endpoint (kHeld), and whether with a gate slot.
+  bool held() const { return (admission() & kHeld) != 0; }
+  bool holds_claim() const { return (admission_.load(std::memory_order_acquire) & kClaimed) != 0; }
+  // Gives back the gate slot the hold took, if any; the hold itself stays. Call it after
+  // the gate's allowance counts the ban the hold became, or on letting go.
+  void settle_claim();
+  // Holds the endpoint without a slot (the control path, until a snapshot without it is
+  // published), and lets it go again. clear_hold() settles a claim first.
+  void hold() { admission_.fetch_or(kHeld, std::memory_order_acq_rel); }
+  void clear_hold();
+  // Probation: picks keep it with probability `share` (in (0, 1]), `picks` of them at most,
+  // until end_trial(). The hold, if any, stays.
+  void start_trial(double share, uint32_t picks);
+  void end_trial();
+  // Picks a trial may still keep (<= 0: none).
+  int32_t trial_picks_left() const { return trial_left_.load(std::memory_order_relaxed); }
 
   // The watcher's handle (see the class comment); kNoWatch until one is set. 63 bits.
   static constexpr uint64_t kNoWatch = (uint64_t{1} << 63) - 1;
@@ -149,12 +191,19 @@ class Endpoint {
   uint64_t holders() const;  // Picks alive, over all shards (acquire)
   // A structural reference from the request path: fails once the count reached zero.
   bool try_ref();
-  void mark_suspect();
+  // Queues the endpoint unless queued already; false if it could not (no snapshot lists
+  // it any more).
+  bool mark_suspect();
+  // A report tripped the window: hold if the gate allows, and queue.
+  void on_trip(uint64_t window);
+  static constexpr uint32_t kClaimed = 4;  // the hold took a slot of claimed_gate_
 
-  ShardStats* const stats_;          // shard 0's record (StatsArena slot)
-  std::atomic<uint32_t> refs_{1};    // structural; born with one reference
-  std::atomic<uint32_t> rule_{0};    // WindowRule; 0 = by-request detection off
-  std::atomic<uint64_t> window_{0};  // FailureWindow word
+  ShardStats* const stats_;  // shard 0's record (StatsArena slot)
+  // Beside stats_, which every pick loads: checking it costs no extra cache line.
+  std::atomic<uint32_t> admission_{0};  // kHeld | kTrial | kClaimed | trial share << 16
+  std::atomic<uint32_t> refs_{1};       // structural; born with one reference
+  std::atomic<uint32_t> rule_{0};       // WindowRule; 0 = by-request detection off
+  std::atomic<uint64_t> window_{0};     // FailureWindow word
   // The watcher's handle (high 63 bits) and whether the endpoint is queued (bit 0).
   std::atomic<uint64_t> watch_{kNoWatch << 1};
   // Transport failures by class (kConnectRefused...): rare, so not sharded.
@@ -162,6 +211,9 @@ class Endpoint {
   const EndpointIdentity identity_;
   SuspectQueue* const suspects_;      // set once; see the constructor
   Endpoint* next_suspect_ = nullptr;  // SuspectQueue link, while queued
+  std::atomic<TripGate*> gate_{nullptr};
+  std::atomic<TripGate*> claimed_gate_{nullptr};  // the gate of the kClaimed slot
+  std::atomic<int32_t> trial_left_{0};            // picks a trial may still keep
 };
 
 // EndpointRef: an owning pointer (one reference).

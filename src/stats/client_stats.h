@@ -31,12 +31,19 @@ struct OutcomeCounts {
   OutcomeCounts& operator+=(const OutcomeCounts& other);
 };
 
-// One endpoint's ban state.
+// One endpoint's ban state (the query's "ban" object; include/ufc/client.h documents it).
 struct BanStats {
-  std::string_view state = "ok";  // "ok", "banned" (until its time is up), "probing"
-  uint32_t streak = 0;            // consecutive bans, the current one included
-  std::string reason;             // why it is out of rotation ("" when in rotation)
-  int64_t left_ms = 0;            // of a ban's time ("banned" only)
+  // "ok" (in rotation), "banned" (out until its time is up), "probing" (out until the TCP
+  // probe answers), "probation" (back on a small share, being judged)
+  std::string_view state = "ok";
+  uint32_t streak = 0;              // consecutive bans, the current one included
+  std::string reason;               // why it was banned ("" when ok)
+  std::string last;                 // the latest verdict since ("probe failed", ...) or ""
+  std::string_view detector;        // "by_request" or "by_business" ("" when ok)
+  double severity = 0;              // of the ban, in [0, 1] (outlier_detector.h)
+  int64_t left_ms = 0;              // of a ban's time ("banned" only)
+  uint64_t probation_requests = 0;  // "probation": requests judged so far
+  uint64_t probation_of = 0;        // "probation": requests it is judged on
   bool out() const { return state != "ok"; }
 };
 

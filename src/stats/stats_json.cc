@@ -120,6 +120,15 @@ std::string endpoints_json(const ServiceStats& s, const std::vector<EndpointStat
     if (e.ban.out()) {
       w.key("reason").value(e.ban.reason);
       w.key("left_ms").value(e.ban.left_ms);
+      w.key("detector").value(e.ban.detector);
+      w.key("severity").value(e.ban.severity);
+      if (!e.ban.last.empty()) w.key("last").value(e.ban.last);
+      if (e.ban.state == "probation") {
+        w.key("probation").begin_object();
+        w.key("requests").value(e.ban.probation_requests);
+        w.key("of").value(e.ban.probation_of);
+        w.end_object();
+      }
     }
     w.end_object();
     w.end_object();

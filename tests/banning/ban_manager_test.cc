@@ -107,12 +107,18 @@ TEST_F(BanManagerTest, RefusingBackendIsBannedAtTheNextTickProbedAndLetBack) {
   bans_->update_service(id, policy(), 7, set, {}, settle);
   EXPECT_TRUE(settle.empty());
 
-  // Five refusals in a row trip the window; the ban waits for the manager's tick.
-  refuse(*set, 2, 5);
+  // Five refusals in a row trip the window: the endpoint is held out of pick at once (its
+  // peers are clean), and the ban is recorded at the manager's tick.
+  refuse(*set, 2, 4);
+  EXPECT_FALSE(set->endpoints[2]->held());
+  refuse(*set, 2, 1);
+  EXPECT_TRUE(set->endpoints[2]->held());
   EXPECT_THAT(bans_->out_of_rotation(id), ElementsAre(false, false, false, false));
+  EXPECT_TRUE(events_.empty());
   executor_->advance(absl::Milliseconds(1));
   EXPECT_THAT(bans_->out_of_rotation(id), ElementsAre(false, false, true, false));
   EXPECT_THAT(listener_.republished, ElementsAre("svc"));
+  EXPECT_FALSE(set->endpoints[2]->held()) << "republished without it: the hold is let go";
   ASSERT_EQ(events(EventType::kBan).size(), 1u);
   const Event ban = events(EventType::kBan)[0];
   EXPECT_EQ(ban.endpoint, "10.0.0.3:80");
@@ -127,12 +133,21 @@ TEST_F(BanManagerTest, RefusingBackendIsBannedAtTheNextTickProbedAndLetBack) {
   ASSERT_EQ(events(EventType::kProbeFailed).size(), 1u);
   EXPECT_EQ(events(EventType::kProbeFailed)[0].ban_time, absl::Seconds(20));
   EXPECT_EQ(events(EventType::kProbeFailed)[0].streak, 2u);
+  EXPECT_EQ(events(EventType::kProbeFailed)[0].detail,
+            "probe failed; banned for: 5 consecutive transport failures");
   EXPECT_THAT(prober_->probed(), ElementsAre("10.0.0.3:80"));
+  {
+    const BanStats st = bans_->stats(id, true).endpoints[2];
+    EXPECT_EQ(st.reason, "5 consecutive transport failures") << "the ban's reason is kept";
+    EXPECT_EQ(st.last, "probe failed");
+    EXPECT_EQ(st.detector, "by_request");
+  }
 
   // At 30 s it answers: unbanned, and the listener republishes.
   prober_->set_reachable([](const std::string&) { return true; });
   executor_->advance(absl::Seconds(20));
   ASSERT_EQ(events(EventType::kUnban).size(), 1u);
+  EXPECT_EQ(events(EventType::kUnban)[0].detail, "probe answered: the port accepts connections");
   EXPECT_THAT(bans_->out_of_rotation(id), ElementsAre(false, false, false, false));
   EXPECT_THAT(listener_.republished, ElementsAre("svc", "svc"));
   const BanManager::ServiceBans stats = bans_->stats(id, true);
@@ -142,11 +157,13 @@ TEST_F(BanManagerTest, RefusingBackendIsBannedAtTheNextTickProbedAndLetBack) {
   EXPECT_EQ(stats.endpoints[2].streak, 2u);
 }
 
-TEST_F(BanManagerTest, MaxRatioStopsTheThirdBanOfFourAndSaysSoOnce) {
+TEST_F(BanManagerTest, WithoutPeerComparisonMaxRatioStopsTheThirdBanOfFourAndSaysSoOnce) {
   const BanServiceId id = bans_->add_service("svc");
   auto set = endpoints(4);
   std::vector<Event> settle;
-  bans_->update_service(id, policy(), 1, set, {}, settle);
+  BanPolicy absolute = policy();
+  absolute.compare_peers = false;  // every tripped window bans, as before peers counted
+  bans_->update_service(id, absolute, 1, set, {}, settle);
   for (int i = 0; i < 4; ++i) refuse(*set, i, 5);
   executor_->advance(absl::Milliseconds(1));
   EXPECT_EQ(events(EventType::kBan).size(), 2u) << "floor(0.5 x 4)";
@@ -158,6 +175,220 @@ TEST_F(BanManagerTest, MaxRatioStopsTheThirdBanOfFourAndSaysSoOnce) {
   executor_->advance(absl::Milliseconds(1));
   EXPECT_EQ(events(EventType::kMaxBanRatio).size(), 1u);
   EXPECT_EQ(bans_->stats(id, false).out_now, 2u);
+}
+
+TEST_F(BanManagerTest, EndpointsFailingAlikeAreAnIncidentAndNobodyIsBanned) {
+  const BanServiceId id = bans_->add_service("svc");
+  auto set = endpoints(4);
+  std::vector<Event> settle;
+  bans_->update_service(id, policy(), 1, set, {}, settle);
+  // All four refuse: the first two trip while the gate still sees clean peers and are held
+  // (the max ratio leaves two slots); the tick sees every window tripped and lets go.
+  for (int i = 0; i < 4; ++i) refuse(*set, i, 5);
+  EXPECT_TRUE(set->endpoints[0]->held());
+  EXPECT_TRUE(set->endpoints[1]->held());
+  EXPECT_FALSE(set->endpoints[2]->held()) << "no third slot";
+  executor_->advance(absl::Milliseconds(1));
+  EXPECT_TRUE(events(EventType::kBan).empty());
+  EXPECT_TRUE(events(EventType::kMaxBanRatio).empty());
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(set->endpoints[i]->held()) << i;
+  // And from now on a trip holds nobody: the gate knows the service fails as a whole.
+  refuse(*set, 0, 1);
+  EXPECT_FALSE(set->endpoints[0]->held());
+  executor_->advance(absl::Milliseconds(1));
+  EXPECT_TRUE(events(EventType::kBan).empty());
+  EXPECT_EQ(bans_->stats(id, false).out_now, 0u);
+}
+
+TEST_F(BanManagerTest, HoldsNeverExceedWhatTheMaxRatioLeaves) {
+  const BanServiceId id = bans_->add_service("svc");
+  auto set = endpoints(10);
+  std::vector<Event> settle;
+  BanPolicy p = policy();
+  p.max_ratio = 0.2;  // two of ten
+  bans_->update_service(id, p, 1, set, {}, settle);
+  for (int i = 0; i < 3; ++i) refuse(*set, i, 5);
+  EXPECT_TRUE(set->endpoints[0]->held());
+  EXPECT_TRUE(set->endpoints[1]->held());
+  EXPECT_FALSE(set->endpoints[2]->held());
+  executor_->advance(absl::Milliseconds(1));
+  EXPECT_THAT(bans_->out_of_rotation(id),
+              ElementsAre(true, true, false, false, false, false, false, false, false, false));
+  ASSERT_EQ(events(EventType::kMaxBanRatio).size(), 1u);
+  const Event ratio = events(EventType::kMaxBanRatio)[0];
+  EXPECT_EQ(ratio.endpoint, "10.0.0.3:80");
+  EXPECT_EQ(
+      ratio.detail,
+      "5 consecutive transport failures (severity 1.00); not banned: 2 of 10 active endpoints "
+      "are banned already, the most max ratio 0.2 allows, none milder by 0.05: "
+      "10.0.0.1:80 (1.00), 10.0.0.2:80 (1.00)");
+  EXPECT_FALSE(set->endpoints[2]->held()) << "passed over: in rotation";
+}
+
+TEST_F(BanManagerTest, AWorseOutlierTakesTheSlotOfAMilderOne) {
+  const BanServiceId id = bans_->add_service("svc");
+  auto set = endpoints(10);
+  std::vector<Event> settle;
+  BanPolicy p = policy("business");
+  p.max_ratio = 0.2;  // two of ten
+  bans_->update_service(id, p, 1, set, {}, settle);
+  executor_->advance(absl::Milliseconds(100));  // baselines
+  for (int i = 0; i < 10; ++i) {
+    if (i == 1) {
+      answer(*set, i, 60, OutcomeClass::kServerError, 2000);
+      answer(*set, i, 40, OutcomeClass::kSuccess, 2000);
+    } else {
+      answer(*set, i, 100, i == 4 ? OutcomeClass::kClientError : OutcomeClass::kSuccess, 2000);
+    }
+  }
+  executor_->advance(absl::Seconds(10));
+  ASSERT_EQ(events(EventType::kBan).size(), 2u);
+  EXPECT_EQ(events(EventType::kBan)[0].endpoint, "10.0.0.5:80") << "worst first";
+  EXPECT_EQ(events(EventType::kBan)[1].endpoint, "10.0.0.2:80");
+
+  // At the limit, backend 7 dies: a closed port (severity 1.0) is worse than 60% 5xx (0.6).
+  refuse(*set, 7, 5);
+  EXPECT_FALSE(set->endpoints[7]->held()) << "no slot left for a hold; the tick decides";
+  executor_->advance(absl::Milliseconds(1));
+  ASSERT_EQ(events(EventType::kUnban).size(), 1u);
+  EXPECT_EQ(events(EventType::kUnban)[0].endpoint, "10.0.0.2:80");
+  EXPECT_EQ(events(EventType::kUnban)[0].detail,
+            "replaced under the max ratio by 10.0.0.8:80, worse (severity 1.00 vs 0.60)");
+  ASSERT_EQ(events(EventType::kBan).size(), 3u);
+  EXPECT_EQ(events(EventType::kBan)[2].endpoint, "10.0.0.8:80");
+  EXPECT_THAT(bans_->out_of_rotation(id),
+              ElementsAre(false, false, false, false, true, false, false, true, false, false));
+  EXPECT_TRUE(events(EventType::kMaxBanRatio).empty());
+}
+
+TEST_F(BanManagerTest, ABusinessBanEndsInProbationAndAStillBadBackendIsBannedAgainOnItsRequests) {
+  const BanServiceId id = bans_->add_service("svc");
+  auto set = endpoints(5);
+  std::vector<Event> settle;
+  bans_->update_service(id, policy("business"), 1, set, {}, settle);
+  executor_->advance(absl::Milliseconds(100));
+  for (int i = 0; i < 5; ++i) {
+    answer(*set, i, 100, i == 1 ? OutcomeClass::kClientError : OutcomeClass::kSuccess, 2000);
+  }
+  executor_->advance(absl::Seconds(10));  // 10.1 s: banned for 10 s
+  ASSERT_EQ(events(EventType::kBan).size(), 1u);
+
+  // 20.1 s: no TCP probe (a 404 backend would pass it): probation, back in rotation.
+  executor_->advance(absl::Seconds(10));
+  EXPECT_TRUE(prober_->probed().empty());
+  ASSERT_EQ(events(EventType::kProbation).size(), 1u);
+  EXPECT_EQ(events(EventType::kProbation)[0].detail,
+            "ban expired: on probation, 10% of its picks for 20 requests, judged against its "
+            "peers; banned for: 4xx share 100.0% vs peers 0.0%");
+  EXPECT_THAT(bans_->out_of_rotation(id), ElementsAre(false, false, false, false, false));
+  EXPECT_NE(set->endpoints[1]->admission(), 0u) << "on trial: a share of its picks";
+  EXPECT_EQ(bans_->stats(id, true).endpoints[1].state, "probation");
+
+  // It still answers 404 to its twenty: banned again at the next look, doubled.
+  answer(*set, 1, 20, OutcomeClass::kClientError, 2000);
+  for (int i : {0, 2, 3, 4}) answer(*set, i, 100, OutcomeClass::kSuccess, 2000);
+  executor_->advance(absl::Milliseconds(100));
+  ASSERT_EQ(events(EventType::kProbeFailed).size(), 1u);
+  const Event again = events(EventType::kProbeFailed)[0];
+  EXPECT_EQ(again.detail,
+            "probation failed: 4xx share 100.0% vs peers 0.0% over 20 requests; banned for: 4xx "
+            "share 100.0% vs peers 0.0%");
+  EXPECT_EQ(again.ban_time, absl::Seconds(20));
+  EXPECT_EQ(again.streak, 2u);
+  EXPECT_THAT(bans_->out_of_rotation(id), ElementsAre(false, true, false, false, false));
+  EXPECT_EQ(set->endpoints[1]->admission(), 0u) << "out of the snapshot, no trial any more";
+  EXPECT_TRUE(events(EventType::kUnban).empty());
+}
+
+TEST_F(BanManagerTest, ARecoveredBackendPassesProbationAndTheUnbanSaysWhy) {
+  const BanServiceId id = bans_->add_service("svc");
+  auto set = endpoints(5);
+  std::vector<Event> settle;
+  bans_->update_service(id, policy("business"), 1, set, {}, settle);
+  executor_->advance(absl::Milliseconds(100));
+  for (int i = 0; i < 5; ++i) answer(*set, i, 100, OutcomeClass::kSuccess, i == 3 ? 300000 : 2000);
+  executor_->advance(absl::Seconds(10));
+  ASSERT_EQ(events(EventType::kBan).size(), 1u);
+  EXPECT_EQ(events(EventType::kBan)[0].detail, "latency 300.0 ms vs peers 2.0 ms");
+  executor_->advance(absl::Seconds(10));
+  ASSERT_EQ(events(EventType::kProbation).size(), 1u);
+  answer(*set, 3, 19, OutcomeClass::kSuccess, 2500);
+  for (int i : {0, 1, 2, 4}) answer(*set, i, 100, OutcomeClass::kSuccess, 2000);
+  executor_->advance(absl::Milliseconds(100));
+  EXPECT_TRUE(events(EventType::kUnban).empty()) << "19 of its 20 requests: not judged yet";
+  EXPECT_EQ(bans_->stats(id, true).endpoints[3].probation_requests, 19u);
+  answer(*set, 3, 1, OutcomeClass::kSuccess, 2500);
+  executor_->advance(absl::Milliseconds(100));
+  ASSERT_EQ(events(EventType::kUnban).size(), 1u);
+  EXPECT_EQ(events(EventType::kUnban)[0].detail,
+            "passed probation: 20 requests, 4xx 0.0% 5xx 0.0% latency 2.5 ms; peers 4xx 0.0% 5xx "
+            "0.0% latency 2.0 ms");
+  EXPECT_EQ(set->endpoints[3]->admission(), 0u) << "all of its picks again";
+  EXPECT_EQ(bans_->stats(id, true).endpoints[3].state, "ok");
+}
+
+TEST_F(BanManagerTest, AProbationWithTooFewRequestsEndsAfterItsTime) {
+  const BanServiceId id = bans_->add_service("svc");
+  auto set = endpoints(5);
+  std::vector<Event> settle;
+  bans_->update_service(id, policy("business"), 1, set, {}, settle);
+  executor_->advance(absl::Milliseconds(100));
+  for (int i = 0; i < 5; ++i) {
+    answer(*set, i, 100, i == 0 ? OutcomeClass::kServerError : OutcomeClass::kSuccess, 2000);
+  }
+  executor_->advance(absl::Seconds(20));  // banned at 10.1 s, on probation at 20.1 s
+  ASSERT_EQ(events(EventType::kProbation).size(), 1u);
+  answer(*set, 0, 3, OutcomeClass::kServerError, 2000);  // a trickle of traffic
+  executor_->advance(absl::Seconds(29));
+  EXPECT_TRUE(events(EventType::kUnban).empty());
+  executor_->advance(absl::Seconds(1));
+  ASSERT_EQ(events(EventType::kUnban).size(), 1u);
+  EXPECT_EQ(events(EventType::kUnban)[0].detail,
+            "probation ended after 30s with 3 of 20 requests: too few to judge, back in rotation");
+  EXPECT_TRUE(events(EventType::kProbeFailed).empty()) << "three 5xx prove nothing";
+  EXPECT_THAT(bans_->out_of_rotation(id), ElementsAre(false, false, false, false, false));
+}
+
+TEST_F(BanManagerTest, AProbationGoesOnThroughANewVersionAndStartsAgainWhenItsPeersChange) {
+  const BanServiceId id = bans_->add_service("svc");
+  auto set = endpoints(5);
+  std::vector<Event> settle;
+  bans_->update_service(id, policy("business"), 1, set, {}, settle);
+  executor_->advance(absl::Milliseconds(100));
+  for (int i = 0; i < 5; ++i) {
+    answer(*set, i, 100, i == 4 ? OutcomeClass::kClientError : OutcomeClass::kSuccess, 2000);
+  }
+  executor_->advance(absl::Seconds(20));
+  ASSERT_EQ(events(EventType::kProbation).size(), 1u);
+  answer(*set, 4, 7, OutcomeClass::kClientError, 2000);
+  // A new version over the same endpoints: the probation goes on where it was.
+  bans_->update_service(id, policy("business"), 2, set, {}, settle);
+  EXPECT_EQ(bans_->stats(id, true).endpoints[4].probation_requests, 7u);
+  EXPECT_NE(set->endpoints[4]->admission(), 0u);
+  // One more endpoint: the peers' sums no longer compare, so it is judged afresh.
+  auto six = endpoints(6, &set->endpoints);
+  bans_->update_service(id, policy("business"), 3, six, {}, settle);
+  EXPECT_EQ(bans_->stats(id, true).endpoints[4].state, "probation");
+  EXPECT_EQ(bans_->stats(id, true).endpoints[4].probation_requests, 0u);
+  EXPECT_TRUE(settle.empty()) << "no events for either";
+  EXPECT_NE(six->endpoints[4]->admission(), 0u);
+}
+
+TEST_F(BanManagerTest, WithProbationOffABusinessBanEndsWithTheProbe) {
+  const BanServiceId id = bans_->add_service("svc");
+  auto set = endpoints(5);
+  std::vector<Event> settle;
+  BanPolicy p = policy("business");
+  p.probation = false;
+  bans_->update_service(id, p, 1, set, {}, settle);
+  executor_->advance(absl::Milliseconds(100));
+  for (int i = 0; i < 5; ++i) {
+    answer(*set, i, 100, i == 2 ? OutcomeClass::kClientError : OutcomeClass::kSuccess, 2000);
+  }
+  executor_->advance(absl::Seconds(20));
+  EXPECT_THAT(prober_->probed(), ElementsAre("10.0.0.3:80"));
+  EXPECT_TRUE(events(EventType::kProbation).empty());
+  ASSERT_EQ(events(EventType::kUnban).size(), 1u);
 }
 
 TEST_F(BanManagerTest, BusinessOutlierIsBannedAfterOneIntervalAgainstItsPeers) {

@@ -84,6 +84,9 @@ TEST(BanPolicyTest, ValidationReportsEveryBadFieldWithItsPath) {
   ban.mutable_long_ban()->set_seconds(10);
   ban.mutable_probe_timeout()->set_seconds(1);
   ban.mutable_probe_timeout()->set_nanos(-1);
+  ban.mutable_probation()->set_requests(0);
+  ban.mutable_probation()->set_share(0);
+  ban.mutable_probation()->mutable_max_time()->set_seconds(7200);
   EXPECT_EQ(validate_service(service_with(ban)).message(),
             "ban.by_request.window: must be in [1, 56], got 60; "
             "ban.by_request.failures: must be in [1, 56], got 0; "
@@ -98,7 +101,34 @@ TEST(BanPolicyTest, ValidationReportsEveryBadFieldWithItsPath) {
             "ban.streak_reset: must be in [1s, 24h], got -1s; "
             "ban.max_ratio: must be in [0, 1], got 1.5; "
             "ban.long_ban: must be in [1m, 720h], got 10s; "
-            "ban.probe_timeout: is not a valid duration (seconds and nanos disagree)");
+            "ban.probe_timeout: is not a valid duration (seconds and nanos disagree); "
+            "ban.probation.requests: must be in [1, 1000], got 0; "
+            "ban.probation.share: must be in (0, 1], got 0; "
+            "ban.probation.max_time: must be in [1s, 1h], got 2h");
+}
+
+TEST(BanPolicyTest, PeerComparisonAndProbationDefaultOnAndCanBeTurnedOff) {
+  ValidationErrors errors;
+  const BanPolicy d = BanPolicy::parse(v1::Ban(), errors);
+  EXPECT_TRUE(d.compare_peers);
+  EXPECT_TRUE(d.probation);
+  EXPECT_EQ(d.probation_requests, 20u);
+  EXPECT_DOUBLE_EQ(d.probation_share, 0.1);
+  EXPECT_EQ(d.probation_max_time, absl::Seconds(30));
+
+  v1::Ban ban;
+  ban.mutable_by_request()->set_compare_peers(false);
+  ban.mutable_probation()->set_enabled(false);
+  ban.mutable_probation()->set_requests(50);
+  ban.mutable_probation()->set_share(1);
+  ban.mutable_probation()->mutable_max_time()->set_seconds(5);
+  const BanPolicy p = BanPolicy::parse(ban, errors);
+  EXPECT_TRUE(errors.empty()) << errors.status();
+  EXPECT_FALSE(p.compare_peers);
+  EXPECT_FALSE(p.probation);
+  EXPECT_EQ(p.probation_requests, 50u);
+  EXPECT_DOUBLE_EQ(p.probation_share, 1);
+  EXPECT_EQ(p.probation_max_time, absl::Seconds(5));
 }
 
 TEST(BanPolicyTest, FailuresMayNotExceedTheWindow) {

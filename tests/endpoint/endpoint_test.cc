@@ -14,6 +14,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/common/cpu_shard.h"
+#include "src/endpoint/failure_window.h"
+#include "tests/testing/seeded_random.h"
 #include "tests/testing/sim_client.h"
 
 namespace ufc::internal {
@@ -156,6 +158,122 @@ TEST(EndpointLifetimeTest, APickOutlivesItsClientAndItsEndpointIsFreedAfterwards
   pick.reset();
   Endpoint::sweep_graveyard();
   EXPECT_EQ(Endpoint::graveyard_size(), parked);
+}
+
+// --- Admission: what pick checks beyond the snapshot ---
+
+// An endpoint that reports trips to `queue` under the default rule (5 of 10, 5 in a row).
+EndpointRef watched_endpoint(const std::string& address, SuspectQueue* queue, TripGate* gate) {
+  EndpointIdentity id;
+  id.address = address;
+  id.port = 80;
+  EndpointRef e = EndpointRef::adopt(new Endpoint(std::move(id), queue));
+  e->set_window_rule(WindowRule::pack(true, 10, 5, 5));
+  e->set_trip_gate(gate);
+  return e;
+}
+
+void refuse(Endpoint& e, int times) {
+  for (int i = 0; i < times; ++i) {
+    e.on_pick(0);
+    e.on_report(0, OutcomeClass::kConnectRefused, 1000, kStart);
+    e.release(0, true);
+  }
+}
+
+// Drops the queue's references (what the ban manager does after a drain).
+void drain(SuspectQueue& queue) {
+  for (Endpoint* e = queue.take_all(); e != nullptr;) {
+    Endpoint* next = SuspectQueue::next(e);
+    e->clear_suspect();
+    e->unref();
+    e = next;
+  }
+}
+
+TEST(EndpointAdmissionTest, ATrippedWindowHoldsTheEndpointAtOnceWhileTheGateHasASlot) {
+  SuspectQueue queue;
+  TripGate gate;
+  gate.set_allowance(1);
+  gate.set_min_failures(1);
+  EndpointRef a = watched_endpoint("10.0.0.1:80", &queue, &gate);
+  EndpointRef b = watched_endpoint("10.0.0.2:80", &queue, &gate);
+  testing::SeededRandom seeded(1);
+  const Random random(&seeded);
+  refuse(*a, 4);
+  EXPECT_EQ(a->admission(), 0u) << "four refusals do not trip 5 of 10";
+  refuse(*a, 1);
+  EXPECT_TRUE(a->held());
+  EXPECT_FALSE(a->admits(random));
+  EXPECT_TRUE(a->holds_claim());
+  EXPECT_EQ(gate.claims(), 1u);
+  EXPECT_FALSE(queue.empty()) << "and queued for the ban manager to judge";
+  // The gate's one slot is taken: the next tripped endpoint is only queued.
+  refuse(*b, 5);
+  EXPECT_FALSE(b->held());
+  EXPECT_EQ(gate.claims(), 1u);
+  // Judged: let go, and the slot is free again.
+  a->clear_hold();
+  EXPECT_EQ(a->admission(), 0u);
+  EXPECT_EQ(gate.claims(), 0u);
+  drain(queue);
+}
+
+TEST(EndpointAdmissionTest, NoHoldBelowTheGatesThresholdOrWithoutAGate) {
+  SuspectQueue queue;
+  TripGate gate;
+  gate.set_allowance(5);
+  gate.set_min_failures(8);  // peers failing ~10%: 8 of 10 make an outlier
+  EndpointRef a = watched_endpoint("10.0.0.1:80", &queue, &gate);
+  refuse(*a, 7);
+  EXPECT_FALSE(a->held());
+  EXPECT_FALSE(queue.empty()) << "still a suspect: the manager judges it exactly";
+  refuse(*a, 1);
+  EXPECT_TRUE(a->held());
+  a->clear_hold();
+  drain(queue);
+
+  EndpointRef lone = watched_endpoint("10.0.0.2:80", &queue, nullptr);
+  refuse(*lone, 10);
+  EXPECT_FALSE(lone->held());
+  drain(queue);
+}
+
+TEST(EndpointAdmissionTest, ATrialKeepsItsShareOfPicksAndNoMoreThanItsCount) {
+  EndpointRef e = make_endpoint("10.0.0.1:80");
+  testing::SeededRandom seeded(7);
+  const Random random(&seeded);
+  EXPECT_TRUE(e->admits(random));
+  e->start_trial(0.25, 10);
+  EXPECT_NE(e->admission(), 0u);
+  int kept = 0, asked = 0;
+  while (kept < 10 && asked < 1000) {
+    ++asked;
+    kept += e->admits(random);
+  }
+  EXPECT_EQ(kept, 10);
+  EXPECT_GT(asked, 20) << "about a quarter of the picks: ~40";
+  EXPECT_LT(asked, 80);
+  for (int i = 0; i < 100; ++i) EXPECT_FALSE(e->admits(random)) << "its ten are spent";
+  EXPECT_LE(e->trial_picks_left(), 0);
+  e->end_trial();
+  EXPECT_EQ(e->admission(), 0u);
+  EXPECT_TRUE(e->admits(random));
+}
+
+TEST(EndpointAdmissionTest, AProbationerThatTripsIsHeldWithoutASlot) {
+  SuspectQueue queue;
+  TripGate gate;  // no allowance at all: the max ratio is reached
+  gate.set_min_failures(1);
+  EndpointRef e = watched_endpoint("10.0.0.1:80", &queue, &gate);
+  e->start_trial(1, 100);
+  refuse(*e, 5);
+  EXPECT_TRUE(e->held()) << "on probation it holds its slot already";
+  EXPECT_FALSE(e->holds_claim());
+  EXPECT_EQ(gate.claims(), 0u);
+  e->clear_hold();
+  e->end_trial();
+  drain(queue);
 }
 
 }  // namespace

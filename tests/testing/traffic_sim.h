@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/testing/sim_client.h"
@@ -17,7 +18,9 @@ namespace ufc::testing {
 
 // TrafficSim: sends `rate` requests per second, evenly spaced: pick, ask the chosen
 // backend's behaviour for the outcome, report, then advance simulated time (running the
-// client's timers) to the next request.
+// client's timers) to the next request. With `in_flight` n > 1, n picks go out before
+// their n reports come back (a caller with n requests in flight). Stalled, time moves
+// but the client's timers do not run (a starved tick thread), until unstalled.
 class TrafficSim {
  public:
   // What a backend answers to a request sent `elapsed` after the simulation started.
@@ -42,27 +45,45 @@ class TrafficSim {
     behaviours_[address] = std::move(behaviour);
   }
 
-  // Runs for `duration` at `rate` requests per second.
-  void run(absl::Duration duration, double rate) {
+  // Runs for `duration` at `rate` requests per second, `in_flight` at a time.
+  void run(absl::Duration duration, double rate, int in_flight = 1) {
     const absl::Duration gap = absl::Seconds(1) / rate;
     const absl::Time end = client_.clock->now() + duration;
+    std::vector<std::pair<Pick, absl::Duration>> flying;
     while (client_.clock->now() < end) {
-      const absl::Duration elapsed = client_.clock->now() - start_;
-      absl::StatusOr<Pick> pick = client_.client->pick({.service = service_});
-      if (pick.ok()) {
-        const std::string address(pick->address());
+      for (int k = 0; k < in_flight && client_.clock->now() < end; ++k) {
+        const absl::Duration elapsed = client_.clock->now() - start_;
+        absl::StatusOr<Pick> pick = client_.client->pick({.service = service_});
+        if (pick.ok()) {
+          flying.emplace_back(*std::move(pick), elapsed);
+        } else {
+          ++failed_picks_;
+        }
+        if (k + 1 < in_flight) advance(gap);
+      }
+      for (auto& [pick, elapsed] : flying) {
+        const std::string address(pick.address());
         auto it = behaviours_.find(address);
         const Outcome outcome = it != behaviours_.end() ? it->second(elapsed) : healthy(elapsed);
-        client_.client->report(*pick, outcome);
+        client_.client->report(pick, outcome);
         Stats& s = stats_[address];
         ++s.requests;
         const OutcomeClass c = outcome.classify();
         s.transport_failures += c >= OutcomeClass::kConnectRefused;
         s.status_errors += c == OutcomeClass::kClientError || c == OutcomeClass::kServerError;
-      } else {
-        ++failed_picks_;
       }
-      client_.executor->advance(gap);
+      flying.clear();
+      advance(gap);
+      note_bans();
+    }
+  }
+
+  // While stalled, time moves and the client's timers do not run; unstalling runs every
+  // timer that fell due meanwhile (as a starved thread catching up).
+  void set_stalled(bool stalled) {
+    stalled_ = stalled;
+    if (!stalled) {
+      client_.executor->advance(absl::ZeroDuration());
       note_bans();
     }
   }
@@ -71,6 +92,16 @@ class TrafficSim {
   Stats stats(const std::string& address) const {
     auto it = stats_.find(address);
     return it == stats_.end() ? Stats{} : it->second;
+  }
+  // Every backend's stats summed.
+  Stats totals() const {
+    Stats t;
+    for (const auto& [address, s] : stats_) {
+      t.requests += s.requests;
+      t.transport_failures += s.transport_failures;
+      t.status_errors += s.status_errors;
+    }
+    return t;
   }
   uint64_t failed_picks() const { return failed_picks_; }
   absl::Duration elapsed() const { return client_.clock->now() - start_; }
@@ -96,7 +127,16 @@ class TrafficSim {
     }
   }
 
+  void advance(absl::Duration d) {
+    if (stalled_) {
+      client_.clock->advance(d);
+    } else {
+      client_.executor->advance(d);
+    }
+  }
+
   SimClient& client_;
+  bool stalled_ = false;
   std::string service_;
   absl::Time start_;
   std::map<std::string, Behaviour> behaviours_;
