@@ -215,10 +215,11 @@ ParsedService parse_checked_service(const v1::ServiceConfig& service, Validation
   policy->retry = RetryPolicy::parse(service.retry(), errors);
   policy->attempt = parse_timeouts(service, errors);
   policy->attempt.max_attempts = policy->retry.max_attempts;
-  policy->fuse.attempt_timeout =
-      policy->attempt.strict_read_ns != kInfiniteNs     ? absl::Nanoseconds(policy->attempt.strict_read_ns)
-      : policy->attempt.strict_connect_ns != kInfiniteNs ? absl::Nanoseconds(policy->attempt.strict_connect_ns)
-                                                         : absl::InfiniteDuration();
+  policy->fuse.attempt_timeout = policy->attempt.strict_read_ns != kInfiniteNs
+                                     ? absl::Nanoseconds(policy->attempt.strict_read_ns)
+                                 : policy->attempt.strict_connect_ns != kInfiniteNs
+                                     ? absl::Nanoseconds(policy->attempt.strict_connect_ns)
+                                     : absl::InfiniteDuration();
   // Last: its errors ("selects no endpoint") follow the sections'. Bounded even for a bad
   // config: the section parsers cap every count it walks, and it stops at its budget.
   out.endpoints.layout = layout_of(*policy, out.endpoints.specs, errors);
