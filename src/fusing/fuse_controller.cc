@@ -113,10 +113,8 @@ double AdaptiveController::update(const FuseSample& s) {
   // Failures beyond the share a cut could not shed (see below) count.
   const double share =
       recent_ok + recent_failed > 0 ? recent_failed / (recent_ok + recent_failed) : 0;
-  if (share < tolerated_ || ticks_ - tolerated_tick_ > kForgetTicks) {
-    tolerated_ = std::min(tolerated_, share);
-    if (ticks_ - tolerated_tick_ > kForgetTicks) tolerated_ = 0;
-  }
+  // Follows the share down at once; forgotten kForgetTicks after it was last renewed.
+  tolerated_ = ticks_ - tolerated_tick_ > kForgetTicks ? 0 : std::min(tolerated_, share);
   const bool failing =
       recent_failed >= kMinFailures && share - tolerated_ > (1 - policy_.threshold) / 5;
   if (fail_point_ > 0 && ticks_ - fail_tick_ > kForgetTicks) fail_point_ = 0;
