@@ -18,12 +18,12 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace ufc::metad {
 
@@ -74,10 +74,10 @@ class Store {
   // Writes `value` under `name` and returns the new revision (the service's new version).
   // `expected`: nullopt writes unconditionally; 0 only if `name` does not exist; otherwise
   // only if its mod revision equals it. Durable before it returns.
-  virtual absl::StatusOr<uint64_t> put(std::string_view name, std::string_view value,
+  virtual absl::StatusOr<uint64_t> put(absl::string_view name, absl::string_view value,
                                        std::optional<uint64_t> expected) = 0;
   // Deletes `name` (same `expected` rule) and returns the revision of the delete.
-  virtual absl::StatusOr<uint64_t> remove(std::string_view name,
+  virtual absl::StatusOr<uint64_t> remove(absl::string_view name,
                                           std::optional<uint64_t> expected) = 0;
 
   // Starts delivering every change after `after_revision` (this server's writes and every
@@ -91,9 +91,9 @@ class Store {
   virtual bool shares_clients() const { return false; }
   // This server's clients changed: `upserts` (client id, serialized ufc.v1.ClientStatus)
   // and `removed` client ids. Batched by the caller (about once a second).
-  virtual absl::Status publish_clients(std::string_view server_id,
-                                       const std::vector<std::pair<std::string, std::string>>& upserts,
-                                       const std::vector<std::string>& removed) {
+  virtual absl::Status publish_clients(
+      absl::string_view server_id, const std::vector<std::pair<std::string, std::string>>& upserts,
+      const std::vector<std::string>& removed) {
     return absl::OkStatus();
   }
   // Every server's published clients (serialized ufc.v1.ClientStatus).

@@ -1,0 +1,164 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// ufc-metad: the UFC control server.
+//
+//   ufc-metad --data_dir=/var/lib/ufc-metad                 # local store, 127.0.0.1:7070
+//   ufc-metad --etcd=127.0.0.1:2379,10.0.0.2:2379 --listen=0.0.0.0:7070 --admin_token_file=F
+//
+// Listens on loopback unless --listen says otherwise; a non-loopback address needs an
+// admin token (and should have TLS: --tls_cert/--tls_key).
+
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "grpcpp/grpcpp.h"
+#include "metad/hub.h"
+#include "metad/meta_service.h"
+#include "metad/store/local_store.h"
+#include "metad/store_factory.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7070", "address to serve on (host:port; port 0: any)");
+ABSL_FLAG(std::string, port_file, "", "write the bound port here once serving (for tests)");
+ABSL_FLAG(std::string, data_dir, "", "local store directory (the default store)");
+ABSL_FLAG(std::string, etcd, "", "etcd v3 endpoints host:port,... (instead of --data_dir)");
+ABSL_FLAG(std::string, etcd_prefix, "/ufc/", "key prefix in etcd");
+ABSL_FLAG(std::string, server_id, "", "this server's name in ListClients (default host:pid)");
+ABSL_FLAG(std::string, admin_token_file, "", "file holding the bearer token admin RPCs need");
+ABSL_FLAG(std::string, watch_token_file, "", "file holding the bearer token Watch needs");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve TLS");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert");
+ABSL_FLAG(int64_t, stale_after_ms, 10000, "a client behind for longer is marked stale");
+ABSL_FLAG(int64_t, max_message_mb, 64, "largest request accepted (a big Put)");
+ABSL_FLAG(std::string, fault_invalid_service, "",
+          "testing only: send this service to watchers with an invalid weight");
+
+namespace {
+
+absl::StatusOr<std::string> read_secret(const std::string& path, const char* flag) {
+  if (path.empty()) return std::string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": cannot read ", path));
+  std::stringstream s;
+  s << in.rdbuf();
+  std::string token(absl::StripAsciiWhitespace(s.str()));
+  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": empty"));
+  return token;
+}
+
+bool is_loopback(const std::string& listen) {
+  std::string host = listen;
+  if (absl::StartsWith(host, "[")) {
+    host = host.substr(1, host.find(']') - 1);
+  } else if (size_t colon = host.rfind(':'); colon != std::string::npos) {
+    host = host.substr(0, colon);
+  }
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+int fail(const absl::Status& s) {
+  std::fprintf(stderr, "ufc-metad: %s\n", std::string(s.message()).c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("ufc-metad: the UFC control server (see metad/README.md)");
+  absl::ParseCommandLine(argc, argv);
+
+  // Block the stop signals before any thread starts; one thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  absl::StatusOr<std::string> admin_token =
+      read_secret(absl::GetFlag(FLAGS_admin_token_file), "admin_token_file");
+  if (!admin_token.ok()) return fail(admin_token.status());
+  absl::StatusOr<std::string> watch_token =
+      read_secret(absl::GetFlag(FLAGS_watch_token_file), "watch_token_file");
+  if (!watch_token.ok()) return fail(watch_token.status());
+  if (!is_loopback(listen) && admin_token->empty()) {
+    return fail(absl::InvalidArgumentError(absl::StrCat(
+        "--listen=", listen, " is not loopback: set --admin_token_file (and TLS) first")));
+  }
+
+  ufc::metad::StoreFlags store_flags;
+  store_flags.data_dir = absl::GetFlag(FLAGS_data_dir);
+  store_flags.etcd = absl::GetFlag(FLAGS_etcd);
+  store_flags.etcd_prefix = absl::GetFlag(FLAGS_etcd_prefix);
+  store_flags.server_id = absl::GetFlag(FLAGS_server_id);
+  absl::StatusOr<std::unique_ptr<ufc::metad::Store>> store = ufc::metad::make_store(store_flags);
+  if (!store.ok()) return fail(store.status());
+
+  ufc::metad::Hub hub(**store, {});
+  if (absl::Status s = hub.start(); !s.ok()) return fail(s);
+
+  ufc::metad::MetaService::Options options;
+  options.server_id = absl::GetFlag(FLAGS_server_id);
+  options.admin_token = *admin_token;
+  options.watch_token = *watch_token;
+  options.stale_after = absl::Milliseconds(absl::GetFlag(FLAGS_stale_after_ms));
+  options.fault_invalid_service = absl::GetFlag(FLAGS_fault_invalid_service);
+  ufc::metad::MetaService service(hub, **store, options);
+  service.start();
+
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
+    absl::StatusOr<std::string> cert = read_secret(absl::GetFlag(FLAGS_tls_cert), "tls_cert");
+    absl::StatusOr<std::string> key = read_secret(absl::GetFlag(FLAGS_tls_key), "tls_key");
+    if (!cert.ok()) return fail(cert.status());
+    if (!key.ok()) return fail(key.status());
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({*key, *cert});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, credentials, &port);
+  builder.RegisterService(&service);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(absl::GetFlag(FLAGS_max_message_mb) * 1024 * 1024));
+  // Watchers are idle streams: keep them alive, notice dead peers.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return fail(absl::UnavailableError(absl::StrCat("cannot listen on ", listen)));
+  }
+  std::fprintf(stderr, "ufc-metad: serving on %s (port %d), store %s, revision %llu\n",
+               listen.c_str(), port, ufc::metad::describe(store_flags).c_str(),
+               static_cast<unsigned long long>(hub.revision()));
+  if (const std::string f = absl::GetFlag(FLAGS_port_file); !f.empty()) {
+    const std::string tmp = f + ".tmp";
+    { std::ofstream(tmp) << port << "\n"; }
+    std::rename(tmp.c_str(), f.c_str());
+  }
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::fprintf(stderr, "ufc-metad: signal %d, stopping\n", sig);
+  service.stop();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  (*store)->stop();
+  return 0;
+}

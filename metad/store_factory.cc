@@ -1,0 +1,27 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+
+#include "metad/store_factory.h"
+
+#include "absl/strings/str_cat.h"
+#include "metad/store/local_store.h"
+
+namespace ufc::metad {
+
+absl::StatusOr<std::unique_ptr<Store>> make_store(const StoreFlags& flags) {
+  if (flags.data_dir.empty() == flags.etcd.empty()) {
+    return absl::InvalidArgumentError("set exactly one of --data_dir and --etcd");
+  }
+  if (!flags.etcd.empty()) {
+    return absl::UnimplementedError("--etcd: the etcd store is not built yet");
+  }
+  absl::StatusOr<std::unique_ptr<LocalStore>> local = LocalStore::open(flags.data_dir);
+  if (!local.ok()) return local.status();
+  return std::unique_ptr<Store>(*std::move(local));
+}
+
+std::string describe(const StoreFlags& flags) {
+  return flags.etcd.empty() ? absl::StrCat("dir ", flags.data_dir)
+                            : absl::StrCat("etcd ", flags.etcd, " ", flags.etcd_prefix);
+}
+
+}  // namespace ufc::metad

@@ -1,0 +1,30 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// metad/store_factory.h: the store the flags name.
+
+#ifndef UFC_METAD_STORE_FACTORY_H_
+#define UFC_METAD_STORE_FACTORY_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "metad/store/store.h"
+
+namespace ufc::metad {
+
+struct StoreFlags {
+  std::string data_dir;  // LocalStore
+  std::string etcd;      // EtcdStore: comma-separated host:port
+  std::string etcd_prefix = "/ufc/";
+  std::string server_id;
+};
+
+// INVALID_ARGUMENT unless exactly one of data_dir and etcd is set; then the store's own
+// open errors.
+absl::StatusOr<std::unique_ptr<Store>> make_store(const StoreFlags& flags);
+std::string describe(const StoreFlags& flags);
+
+}  // namespace ufc::metad
+
+#endif  // UFC_METAD_STORE_FACTORY_H_
