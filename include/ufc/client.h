@@ -15,7 +15,7 @@
 // take no lock that callers contend on, do no I/O and do not allocate. (Two exceptions, both
 // off the steady state: an error status carries a message, which allocates; and a thread's
 // first call registers the thread, one small allocation and one read of the random device.) Config
-// arrives from a JSON file and from `apply()` (the control server is not built yet); each
+// arrives from a JSON file, from `apply()`, and from control servers (ufc/sync.h); each
 // update is validated, built into an immutable per-service snapshot, and swapped in
 // atomically.
 
@@ -39,6 +39,7 @@
 #include "ufc/prober.h"
 #include "ufc/random.h"
 #include "ufc/refusal.h"
+#include "ufc/sync.h"
 #include "ufc/v1/config.pb.h"
 
 namespace ufc {
@@ -91,6 +92,10 @@ struct ClientOptions {
   // The removal limits of complete updates that bring none of their own: every config
   // source's, and apply(ClientConfig) without ApplyOptions. max_removed_share in [0, 1].
   ApplyOptions apply_defaults;
+
+  // Config from control servers (ufc-metad) and the on-disk cache: see ufc/sync.h.
+  // Default: none.
+  SyncOptions sync;
 
   // Receives config, ban, IDC affinity and fuse events (see ufc/event.h), on the thread
   // that caused them (the caller of apply/remove, the background executor, the prober).
@@ -194,6 +199,8 @@ class Client {
   //                            e.g. "probe failed", "probation failed: ...", when any)
   //   "routes^<service>"       per rule: matches and its destination sets (endpoints,
   //                            usable, panic, IDC affinity), requests no rule matched
+  //   "sync"                   the control-server sync: server, connected, global version,
+  //                            services held, responses and services received, last error
   // Anything else returns {"error":"..."}. Safe to call while picks run; O(endpoints).
   std::string query(std::string_view what);
 
@@ -217,6 +224,13 @@ class Client {
 
   // remove() drops a service. NOT_FOUND if it is not configured.
   absl::Status remove(std::string_view service);
+
+  // wait_for_config() blocks until `service` is configured or `timeout` passes: for
+  // start-up code of a client that syncs (ufc/sync.h), never for the request path. With
+  // sync it subscribes to the service first. OK once configured; DEADLINE_EXCEEDED
+  // (saying what the sync knows: connected or not, the server's "unknown") otherwise.
+  // Polls every 5 ms.
+  absl::Status wait_for_config(std::string_view service, absl::Duration timeout);
 
  private:
   explicit Client(std::unique_ptr<internal::ClientCore> core);

@@ -42,6 +42,12 @@ enum class EventType {
   kProbation,       // `endpoint`'s ban by business signal expired: it is back in rotation
                     // on probation, with a small share of its picks, until it is judged on
                     // its own requests against its peers (then kUnban or kProbeFailed)
+  // Config sync (ufc/sync.h); `detail` says which server and why.
+  kSyncConnected,     // the stream to a control server is up (its first answer arrived)
+  kSyncDisconnected,  // the stream ended (server gone, refused, lying); config stays
+  kSyncFailover,      // connected to another server than before ("from A to B")
+  kCacheLoaded,       // the on-disk cache was applied at creation (`version`: its global)
+  kCacheIgnored,      // the cache file was unreadable, truncated or corrupted: not used
 };
 
 // The stable lower-case name of an event type ("config_applied", ...), for logs.

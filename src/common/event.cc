@@ -34,6 +34,16 @@ const char* event_type_name(EventType type) {
       return "fuse_end";
     case EventType::kProbation:
       return "probation";
+    case EventType::kSyncConnected:
+      return "sync_connected";
+    case EventType::kSyncDisconnected:
+      return "sync_disconnected";
+    case EventType::kSyncFailover:
+      return "sync_failover";
+    case EventType::kCacheLoaded:
+      return "cache_loaded";
+    case EventType::kCacheIgnored:
+      return "cache_ignored";
   }
   return "unknown";
 }

@@ -33,6 +33,9 @@ absl::Status Client::apply(const v1::ClientConfig& config, const ApplyOptions& o
   return core_->apply(config, options);
 }
 absl::Status Client::remove(std::string_view service) { return core_->remove(service); }
+absl::Status Client::wait_for_config(std::string_view service, absl::Duration timeout) {
+  return core_->wait_for_config(service, timeout);
+}
 
 namespace internal {
 void release_pick(Endpoint* endpoint, uint32_t shard, bool reported) noexcept {

@@ -142,6 +142,17 @@ absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptio
       core->executor_->run_every(options.clock_tick, [self] { self->coarse_.refresh(); }));
   core->tasks_.push_back(
       core->executor_->run_every(kHousekeepingPeriod, [self] { self->housekeeping(); }));
+  if (!options.sync.servers.empty() || !options.sync.cache_dir.empty()) {
+    SyncSource::Options sync;
+    sync.sync = options.sync;
+    sync.self_service = options.self_service;
+    sync.self_idc = options.self_idc;
+    sync.on_event = options.on_event;
+    absl::StatusOr<std::unique_ptr<SyncSource>> source = SyncSource::create(std::move(sync));
+    if (!source.ok()) return source.status();
+    core->sync_ = source->get();
+    if (absl::Status s = core->attach(*std::move(source)); !s.ok()) return s;
+  }
   return core;
 }
 
@@ -173,6 +184,7 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
   ServiceState* service = registry_.load(std::memory_order_acquire)->find(request.service);
   if (__builtin_expect(service == nullptr, 0)) {
     if (request.service.empty()) return absl::InvalidArgumentError("PickRequest.service is empty");
+    if (sync_ != nullptr) sync_->want(av(request.service));  // subscribes in the background
     return with_refusal(absl::NotFoundError(absl::StrCat("service \"", av(request.service),
                                                          "\" is not configured")),
                         Refusal::kNotConfigured);
@@ -359,6 +371,25 @@ absl::Status ClientCore::remove(std::string_view service) {
   emit(events);
   domain_.reclaim();
   return absl::OkStatus();
+}
+
+absl::Status ClientCore::wait_for_config(std::string_view service, absl::Duration timeout) {
+  if (service.empty()) return absl::InvalidArgumentError("wait_for_config: empty service name");
+  const absl::Time deadline = absl::Now() + timeout;
+  if (sync_ != nullptr) sync_->want(av(service));
+  for (;;) {
+    {
+      EpochDomain::Guard guard(domain_);
+      if (registry_.load(std::memory_order_acquire)->find(service) != nullptr) {
+        return absl::OkStatus();
+      }
+    }
+    if (absl::Now() >= deadline) break;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return absl::DeadlineExceededError(absl::StrCat(
+      "service \"", av(service), "\" not configured after ", absl::FormatDuration(timeout),
+      sync_ != nullptr ? absl::StrCat("; sync: ", sync_->status_json()) : "; no sync configured"));
 }
 
 absl::Status ClientCore::attach(std::unique_ptr<ConfigSource> source) {

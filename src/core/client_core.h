@@ -33,6 +33,7 @@
 #include "src/source/parsed_update.h"
 #include "src/source/version_book.h"
 #include "src/stats/client_stats.h"
+#include "src/sync/sync_source.h"
 #include "ufc/client.h"
 
 namespace ufc::internal {
@@ -53,6 +54,7 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
   absl::Status apply(const v1::ClientConfig& config);
   absl::Status apply(const v1::ClientConfig& config, const ApplyOptions& options);
   absl::Status remove(std::string_view service);
+  absl::Status wait_for_config(std::string_view service, absl::Duration timeout);
 
   // The config-source seam (see src/source/config_source.h).
   UpdateResult deliver(const ConfigUpdate& update) override;
@@ -121,6 +123,8 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
   std::vector<Executor::TaskId> tasks_;
   absl::Mutex sources_mu_;  // not mu_: a source's start() delivers, which takes mu_
   std::vector<std::unique_ptr<ConfigSource>> sources_ ABSL_GUARDED_BY(sources_mu_);
+  // The control-server sync, when configured (owned by sources_; set once in create()).
+  SyncSource* sync_ = nullptr;
 
   std::atomic<const ServiceTable*> registry_;  // published; services owned by services_
 

@@ -47,11 +47,14 @@ std::vector<ServiceStats> ClientCore::stats() {
 
 std::string ClientCore::query(std::string_view what) {
   if (what == "services") return services_json(stats());
+  if (what == "sync") {
+    return sync_ != nullptr ? sync_->status_json() : error_json("no sync configured");
+  }
   const size_t caret = what.find('^');
   const std::string_view kind = what.substr(0, caret == std::string_view::npos ? 0 : caret + 1);
   if (kind != "request_info^" && kind != "endpoints^" && kind != "routes^") {
     return error_json(absl::StrCat("unknown query \"", av(what),
-                                   "\"; expected services, request_info^<service>, "
+                                   "\"; expected services, sync, request_info^<service>, "
                                    "endpoints^<service> or routes^<service>"));
   }
   const std::string_view service = what.substr(caret + 1);

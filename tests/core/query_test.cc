@@ -77,7 +77,7 @@ TEST(QueryTest, UnknownQueriesAndServicesAreJsonErrors) {
   EXPECT_EQ(c.client->query("request_info^nope"),
             "{\"error\":\"service \\\"nope\\\" is not configured\"}");
   EXPECT_EQ(c.client->query("bogus"),
-            "{\"error\":\"unknown query \\\"bogus\\\"; expected services, request_info^<service>, "
+            "{\"error\":\"unknown query \\\"bogus\\\"; expected services, sync, request_info^<service>, "
             "endpoints^<service> or routes^<service>\"}");
   EXPECT_EQ(c.client->query("services"), "{\"services\":[]}");
 }

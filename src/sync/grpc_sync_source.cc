@@ -1,0 +1,559 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// SyncSource over gRPC: the ufc.v1.Meta Watch stream on a completion queue.
+
+#include <unistd.h>
+
+#include <atomic>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "grpcpp/grpcpp.h"
+#include "src/stats/json_writer.h"
+#include "src/sync/server_rotation.h"
+#include "src/sync/sync_cache.h"
+#include "src/sync/sync_source.h"
+#include "ufc/v1/meta.grpc.pb.h"
+
+namespace ufc::internal {
+namespace {
+
+constexpr size_t kMaxNameBytes = 255;
+constexpr size_t kMaxSubscriptions = 100000;
+constexpr absl::Duration kTick = absl::Milliseconds(50);
+constexpr int kMaxMessageBytes = 512 << 20;  // a whole fleet's first response, chunked
+
+enum Tag : intptr_t { kStart = 1, kRead, kWrite, kFinish };
+void* tag(Tag t) { return reinterpret_cast<void*>(t); }
+
+std::string default_client_id() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  std::random_device rd;
+  return absl::StrCat(host, "-", ::getpid(), "-", absl::Hex(rd(), absl::kZeroPad8));
+}
+
+class GrpcSyncSource final : public SyncSource {
+ public:
+  explicit GrpcSyncSource(Options options)
+      : options_(std::move(options)),
+        client_id_(options_.sync.client_id.empty() ? default_client_id() : options_.sync.client_id),
+        rotation_(options_.sync.servers, options_.self_idc, std::hash<std::string>()(client_id_)),
+        rng_(std::random_device()()) {
+    for (const std::string& s : options_.sync.services) subscribed_.insert(s);
+    if (!options_.sync.cache_dir.empty()) {
+      cache_path_ = absl::StrCat(options_.sync.cache_dir, "/",
+                                 options_.self_service.empty() ? "ufc" : options_.self_service,
+                                 ".sync-cache");
+    }
+    if (!options_.sync.tls_ca_file.empty()) {
+      std::ifstream in(options_.sync.tls_ca_file, std::ios::binary);
+      std::stringstream s;
+      s << in.rdbuf();
+      tls_ca_ = s.str();
+    }
+  }
+  ~GrpcSyncSource() override { stop(); }
+
+  absl::Status start(ConfigSink& sink) override {
+    sink_ = &sink;
+    load_cache();
+    if (!options_.sync.servers.empty()) thread_ = std::thread([this] { run(); });
+    return absl::OkStatus();
+  }
+
+  void want(absl::string_view service) override {
+    if (options_.sync.all_services || service.empty() || service.size() > kMaxNameBytes) return;
+    absl::MutexLock lock(&mu_);
+    if (subscribed_.size() >= kMaxSubscriptions) return;
+    if (subscribed_.insert(std::string(service)).second) {
+      pending_subscribe_.emplace_back(service);
+    }
+  }
+
+  std::string status_json() const override {
+    absl::MutexLock lock(&mu_);
+    JsonWriter w;
+    w.begin_object().key("sync").begin_object();
+    w.key("client_id").value(client_id_);
+    w.key("server").value(server_);
+    w.key("connected").value(connected_);
+    w.key("global_version").value(global_);
+    w.key("services").value(static_cast<uint64_t>(have_.size()));
+    w.key("subscribed").value(static_cast<uint64_t>(subscribed_.size()));
+    w.key("all_services").value(options_.sync.all_services);
+    w.key("unknown").begin_array();
+    for (const std::string& u : unknown_) w.value(u);
+    w.end_array();
+    w.key("connects").value(connects_);
+    w.key("responses").value(responses_);
+    w.key("services_received").value(services_received_);
+    w.key("removals_received").value(removals_received_);
+    w.key("bytes_received").value(bytes_received_);
+    w.key("nacks_sent").value(nacks_sent_);
+    w.key("cache").value(cache_path_);
+    w.key("last_error").value(last_error_);
+    w.end_object().end_object();
+    return w.str();
+  }
+
+  void stop() override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+    flush_cache(/*force=*/true);
+  }
+
+ private:
+  // ---- events ----
+  void emit(EventType type, std::string detail, uint64_t version = 0) {
+    if (!options_.on_event) return;
+    Event e{type, "", version, std::move(detail), absl::Now()};
+    options_.on_event(e);
+  }
+
+  bool stopping() const {
+    absl::MutexLock lock(&mu_);
+    return stopping_;
+  }
+
+  // ---- the cache ----
+  void load_cache() {
+    if (cache_path_.empty()) return;
+    absl::StatusOr<SyncCacheContent> cache = read_sync_cache(cache_path_);
+    if (!cache.ok()) {
+      if (!absl::IsNotFound(cache.status())) {
+        emit(EventType::kCacheIgnored, std::string(cache.status().message()));
+      }
+      return;
+    }
+    ConfigUpdate update;
+    update.global_version = cache->global_version;
+    update.config = cache->config;
+    const UpdateResult result = sink_->deliver(update);
+    if (!result.status.ok()) {
+      emit(EventType::kCacheIgnored,
+           absl::StrCat("sync cache ", cache_path_, ": ", result.status.message()));
+      return;
+    }
+    absl::flat_hash_set<std::string> rejected;
+    for (const auto& [name, status] : result.rejected) rejected.insert(name);
+    size_t loaded = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      global_ = cache->global_version;
+      for (v1::ServiceConfig& s : *cache->config.mutable_services()) {
+        if (rejected.contains(s.name())) continue;
+        have_[s.name()] = s.version();
+        if (!options_.sync.all_services) subscribed_.insert(s.name());
+        configs_[s.name()] = std::move(s);
+      }
+      loaded = have_.size();
+    }
+    emit(EventType::kCacheLoaded,
+         absl::StrCat("sync cache ", cache_path_, ": ", loaded, " services at global version ",
+                      cache->global_version, rejected.empty() ? "" : ", some rejected"),
+         cache->global_version);
+  }
+
+  void flush_cache(bool force) {
+    if (cache_path_.empty()) return;
+    SyncCacheContent content;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!cache_dirty_) return;
+      if (!force && absl::Now() - cache_written_ < options_.sync.cache_interval) return;
+      content.global_version = global_;
+      for (const auto& [name, config] : configs_) *content.config.add_services() = config;
+      cache_dirty_ = false;
+      cache_written_ = absl::Now();
+    }
+    if (absl::Status s = write_sync_cache(cache_path_, content); !s.ok()) {
+      absl::MutexLock lock(&mu_);
+      last_error_ = std::string(s.message());
+      cache_dirty_ = true;  // try again later
+    }
+  }
+
+  // ---- the loop ----
+  void run() {
+    absl::Duration backoff = options_.sync.backoff_min;
+    std::string previous_server;
+    while (!stopping()) {
+      const ControlServer server = rotation_.current();
+      const bool answered = run_stream(server, previous_server);
+      if (stopping()) break;
+      if (answered) {
+        previous_server = server.address;
+        backoff = options_.sync.backoff_min;
+      }
+      if (recheck_) {  // left a server of another IDC on purpose: ours first, no wait
+        recheck_ = false;
+        rotation_.restart();
+        continue;
+      }
+      // This server is done: the next one at once, unless a whole round failed.
+      const bool round_over = rotation_.failed();
+      if (answered || !round_over) continue;
+      // A whole round failed: wait, jittered, before the next.
+      std::uniform_real_distribution<double> jitter(0.5, 1.0);
+      const absl::Duration wait = backoff * jitter(rng_);
+      backoff = std::min(backoff * 2, options_.sync.backoff_max);
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait);
+    }
+  }
+
+  v1::WatchRequest hello() {
+    v1::WatchRequest r;
+    v1::ClientIdentity* id = r.mutable_client();
+    id->set_client_id(client_id_);
+    id->set_self_service(options_.self_service);
+    id->set_idc(options_.self_idc);
+    char host[256] = {0};
+    ::gethostname(host, sizeof host - 1);
+    id->set_host(host);
+    id->set_pid(static_cast<uint32_t>(::getpid()));
+    id->set_library_version("ufc");
+    absl::MutexLock lock(&mu_);
+    r.set_all_services(options_.sync.all_services);
+    if (!options_.sync.all_services) {
+      for (const std::string& s : subscribed_) r.add_subscribe(s);
+    }
+    pending_subscribe_.clear();
+    for (const auto& [name, version] : have_) (*r.mutable_have())[name] = version;
+    r.set_have_global(global_);
+    return r;
+  }
+
+  // One stream to `server`. True when the server answered (a first response arrived).
+  bool run_stream(const ControlServer& server, const std::string& previous_server) {
+    std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+    if (!tls_ca_.empty()) {
+      grpc::SslCredentialsOptions ssl;
+      ssl.pem_root_certs = tls_ca_;
+      creds = grpc::SslCredentials(ssl);
+    }
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    // A fresh channel per attempt: gRPC's own reconnect backoff would otherwise delay a
+    // failover to this server long after it is back.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    std::unique_ptr<v1::Meta::Stub> stub =
+        v1::Meta::NewStub(grpc::CreateCustomChannel(server.address, creds, args));
+    grpc::ClientContext context;
+    if (!options_.sync.token.empty()) {
+      context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.sync.token));
+    }
+    grpc::CompletionQueue cq;
+    std::unique_ptr<grpc::ClientAsyncReaderWriter<v1::WatchRequest, v1::WatchResponse>> stream =
+        stub->PrepareAsyncWatch(&context, &cq);
+    stream->StartCall(tag(kStart));
+    {
+      absl::MutexLock lock(&mu_);
+      server_ = server.address;
+      ++connects_;
+    }
+
+    std::deque<v1::WatchRequest> out;
+    v1::WatchResponse response;
+    bool writing = false, reading = false, broken = false, finishing = false, answered = false;
+    bool first_response = true;
+    std::string end_after_writes;  // set: end the stream once `out` is written
+    absl::Time end_requested;
+    std::string end_reason;
+    grpc::Status status;
+    const absl::Time started = absl::Now();
+    auto write_next = [&] {
+      if (writing || broken || out.empty()) return;
+      writing = true;
+      stream->Write(out.front(), tag(kWrite));
+    };
+    auto end = [&](std::string reason) {
+      if (end_reason.empty()) end_reason = std::move(reason);
+      if (!broken) {
+        broken = true;
+        context.TryCancel();
+      }
+    };
+    for (;;) {
+      void* got = nullptr;
+      bool ok = false;
+      const grpc::CompletionQueue::NextStatus next =
+          cq.AsyncNext(&got, &ok, absl::ToChronoTime(absl::Now() + kTick));
+      if (next == grpc::CompletionQueue::SHUTDOWN) break;
+      if (next == grpc::CompletionQueue::GOT_EVENT) {
+        switch (reinterpret_cast<intptr_t>(got)) {
+          case kStart:
+            if (!ok) {
+              end("could not start the stream");
+              break;
+            }
+            out.push_back(hello());
+            write_next();
+            reading = true;
+            stream->Read(&response, tag(kRead));
+            break;
+          case kRead:
+            reading = false;
+            if (!ok) {
+              end("the server closed the stream");
+              break;
+            }
+            if (first_response) {
+              first_response = false;
+              answered = true;
+              rotation_.succeeded();
+              on_connected(server, previous_server);
+            }
+            if (absl::Status s = on_response(response, out); !s.ok()) {
+              // The NACK goes out first; then the stream ends.
+              end_after_writes = std::string(s.message());
+              end_requested = absl::Now();
+            }
+            write_next();
+            if (!broken && end_after_writes.empty()) {
+              reading = true;
+              stream->Read(&response, tag(kRead));
+            }
+            break;
+          case kWrite:
+            writing = false;
+            if (!ok) {
+              end("write failed");
+              break;
+            }
+            out.pop_front();
+            write_next();
+            if (out.empty() && !end_after_writes.empty()) end(end_after_writes);
+            break;
+          case kFinish:
+            cq.Shutdown();
+            break;
+        }
+      }
+      // Periodic work, and the end of the stream once nothing is outstanding.
+      if (!broken) {
+        if (stopping()) end("client stopping");
+        if (!end_after_writes.empty() &&
+            (out.empty() || absl::Now() - end_requested > absl::Seconds(1))) {
+          end(end_after_writes);
+        }
+        if (!answered && absl::Now() - started > options_.sync.response_timeout) {
+          end(absl::StrCat("no answer within ",
+                           absl::FormatDuration(options_.sync.response_timeout)));
+        }
+        if (answered && rotation_.has_preferred() && !rotation_.current_preferred() &&
+            absl::Now() - started > options_.sync.prefer_recheck) {
+          recheck_ = true;
+          end("back to a server of the client's own IDC");
+        }
+        if (answered) {
+          std::vector<std::string> names;
+          {
+            absl::MutexLock lock(&mu_);
+            names.swap(pending_subscribe_);
+          }
+          if (!names.empty()) {
+            v1::WatchRequest r;
+            for (std::string& n : names) r.add_subscribe(std::move(n));
+            out.push_back(std::move(r));
+            write_next();
+          }
+        }
+        flush_cache(/*force=*/false);
+      }
+      if (broken && !reading && !writing && !finishing) {
+        finishing = true;
+        stream->Finish(&status, tag(kFinish));
+      }
+    }
+    if (!status.ok() && end_reason.find("client stopping") == std::string::npos) {
+      absl::StrAppend(&end_reason, " (", status.error_message(), ")");
+    }
+    bool was_connected;
+    {
+      absl::MutexLock lock(&mu_);
+      was_connected = connected_;
+      connected_ = false;
+      last_error_ = absl::StrCat(server.address, ": ", end_reason);
+    }
+    if (was_connected) {
+      emit(EventType::kSyncDisconnected, absl::StrCat(server.address, ": ", end_reason));
+    }
+    flush_cache(/*force=*/true);
+    return answered;
+  }
+
+  void on_connected(const ControlServer& server, const std::string& previous_server) {
+    {
+      absl::MutexLock lock(&mu_);
+      connected_ = true;
+    }
+    std::string where = absl::StrCat(server.address, server.idc.empty() ? "" : " (idc ", server.idc,
+                                     server.idc.empty() ? "" : ")");
+    if (!previous_server.empty() && previous_server != server.address) {
+      emit(EventType::kSyncFailover, absl::StrCat("from ", previous_server, " to ", where));
+    } else {
+      emit(EventType::kSyncConnected, where);
+    }
+  }
+
+  // Applies one response and queues its ACK. An error ends the stream (after the NACK).
+  absl::Status on_response(v1::WatchResponse& response, std::deque<v1::WatchRequest>& out) {
+    v1::WatchRequest ack_request;
+    v1::Ack* ack = ack_request.mutable_ack();
+    ack->set_response_id(response.response_id());
+    uint64_t have_global;
+    {
+      absl::MutexLock lock(&mu_);
+      ++responses_;
+      services_received_ += response.services_size();
+      removals_received_ += response.removals_size();
+      bytes_received_ += response.ByteSizeLong();
+      have_global = global_;
+      unknown_.assign(response.unknown().begin(), response.unknown().end());
+    }
+    absl::Status refuse;
+    if (!response.more() && response.global_version() < have_global) {
+      refuse = absl::FailedPreconditionError(
+          absl::StrCat("global_version: the server is at ", response.global_version(),
+                       ", older than the client's ", have_global,
+                       " (a different or rolled-back store); not followed"));
+    }
+    if (!refuse.ok()) {
+      ack->set_error(std::string(refuse.message()));
+      out.push_back(std::move(ack_request));
+      emit(EventType::kConfigRejected, std::string(refuse.message()), response.global_version());
+      absl::MutexLock lock(&mu_);
+      ++nacks_sent_;
+      return refuse;
+    }
+
+    ConfigUpdate update;
+    update.global_version = response.more() ? 0 : response.global_version();
+    std::map<std::string, uint64_t> versions;
+    for (v1::ServiceConfig& s : *response.mutable_services()) {
+      versions[s.name()] = s.version();
+      *update.config.add_services() = std::move(s);
+    }
+    for (const v1::ServiceRemoval& r : response.removals()) {
+      update.removals.push_back({r.name(), r.version()});
+    }
+    const UpdateResult result = sink_->deliver(update);
+    absl::flat_hash_set<std::string> rejected;
+    for (const auto& [name, status] : result.rejected) {
+      rejected.insert(name);
+      v1::Nack* n = ack->add_nacks();
+      n->set_service(name);
+      auto v = versions.find(name);
+      n->set_version(v == versions.end() ? 0 : v->second);
+      n->set_error(std::string(status.message()));
+    }
+    if (!result.status.ok()) ack->set_error(std::string(result.status.message()));
+    {
+      absl::MutexLock lock(&mu_);
+      if (result.status.ok()) {
+        for (v1::ServiceConfig& s : *update.config.mutable_services()) {
+          if (rejected.contains(s.name())) continue;
+          have_[s.name()] = s.version();
+          configs_[s.name()] = std::move(s);
+        }
+        for (const ServiceRemoval& r : update.removals) {
+          if (rejected.contains(r.name)) continue;
+          have_.erase(r.name);
+          configs_.erase(r.name);
+        }
+        if (update.global_version != 0) global_ = std::max(global_, update.global_version);
+        cache_dirty_ = true;
+        ack->set_global_version(global_);
+      }
+      nacks_sent_ += ack->nacks_size() + (ack->error().empty() ? 0 : 1);
+    }
+    out.push_back(std::move(ack_request));
+    return absl::OkStatus();
+  }
+
+  const Options options_;
+  const std::string client_id_;
+  std::string cache_path_;
+  std::string tls_ca_;
+  ConfigSink* sink_ = nullptr;
+  std::thread thread_;
+  // The sync thread's own.
+  ServerRotation rotation_;
+  std::mt19937_64 rng_;
+  bool recheck_ = false;
+
+  mutable absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_set<std::string> subscribed_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> pending_subscribe_ ABSL_GUARDED_BY(mu_);
+  // What the client holds from the servers: name -> version, the configs (for the cache),
+  // and the global version.
+  absl::flat_hash_map<std::string, uint64_t> have_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, v1::ServiceConfig> configs_ ABSL_GUARDED_BY(mu_);
+  uint64_t global_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::string> unknown_ ABSL_GUARDED_BY(mu_);
+  bool cache_dirty_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time cache_written_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  std::string server_ ABSL_GUARDED_BY(mu_);
+  bool connected_ ABSL_GUARDED_BY(mu_) = false;
+  std::string last_error_ ABSL_GUARDED_BY(mu_);
+  uint64_t connects_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t responses_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t services_received_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t removals_received_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t bytes_received_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t nacks_sent_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SyncSource>> SyncSource::create(Options options) {
+  const SyncOptions& s = options.sync;
+  for (size_t i = 0; i < s.servers.size(); ++i) {
+    if (s.servers[i].address.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ClientOptions.sync.servers[", i, "].address: empty"));
+    }
+  }
+  for (size_t i = 0; i < s.services.size(); ++i) {
+    if (s.services[i].empty() || s.services[i].size() > kMaxNameBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ClientOptions.sync.services[", i, "]: a service name is 1..255 bytes"));
+    }
+  }
+  if (s.backoff_min <= absl::ZeroDuration() || s.backoff_max < s.backoff_min) {
+    return absl::InvalidArgumentError(
+        "ClientOptions.sync.backoff_min/backoff_max: need 0 < backoff_min <= backoff_max");
+  }
+  if (s.response_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("ClientOptions.sync.response_timeout: must be > 0");
+  }
+  if (!s.tls_ca_file.empty()) {
+    std::ifstream in(s.tls_ca_file);
+    if (!in) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ClientOptions.sync.tls_ca_file: cannot read ", s.tls_ca_file));
+    }
+  }
+  return std::unique_ptr<SyncSource>(new GrpcSyncSource(std::move(options)));
+}
+
+}  // namespace ufc::internal

@@ -1,0 +1,113 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// tests/metad/metad_process.h: a real ufc-metad process for tests and benchmarks, on an
+// ephemeral loopback port, killed by PID.
+
+#ifndef UFC_TESTS_METAD_METAD_PROCESS_H_
+#define UFC_TESTS_METAD_METAD_PROCESS_H_
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ufc::testing {
+
+// A fresh temporary directory, removed by the destructor.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/ufc-test-XXXXXX";
+    path_ = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { (void)std::system(("rm -rf '" + path_ + "'").c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class MetadProcess {
+ public:
+  // `args`: extra flags; --listen and --port_file are added (port 0 unless `port`).
+  explicit MetadProcess(std::string binary) : binary_(std::move(binary)) {}
+  ~MetadProcess() { kill(SIGKILL); }
+
+  // Starts it and waits (up to 10 s) until it serves. False on failure.
+  bool start(const std::vector<std::string>& args, int port = 0) {
+    port_file_ = dir_.path() + "/port";
+    ::unlink(port_file_.c_str());
+    std::vector<std::string> argv = {binary_, "--listen=127.0.0.1:" + std::to_string(port),
+                                     "--port_file=" + port_file_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      std::vector<char*> c;
+      for (std::string& a : argv) c.push_back(a.data());
+      c.push_back(nullptr);
+      // Dies with the test (a killed test must not leave a server holding its pipes).
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      const std::string log = dir_.path() + "/log";
+      if (std::freopen(log.c_str(), "a", stderr) == nullptr ||
+          std::freopen("/dev/null", "w", stdout) == nullptr) {
+        ::_exit(126);
+      }
+      ::execv(binary_.c_str(), c.data());
+      ::_exit(127);
+    }
+    for (int i = 0; i < 1000; ++i) {
+      std::ifstream in(port_file_);
+      int p = 0;
+      if (in >> p && p > 0) {
+        port_ = p;
+        return true;
+      }
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+  // Sends `sig` and reaps the process (SIGTERM: a clean stop; SIGKILL: a crash).
+  void kill(int sig) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, sig);
+    int status = 0;
+    for (int i = 0; i < 500 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (::waitpid(pid_, &status, WNOHANG) == 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+    }
+    pid_ = -1;
+  }
+  int port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string log() const {
+    std::ifstream in(dir_.path() + "/log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+ private:
+  std::string binary_;
+  TempDir dir_;
+  std::string port_file_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace ufc::testing
+
+#endif  // UFC_TESTS_METAD_METAD_PROCESS_H_
