@@ -179,14 +179,30 @@ bool Hub::store_available() const {
   return available_;
 }
 
+void release_borrowed(v1::WatchResponse& out,
+                      std::vector<std::shared_ptr<const v1::ServiceConfig>>& borrowed) {
+  // A response built with `borrowed` holds only borrowed services.
+  while (!borrowed.empty() && out.services_size() > 0) {
+    (void)out.mutable_services()->ReleaseLast();  // not ours to delete
+    borrowed.pop_back();
+  }
+  borrowed.clear();
+}
+
 bool Hub::diff_one(const std::string& name, WatchCursor& cursor, v1::WatchResponse& out,
-                   size_t& bytes, bool report_unknown) const {
+                   size_t& bytes, bool report_unknown,
+                   std::vector<std::shared_ptr<const v1::ServiceConfig>>* borrowed) const {
   auto it = services_.find(name);
   auto sent = cursor.sent.find(name);
   if (it != services_.end()) {
     const v1::ServiceConfig& config = *it->second.config;
     if (sent != cursor.sent.end() && sent->second == config.version()) return false;
-    *out.add_services() = config;
+    if (borrowed != nullptr) {
+      borrowed->push_back(it->second.config);
+      out.mutable_services()->AddAllocated(const_cast<v1::ServiceConfig*>(&config));
+    } else {
+      *out.add_services() = config;
+    }
     bytes += it->second.value.size() + name.size() + 16;
     cursor.sent[name] = config.version();
     cursor.wanted = std::max(cursor.wanted, config.version());
@@ -208,7 +224,8 @@ bool Hub::diff_one(const std::string& name, WatchCursor& cursor, v1::WatchRespon
   return false;
 }
 
-bool Hub::build(WatchCursor& cursor, v1::WatchResponse& out, bool& more) const {
+bool Hub::build(WatchCursor& cursor, v1::WatchResponse& out, bool& more,
+                std::vector<std::shared_ptr<const v1::ServiceConfig>>* borrowed) const {
   absl::ReaderMutexLock lock(&mu_);
   const bool first = cursor.initial;
   if (cursor.initial) {
@@ -250,7 +267,7 @@ bool Hub::build(WatchCursor& cursor, v1::WatchResponse& out, bool& more) const {
   for (; done < cursor.fresh.size() && bytes < options_.max_response_bytes; ++done) {
     const std::string& name = cursor.fresh[done];
     const bool report_unknown = !cursor.all_services && cursor.subscribed.contains(name);
-    any |= diff_one(name, cursor, out, bytes, report_unknown);
+    any |= diff_one(name, cursor, out, bytes, report_unknown, borrowed);
   }
   cursor.fresh.erase(cursor.fresh.begin(), cursor.fresh.begin() + done);
   more = !cursor.fresh.empty();

@@ -82,7 +82,13 @@ class Hub {
   // difference is split over several responses of at most max_response_bytes; `more`
   // says one is due). Returns false when there is nothing to send. Cost: O(changes since
   // the cursor's revision), or O(subscribed) for a full diff.
-  bool build(WatchCursor& cursor, v1::WatchResponse& out, bool& more) const;
+  //
+  // With `borrowed`, services are not copied into `out`: it points at the hub's immutable
+  // configs (kept alive by `borrowed`), which the caller must take back out of `out`
+  // (release_borrowed) before clearing or destroying it. This is what makes a push to
+  // thousands of watchers cost a serialization each, not a deep copy.
+  bool build(WatchCursor& cursor, v1::WatchResponse& out, bool& more,
+             std::vector<std::shared_ptr<const v1::ServiceConfig>>* borrowed = nullptr) const;
 
   uint64_t revision() const;
   bool store_available() const;
@@ -96,7 +102,9 @@ class Hub {
   void reset(const StoreSnapshot& snapshot);
   // Adds `name`'s current state to `out` when `cursor` lacks it; true when it added.
   bool diff_one(const std::string& name, WatchCursor& cursor, v1::WatchResponse& out, size_t& bytes,
-                bool report_unknown) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+                bool report_unknown,
+                std::vector<std::shared_ptr<const v1::ServiceConfig>>* borrowed) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   Store& store_;
   const Options options_;
@@ -110,6 +118,11 @@ class Hub {
   uint64_t log_start_ ABSL_GUARDED_BY(mu_) = 0;
   bool available_ ABSL_GUARDED_BY(mu_) = true;
 };
+
+// Takes the borrowed services of a build() back out of `out` (without deleting them) and
+// drops the references.
+void release_borrowed(v1::WatchResponse& out,
+                      std::vector<std::shared_ptr<const v1::ServiceConfig>>& borrowed);
 
 // The stored form of a service: serialized without its version (the store's revision is
 // the version). Exposed for tests.

@@ -62,6 +62,10 @@ class WatchSession : public grpc::ServerBidiReactor<v1::WatchRequest, v1::WatchR
  public:
   WatchSession(MetaService& service, grpc::CallbackServerContext* context)
       : service_(service), peer_(context->peer()), connected_(absl::Now()) {}
+  ~WatchSession() override {
+    absl::MutexLock lock(&mu_);
+    release_borrowed(response_, borrowed_);
+  }
 
   // The reactor starts reading; `self` keeps the session alive until OnDone.
   void begin(std::shared_ptr<WatchSession> self, const grpc::Status& reject) {
@@ -233,10 +237,14 @@ class WatchSession : public grpc::ServerBidiReactor<v1::WatchRequest, v1::WatchR
 
   void write_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (!hello_ || writing_ || finishing_ || finished_) return;
+    release_borrowed(response_, borrowed_);
     response_.Clear();
     bool more = false;
-    if (!service_.hub().build(cursor_, response_, more)) return;
+    // Fault injection edits what it sends: it gets copies, everyone else borrows.
     const std::string& fault = service_.options().fault_invalid_service;
+    if (!service_.hub().build(cursor_, response_, more, fault.empty() ? &borrowed_ : nullptr)) {
+      return;
+    }
     Sent sent;
     sent.id = next_id_++;
     for (v1::ServiceConfig& s : *response_.mutable_services()) {
@@ -282,6 +290,8 @@ class WatchSession : public grpc::ServerBidiReactor<v1::WatchRequest, v1::WatchR
   mutable absl::Mutex mu_;
   v1::WatchRequest request_;
   v1::WatchResponse response_ ABSL_GUARDED_BY(mu_);
+  // The hub's configs response_ points at (see Hub::build's `borrowed`).
+  std::vector<std::shared_ptr<const v1::ServiceConfig>> borrowed_ ABSL_GUARDED_BY(mu_);
   WatchCursor cursor_ ABSL_GUARDED_BY(mu_);
   v1::ClientIdentity identity_ ABSL_GUARDED_BY(mu_);
   bool hello_ ABSL_GUARDED_BY(mu_) = false;
@@ -348,12 +358,32 @@ void MetaService::notifier_loop() {
         sessions.assign(sessions_.begin(), sessions_.end());
       }
     }
-    for (auto& s : sessions) s->kick();
+    kick_all(sessions);
     if (absl::Now() >= next_publish) {
       if (store_.shares_clients()) publish_clients();
       next_publish = absl::Now() + options_.publish_interval;
     }
   }
+}
+
+void MetaService::kick_all(const std::vector<std::shared_ptr<WatchSession>>& sessions) {
+  // Each kick builds and starts one write (gRPC serializes and hands it to the transport
+  // on this thread): with thousands of watchers, spread over the cores.
+  constexpr size_t kPerThread = 512;
+  const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()),
+                                          (sessions.size() + kPerThread - 1) / kPerThread);
+  if (threads <= 1) {
+    for (const auto& s : sessions) s->kick();
+    return;
+  }
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) {
+    helpers.emplace_back([&sessions, t, threads] {
+      for (size_t i = t; i < sessions.size(); i += threads) sessions[i]->kick();
+    });
+  }
+  for (size_t i = 0; i < sessions.size(); i += threads) sessions[i]->kick();
+  for (std::thread& h : helpers) h.join();
 }
 
 void MetaService::add(std::shared_ptr<WatchSession> session) {

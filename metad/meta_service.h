@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
@@ -89,6 +90,7 @@ class MetaService final : public v1::Meta::CallbackService {
   friend class WatchSession;
   void on_change();
   void notifier_loop();
+  void kick_all(const std::vector<std::shared_ptr<WatchSession>>& sessions);
   void publish_clients();
   void add(std::shared_ptr<WatchSession> session);
   void drop(const std::shared_ptr<WatchSession>& session);

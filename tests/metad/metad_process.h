@@ -48,6 +48,7 @@ class MetadProcess {
     std::vector<std::string> argv = {binary_, "--listen=127.0.0.1:" + std::to_string(port),
                                      "--port_file=" + port_file_};
     argv.insert(argv.end(), args.begin(), args.end());
+    std::fflush(nullptr);  // the child must not write out the parent's buffers
     pid_ = ::fork();
     if (pid_ == 0) {
       std::vector<char*> c;
@@ -94,6 +95,7 @@ class MetadProcess {
     pid_ = -1;
   }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string log() const {
     std::ifstream in(dir_.path() + "/log");

@@ -1,0 +1,437 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// bench/metad_fanout: the control plane under load, against a real ufc-metad process.
+//
+//   build/bench/metad_fanout [--quick] [--watchers=100,1000,5000,10000] [--puts=5]
+//                            [--fleet=1000x200] [--etcd=host:port]
+//
+// 1. Fan-out: N watcher streams (this process, gRPC's async client on one completion
+//    queue, 200 streams per connection), each subscribed to one service, as a client
+//    library would be. One Put changes that service; the time from the Put's start to
+//    each watcher receiving it: p50 / p99 / max over `puts` rounds; metad's RSS with N
+//    watchers connected.
+// 2. The fleet in one client: `fleet` services x endpoints put into metad; a ufc::Client
+//    with all_services syncs them: bytes on the wire, time to applied, client RSS growth;
+//    then a restart of the client with nothing changed (cold start from its cache, then
+//    the stream: bytes), and with one service changed meanwhile (only it is sent).
+// 3. Puts/s through metad (sequential PutService of a small service, one at a time).
+// 4. pick+report ns/op with a synced client (and a Put every 100 ms) against a client
+//    with the same service from a file, interleaved, medians of 3.
+//
+// What it does not show: watchers spread over many hosts (here they share the machine's
+// 2 cores with the server), and TLS.
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "grpcpp/grpcpp.h"
+#include "tests/metad/metad_process.h"
+#include "ufc/client.h"
+#include "ufc/v1/meta.grpc.pb.h"
+
+ABSL_FLAG(bool, quick, false, "tiny sizes (CI smoke)");
+ABSL_FLAG(std::string, watchers, "100,1000,5000,10000", "watcher counts");
+ABSL_FLAG(int, puts, 5, "Put rounds per watcher count");
+ABSL_FLAG(std::string, fleet, "1000x200", "services x endpoints for the fleet sync");
+ABSL_FLAG(std::string, etcd, "", "also run the Puts/s row through metad over this etcd");
+
+namespace {
+
+using ufc::testing::MetadProcess;
+using ufc::testing::TempDir;
+
+long rss_kb(pid_t pid) {
+  std::ifstream in(pid == 0 ? std::string("/proc/self/status")
+                            : absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+ufc::v1::ServiceConfig make_service(const std::string& name, int endpoints, int salt) {
+  ufc::v1::ServiceConfig s;
+  s.set_name(name);
+  for (int i = 0; i < endpoints; ++i) {
+    ufc::v1::Endpoint* e = s.add_endpoints();
+    e->set_address(absl::StrCat("10.", (i >> 8) & 255, ".", i & 255, ".", salt % 250 + 1, ":8080"));
+    e->set_weight(1 + i % 3);
+    (*e->mutable_tags())["idc"] = i % 2 ? "bj" : "sh";
+  }
+  return s;
+}
+
+class Admin {
+ public:
+  explicit Admin(const std::string& address) {
+    grpc::ChannelArguments args;
+    args.SetMaxSendMessageSize(256 << 20);
+    stub_ = ufc::v1::Meta::NewStub(
+        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  }
+  uint64_t put(const ufc::v1::ServiceConfig& s) {
+    ufc::v1::PutServiceRequest req;
+    *req.mutable_service() = s;
+    ufc::v1::PutServiceResponse resp;
+    grpc::ClientContext ctx;
+    grpc::Status st = stub_->PutService(&ctx, req, &resp);
+    if (!st.ok())
+      std::fprintf(stderr, "put %s: %s\n", s.name().c_str(), st.error_message().c_str());
+    return resp.version();
+  }
+
+ private:
+  std::unique_ptr<ufc::v1::Meta::Stub> stub_;
+};
+
+// ---- 1. Fan-out ----
+
+struct Watcher {
+  enum Op { kStart, kRead, kWrite, kFinish };
+  struct Tag {
+    Watcher* w;
+    Op op;
+  };
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientAsyncReaderWriter<ufc::v1::WatchRequest, ufc::v1::WatchResponse>>
+      stream;
+  ufc::v1::WatchRequest request;  // the one being written
+  ufc::v1::WatchResponse response;
+  Tag start{this, kStart}, read{this, kRead}, write{this, kWrite}, finish{this, kFinish};
+  bool writing = false;
+  bool ack_due = false;
+  ufc::v1::WatchRequest next_ack;
+  std::atomic<uint64_t> version{0};    // the newest version of "fan" received
+  std::atomic<int64_t> arrival_ns{0};  // when it arrived
+  grpc::Status status;
+};
+
+struct FanoutResult {
+  double p50_ms = 0, p99_ms = 0, max_ms = 0;
+  long metad_rss_mb = 0;
+  int connected = 0;
+};
+
+// One poller thread drives every watcher on one completion queue.
+void poll_watchers(grpc::CompletionQueue& cq) {
+  void* t;
+  bool ok;
+  while (cq.Next(&t, &ok)) {
+    auto* tag = static_cast<Watcher::Tag*>(t);
+    Watcher* w = tag->w;
+    switch (tag->op) {
+      case Watcher::kStart:
+        if (!ok) break;
+        w->writing = true;
+        w->stream->Write(w->request, &w->write);
+        w->stream->Read(&w->response, &w->read);
+        break;
+      case Watcher::kRead:
+        if (!ok) {
+          w->stream->Finish(&w->status, &w->finish);
+          break;
+        }
+        for (const auto& s : w->response.services()) {
+          if (s.name() == "fan") {
+            w->arrival_ns.store(absl::GetCurrentTimeNanos());
+            w->version.store(s.version());
+          }
+        }
+        w->next_ack.Clear();
+        w->next_ack.mutable_ack()->set_response_id(w->response.response_id());
+        w->next_ack.mutable_ack()->set_global_version(w->response.global_version());
+        if (!w->writing) {
+          w->request = w->next_ack;
+          w->writing = true;
+          w->stream->Write(w->request, &w->write);
+        } else {
+          w->ack_due = true;
+        }
+        w->stream->Read(&w->response, &w->read);
+        break;
+      case Watcher::kWrite:
+        w->writing = false;
+        if (ok && w->ack_due) {
+          w->ack_due = false;
+          w->request = w->next_ack;
+          w->writing = true;
+          w->stream->Write(w->request, &w->write);
+        }
+        break;
+      case Watcher::kFinish:
+        break;
+    }
+  }
+}
+
+template <typename Pred>
+bool wait_for(Pred pred, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!pred()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return true;
+}
+
+FanoutResult fanout(MetadProcess& metad, Admin& admin, int n, int rounds) {
+  const int per_channel = 200;
+  std::vector<std::unique_ptr<ufc::v1::Meta::Stub>> stubs;
+  for (int i = 0; i < (n + per_channel - 1) / per_channel; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt("ufc.bench.channel", i);  // distinct args: distinct connections
+    stubs.push_back(ufc::v1::Meta::NewStub(
+        grpc::CreateCustomChannel(metad.address(), grpc::InsecureChannelCredentials(), args)));
+  }
+  uint64_t v = admin.put(make_service("fan", 10, 0));
+  grpc::CompletionQueue cq;
+  std::vector<std::unique_ptr<Watcher>> watchers;
+  for (int i = 0; i < n; ++i) {
+    auto w = std::make_unique<Watcher>();
+    w->stream = stubs[i / per_channel]->PrepareAsyncWatch(&w->context, &cq);
+    w->request.mutable_client()->set_client_id(absl::StrCat("bench-", i));
+    w->request.add_subscribe("fan");
+    w->stream->StartCall(&w->start);
+    watchers.push_back(std::move(w));
+  }
+  std::thread poller([&] { poll_watchers(cq); });
+  auto all_at = [&](uint64_t version) {
+    int have = 0;
+    for (auto& w : watchers) have += w->version.load() == version;
+    return have;
+  };
+  FanoutResult out;
+  out.connected = wait_for([&] { return all_at(v) == n; }, absl::Seconds(120)) ? n : all_at(v);
+  absl::SleepFor(absl::Milliseconds(300));  // ACKs settle
+  out.metad_rss_mb = rss_kb(metad.pid()) / 1024;
+  std::vector<double> delays;
+  for (int r = 1; r <= rounds && out.connected == n; ++r) {
+    const int64_t started = absl::GetCurrentTimeNanos();
+    v = admin.put(make_service("fan", 10, r));
+    if (!wait_for([&] { return all_at(v) == n; }, absl::Seconds(60))) {
+      std::fprintf(stderr, "round %d: only %d of %d watchers got version %llu\n", r, all_at(v), n,
+                   static_cast<unsigned long long>(v));
+    }
+    for (auto& w : watchers) {
+      if (w->version.load() == v) delays.push_back((w->arrival_ns.load() - started) / 1e6);
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  for (auto& w : watchers) w->context.TryCancel();
+  absl::SleepFor(absl::Milliseconds(300));
+  cq.Shutdown();
+  poller.join();
+  std::sort(delays.begin(), delays.end());
+  if (!delays.empty()) {
+    out.p50_ms = delays[delays.size() / 2];
+    out.p99_ms = delays[std::min(delays.size() - 1, delays.size() * 99 / 100)];
+    out.max_ms = delays.back();
+  }
+  return out;
+}
+
+// ---- 2. The fleet in one client ----
+
+uint64_t sync_stat(ufc::Client& client, const std::string& key) {
+  const std::string json = client.query("sync");
+  std::smatch m;
+  if (std::regex_search(json, m, std::regex("\"" + key + "\":([0-9]+)"))) return std::stoull(m[1]);
+  return 0;
+}
+
+void fleet(MetadProcess& metad, Admin& admin, int services, int endpoints,
+           const std::string& cache) {
+  const absl::Time put_start = absl::Now();
+  uint64_t global = 0;
+  for (int i = 0; i < services; ++i) {
+    global = admin.put(make_service(absl::StrCat("svc-", i), endpoints, i));
+  }
+  const double put_s = absl::ToDoubleSeconds(absl::Now() - put_start);
+  ufc::ClientOptions o;
+  o.self_service = "fleet-bench";
+  o.sync.servers = {{metad.address(), ""}};
+  o.sync.all_services = true;
+  o.sync.cache_dir = cache;
+  const long rss0 = rss_kb(0);
+  absl::Time t0 = absl::Now();
+  auto client = ufc::Client::create(o).value();
+  wait_for([&] { return sync_stat(*client, "global_version") >= global; }, absl::Seconds(300));
+  const double first_s = absl::ToDoubleSeconds(absl::Now() - t0);
+  const uint64_t first_bytes = sync_stat(*client, "bytes_received");
+  const long rss1 = rss_kb(0);
+  absl::SleepFor(absl::Milliseconds(500));  // the cache write
+  client.reset();
+
+  // Restart with nothing changed: the cache, then the stream.
+  t0 = absl::Now();
+  client = ufc::Client::create(o).value();
+  const double cold_s = absl::ToDoubleSeconds(absl::Now() - t0);
+  wait_for([&] { return sync_stat(*client, "responses") >= 1; }, absl::Seconds(60));
+  const uint64_t same_bytes = sync_stat(*client, "bytes_received");
+  const uint64_t same_services = sync_stat(*client, "services_received");
+  absl::SleepFor(absl::Milliseconds(300));
+  client.reset();
+
+  // One service changed while the client was away.
+  global = admin.put(make_service("svc-0", endpoints, 7777));
+  client = ufc::Client::create(o).value();
+  wait_for([&] { return sync_stat(*client, "global_version") >= global; }, absl::Seconds(60));
+  const uint64_t one_bytes = sync_stat(*client, "bytes_received");
+  const uint64_t one_services = sync_stat(*client, "services_received");
+  client.reset();
+
+  std::printf("\n## The fleet in one client: %d services x %d endpoints\n\n", services, endpoints);
+  std::printf("| step | bytes on the wire | services sent | time | client RSS |\n");
+  std::printf("|---|---|---|---|---|\n");
+  std::printf("| puts into metad (local store) | | %d | %.1f s | |\n", services, put_s);
+  std::printf("| first full sync | %.0f KB | %d | %.2f s to applied | +%ld MB |\n",
+              first_bytes / 1e3, services, first_s, (rss1 - rss0) / 1024);
+  std::printf("| restart, nothing changed | %llu B | %llu | cache applied in %.2f s | |\n",
+              static_cast<unsigned long long>(same_bytes),
+              static_cast<unsigned long long>(same_services), cold_s);
+  std::printf("| restart, one service changed | %llu B | %llu | | |\n",
+              static_cast<unsigned long long>(one_bytes),
+              static_cast<unsigned long long>(one_services));
+}
+
+// ---- 3. Puts/s ----
+
+double puts_per_second(Admin& admin, int n) {
+  const absl::Time t0 = absl::Now();
+  for (int i = 0; i < n; ++i) admin.put(make_service(absl::StrCat("put-", i % 10), 3, i));
+  return n / absl::ToDoubleSeconds(absl::Now() - t0);
+}
+
+// ---- 4. pick+report with and without sync ----
+
+double pick_report_ns(ufc::Client& client, int iterations) {
+  const int64_t t0 = absl::GetCurrentTimeNanos();
+  for (int i = 0; i < iterations; ++i) {
+    absl::StatusOr<ufc::Pick> p = client.pick({.service = "hot"});
+    if (p.ok()) client.report(*p, ufc::Outcome::http(200, absl::Microseconds(100)));
+  }
+  return static_cast<double>(absl::GetCurrentTimeNanos() - t0) / iterations;
+}
+
+void pick_report(MetadProcess& metad, Admin& admin, int iterations) {
+  ufc::v1::ServiceConfig hot = make_service("hot", 100, 1);
+  admin.put(hot);
+  ufc::ClientOptions plain;
+  plain.initial_config.emplace();
+  *plain.initial_config->add_services() = hot;
+  auto without = ufc::Client::create(plain).value();
+  ufc::ClientOptions synced;
+  synced.sync.servers = {{metad.address(), ""}};
+  synced.sync.services = {"hot", "busy"};
+  auto with = ufc::Client::create(synced).value();
+  (void)with->wait_for_config("hot", absl::Seconds(10));
+  std::atomic<bool> done{false};
+  std::thread churn([&] {  // sync traffic meanwhile: a Put of another service every 100 ms
+    for (int i = 0; !done; ++i) {
+      admin.put(make_service("busy", 20, i));
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  });
+  std::vector<double> a, b;
+  for (int r = 0; r < 3; ++r) {
+    a.push_back(pick_report_ns(*without, iterations));
+    b.push_back(pick_report_ns(*with, iterations));
+  }
+  done = true;
+  churn.join();
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  std::printf(
+      "\n## pick+report (round robin, 100 endpoints, 1 thread), medians of 3 interleaved\n\n");
+  std::printf(
+      "| client | ns/op |\n|---|---|\n| config from a file | %.1f |\n"
+      "| synced, a Put every 100 ms | %.1f |\n| ratio | %.2f |\n",
+      a[1], b[1], b[1] / a[1]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  const bool quick = absl::GetFlag(FLAGS_quick);
+  // 10,000 streams need more descriptors than the usual soft limit of 1024.
+  rlimit nofile{};
+  getrlimit(RLIMIT_NOFILE, &nofile);
+  nofile.rlim_cur = nofile.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &nofile);
+
+  std::vector<int> counts;
+  for (absl::string_view c : absl::StrSplit(quick ? "20" : absl::GetFlag(FLAGS_watchers), ',')) {
+    int n = 0;
+    if (absl::SimpleAtoi(c, &n) && n > 0) counts.push_back(n);
+  }
+  const int rounds = quick ? 2 : absl::GetFlag(FLAGS_puts);
+  int services = 20, endpoints = 20;
+  if (!quick) {
+    std::vector<std::string> f = absl::StrSplit(absl::GetFlag(FLAGS_fleet), 'x');
+    if (f.size() != 2 || !absl::SimpleAtoi(f[0], &services) ||
+        !absl::SimpleAtoi(f[1], &endpoints)) {
+      std::fprintf(stderr, "--fleet: expected SERVICESxENDPOINTS\n");
+      return 2;
+    }
+  }
+
+  std::printf("# metad_fanout (%s)\n\n## One Put -> every watcher has it\n\n",
+              quick ? "quick" : "full");
+  std::printf("| watchers | p50 | p99 | max | metad RSS |\n|---|---|---|---|---|\n");
+  for (int n : counts) {
+    TempDir dir;
+    MetadProcess metad(UFC_METAD_BIN);
+    if (!metad.start({"--data_dir=" + dir.path()})) {
+      std::fprintf(stderr, "ufc-metad did not start\n");
+      return 1;
+    }
+    Admin admin(metad.address());
+    FanoutResult r = fanout(metad, admin, n, rounds);
+    if (r.connected != n) {
+      std::printf("| %d | only %d connected | | | %ld MB |\n", n, r.connected, r.metad_rss_mb);
+      continue;
+    }
+    std::printf("| %d | %.1f ms | %.1f ms | %.1f ms | %ld MB |\n", n, r.p50_ms, r.p99_ms, r.max_ms,
+                r.metad_rss_mb);
+    std::fflush(stdout);
+  }
+  {
+    TempDir dir;
+    MetadProcess metad(UFC_METAD_BIN);
+    if (!metad.start({"--data_dir=" + dir.path() + "/store"})) return 1;
+    Admin admin(metad.address());
+    fleet(metad, admin, services, endpoints, dir.path());
+    std::printf(
+        "\n## Puts/s through metad (sequential, one client)\n\n| store | puts/s |\n|---|---|\n");
+    std::printf("| local directory (fsync per put) | %.0f |\n",
+                puts_per_second(admin, quick ? 20 : 300));
+    pick_report(metad, admin, quick ? 20000 : 2000000);
+  }
+  if (const std::string etcd = absl::GetFlag(FLAGS_etcd); !etcd.empty()) {
+    MetadProcess metad(UFC_METAD_BIN);
+    if (metad.start({"--etcd=" + etcd})) {
+      Admin admin(metad.address());
+      std::printf("\n| etcd (%s) | %.0f |\n", etcd.c_str(),
+                  puts_per_second(admin, quick ? 20 : 300));
+    }
+  }
+  return 0;
+}

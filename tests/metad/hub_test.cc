@@ -1,0 +1,141 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+
+#include "metad/hub.h"
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "metad/store/local_store.h"
+#include "tests/metad/metad_process.h"
+
+namespace ufc::metad {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+v1::PutServiceRequest put_request(const std::string& name, int port) {
+  v1::PutServiceRequest r;
+  r.mutable_service()->set_name(name);
+  r.mutable_service()->add_endpoints()->set_address(absl::StrCat("127.0.0.1:", port));
+  return r;
+}
+
+std::vector<std::string> names(const v1::WatchResponse& r) {
+  std::vector<std::string> out;
+  for (const auto& s : r.services()) out.push_back(s.name());
+  for (const auto& s : r.removals()) out.push_back("-" + s.name());
+  for (const auto& s : r.unknown()) out.push_back("?" + s);
+  return out;
+}
+
+class HubTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = LocalStore::open(dir_.path()).value();
+    hub_ =
+        std::make_unique<Hub>(*store_, Hub::Options{.log_size = 8, .max_response_bytes = 1 << 20});
+    ASSERT_TRUE(hub_->start().ok());
+  }
+  v1::WatchResponse build(WatchCursor& c) {
+    v1::WatchResponse r;
+    bool more = false;
+    built_ = hub_->build(c, r, more);
+    more_ = more;
+    return r;
+  }
+  TempDir dir_;
+  std::unique_ptr<LocalStore> store_;
+  std::unique_ptr<Hub> hub_;
+  bool built_ = false, more_ = false;
+};
+
+TEST_F(HubTest, AFirstBuildSendsOnlyWhatDiffersFromWhatTheWatcherHas) {
+  const uint64_t va = hub_->put(put_request("a", 1)).value().version();
+  hub_->put(put_request("b", 2)).value();
+  WatchCursor c;
+  c.all_services = true;
+  c.sent = {{"a", va}, {"gone", 1}};  // has a already, and one the store lost
+  v1::WatchResponse r = build(c);
+  EXPECT_TRUE(built_);
+  EXPECT_THAT(names(r), ::testing::ElementsAre("b", "-gone"));
+  EXPECT_EQ(r.global_version(), hub_->revision());
+  // Nothing changed since: nothing to send.
+  build(c);
+  EXPECT_FALSE(built_);
+}
+
+TEST_F(HubTest, IncrementsCarryOnlyChangedSubscribedServices) {
+  hub_->put(put_request("a", 1)).value();
+  hub_->put(put_request("b", 2)).value();
+  WatchCursor c;
+  c.subscribed = {"a", "missing"};
+  c.fresh = {"a", "missing"};
+  EXPECT_THAT(names(build(c)), ::testing::ElementsAre("a", "?missing"));
+  hub_->put(put_request("b", 3)).value();  // not subscribed
+  build(c);
+  EXPECT_FALSE(built_);
+  hub_->put(put_request("a", 4)).value();
+  hub_->put(put_request("missing", 5)).value();
+  EXPECT_THAT(names(build(c)), ::testing::ElementsAre("a", "missing"));
+  ASSERT_TRUE(hub_->remove([] {
+                    v1::DeleteServiceRequest d;
+                    d.set_name("a");
+                    return d;
+                  }())
+                  .ok());
+  v1::WatchResponse r = build(c);
+  EXPECT_THAT(names(r), ::testing::ElementsAre("-a"));
+  EXPECT_EQ(r.removals(0).version(), hub_->revision());
+}
+
+TEST_F(HubTest, AWatcherBehindTheLogIsDiffedInFull) {
+  WatchCursor c;
+  c.all_services = true;
+  build(c);  // in sync at revision 0
+  for (int i = 0; i < 20; ++i) hub_->put(put_request(absl::StrCat("s", i % 3), 100 + i)).value();
+  v1::WatchResponse r = build(c);  // the log holds 8 changes: a full diff
+  EXPECT_THAT(names(r), ::testing::ElementsAre("s0", "s1", "s2"));
+  EXPECT_EQ(c.revision, hub_->revision());
+}
+
+TEST_F(HubTest, BigDifferencesAreSplitAndOnlyTheLastCarriesTheGlobalVersion) {
+  Hub small(*store_, Hub::Options{.log_size = 100, .max_response_bytes = 60});
+  store_->stop();
+  ASSERT_TRUE(small.start().ok());
+  for (int i = 0; i < 10; ++i) small.put(put_request(absl::StrCat("s", i), i + 1)).value();
+  WatchCursor c;
+  c.all_services = true;
+  int responses = 0, services = 0;
+  bool more = true;
+  while (more) {
+    v1::WatchResponse r;
+    ASSERT_TRUE(small.build(c, r, more));
+    ++responses;
+    services += r.services_size();
+    EXPECT_EQ(r.global_version(), more ? 0u : small.revision());
+  }
+  EXPECT_EQ(services, 10);
+  EXPECT_GT(responses, 3);
+}
+
+TEST_F(HubTest, PutsAreValidatedByTheLibraryAndUnchangedPutsWriteNothing) {
+  v1::PutServiceRequest bad = put_request("a", 1);
+  bad.mutable_service()->mutable_endpoints(0)->set_weight(-1);
+  absl::StatusOr<v1::PutServiceResponse> r = hub_->put(bad);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("service.endpoints[0].weight"));
+  EXPECT_EQ(hub_->revision(), 0u);
+  const uint64_t v = hub_->put(put_request("a", 1)).value().version();
+  v1::PutServiceRequest again = put_request("a", 1);
+  again.mutable_service()->set_version(999);  // never trusted
+  absl::StatusOr<v1::PutServiceResponse> same = hub_->put(again);
+  ASSERT_TRUE(same.ok());
+  EXPECT_TRUE(same->unchanged());
+  EXPECT_EQ(same->version(), v);
+  EXPECT_EQ(hub_->revision(), v);
+  EXPECT_EQ(hub_->get("a").value().service().version(), v);
+}
+
+}  // namespace
+}  // namespace ufc::metad
