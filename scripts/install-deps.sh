@@ -7,6 +7,7 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libabsl-dev libc-ares-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
+  etcd-server etcd-client
 )
 
 missing=()

@@ -58,5 +58,6 @@ build/bench/hostile_config --scale=0.01 --timeout=60 >/dev/null
 build/bench/overload_sim --world=loopback --arms=ufc-adapt,ufc-adapt+deadline --profile=k=4 \
   --csv=/dev/null >/dev/null
 build/bench/overload_real --quick >/dev/null
+build/bench/metad_fanout --quick >/dev/null
 
 echo "== all tests passed" >&2
