@@ -21,6 +21,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "examples/http_get.h"
 #include "ufc/client.h"
@@ -34,6 +35,10 @@ ABSL_FLAG(std::string, policies,
           "round_robin,random,weighted_round_robin,weighted_random,consistent_hash,least_loaded",
           "comma-separated balancing policies to run, in order");
 ABSL_FLAG(std::string, self_idc, "bj-1", "the caller's own (physical) IDC, for IDC affinity");
+ABSL_FLAG(std::string, sync, "",
+          "control server host:port: take `service` from ufc-metad instead of --config, and "
+          "print each backend's share every --interval_ms for --seconds");
+ABSL_FLAG(int, interval_ms, 250, "with --sync: one line per interval");
 ABSL_FLAG(int, deadline_ms, 150,
           "each request's total budget (0: none); it travels to the backend");
 
@@ -118,11 +123,53 @@ void print_table(const std::string& policy, const Table& table) {
   }
 }
 
+// --sync: the service comes from ufc-metad; a line per interval shows how traffic follows
+// the config as it changes.
+int run_synced(const std::string& service) {
+  ufc::ClientOptions options;
+  options.self_service = "bypass-client";
+  options.sync.servers = {{absl::GetFlag(FLAGS_sync), ""}};
+  options.sync.services = {service};
+  options.on_event = [](const ufc::Event& e) {
+    if (e.type == ufc::EventType::kConfigApplied || e.type == ufc::EventType::kSyncConnected) {
+      std::printf("  event %s %s v%llu %s\n", ufc::event_type_name(e.type), e.service.c_str(),
+                  static_cast<unsigned long long>(e.version), e.detail.c_str());
+      std::fflush(stdout);
+    }
+  };
+  absl::StatusOr<std::unique_ptr<ufc::Client>> client = ufc::Client::create(options);
+  if (!client.ok()) {
+    std::fprintf(stderr, "ufc: %s\n", std::string(client.status().ToString()).c_str());
+    return 1;
+  }
+  if (absl::Status s = (*client)->wait_for_config(service, absl::Seconds(10)); !s.ok()) {
+    std::fprintf(stderr, "ufc: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  const double interval = absl::GetFlag(FLAGS_interval_ms) / 1000.0;
+  const absl::Time start = absl::Now();
+  for (double t = 0; t < absl::GetFlag(FLAGS_seconds); t += interval) {
+    Table table = run_policy(**client, service, interval, absl::GetFlag(FLAGS_threads),
+                             absl::Milliseconds(absl::GetFlag(FLAGS_deadline_ms)));
+    long total = 0;
+    for (const auto& [address, s] : table) total += s.requests;
+    std::string line = absl::StrFormat("  t=%5.2fs", absl::ToDoubleSeconds(absl::Now() - start));
+    for (const auto& [address, s] : table) {
+      absl::StrAppend(&line, absl::StrFormat("  %s %5.1f%%", address,
+                                             total ? 100.0 * s.requests / total : 0.0));
+    }
+    std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const std::string service = absl::GetFlag(FLAGS_service);
+  if (!absl::GetFlag(FLAGS_sync).empty()) return run_synced(service);
   ufc::ClientOptions options;
   options.self_service = "bypass-client";
   options.self_idc = absl::GetFlag(FLAGS_self_idc);

@@ -8,7 +8,7 @@ jobs=${UFC_JOBS:-2}
 
 scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$jobs" --target backend bypass_client >/dev/null
+cmake --build build -j "$jobs" --target backend bypass_client ufc-metad ufcctl >/dev/null
 
 # Backends on ports the OS picks (never a fixed port another process may hold); each writes
 # its port once it is ready, and the demo config is rewritten to use them.
@@ -72,3 +72,32 @@ echo "connections) and two in sh. Traffic stays local until bj has no usable bac
 echo "one is banned), then widens to every IDC."
 build/examples/bypass_client --config="$config" --service=store --seconds=1 --threads=4 \
   --policies=round_robin 2>/dev/null
+
+echo
+echo "Control plane: ufc-metad (local store) serves service \"sync-echo\", two healthy backends at"
+echo "weights 1/1. The client takes it from metad; after about a second 'ufcctl put' changes the"
+echo "weights to 9/1, and the client's traffic follows within the next 250 ms line."
+build/metad/ufc-metad --data_dir="$run/metad" --listen=127.0.0.1:0 --port_file="$run/metad.port" \
+  2>>"$run/metad.log" &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$run/metad.port" ] && break; sleep 0.05; done
+[ -s "$run/metad.port" ] || { echo "demo: ufc-metad did not start:" >&2; cat "$run/metad.log" >&2; exit 1; }
+metad="127.0.0.1:$(cat "$run/metad.port")"
+sync_service() {  # sync_service <weight of the first> <weight of the second>
+  cat > "$run/sync-echo.json" <<JSON
+{"name": "sync-echo", "balancing": {"policy": "weighted_round_robin"}, "endpoints": [
+  {"address": "127.0.0.1:$(cat "$run/18081.port")", "weight": $1},
+  {"address": "127.0.0.1:$(cat "$run/18085.port")", "weight": $2}]}
+JSON
+  build/metad/ufcctl --server="$metad" put "$run/sync-echo.json" | sed 's/^/  ufcctl put: /'
+}
+sync_service 1 1
+build/examples/bypass_client --sync="$metad" --service=sync-echo --seconds=2.5 --threads=4 \
+  --interval_ms=250 2>/dev/null &
+client=$!
+sleep 1.2
+sync_service 9 1
+wait $client
+echo
+echo "What the control server holds ('ufcctl list'):"
+build/metad/ufcctl --server="$metad" list
