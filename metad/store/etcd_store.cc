@@ -299,9 +299,11 @@ absl::Status EtcdStore::Impl::sync_clients() {
 absl::Status EtcdStore::Impl::repair_lease(int64_t lost_id) {
   absl::MutexLock lock(&clients_mu);
   if (clients_stopped) return absl::OkStatus();
-  if (lease_id != 0 && lease_id != lost_id) return absl::OkStatus();  // already replaced
-  set_lease(0);
-  for (const auto& [id, value] : published) unsynced.insert(id);
+  // Unless someone replaced it already, the lost lease took every key with it.
+  if (lost_id != 0 && (lease_id == 0 || lease_id == lost_id)) {
+    set_lease(0);
+    for (const auto& [id, value] : published) unsynced.insert(id);
+  }
   return sync_clients();
 }
 
@@ -459,7 +461,14 @@ absl::Status EtcdStore::publish_clients(
     impl_->published.erase(id);
     impl_->unsynced.insert(id);
   }
-  return impl_->sync_clients();
+  absl::Status status = impl_->sync_clients();
+  if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) {
+    // etcd is away: the store's thread writes the rest once it is back. Other errors (a status
+    // etcd refuses as too large) wait for the caller's next publish.
+    Impl* impl = impl_.get();
+    impl->loop.post([impl] { impl->keeper->resync_later(); });
+  }
+  return status;
 }
 
 absl::StatusOr<std::vector<std::string>> EtcdStore::list_clients() {

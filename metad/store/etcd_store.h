@@ -103,8 +103,9 @@ class EtcdStore final : public Store {
 
   bool shares_clients() const override { return true; }
   // Applies the change to this server's published set (an id in both lists is removed) and
-  // writes what etcd does not have yet; what fails is written again by the next call, or by
-  // the store's thread when it replaces a lost lease. The lease is granted on the first call
+  // writes what etcd does not have yet. When etcd cannot be reached (UNAVAILABLE), the
+  // store's thread keeps trying in the background; what fails otherwise is tried again by
+  // the next call. The lease is granted on the first call
   // and kept alive until stop(); when etcd lost it (an outage longer than the TTL), a new one
   // is granted and every client put again.
   absl::Status publish_clients(absl::string_view server_id,

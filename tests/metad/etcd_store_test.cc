@@ -334,7 +334,8 @@ TEST_F(EtcdStoreTest, ACatchUpOfMoreThanAThousandRevisionsArrivesWholeAndInOrder
   }
   for (std::thread& thread : threads) thread.join();
   std::vector<Event> all;
-  for (const auto& per_thread : written) all.insert(all.end(), per_thread.begin(), per_thread.end());
+  for (const auto& per_thread : written)
+    all.insert(all.end(), per_thread.begin(), per_thread.end());
   ASSERT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
   std::sort(all.begin(), all.end(),
             [](const Event& a, const Event& b) { return std::get<3>(a) < std::get<3>(b); });
@@ -511,6 +512,24 @@ TEST_F(EtcdStoreTest, ALostLeaseIsReplacedAndEveryClientPutAgain) {
   EXPECT_NE(replaced, 0);
   EXPECT_NE(replaced, lease);
   EXPECT_EQ(etcd_->lease_of("/ufc/clients/s1/b"), replaced);
+}
+
+TEST_F(EtcdStoreTest, ClientsPublishedWhileEtcdWasDownReachItWhenItIsBack) {
+  auto one = store("s1", [](EtcdStore::Options& o) { o.call_timeout = absl::Seconds(1); });
+  auto observer = store("s2");
+  ASSERT_TRUE(one->publish_clients("s1", {{"a", "A"}}, {}).ok());
+  etcd_->kill(0);
+  absl::Status down = one->publish_clients("s1", {{"b", "B"}}, {"a"});
+  EXPECT_EQ(down.code(), absl::StatusCode::kUnavailable) << down;
+  ASSERT_TRUE(etcd_->restart(0));
+  // No second publish: the store's thread writes the change.
+  ASSERT_TRUE(eventually(
+      [&] {
+        absl::StatusOr<std::vector<std::string>> clients = observer->list_clients();
+        return clients.ok() && *clients == std::vector<std::string>{"B"};
+      },
+      absl::Seconds(10)))
+      << ::testing::PrintToString(sorted_clients(*observer));
 }
 
 TEST_F(EtcdStoreTest, PutThroughput) {

@@ -27,6 +27,11 @@ void LeaseKeeper::kick() {
   send();
 }
 
+void LeaseKeeper::resync_later() {
+  if (stopped_ || repair_timer_.armed()) return;  // a repair is already due: it writes too
+  repair_timer_.arm(repair_backoff_.next(random_), [this] { lost(0); });
+}
+
 void LeaseKeeper::stop() {
   stopped_ = true;
   tick_timer_.cancel();

@@ -8,7 +8,8 @@
 // (jittered backoff, 100 ms doubling to 2 s). etcd answers TTL 0 for a lease it no longer
 // has (it expired while we could not reach etcd, or someone revoked it): then `repair` runs
 // (the store grants a new lease and puts every key again), retried with backoff until it
-// succeeds.
+// succeeds. The same retry writes what a publish could not (resync_later), so a change
+// made while etcd was down reaches it without waiting for the next publish.
 
 #ifndef UFC_METAD_STORE_ETCD_LEASE_KEEPER_H_
 #define UFC_METAD_STORE_ETCD_LEASE_KEEPER_H_
@@ -37,13 +38,16 @@ class LeaseKeeper {
  public:
   // The lease to keep alive; id 0: none (the keeper idles).
   using Current = std::function<int64_t()>;
-  // The lease `lost_id` is gone: replace it. OK also when someone already did.
+  // The lease `lost_id` is gone: replace it (OK also when someone already did), and write
+  // what is pending. lost_id 0: nothing was lost, only write what is pending.
   using Repair = std::function<absl::Status(int64_t lost_id)>;
 
   LeaseKeeper(CqLoop& loop, EtcdCluster& cluster, Current current, Repair repair);
 
   // There is a lease now (or a new one): keep it alive from now on.
   void kick();
+  // A publish failed for want of etcd: repair(0) after a backoff, until it succeeds.
+  void resync_later();
   // Cancels the stream and timers.
   void stop();
 
