@@ -97,7 +97,7 @@ void ServiceWatch::on_closed(const grpc::Status& status) {
 }
 
 void ServiceWatch::failed(const std::string& why) {
-  (void)why;  // reported only through on_availability; kept for a debugger
+  last_failure_ = why;  // the interface has no place for it; a debugger or a core has
   set_available(false);
   if (stopped_) return;
   cluster_.demote(member_);

@@ -93,6 +93,7 @@ class ServiceWatch {
   bool created_ = false;      // the current stream's watch exists
   bool restart_now_ = false;  // the current stream ends on purpose (a reset follows)
   std::string failure_;       // why the current stream ends, if it failed
+  std::string last_failure_;  // why the last stream failed, with its member
   LoopTimer create_timer_;    // the create request's answer is due
   LoopTimer retry_timer_;
   Backoff backoff_{absl::Milliseconds(100), absl::Seconds(2)};
