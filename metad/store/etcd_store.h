@@ -105,9 +105,9 @@ class EtcdStore final : public Store {
   // Applies the change to this server's published set (an id in both lists is removed) and
   // writes what etcd does not have yet. When etcd cannot be reached (UNAVAILABLE), the
   // store's thread keeps trying in the background; what fails otherwise is tried again by
-  // the next call. The lease is granted on the first call
-  // and kept alive until stop(); when etcd lost it (an outage longer than the TTL), a new one
-  // is granted and every client put again.
+  // the next call. The lease is granted on the first call and kept alive until stop(); when
+  // etcd lost it (an outage longer than the TTL), a new one is granted and every client put
+  // again.
   absl::Status publish_clients(absl::string_view server_id,
                                const std::vector<std::pair<std::string, std::string>>& upserts,
                                const std::vector<std::string>& removed) override;
