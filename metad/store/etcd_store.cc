@@ -2,6 +2,7 @@
 
 #include "metad/store/etcd_store.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstddef>
@@ -58,15 +59,23 @@ void add_expected(TxnRequest& txn, const std::string& key, std::optional<uint64_
   txn.add_failure()->mutable_request_range()->set_key(key);
 }
 
+// The revision of an answer's header, which must be there.
+absl::StatusOr<int64_t> answer_revision(const etcdserverpb::ResponseHeader& header,
+                                        absl::string_view endpoint, absl::string_view what) {
+  if (header.revision() <= 0) {
+    return absl::DataLossError(
+        absl::StrCat(what, ": etcd at ", endpoint, " answered without a revision"));
+  }
+  return header.revision();
+}
+
 // The revision of a write's answer, which must be there.
 absl::StatusOr<uint64_t> write_revision(const EtcdAnswer<TxnResponse>& answer,
                                         absl::string_view what) {
-  const int64_t revision = answer.response.header().revision();
-  if (revision <= 0) {
-    return absl::DataLossError(
-        absl::StrCat(what, ": etcd at ", answer.endpoint, " answered without a revision"));
-  }
-  return static_cast<uint64_t>(revision);
+  absl::StatusOr<int64_t> revision =
+      answer_revision(answer.response.header(), answer.endpoint, what);
+  if (!revision.ok()) return revision.status();
+  return static_cast<uint64_t>(*revision);
 }
 
 // The key's mod revision as read by the failure branch of add_expected (0: absent).
@@ -95,28 +104,21 @@ absl::Status mismatch(absl::string_view what, uint64_t expected, uint64_t curren
                    : absl::StrCat("the current version is ", current)));
 }
 
-// A Range answer over [prefix, prefix_end) that keeps etcd's own rules: a revision, all of
+// A Range over [prefix, prefix_end), read at `revision`, that keeps etcd's own rules: all of
 // it (we never ask for a limit), every key inside, every mod revision in (0, revision].
-absl::Status check_range(const EtcdAnswer<RangeResponse>& answer, absl::string_view prefix,
-                         absl::string_view what) {
-  const RangeResponse& range = answer.response;
-  const int64_t revision = range.header().revision();
-  if (revision <= 0) {
-    return absl::DataLossError(
-        absl::StrCat(what, ": etcd at ", answer.endpoint, " answered without a revision"));
-  }
+absl::Status check_range(const RangeResponse& range, int64_t revision, absl::string_view prefix,
+                         absl::string_view endpoint, absl::string_view what) {
   if (range.more()) {
-    return absl::DataLossError(
-        absl::StrCat(what, ": etcd at ", answer.endpoint,
-                     " returned part of the range, though no limit was set"));
+    return absl::DataLossError(absl::StrCat(
+        what, ": etcd at ", endpoint, " returned part of the range, though no limit was set"));
   }
   for (const mvccpb::KeyValue& kv : range.kvs()) {
     if (!absl::StartsWith(kv.key(), prefix)) {
-      return absl::DataLossError(absl::StrCat(what, ": etcd at ", answer.endpoint, " returned key ",
+      return absl::DataLossError(absl::StrCat(what, ": etcd at ", endpoint, " returned key ",
                                               quoted(kv.key()), ", outside ", quoted(prefix)));
     }
     if (kv.mod_revision() <= 0 || kv.mod_revision() > revision) {
-      return absl::DataLossError(absl::StrCat(what, ": etcd at ", answer.endpoint, " returned key ",
+      return absl::DataLossError(absl::StrCat(what, ": etcd at ", endpoint, " returned key ",
                                               quoted(kv.key()), " at mod revision ",
                                               kv.mod_revision(), ", outside (0, ", revision, "]"));
     }
@@ -132,10 +134,14 @@ struct EtcdStore::Impl {
         services_prefix(absl::StrCat(options.key_prefix, "services/")),
         clients_prefix(absl::StrCat(options.key_prefix, "clients/")),
         own_clients_prefix(absl::StrCat(clients_prefix, options.server_id, "/")),
+        revision_key(absl::StrCat(options.key_prefix, "meta/services_revision")),
         lease_ttl_seconds(ttl_seconds),
         cluster(std::move(cluster_in)) {}
 
-  absl::StatusOr<StoreSnapshot> load();
+  absl::StatusOr<LoadedServices> load();
+  void add_revision_put(TxnRequest& txn) const {
+    txn.add_success()->mutable_request_put()->set_key(revision_key);
+  }
   absl::StatusOr<int64_t> grant_lease();
   absl::Status sync_clients() ABSL_EXCLUSIVE_LOCKS_REQUIRED(clients_mu);
   absl::Status write_clients(const std::vector<std::string>& ids, int64_t lease)
@@ -152,6 +158,10 @@ struct EtcdStore::Impl {
   const std::string services_prefix;
   const std::string clients_prefix;
   const std::string own_clients_prefix;
+  // Written by every put and remove in the same Txn, so its mod revision is the revision of
+  // the last service write: the global version load() reports, the same on every server
+  // whatever the client registry writes in between.
+  const std::string revision_key;
   const int64_t lease_ttl_seconds;
 
   // Declared in this order so that the loop (joined by stop() before destruction) goes after
@@ -176,29 +186,57 @@ struct EtcdStore::Impl {
   std::set<std::string> unsynced ABSL_GUARDED_BY(clients_mu);
 };
 
-absl::StatusOr<StoreSnapshot> EtcdStore::Impl::load() {
-  etcdserverpb::RangeRequest request;
-  request.set_key(services_prefix);
-  request.set_range_end(prefix_range_end(services_prefix));
+absl::StatusOr<LoadedServices> EtcdStore::Impl::load() {
+  // The services and the revision key, read at one revision by one read-only Txn.
+  TxnRequest txn;
+  etcdserverpb::RangeRequest* services = txn.add_success()->mutable_request_range();
+  services->set_key(services_prefix);
+  services->set_range_end(prefix_range_end(services_prefix));
+  txn.add_success()->mutable_request_range()->set_key(revision_key);
   constexpr absl::string_view kWhat = "load the services";
-  absl::StatusOr<EtcdAnswer<RangeResponse>> answer = cluster->call<RangeResponse>(
+  absl::StatusOr<EtcdAnswer<TxnResponse>> answer = cluster->call<TxnResponse>(
       kWhat, Retry::kIdempotent,
-      [&](EtcdMember& member, grpc::ClientContext* context, RangeResponse* response) {
-        return member.kv->Range(context, request, response);
+      [&](EtcdMember& member, grpc::ClientContext* context, TxnResponse* response) {
+        return member.kv->Txn(context, txn, response);
       });
   if (!answer.ok()) return answer.status();
-  if (absl::Status valid = check_range(*answer, services_prefix, kWhat); !valid.ok()) return valid;
-  StoreSnapshot snapshot;
-  snapshot.revision = static_cast<uint64_t>(answer->response.header().revision());
-  snapshot.services.reserve(answer->response.kvs_size());
-  for (mvccpb::KeyValue& kv : *answer->response.mutable_kvs()) {
+  absl::StatusOr<int64_t> read_at =
+      answer_revision(answer->response.header(), answer->endpoint, kWhat);
+  if (!read_at.ok()) return read_at.status();
+  TxnResponse& response = answer->response;
+  if (!response.succeeded() || response.responses_size() != 2 ||
+      !response.responses(0).has_response_range() || !response.responses(1).has_response_range()) {
+    return absl::DataLossError(absl::StrCat(kWhat, ": etcd at ", answer->endpoint,
+                                            " answered the read without its two ranges"));
+  }
+  RangeResponse* range = response.mutable_responses(0)->mutable_response_range();
+  const RangeResponse& marker = response.responses(1).response_range();
+  if (absl::Status valid = check_range(*range, *read_at, services_prefix, answer->endpoint, kWhat);
+      !valid.ok()) {
+    return valid;
+  }
+  if (absl::Status valid = check_range(marker, *read_at, revision_key, answer->endpoint, kWhat);
+      !valid.ok()) {
+    return valid;
+  }
+  LoadedServices loaded;
+  loaded.read_revision = static_cast<uint64_t>(*read_at);
+  StoreSnapshot& snapshot = loaded.snapshot;
+  // A service written behind our back (etcdctl) moved no revision key: never report less
+  // than the newest service.
+  for (const mvccpb::KeyValue& kv : marker.kvs()) {
+    snapshot.revision = std::max(snapshot.revision, static_cast<uint64_t>(kv.mod_revision()));
+  }
+  snapshot.services.reserve(range->kvs_size());
+  for (mvccpb::KeyValue& kv : *range->mutable_kvs()) {
+    snapshot.revision = std::max(snapshot.revision, static_cast<uint64_t>(kv.mod_revision()));
     if (kv.key().size() == services_prefix.size()) continue;  // no name: not a service
     StoredService& service = snapshot.services.emplace_back();
     service.name = kv.key().substr(services_prefix.size());
     service.value = std::move(*kv.mutable_value());
     service.mod_revision = static_cast<uint64_t>(kv.mod_revision());
   }
-  return snapshot;
+  return loaded;
 }
 
 absl::StatusOr<int64_t> EtcdStore::Impl::grant_lease() {
@@ -340,7 +378,11 @@ absl::StatusOr<std::unique_ptr<EtcdStore>> EtcdStore::create(Options options) {
   return std::unique_ptr<EtcdStore>(new EtcdStore(std::move(impl)));
 }
 
-absl::StatusOr<StoreSnapshot> EtcdStore::load() { return impl_->load(); }
+absl::StatusOr<StoreSnapshot> EtcdStore::load() {
+  absl::StatusOr<LoadedServices> loaded = impl_->load();
+  if (!loaded.ok()) return loaded.status();
+  return std::move(loaded->snapshot);
+}
 
 absl::StatusOr<uint64_t> EtcdStore::put(absl::string_view name, absl::string_view value,
                                         std::optional<uint64_t> expected) {
@@ -357,6 +399,7 @@ absl::StatusOr<uint64_t> EtcdStore::put(absl::string_view name, absl::string_vie
   etcdserverpb::PutRequest* put = txn.add_success()->mutable_request_put();
   put->set_key(key);
   put->set_value(std::string(value));
+  impl_->add_revision_put(txn);
   absl::StatusOr<EtcdAnswer<TxnResponse>> answer = impl_->cluster->call<TxnResponse>(
       what, Retry::kAtMostOnce,
       [&](EtcdMember& member, grpc::ClientContext* context, TxnResponse* response) {
@@ -381,8 +424,23 @@ absl::StatusOr<uint64_t> EtcdStore::remove(absl::string_view name,
   }
   const std::string key = absl::StrCat(impl_->services_prefix, name);
   TxnRequest txn;
-  add_expected(txn, key, expected);
-  txn.add_success()->mutable_request_delete_range()->set_key(key);
+  if (expected.has_value()) {
+    add_expected(txn, key, expected);
+  } else {
+    // Only an existing key: a delete of nothing must not move the revision key.
+    Compare* exists = txn.add_compare();
+    exists->set_key(key);
+    exists->set_target(Compare::CREATE);
+    exists->set_result(Compare::GREATER);
+    exists->set_create_revision(0);
+    txn.add_failure()->mutable_request_range()->set_key(key);
+  }
+  // expected == 0 matches only an absent service: nothing to delete.
+  const bool deletes = expected != 0;
+  if (deletes) {
+    txn.add_success()->mutable_request_delete_range()->set_key(key);
+    impl_->add_revision_put(txn);
+  }
   absl::StatusOr<EtcdAnswer<TxnResponse>> answer = impl_->cluster->call<TxnResponse>(
       what, Retry::kAtMostOnce,
       [&](EtcdMember& member, grpc::ClientContext* context, TxnResponse* response) {
@@ -393,20 +451,27 @@ absl::StatusOr<uint64_t> EtcdStore::remove(absl::string_view name,
   if (!revision.ok()) return revision;
   const TxnResponse& response = answer->response;
   if (response.succeeded()) {
-    if (response.responses_size() != 1 || !response.responses(0).has_response_delete_range()) {
+    if (!deletes) return absl::NotFoundError(absl::StrCat(what, ": no such service"));
+    if (response.responses_size() != 2 || !response.responses(0).has_response_delete_range()) {
       return absl::DataLossError(absl::StrCat(what, ": etcd at ", answer->endpoint,
                                               " answered without the delete's result"));
     }
     if (response.responses(0).response_delete_range().deleted() == 0) {
-      return absl::NotFoundError(absl::StrCat(what, ": no such service"));
+      return absl::DataLossError(absl::StrCat(what, ": etcd at ", answer->endpoint,
+                                              " deleted nothing, though the key existed"));
     }
     return revision;
   }
   absl::StatusOr<uint64_t> current = current_version(*answer, what);
   if (!current.ok()) return current.status();
   if (*current == 0) {
-    return absl::NotFoundError(
-        absl::StrCat(what, ": no such service (expected version ", *expected, ")"));
+    return absl::NotFoundError(absl::StrCat(
+        what, ": no such service",
+        expected.has_value() ? absl::StrCat(" (expected version ", *expected, ")") : ""));
+  }
+  if (!expected.has_value()) {
+    return absl::DataLossError(absl::StrCat(what, ": etcd at ", answer->endpoint,
+                                            " failed an existence compare on an existing key"));
   }
   return mismatch(what, *expected, *current);
 }
@@ -482,7 +547,12 @@ absl::StatusOr<std::vector<std::string>> EtcdStore::list_clients() {
         return member.kv->Range(context, request, response);
       });
   if (!answer.ok()) return answer.status();
-  if (absl::Status valid = check_range(*answer, impl_->clients_prefix, kWhat); !valid.ok()) {
+  absl::StatusOr<int64_t> read_at =
+      answer_revision(answer->response.header(), answer->endpoint, kWhat);
+  if (!read_at.ok()) return read_at.status();
+  if (absl::Status valid =
+          check_range(answer->response, *read_at, impl_->clients_prefix, answer->endpoint, kWhat);
+      !valid.ok()) {
     return valid;
   }
   std::vector<std::string> clients;

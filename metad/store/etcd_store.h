@@ -7,8 +7,10 @@
 // Keys, under a prefix (default "/ufc/"):
 //
 //   <prefix>services/<name>                 the service's value; its etcd mod_revision is
-//                                           the service's version, etcd's revision the
-//                                           global version
+//                                           the service's version
+//   <prefix>meta/services_revision          rewritten by every put and remove: its
+//                                           mod_revision, the revision of the last service
+//                                           write, is the global version
 //   <prefix>clients/<server_id>/<client_id> a client of server <server_id>, attached to that
 //                                           server's lease: it vanishes when the server
 //                                           stops keeping the lease alive
@@ -16,6 +18,13 @@
 // Writes are etcd transactions: put and remove compare the key's mod_revision (or its
 // absence, for expected == 0) and apply in one round trip; the client registry goes in
 // transactions of at most 128 operations (etcd's default --max-txn-ops) and 1 MiB.
+//
+// Why a revision key rather than etcd's own revision as the global version: etcd counts
+// every write, the client registry's lease puts too, so two servers that loaded the same
+// services a second apart would report different global versions, and a client moving
+// from the later one to the earlier one would refuse it as rolled back. The last service
+// write's revision is the same everywhere, moves only when a service does, and is still an
+// etcd revision (monotonic, and what put() and the watch return).
 //
 // One background thread (a gRPC completion queue) runs the watch stream and the lease
 // keepalive stream; every other call runs on the caller's thread. Members are tried in turn
@@ -82,12 +91,14 @@ class EtcdStore final : public Store {
 
   ~EtcdStore() override;  // stop()
 
-  // One linearizable Range over <prefix>services/: revision is etcd's revision then (it
-  // counts every write, the client registry's too), each service's mod_revision its own.
+  // One linearizable read-only Txn of two Ranges (the services, the revision key): revision
+  // is the revision of the last service write (the revision key's, or the newest service's
+  // if that is newer: a write behind the store's back), each mod_revision the service's.
   absl::StatusOr<StoreSnapshot> load() override;
 
-  // A Txn comparing the key's mod_revision to `expected` (create_revision == 0 for 0).
-  // FAILED_PRECONDITION when it differs, saying what the current version is.
+  // A Txn comparing the key's mod_revision to `expected` (create_revision == 0 for 0), then
+  // putting it and the revision key. FAILED_PRECONDITION when it differs, saying what the
+  // current version is.
   absl::StatusOr<uint64_t> put(absl::string_view name, absl::string_view value,
                                std::optional<uint64_t> expected) override;
   // The same Txn with a delete. NOT_FOUND when there is nothing to delete (also for

@@ -44,6 +44,29 @@ mvccpb::Event* event(etcdserverpb::WatchResponse& r, const std::string& key, int
   return e;
 }
 
+// What load() reads: a Txn of two ranges (the services, the revision key) at `revision`.
+etcdserverpb::TxnResponse load_answer(int64_t revision, const std::vector<mvccpb::KeyValue>& kvs,
+                                      int64_t marker, uint64_t cluster = 1) {
+  etcdserverpb::TxnResponse txn;
+  header(txn.mutable_header(), revision, cluster);
+  txn.set_succeeded(true);
+  etcdserverpb::RangeResponse* services = txn.add_responses()->mutable_response_range();
+  for (const mvccpb::KeyValue& kv : kvs) *services->add_kvs() = kv;
+  etcdserverpb::RangeResponse* key = txn.add_responses()->mutable_response_range();
+  if (marker > 0) {
+    key->add_kvs()->set_key("/ufc/meta/services_revision");
+    key->mutable_kvs(0)->set_mod_revision(marker);
+  }
+  return txn;
+}
+
+mvccpb::KeyValue kv(const std::string& key, int64_t mod_revision) {
+  mvccpb::KeyValue out;
+  out.set_key(key);
+  out.set_mod_revision(mod_revision);
+  return out;
+}
+
 etcdserverpb::WatchResponse created(int64_t revision) {
   etcdserverpb::WatchResponse r;
   header(r.mutable_header(), revision);
@@ -143,32 +166,37 @@ class EtcdStoreHostileTest : public ::testing::Test {
   std::unique_ptr<EtcdStore> store_;
 };
 
-TEST_F(EtcdStoreHostileTest, RefusesRangesThatBreakEtcdsRules) {
-  etcdserverpb::RangeResponse outside;
-  header(outside.mutable_header(), 20);
-  outside.add_kvs()->set_key("/elsewhere/x");
-  outside.mutable_kvs(0)->set_mod_revision(3);
-  etcd_.answer_range(outside);
+TEST_F(EtcdStoreHostileTest, RefusesReadsThatBreakEtcdsRules) {
+  etcd_.answer_txn(load_answer(20, {kv("/elsewhere/x", 3)}, 3));
   absl::StatusOr<StoreSnapshot> loaded = store_->load();
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(loaded.status().message(), HasSubstr("outside"));
-  EXPECT_EQ(store_->list_clients().status().code(), absl::StatusCode::kDataLoss);
 
-  etcdserverpb::RangeResponse future;
-  header(future.mutable_header(), 20);
-  future.add_kvs()->set_key("/ufc/services/a");
-  future.mutable_kvs(0)->set_mod_revision(30);
-  etcd_.answer_range(future);
+  etcd_.answer_txn(load_answer(20, {kv("/ufc/services/a", 30)}, 3));
   EXPECT_THAT(store_->load().status().message(), HasSubstr("at mod revision 30, outside (0, 20]"));
+  etcd_.answer_txn(load_answer(20, {}, 25));  // the revision key from the future
+  EXPECT_EQ(store_->load().status().code(), absl::StatusCode::kDataLoss);
 
-  etcd_.answer_range(etcdserverpb::RangeResponse());  // no header at all
+  etcdserverpb::TxnResponse one_range = load_answer(20, {}, 3);
+  one_range.mutable_responses()->RemoveLast();
+  etcd_.answer_txn(one_range);
+  EXPECT_THAT(store_->load().status().message(), HasSubstr("without its two ranges"));
+
+  etcd_.answer_txn(etcdserverpb::TxnResponse());  // no header at all
   EXPECT_THAT(store_->load().status().message(), HasSubstr("without a revision"));
 
-  etcdserverpb::RangeResponse partial;
-  header(partial.mutable_header(), 20);
-  partial.set_more(true);
-  etcd_.answer_range(partial);
+  etcdserverpb::TxnResponse partial = load_answer(20, {}, 3);
+  partial.mutable_responses(0)->mutable_response_range()->set_more(true);
+  etcd_.answer_txn(partial);
   EXPECT_EQ(store_->load().status().code(), absl::StatusCode::kDataLoss);
+
+  etcdserverpb::RangeResponse outside;
+  header(outside.mutable_header(), 20);
+  *outside.add_kvs() = kv("/ufc/services/a", 3);
+  etcd_.answer_range(outside);
+  absl::StatusOr<std::vector<std::string>> clients = store_->list_clients();
+  EXPECT_EQ(clients.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(clients.status().message(), HasSubstr("outside \"/ufc/clients/\""));
 }
 
 TEST_F(EtcdStoreHostileTest, RefusesWritesAnsweredWithoutWhatTheyNeed) {
@@ -190,9 +218,7 @@ TEST_F(EtcdStoreHostileTest, RefusesWritesAnsweredWithoutWhatTheyNeed) {
 }
 
 TEST_F(EtcdStoreHostileTest, RefusesAnswersFromAnotherCluster) {
-  etcdserverpb::RangeResponse first;
-  header(first.mutable_header(), 20, /*cluster=*/1);
-  etcd_.answer_range(first);
+  etcd_.answer_txn(load_answer(20, {}, 3, /*cluster=*/1));
   ASSERT_TRUE(store_->load().ok());
   etcdserverpb::TxnResponse other;
   header(other.mutable_header(), 3, /*cluster=*/2);
@@ -244,12 +270,9 @@ TEST_F(EtcdStoreHostileTest, AWatchThatLiesIsDroppedAndNothingIsDeliveredTwice) 
     event(next, "/ufc/services/b", 21);
     etcd_.add_script(Script{created(20), next});
   }
-  // The reset after the repeated revision loads this.
-  etcdserverpb::RangeResponse snapshot;
-  header(snapshot.mutable_header(), 20);
-  snapshot.add_kvs()->set_key("/ufc/services/a");
-  snapshot.mutable_kvs(0)->set_mod_revision(11);
-  etcd_.answer_range(snapshot);
+  // The reset after the repeated revision loads this: read at 20, services last written at
+  // 11; the watch resumes after 20.
+  etcd_.answer_txn(load_answer(20, {kv("/ufc/services/a", 11)}, 11));
 
   absl::Mutex mu;
   std::vector<std::pair<std::string, uint64_t>> events;
@@ -281,11 +304,11 @@ TEST_F(EtcdStoreHostileTest, AWatchThatLiesIsDroppedAndNothingIsDeliveredTwice) 
   store_->stop();
   absl::MutexLock lock(&mu);
   // Streams 1-4 are dropped before delivering anything; stream 5's event arrives, its
-  // repeat forces a reset at 20; stream 6 resumes from 21.
+  // repeat forces a reset (at 11, read at 20); stream 6 resumes from 21.
   EXPECT_THAT(events, ElementsAre(std::pair{std::string("a"), uint64_t{11}},
                                   std::pair{std::string("b"), uint64_t{21}}));
   EXPECT_THAT(batches, ElementsAre(11, 21));
-  EXPECT_THAT(resets, ElementsAre(20));
+  EXPECT_THAT(resets, ElementsAre(11));
   EXPECT_THAT(etcd_.starts(), ElementsAre(11, 11, 11, 11, 11, 21));
   ASSERT_FALSE(availability.empty());
   EXPECT_EQ(availability.front(), false);

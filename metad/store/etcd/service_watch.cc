@@ -60,7 +60,7 @@ void ServiceWatch::connect() {
   etcdserverpb::WatchCreateRequest* create = request.mutable_create_request();
   create->set_key(prefix_);
   create->set_range_end(range_end_);
-  create->set_start_revision(static_cast<int64_t>(delivered_ + 1));
+  create->set_start_revision(static_cast<int64_t>(std::max(delivered_, resume_after_) + 1));
   stream_->start();
   stream_->write(std::move(request));
   // A member that accepted the connection but never answers (stopped, partitioned without
@@ -111,19 +111,20 @@ void ServiceWatch::set_available(bool available) {
 }
 
 bool ServiceWatch::reset() {
-  absl::StatusOr<StoreSnapshot> snapshot = load_();
-  if (!snapshot.ok()) {
-    failure_ = absl::StrCat("reloading after a compaction: ", snapshot.status().message());
+  absl::StatusOr<LoadedServices> loaded = load_();
+  if (!loaded.ok()) {
+    failure_ = absl::StrCat("reloading after a compaction: ", loaded.status().message());
     return false;
   }
-  if (snapshot->revision < delivered_) {
-    failure_ = absl::StrCat("etcd is at revision ", snapshot->revision, ", behind revision ",
+  if (loaded->snapshot.revision < delivered_) {
+    failure_ = absl::StrCat("etcd is at revision ", loaded->snapshot.revision, ", behind revision ",
                             delivered_, " already delivered");
     return false;
   }
   need_reset_ = false;
-  delivered_ = snapshot->revision;
-  watcher_.on_reset(*snapshot);
+  delivered_ = loaded->snapshot.revision;
+  resume_after_ = std::max(loaded->read_revision, delivered_);
+  watcher_.on_reset(loaded->snapshot);
   return true;
 }
 
@@ -171,7 +172,6 @@ void ServiceWatch::deliver(const etcdserverpb::WatchResponse& response) {
   std::vector<StoreEvent> events;
   events.reserve(response.events_size());
   int64_t last = 0;
-  int distinct = 0;
   bool stale = false;
   for (const mvccpb::Event& event : response.events()) {
     if (!event.has_kv()) {
@@ -197,11 +197,8 @@ void ServiceWatch::deliver(const etcdserverpb::WatchResponse& response) {
                  /*restart_now=*/false);
       return;
     }
-    if (revision != last) {
-      ++distinct;
-      last = revision;
-    }
-    if (static_cast<uint64_t>(revision) <= delivered_) stale = true;
+    last = revision;
+    if (static_cast<uint64_t>(revision) <= std::max(delivered_, resume_after_)) stale = true;
     if (kv.key().size() == prefix_.size()) continue;  // no name: not a service (load skips it)
     StoreEvent& out = events.emplace_back();
     out.name = kv.key().substr(prefix_.size());
@@ -216,11 +213,7 @@ void ServiceWatch::deliver(const etcdserverpb::WatchResponse& response) {
     end_stream("", /*restart_now=*/true);
     return;
   }
-  // The header's revision covers the response only if etcd had nothing more to send below it:
-  // a full catch-up batch carries the current revision with more batches to come.
-  uint64_t through = static_cast<uint64_t>(last);
-  const int64_t head = response.header().revision();
-  if (distinct < kEtcdWatchBatchMaxRevs && head > last) through = static_cast<uint64_t>(head);
+  const uint64_t through = static_cast<uint64_t>(last);
   delivered_ = through;
   if (!events.empty()) watcher_.on_events(events, through);
 }

@@ -9,17 +9,17 @@
 //
 //  * revisions strictly increase across calls and never repeat: an event at or below the
 //    last delivered revision is not delivered (the watch starts over from a load() instead);
-//  * the revision passed with a batch is the response's header revision only when etcd
-//    delivered everything up to it: etcd 3.4 and 3.5 send a catch-up batch of at most 1000
-//    revisions (mvcc/watcher_group.go, watchBatchMaxRevs) with the store's *current*
-//    revision in the header, more batches following; for a full batch we pass its last
-//    event's revision instead;
+//  * the revision passed with a batch is its last event's, the revision of the last service
+//    write, never the response header's: that one counts every write to etcd (the client
+//    registry's too), and in etcd 3.4 and 3.5 a catch-up response of 1000 revisions
+//    (mvcc/watcher_group.go, watchBatchMaxRevs) carries the *current* revision with more
+//    responses still to come;
 //  * the stream broke (a member died, no answer to the create request within the call
 //    timeout, a malformed answer): on_availability(false) once, then reconnect with jittered
 //    backoff (100 ms doubling to 2 s) to the next member, from the same revision;
 //    on_availability(true) once the new watch is created;
 //  * etcd compacted the revision we resume from: load(), on_reset(snapshot), and watch on
-//    from the snapshot's revision + 1;
+//    from the revision the load read at + 1;
 //  * a member of another cluster (a restored backup or a new cluster at the same address,
 //    whose revisions start again): nothing is delivered; it counts as unavailable and is
 //    retried (see EtcdCluster::check_cluster).
@@ -48,8 +48,12 @@
 
 namespace ufc::metad {
 
-// The most distinct revisions etcd puts in one watch response (watchBatchMaxRevs).
-inline constexpr int kEtcdWatchBatchMaxRevs = 1000;
+// What a reset loads: the snapshot, and the etcd revision it was read at (at or above the
+// snapshot's revision; the watch resumes after it).
+struct LoadedServices {
+  StoreSnapshot snapshot;
+  uint64_t read_revision = 0;
+};
 
 // ServiceWatch. Cost: one stream; one allocation per response plus the delivered events.
 // Thread-safety: loop thread only (construct anywhere, then start() on the loop). The
@@ -57,7 +61,7 @@ inline constexpr int kEtcdWatchBatchMaxRevs = 1000;
 // to the call timeout).
 class ServiceWatch {
  public:
-  using Loader = std::function<absl::StatusOr<StoreSnapshot>()>;
+  using Loader = std::function<absl::StatusOr<LoadedServices>()>;
 
   // `services_prefix`: the key prefix whose keys are services (the rest of the key is the
   // name). Delivers every change after `after_revision`.
@@ -99,7 +103,8 @@ class ServiceWatch {
   Backoff backoff_{absl::Milliseconds(100), absl::Seconds(2)};
   absl::BitGen random_;
 
-  uint64_t delivered_;  // the last revision delivered (or the start, or a reset's)
+  uint64_t delivered_;         // the last revision delivered (or the start, or a reset's)
+  uint64_t resume_after_ = 0;  // a reset read everything up to here: resume after it
   bool need_reset_ = false;
   bool available_ = true;
   bool stopped_ = false;
