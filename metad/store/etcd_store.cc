@@ -174,6 +174,7 @@ struct EtcdStore::Impl {
   absl::Mutex mu;
   bool watching ABSL_GUARDED_BY(mu) = false;
   bool stopped ABSL_GUARDED_BY(mu) = false;
+  LoadedServices last_load ABSL_GUARDED_BY(mu);  // only the two revisions are kept
 
   // The client registry. Held across the etcd calls that publish, so that publishers and the
   // loop's lease repair write one at a time.
@@ -381,6 +382,14 @@ absl::StatusOr<std::unique_ptr<EtcdStore>> EtcdStore::create(Options options) {
 absl::StatusOr<StoreSnapshot> EtcdStore::load() {
   absl::StatusOr<LoadedServices> loaded = impl_->load();
   if (!loaded.ok()) return loaded.status();
+  {
+    // A watch() from this snapshot starts where the read was made (see ServiceWatch).
+    absl::MutexLock lock(&impl_->mu);
+    if (loaded->snapshot.revision >= impl_->last_load.snapshot.revision) {
+      impl_->last_load.snapshot.revision = loaded->snapshot.revision;
+      impl_->last_load.read_revision = loaded->read_revision;
+    }
+  }
   return std::move(loaded->snapshot);
 }
 
@@ -490,9 +499,13 @@ absl::Status EtcdStore::watch(uint64_t after_revision, StoreWatcher watcher) {
     return absl::FailedPreconditionError("watch: already watching (watch() is called once)");
   }
   Impl* impl = impl_.get();
+  // The usual start, load() then watch(snapshot.revision): the load saw no service change
+  // between its snapshot's revision and the one it read at.
+  const uint64_t quiet_until =
+      after_revision == impl->last_load.snapshot.revision ? impl->last_load.read_revision : 0;
   impl->watch = std::make_unique<ServiceWatch>(
       impl->loop, *impl->cluster, impl->services_prefix, [impl] { return impl->load(); },
-      after_revision, std::move(watcher));
+      after_revision, quiet_until, std::move(watcher));
   if (!impl->loop.post([impl] { impl->watch->start(); })) {
     return absl::FailedPreconditionError("watch: the store is stopped");
   }

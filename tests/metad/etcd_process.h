@@ -165,6 +165,17 @@ class TestEtcd {
     return ::testing::AssertionSuccess();
   }
 
+  // etcd's current revision (every write counts).
+  int64_t revision() {
+    etcdserverpb::RangeRequest request;
+    request.set_key("revision-probe");
+    etcdserverpb::RangeResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    if (!kv()->Range(&context, request, &response).ok()) return 0;
+    return response.header().revision();
+  }
+
   // The lease of `key` (0: none or absent).
   int64_t lease_of(const std::string& key) {
     etcdserverpb::RangeRequest request;

@@ -470,6 +470,34 @@ TEST_F(EtcdStoreTest, WatchingFromACompactedRevisionResetsThenContinues) {
   EXPECT_TRUE(recorder.availability().empty());
 }
 
+// The usual start of a server on an etcd whose history the client registry's churn got
+// compacted: load(), then watch() from the snapshot. No reset is needed: the load saw that no
+// service changed between the snapshot's revision and the revision it read at.
+TEST_F(EtcdStoreTest, WatchingFromAFreshLoadNeedsNoResetAfterRegistryChurnWasCompacted) {
+  auto writer = store("s1");
+  absl::StatusOr<uint64_t> a = writer->put("a", "1", std::nullopt);
+  ASSERT_TRUE(a.ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(writer->publish_clients("s1", {{"c", absl::StrCat(i)}}, {}).ok());
+  }
+  auto reader = store("s2");
+  absl::StatusOr<StoreSnapshot> base = reader->load();
+  ASSERT_TRUE(base.ok());
+  ASSERT_EQ(base->revision, *a);
+  const int64_t now = etcd_->revision();
+  ASSERT_GT(now, static_cast<int64_t>(*a) + 1);
+  ASSERT_TRUE(etcd_->compact(now));  // past base + 1: that history is gone
+
+  Recorder recorder(base->revision);
+  ASSERT_TRUE(reader->watch(base->revision, recorder.watcher()).ok());
+  absl::StatusOr<uint64_t> b = writer->put("b", "2", std::nullopt);
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE(recorder.wait_events(1));
+  EXPECT_THAT(as_tuples(recorder.events()), ElementsAre(put_event("b", "2", *b)));
+  EXPECT_TRUE(recorder.resets().empty());
+  EXPECT_THAT(recorder.violations(), ::testing::IsEmpty());
+}
+
 TEST_F(EtcdStoreTest, ClientsOfTwoServersAreListedTogether) {
   auto one = store("s1");
   auto two = store("s2");

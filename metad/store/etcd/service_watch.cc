@@ -14,7 +14,8 @@
 namespace ufc::metad {
 
 ServiceWatch::ServiceWatch(CqLoop& loop, EtcdCluster& cluster, std::string services_prefix,
-                           Loader load, uint64_t after_revision, StoreWatcher watcher)
+                           Loader load, uint64_t after_revision, uint64_t known_quiet_until,
+                           StoreWatcher watcher)
     : loop_(loop),
       cluster_(cluster),
       prefix_(std::move(services_prefix)),
@@ -23,7 +24,8 @@ ServiceWatch::ServiceWatch(CqLoop& loop, EtcdCluster& cluster, std::string servi
       watcher_(std::move(watcher)),
       create_timer_(loop),
       retry_timer_(loop),
-      delivered_(after_revision) {}
+      delivered_(after_revision),
+      resume_after_(known_quiet_until) {}
 
 void ServiceWatch::start() { connect(); }
 

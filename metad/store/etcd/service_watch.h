@@ -64,9 +64,11 @@ class ServiceWatch {
   using Loader = std::function<absl::StatusOr<LoadedServices>()>;
 
   // `services_prefix`: the key prefix whose keys are services (the rest of the key is the
-  // name). Delivers every change after `after_revision`.
+  // name). Delivers every change after `after_revision`; `known_quiet_until` (at or above
+  // it, or 0) is where a load showed nothing changed since: the stream starts after it, so
+  // history compacted in between does not force a reset.
   ServiceWatch(CqLoop& loop, EtcdCluster& cluster, std::string services_prefix, Loader load,
-               uint64_t after_revision, StoreWatcher watcher);
+               uint64_t after_revision, uint64_t known_quiet_until, StoreWatcher watcher);
 
   void start();
   // Cancels the stream and timers; no callback after it returns.
