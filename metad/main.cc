@@ -9,6 +9,7 @@
 // admin token (and should have TLS: --tls_cert/--tls_key).
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -38,6 +39,8 @@ ABSL_FLAG(std::string, data_dir, "", "local store directory (the default store)"
 ABSL_FLAG(std::string, etcd, "", "etcd v3 endpoints host:port,... (instead of --data_dir)");
 ABSL_FLAG(std::string, etcd_prefix, "/ufc/", "key prefix in etcd");
 ABSL_FLAG(std::string, server_id, "", "this server's name in ListClients (default host:pid)");
+ABSL_FLAG(int64_t, etcd_lease_ttl_ms, 10000,
+          "with --etcd: a dead server's clients leave ListClients after about this");
 ABSL_FLAG(std::string, admin_token_file, "", "file holding the bearer token admin RPCs need");
 ABSL_FLAG(std::string, watch_token_file, "", "file holding the bearer token Watch needs");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve TLS");
@@ -108,6 +111,12 @@ int main(int argc, char** argv) {
   store_flags.etcd = absl::GetFlag(FLAGS_etcd);
   store_flags.etcd_prefix = absl::GetFlag(FLAGS_etcd_prefix);
   store_flags.server_id = absl::GetFlag(FLAGS_server_id);
+  if (store_flags.server_id.empty()) {
+    char host[256] = {0};
+    ::gethostname(host, sizeof host - 1);
+    store_flags.server_id = absl::StrCat(host, "-", ::getpid());
+  }
+  store_flags.etcd_lease_ttl = absl::Milliseconds(absl::GetFlag(FLAGS_etcd_lease_ttl_ms));
   absl::StatusOr<std::unique_ptr<ufc::metad::Store>> store = ufc::metad::make_store(store_flags);
   if (!store.ok()) return fail(store.status());
 
@@ -115,7 +124,7 @@ int main(int argc, char** argv) {
   if (absl::Status s = hub.start(); !s.ok()) return fail(s);
 
   ufc::metad::MetaService::Options options;
-  options.server_id = absl::GetFlag(FLAGS_server_id);
+  options.server_id = store_flags.server_id;
   options.admin_token = *admin_token;
   options.watch_token = *watch_token;
   options.stale_after = absl::Milliseconds(absl::GetFlag(FLAGS_stale_after_ms));

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "metad/store/store.h"
 
 namespace ufc::metad {
@@ -17,7 +18,8 @@ struct StoreFlags {
   std::string data_dir;  // LocalStore
   std::string etcd;      // EtcdStore: comma-separated host:port
   std::string etcd_prefix = "/ufc/";
-  std::string server_id;
+  std::string server_id;     // required with etcd (main.cc defaults it to host:pid)
+  absl::Duration etcd_lease_ttl = absl::Seconds(10);
 };
 
 // INVALID_ARGUMENT unless exactly one of data_dir and etcd is set; then the store's own
