@@ -52,9 +52,9 @@
 
 namespace ufc::metad {
 
-// EtcdStore. Cost: load() and list_clients() are one Range each, put() and remove() one Txn,
-// publish_clients() one Txn per 128 changed clients (plus a LeaseGrant the first time);
-// each blocks the caller for one etcd round trip (a raft commit for writes), up to
+// EtcdStore. Cost: load() is one read-only Txn, list_clients() one Range, put() and remove()
+// one Txn, publish_clients() one Txn per 128 changed clients (plus a LeaseGrant the first
+// time); each blocks the caller for one etcd round trip (a raft commit for writes), up to
 // `call_timeout` when members are down. Memory: the published clients of this server are
 // kept, to put them again under a new lease. Thread-safety: every method may be called from
 // any thread concurrently; watcher callbacks run on the store's thread, one at a time, and
@@ -106,7 +106,9 @@ class EtcdStore final : public Store {
   absl::StatusOr<uint64_t> remove(absl::string_view name,
                                   std::optional<uint64_t> expected) override;
 
-  // Watches <prefix>services/ from after_revision + 1 on the store's thread, as described in
+  // Watches <prefix>services/ from after_revision + 1 on the store's thread (from after the
+  // revision the last load() read at, when after_revision is that load's snapshot revision:
+  // nothing changed in between, and etcd may have compacted it), as described in
   // metad/store/etcd/service_watch.h: across member failures (on_availability false, then
   // true once watching again, resuming where it stopped) and compactions (on_reset with a
   // fresh load()). Returns at once; INVALID_ARGUMENT without on_events or on_reset.
