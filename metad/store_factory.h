@@ -18,7 +18,7 @@ struct StoreFlags {
   std::string data_dir;  // LocalStore
   std::string etcd;      // EtcdStore: comma-separated host:port
   std::string etcd_prefix = "/ufc/";
-  std::string server_id;     // required with etcd (main.cc defaults it to host:pid)
+  std::string server_id;  // required with etcd (main.cc defaults it to host:pid)
   absl::Duration etcd_lease_ttl = absl::Seconds(10);
 };
 

@@ -151,15 +151,17 @@ TEST(EtcdSyncTest, TwoServersOneEtcdFailoverAndAnEtcdOutage) {
   m1.kill(SIGKILL);
   ASSERT_TRUE(eventually([&] { return e1.count(EventType::kSyncFailover) >= 1; }))
       << c1->query("sync");
-  ASSERT_TRUE(eventually([&] { return c1->query("sync").find(m2.address()) != std::string::npos; }));
+  ASSERT_TRUE(
+      eventually([&] { return c1->query("sync").find(m2.address()) != std::string::npos; }));
   EXPECT_EQ(sync_stat(*c1, "services_received"), received);
   ASSERT_TRUE(put(m2, service("a", 1003)).ok());
   ASSERT_TRUE(eventually([&] { return picked(*c1, "a") == "127.0.0.1:1003"; }));
   EXPECT_EQ(sync_stat(*c1, "services_received"), received + 1);
   // m1's registry entries vanish with its lease; c1 is now listed under m2.
-  ASSERT_TRUE(eventually([&] { return client_ids(clients(m2), "m2") == std::set<std::string>{"c1", "c2"} &&
-                                      client_ids(clients(m2), "m1").empty(); }))
-      << clients(m2).DebugString();
+  ASSERT_TRUE(eventually([&] {
+    return client_ids(clients(m2), "m2") == std::set<std::string>{"c1", "c2"} &&
+           client_ids(clients(m2), "m1").empty();
+  })) << clients(m2).DebugString();
 
   // etcd goes away: clients keep their config, m2 keeps serving its snapshot, Puts fail.
   etcd.kill(0);
@@ -180,7 +182,8 @@ TEST(EtcdSyncTest, TwoServersOneEtcdFailoverAndAnEtcdOutage) {
   ASSERT_TRUE(etcd.restart(0));
   ASSERT_TRUE(eventually([&] { return put(m2, service("a", 1005)).ok(); }, absl::Seconds(20)));
   for (Client* c : {c1.get(), c2.get(), c3.get()}) {
-    EXPECT_TRUE(eventually([&] { return picked(*c, "a") == "127.0.0.1:1005"; })) << c->query("sync");
+    EXPECT_TRUE(eventually([&] { return picked(*c, "a") == "127.0.0.1:1005"; }))
+        << c->query("sync");
   }
 }
 
