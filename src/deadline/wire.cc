@@ -36,6 +36,11 @@ absl::StatusOr<Deadline> decode_timeout(std::string_view value, MonotonicTime ar
     ms = ms * 10 + (c - '0');
   }
   if (absl::Milliseconds(ms) > kMaxWireBudget) return bad("is more than a day");
+  // "0" is spent whatever clock reads it: at `arrival` itself, a reader whose cached clock
+  // lags the arrival reading by a tick would still see a millisecond left.
+  if (ms == 0 && arrival != MonotonicTime::infinite_future()) {
+    return Deadline::at(MonotonicTime::infinite_past());
+  }
   // absl::Time arithmetic saturates: an arrival at either infinity stays there (a deadline
   // at InfinitePast() is spent; at InfiniteFuture() it is none).
   return Deadline::at(arrival + absl::Milliseconds(ms));
