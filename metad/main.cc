@@ -32,6 +32,7 @@
 #include "metad/meta_service.h"
 #include "metad/store/local_store.h"
 #include "metad/store_factory.h"
+#include "src/common/listen_security.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7070", "address to serve on (host:port; port 0: any)");
 ABSL_FLAG(std::string, port_file, "", "write the bound port here once serving (for tests)");
@@ -51,27 +52,6 @@ ABSL_FLAG(std::string, fault_invalid_service, "",
           "testing only: send this service to watchers with an invalid weight");
 
 namespace {
-
-absl::StatusOr<std::string> read_secret(const std::string& path, const char* flag) {
-  if (path.empty()) return std::string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": cannot read ", path));
-  std::stringstream s;
-  s << in.rdbuf();
-  std::string token(absl::StripAsciiWhitespace(s.str()));
-  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": empty"));
-  return token;
-}
-
-bool is_loopback(const std::string& listen) {
-  std::string host = listen;
-  if (absl::StartsWith(host, "[")) {
-    host = host.substr(1, host.find(']') - 1);
-  } else if (size_t colon = host.rfind(':'); colon != std::string::npos) {
-    host = host.substr(0, colon);
-  }
-  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
-}
 
 int fail(const absl::Status& s) {
   std::fprintf(stderr, "ufc-metad: %s\n", std::string(s.message()).c_str());
@@ -96,12 +76,12 @@ int main(int argc, char** argv) {
 
   const std::string listen = absl::GetFlag(FLAGS_listen);
   absl::StatusOr<std::string> admin_token =
-      read_secret(absl::GetFlag(FLAGS_admin_token_file), "admin_token_file");
+      ufc::internal::read_secret_file(absl::GetFlag(FLAGS_admin_token_file), "admin_token_file");
   if (!admin_token.ok()) return fail(admin_token.status());
   absl::StatusOr<std::string> watch_token =
-      read_secret(absl::GetFlag(FLAGS_watch_token_file), "watch_token_file");
+      ufc::internal::read_secret_file(absl::GetFlag(FLAGS_watch_token_file), "watch_token_file");
   if (!watch_token.ok()) return fail(watch_token.status());
-  if (!is_loopback(listen) && admin_token->empty()) {
+  if (!ufc::internal::is_loopback_listen(listen) && admin_token->empty()) {
     return fail(absl::InvalidArgumentError(absl::StrCat(
         "--listen=", listen, " is not loopback: set --admin_token_file (and TLS) first")));
   }
@@ -134,8 +114,10 @@ int main(int argc, char** argv) {
 
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
-    absl::StatusOr<std::string> cert = read_secret(absl::GetFlag(FLAGS_tls_cert), "tls_cert");
-    absl::StatusOr<std::string> key = read_secret(absl::GetFlag(FLAGS_tls_key), "tls_key");
+    absl::StatusOr<std::string> cert =
+        ufc::internal::read_secret_file(absl::GetFlag(FLAGS_tls_cert), "tls_cert");
+    absl::StatusOr<std::string> key =
+        ufc::internal::read_secret_file(absl::GetFlag(FLAGS_tls_key), "tls_key");
     if (!cert.ok()) return fail(cert.status());
     if (!key.ok()) return fail(key.status());
     grpc::SslServerCredentialsOptions ssl;

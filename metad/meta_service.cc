@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "src/common/listen_security.h"
 
 namespace ufc::metad {
 namespace {
@@ -29,14 +30,8 @@ bool token_matches(grpc::CallbackServerContext* context, const std::string& toke
   const auto& md = context->client_metadata();
   auto it = md.find("authorization");
   if (it == md.end()) return false;
-  const std::string expected = absl::StrCat("Bearer ", token);
   const grpc::string_ref got = it->second;
-  if (got.size() != expected.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < expected.size(); ++i) {
-    diff |= static_cast<unsigned char>(got.data()[i] ^ expected[i]);
-  }
-  return diff == 0;
+  return ufc::internal::bearer_matches(std::string_view(got.data(), got.size()), token);
 }
 
 absl::Status check_names(const google::protobuf::RepeatedPtrField<std::string>& names,

@@ -1,0 +1,55 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+
+#include "src/common/listen_security.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace ufc::internal {
+
+absl::StatusOr<std::string> read_secret_file(const std::string& path, std::string_view flag) {
+  if (path.empty()) return std::string();
+  const std::string name(flag);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("--", name, ": cannot read ", path));
+  std::stringstream s;
+  s << in.rdbuf();
+  std::string secret(absl::StripAsciiWhitespace(s.str()));
+  if (secret.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", path, " is empty"));
+  }
+  return secret;
+}
+
+bool is_loopback_listen(std::string_view listen) {
+  const absl::string_view l(listen.data(), listen.size());
+  if (absl::StartsWith(l, "unix:")) return true;
+  absl::string_view host = l;
+  if (absl::StartsWith(host, "[")) {
+    const size_t close = host.find(']');
+    if (close == absl::string_view::npos) return false;
+    host = host.substr(1, close - 1);
+  } else if (const size_t colon = host.rfind(':'); colon != absl::string_view::npos) {
+    host = host.substr(0, colon);
+  }
+  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+}
+
+bool bearer_matches(std::string_view header, std::string_view token) {
+  constexpr std::string_view kPrefix = "Bearer ";
+  if (token.empty() || header.size() != kPrefix.size() + token.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < kPrefix.size(); ++i) {
+    diff |= static_cast<unsigned char>(header[i] ^ kPrefix[i]);
+  }
+  for (size_t i = 0; i < token.size(); ++i) {
+    diff |= static_cast<unsigned char>(header[kPrefix.size() + i] ^ token[i]);
+  }
+  return diff == 0;
+}
+
+}  // namespace ufc::internal
