@@ -44,12 +44,18 @@ class Fd {
 }  // namespace
 
 ufc::Outcome http_get(const ufc::Pick& pick, const std::string& path, std::string* budget_echo) {
+  return http_get(
+      HttpTarget{pick.address(), pick.host(), pick.port(), pick.timeouts(), pick.deadline()}, path,
+      budget_echo);
+}
+
+ufc::Outcome http_get(const HttpTarget& pick, const std::string& path, std::string* budget_echo) {
   using ufc::Outcome;
-  const absl::Duration connect_timeout = pick.timeouts().connect;
-  const absl::Duration read_timeout = pick.timeouts().read;
+  const absl::Duration connect_timeout = pick.timeouts.connect;
+  const absl::Duration read_timeout = pick.timeouts.read;
   using ufc::Transport;
   const Clock::time_point start = Clock::now();
-  const std::string host(pick.host());
+  const std::string host(pick.host);
 
   sockaddr_storage addr{};
   socklen_t addr_len = 0;
@@ -57,11 +63,11 @@ ufc::Outcome http_get(const ufc::Pick& pick, const std::string& path, std::strin
   auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
   if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
-    v4->sin_port = htons(pick.port());
+    v4->sin_port = htons(pick.port);
     addr_len = sizeof(*v4);
   } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
     v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(pick.port());
+    v6->sin6_port = htons(pick.port);
     addr_len = sizeof(*v6);
   } else {
     addrinfo hints{};
@@ -73,8 +79,8 @@ ufc::Outcome http_get(const ufc::Pick& pick, const std::string& path, std::strin
     std::memcpy(&addr, found->ai_addr, found->ai_addrlen);
     addr_len = found->ai_addrlen;
     freeaddrinfo(found);
-    if (addr.ss_family == AF_INET) v4->sin_port = htons(pick.port());
-    if (addr.ss_family == AF_INET6) v6->sin6_port = htons(pick.port());
+    if (addr.ss_family == AF_INET) v4->sin_port = htons(pick.port);
+    if (addr.ss_family == AF_INET6) v6->sin6_port = htons(pick.port);
   }
 
   Fd fd(::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -96,12 +102,11 @@ ufc::Outcome http_get(const ufc::Pick& pick, const std::string& path, std::strin
     if (error != 0) return Outcome::transport_error(Transport::kConnectRefused, since(start));
   }
 
-  std::string request =
-      absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: ", std::string(pick.address()),
-                   "\r\nConnection: close\r\n");
-  if (!pick.deadline().is_none()) {  // the budget travels on, relative
+  std::string request = absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: ", std::string(pick.address),
+                                     "\r\nConnection: close\r\n");
+  if (!pick.deadline.is_none()) {  // the budget travels on, relative
     absl::StrAppend(&request, std::string(ufc::kTimeoutHeader), ": ",
-                    ufc::encode_timeout(pick.deadline()), "\r\n");
+                    ufc::encode_timeout(pick.deadline), "\r\n");
   }
   request += "\r\n";
   if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) !=

@@ -7,7 +7,9 @@
 #ifndef UFC_EXAMPLES_HTTP_GET_H_
 #define UFC_EXAMPLES_HTTP_GET_H_
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "absl/time/time.h"
 #include "ufc/client.h"
@@ -20,6 +22,17 @@ namespace ufc_examples {
 // timeouts (UFC caps them by the deadline); every failure maps to its ufc::Transport
 // value. `budget_echo`, if given, receives the backend's x-ufc-budget-ms header.
 ufc::Outcome http_get(const ufc::Pick& pick, const std::string& path,
+                      std::string* budget_echo = nullptr);
+
+// The same for a backend chosen elsewhere (an agent's pick, ufc/agent_client.h).
+struct HttpTarget {
+  std::string_view address;  // "host:port", for the Host header
+  std::string_view host;
+  uint16_t port = 0;
+  ufc::Timeouts timeouts;
+  ufc::Deadline deadline;
+};
+ufc::Outcome http_get(const HttpTarget& target, const std::string& path,
                       std::string* budget_echo = nullptr);
 
 }  // namespace ufc_examples

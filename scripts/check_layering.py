@@ -74,7 +74,7 @@ def cmake_deps(root):
         dep = re.search(r"DEPS(.*)", body, re.S)
         if name:
             found = re.findall(r"\bufc_([a-z_]+)", dep.group(1)) if dep else []
-            deps[name.group(1)] = set(found) - {"proto"}
+            deps[name.group(1)] = set(found) - {"proto", "meta_proto"}  # generated protocol code, not folders
     return deps
 
 

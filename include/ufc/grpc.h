@@ -24,9 +24,10 @@ namespace ufc {
 // deadline_from() is the deadline of an incoming gRPC call: the earlier of gRPC's own (from
 // the grpc-timeout header, which gRPC fixed when the call arrived) and x-ufc-timeout-ms
 // metadata (counted from now: gRPC does not say when the call arrived, so call this first
-// thing in the handler). None if the caller sent neither. INVALID_ARGUMENT for malformed
+// thing in the handler). None if the caller sent neither. Takes the synchronous API's
+// ServerContext and the callback API's CallbackServerContext alike. INVALID_ARGUMENT for malformed
 // x-ufc-timeout-ms metadata.
-absl::StatusOr<Deadline> deadline_from(const grpc::ServerContext& context,
+absl::StatusOr<Deadline> deadline_from(const grpc::ServerContextBase& context,
                                        Clock& clock = *Clock::system());
 
 // set_deadline() prepares an outgoing gRPC call: sets the call's own deadline (so gRPC

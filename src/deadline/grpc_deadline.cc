@@ -26,7 +26,7 @@ Deadline from_system_time_point(std::chrono::system_clock::time_point tp, Clock&
 
 }  // namespace
 
-absl::StatusOr<Deadline> deadline_from(const grpc::ServerContext& context, Clock& clock) {
+absl::StatusOr<Deadline> deadline_from(const grpc::ServerContextBase& context, Clock& clock) {
   Deadline deadline = from_system_time_point(context.deadline(), clock);
   const auto& metadata = context.client_metadata();
   auto it = metadata.find(grpc::string_ref(kTimeoutHeader.data(), kTimeoutHeader.size()));

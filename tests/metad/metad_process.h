@@ -35,18 +35,25 @@ class TempDir {
   std::string path_;
 };
 
+// A server process that takes --listen=127.0.0.1:<port> (ufc-metad, ufc-agentd) or
+// --port=<port> (examples/backend), and --port_file.
 class MetadProcess {
  public:
-  // `args`: extra flags; --listen and --port_file are added (port 0 unless `port`).
-  explicit MetadProcess(std::string binary) : binary_(std::move(binary)) {}
+  enum class PortFlag { kListen, kPort };
+  // `args`: extra flags; --listen (or --port) and --port_file are added (port 0 unless
+  // `port`).
+  explicit MetadProcess(std::string binary, PortFlag flag = PortFlag::kListen)
+      : binary_(std::move(binary)), flag_(flag) {}
   ~MetadProcess() { kill(SIGKILL); }
 
   // Starts it and waits (up to 10 s) until it serves. False on failure.
   bool start(const std::vector<std::string>& args, int port = 0) {
     port_file_ = dir_.path() + "/port";
     ::unlink(port_file_.c_str());
-    std::vector<std::string> argv = {binary_, "--listen=127.0.0.1:" + std::to_string(port),
-                                     "--port_file=" + port_file_};
+    std::vector<std::string> argv = {
+        binary_,
+        (flag_ == PortFlag::kListen ? "--listen=127.0.0.1:" : "--port=") + std::to_string(port),
+        "--port_file=" + port_file_};
     argv.insert(argv.end(), args.begin(), args.end());
     std::fflush(nullptr);  // the child must not write out the parent's buffers
     pid_ = ::fork();
@@ -104,11 +111,14 @@ class MetadProcess {
 
  private:
   std::string binary_;
+  PortFlag flag_;
   TempDir dir_;
   std::string port_file_;
   pid_t pid_ = -1;
   int port_ = 0;
 };
+
+using ServerProcess = MetadProcess;
 
 }  // namespace ufc::testing
 

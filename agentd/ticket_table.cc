@@ -1,0 +1,194 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+
+#include "agentd/ticket_table.h"
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace ufc::agentd {
+namespace {
+
+void put_u32(char* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+void put_u64(char* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+uint32_t get_u32(const char* in) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(in[i]);
+  return v;
+}
+uint64_t get_u64(const char* in) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(in[i]);
+  return v;
+}
+
+int64_t ns_of(MonotonicTime t) { return absl::ToUnixNanos(t.reading()); }
+
+// Each thread sticks to one shard (assigned round-robin on its first put).
+thread_local uint32_t thread_shard_index = UINT32_MAX;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TicketTable>> TicketTable::create(const Options& options) {
+  if (options.shards < 1 || options.shards > 256) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tickets.shards: ", options.shards, " is not in [1, 256]"));
+  }
+  if (options.capacity < options.shards || options.capacity > (size_t{1} << 31)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tickets.capacity: ", options.capacity, " is not in [shards, 2^31]"));
+  }
+  if (options.ttl <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("tickets.ttl: must be positive");
+  }
+  return std::unique_ptr<TicketTable>(new TicketTable(options));
+}
+
+TicketTable::TicketTable(const Options& options)
+    : ttl_(options.ttl), per_shard_(options.capacity / options.shards) {
+  shards_.reserve(options.shards);
+  for (size_t i = 0; i < options.shards; ++i) {
+    auto shard = std::make_unique<Shard>();
+    absl::MutexLock lock(&shard->mu);
+    shard->slots.resize(per_shard_);
+    shards_.push_back(std::move(shard));
+  }
+}
+
+TicketTable::~TicketTable() = default;
+
+TicketTable::Shard& TicketTable::my_shard() {
+  if (thread_shard_index == UINT32_MAX) {
+    thread_shard_index = next_thread_shard_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return *shards_[thread_shard_index % shards_.size()];
+}
+
+size_t TicketTable::advance_tail(Shard& shard, int64_t now_ns, std::vector<Pick>* out) {
+  size_t dropped = 0;
+  while (shard.held > 0) {
+    Slot& slot = shard.slots[shard.tail];
+    if (slot.pick.has_value()) {
+      if (slot.expires_ns > now_ns) break;
+      out->push_back(*std::move(slot.pick));
+      slot.pick.reset();
+      ++dropped;
+    }
+    shard.tail = shard.tail + 1 == per_shard_ ? 0 : shard.tail + 1;
+    --shard.held;
+  }
+  return dropped;
+}
+
+void TicketTable::put(Pick pick, MonotonicTime now, char* ticket) {
+  Shard& shard = my_shard();
+  const int64_t now_ns = ns_of(now);
+  std::vector<Pick> dropped;  // destroyed after the lock, unreported
+  uint32_t slot_index = 0;
+  {
+    absl::MutexLock lock(&shard.mu);
+    const size_t expired = advance_tail(shard, now_ns, &dropped);
+    if (expired > 0) expired_.fetch_add(expired, std::memory_order_relaxed);
+    if (shard.held == per_shard_) {
+      // Full: the tail is the oldest pick still held; it gives way.
+      Slot& oldest = shard.slots[shard.tail];
+      if (oldest.pick.has_value()) {
+        dropped.push_back(*std::move(oldest.pick));
+        oldest.pick.reset();
+        evicted_.fetch_add(1, std::memory_order_relaxed);
+      }
+      shard.tail = shard.tail + 1 == per_shard_ ? 0 : shard.tail + 1;
+      --shard.held;
+    }
+    Slot& slot = shard.slots[shard.head];
+    slot.pick.emplace(std::move(pick));
+    ++slot.generation;
+    slot.nonce = absl::Uniform<uint64_t>(shard.random);
+    slot.expires_ns = now_ns + absl::ToInt64Nanoseconds(ttl_);
+    const size_t s = thread_shard_index % shards_.size();  // my_shard()'s index
+    slot_index = static_cast<uint32_t>(s * per_shard_ + shard.head);
+    put_u32(ticket, slot_index);
+    put_u32(ticket + 4, slot.generation);
+    put_u64(ticket + 8, slot.nonce);
+    shard.head = shard.head + 1 == per_shard_ ? 0 : shard.head + 1;
+    ++shard.held;
+  }
+  issued_.fetch_add(1, std::memory_order_relaxed);
+}
+
+absl::StatusOr<Pick> TicketTable::take(std::string_view ticket, MonotonicTime now) {
+  if (ticket.size() != kTicketSize) {
+    malformed_.fetch_add(1, std::memory_order_relaxed);
+    return absl::InvalidArgumentError(
+        absl::StrCat("ticket: ", ticket.size(), " bytes, expected ", kTicketSize));
+  }
+  const uint32_t index = get_u32(ticket.data());
+  const uint32_t generation = get_u32(ticket.data() + 4);
+  const uint64_t nonce = get_u64(ticket.data() + 8);
+  if (index >= capacity()) {
+    malformed_.fetch_add(1, std::memory_order_relaxed);
+    return absl::InvalidArgumentError("ticket: no such slot (not a ticket of this agent)");
+  }
+  Shard& shard = *shards_[index / per_shard_];
+  const int64_t now_ns = ns_of(now);
+  std::optional<Pick> expired_pick;  // destroyed after the lock
+  {
+    absl::MutexLock lock(&shard.mu);
+    Slot& slot = shard.slots[index % per_shard_];
+    if (slot.generation == generation && slot.nonce != nonce) {
+      forged_.fetch_add(1, std::memory_order_relaxed);
+      return absl::InvalidArgumentError("ticket: forged (it does not match the pick it names)");
+    }
+    if (slot.generation != generation || !slot.pick.has_value()) {
+      unknown_.fetch_add(1, std::memory_order_relaxed);
+      return absl::NotFoundError("ticket: already reported, expired or evicted");
+    }
+    if (slot.expires_ns <= now_ns) {
+      expired_pick = std::move(slot.pick);
+      slot.pick.reset();
+      expired_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      Pick pick = *std::move(slot.pick);
+      slot.pick.reset();
+      reported_.fetch_add(1, std::memory_order_relaxed);
+      return pick;
+    }
+  }
+  unknown_.fetch_add(1, std::memory_order_relaxed);
+  return absl::NotFoundError("ticket: expired");
+}
+
+size_t TicketTable::expire(MonotonicTime now) {
+  const int64_t now_ns = ns_of(now);
+  size_t total = 0;
+  for (auto& shard : shards_) {
+    std::vector<Pick> dropped;
+    {
+      absl::MutexLock lock(&shard->mu);
+      total += advance_tail(*shard, now_ns, &dropped);
+    }
+  }
+  if (total > 0) expired_.fetch_add(total, std::memory_order_relaxed);
+  return total;
+}
+
+TicketTable::Stats TicketTable::stats() const {
+  Stats s;
+  s.issued = issued_.load(std::memory_order_relaxed);
+  s.reported = reported_.load(std::memory_order_relaxed);
+  s.expired = expired_.load(std::memory_order_relaxed);
+  s.evicted = evicted_.load(std::memory_order_relaxed);
+  s.malformed = malformed_.load(std::memory_order_relaxed);
+  s.forged = forged_.load(std::memory_order_relaxed);
+  s.unknown = unknown_.load(std::memory_order_relaxed);
+  const uint64_t gone = s.reported + s.expired + s.evicted;
+  s.outstanding = s.issued > gone ? s.issued - gone : 0;
+  return s;
+}
+
+}  // namespace ufc::agentd

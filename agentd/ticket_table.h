@@ -1,0 +1,123 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// agentd/ticket_table.h: the picks an agent holds between a caller's Pick and its Report.
+//
+// A remote caller cannot hold a ufc::Pick, so the agent keeps it and hands out a ticket:
+// 16 opaque bytes that find the pick again in O(1). A ticket is
+//
+//   slot (4 bytes) | generation (4 bytes) | nonce (8 bytes, random)
+//
+// little-endian. The slot says where the pick is; the generation, bumped each time the
+// slot is reused, makes a reused or stale ticket miss; the nonce, drawn from absl::BitGen
+// for each pick, makes a forged one miss even for a caller who has seen other tickets.
+//
+// Bounded memory: the table has a fixed number of slots, allocated at construction, split
+// into shards; each shard hands out its slots in ring order. A ticket lives until its
+// report, until `ttl` has passed, or until its shard has handed out every other slot
+// since (then it is the shard's oldest, and is evicted) — whichever comes first. A pick
+// that leaves the table without a report is destroyed unreported (its in-flight slot is
+// released) and counted as expired or evicted.
+//
+// Cost: put/take are a shard mutex, a few stores and one BitGen draw (~30 ns); shards are
+// chosen per thread, so gRPC's threads rarely meet on one. Thread-safety: every method may
+// be called from any thread.
+
+#ifndef UFC_AGENTD_TICKET_TABLE_H_
+#define UFC_AGENTD_TICKET_TABLE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/random/random.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "ufc/clock.h"
+#include "ufc/pick.h"
+
+namespace ufc::agentd {
+
+inline constexpr size_t kTicketSize = 16;
+
+class TicketTable {
+ public:
+  struct Options {
+    size_t capacity = 262144;                // slots in all; [shards, 2^31]
+    absl::Duration ttl = absl::Seconds(30);  // > 0
+    size_t shards = 16;                      // [1, 256]
+  };
+  // Counters since construction (plain values; a consistent-enough read, not a snapshot).
+  struct Stats {
+    uint64_t issued = 0;       // tickets handed out
+    uint64_t reported = 0;     // taken back by a report
+    uint64_t expired = 0;      // dropped unreported after ttl
+    uint64_t evicted = 0;      // dropped unreported: the shard needed the slot
+    uint64_t malformed = 0;    // take() of something that is not a ticket
+    uint64_t forged = 0;       // right slot and generation, wrong nonce
+    uint64_t unknown = 0;      // no such live ticket: reused, expired or evicted
+    uint64_t outstanding = 0;  // held now
+  };
+
+  // INVALID_ARGUMENT (naming the field) for options out of range.
+  static absl::StatusOr<std::unique_ptr<TicketTable>> create(const Options& options);
+  ~TicketTable();
+
+  // put() stores `pick` and writes its ticket to `ticket` (kTicketSize bytes). Evicts the
+  // shard's oldest pick when the shard is full, and drops picks past their ttl it meets.
+  void put(Pick pick, MonotonicTime now, char* ticket);
+
+  // take() returns the pick of `ticket` and forgets it (single use). INVALID_ARGUMENT for
+  // a ticket of the wrong size or slot, or a forged one; NOT_FOUND for one already
+  // reported, expired or evicted.
+  absl::StatusOr<Pick> take(std::string_view ticket, MonotonicTime now);
+
+  // expire() drops every pick past its ttl (the agent calls it about once a second, so
+  // that an idle agent does not hold picks forever). Returns how many it dropped.
+  size_t expire(MonotonicTime now);
+
+  Stats stats() const;
+  size_t capacity() const { return shards_.size() * per_shard_; }
+  absl::Duration ttl() const { return ttl_; }
+
+ private:
+  struct Slot {
+    std::optional<Pick> pick;
+    uint32_t generation = 0;
+    uint64_t nonce = 0;
+    int64_t expires_ns = 0;
+  };
+  struct Shard {
+    absl::Mutex mu;
+    std::vector<Slot> slots ABSL_GUARDED_BY(mu);
+    size_t head ABSL_GUARDED_BY(mu) = 0;  // next slot to hand out
+    size_t tail ABSL_GUARDED_BY(mu) = 0;  // oldest slot handed out and maybe still held
+    size_t held ABSL_GUARDED_BY(mu) = 0;  // slots between tail and head (held or freed)
+    absl::BitGen random ABSL_GUARDED_BY(mu);
+  };
+
+  TicketTable(const Options& options);
+  Shard& my_shard();
+  // Advances the shard's tail past freed and expired slots; the picks it drops go to `out`
+  // (destroyed by the caller, outside the lock).
+  size_t advance_tail(Shard& shard, int64_t now_ns, std::vector<Pick>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+
+  const absl::Duration ttl_;
+  const size_t per_shard_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::atomic<uint32_t> next_thread_shard_{0};
+
+  std::atomic<uint64_t> issued_{0}, reported_{0}, expired_{0}, evicted_{0}, malformed_{0},
+      forged_{0}, unknown_{0};
+};
+
+}  // namespace ufc::agentd
+
+#endif  // UFC_AGENTD_TICKET_TABLE_H_

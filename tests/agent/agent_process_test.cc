@@ -1,0 +1,459 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// ufc-agentd as real processes on loopback: its safety (tokens, non-loopback refusal,
+// forged and reused tickets, Session batches), a cold start from its cache with the
+// control server gone, and AgentClient's fallback under a 1,000 requests/s load while
+// agents are killed with SIGKILL and restarted — real HTTP backends behind it all.
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "examples/http_get.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "tests/metad/metad_process.h"
+#include "ufc/agent_client.h"
+#include "ufc/refusal.h"
+#include "ufc/v1/agent.grpc.pb.h"
+#include "ufc/v1/meta.grpc.pb.h"
+
+namespace ufc {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ServerProcess;
+using testing::TempDir;
+
+// Two healthy example backends and a ClientConfig file naming them as service "echo".
+class World {
+ public:
+  World() {
+    for (int i = 0; i < 2; ++i) {
+      backends_.push_back(
+          std::make_unique<ServerProcess>(UFC_BACKEND_BIN, ServerProcess::PortFlag::kPort));
+      EXPECT_TRUE(backends_.back()->start({"--mode=healthy", absl::StrCat("--name=b", i)}));
+    }
+    config_ = dir_.path() + "/ufc.json";
+    std::ofstream(config_) << config_json();
+  }
+  std::string config_json() const {
+    std::string endpoints;
+    for (const auto& b : backends_) {
+      if (!endpoints.empty()) endpoints += ",";
+      absl::StrAppend(&endpoints, "{\"address\":\"", b->address(), "\"}");
+    }
+    return absl::StrCat("{\"services\":[{\"name\":\"echo\",\"version\":\"1\",\"endpoints\":[",
+                        endpoints, "]}]}");
+  }
+  const std::string& config() const { return config_; }
+  const std::string& dir() const { return dir_.path(); }
+
+ private:
+  TempDir dir_;
+  std::vector<std::unique_ptr<ServerProcess>> backends_;
+  std::string config_;
+};
+
+std::unique_ptr<v1::Agent::Stub> stub(const std::string& address) {
+  return v1::Agent::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+}
+
+void set_deadline(grpc::ClientContext& context, int ms = 5000) {
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(ms));
+}
+
+std::string write_file(const std::string& dir, const std::string& name, const std::string& s) {
+  const std::string path = dir + "/" + name;
+  std::ofstream(path) << s;
+  return path;
+}
+
+TEST(AgentProcess, RefusesNonLoopbackWithoutToken) {
+  World world;
+  ServerProcess backup(UFC_AGENTD_BIN);
+  EXPECT_FALSE(backup.start({"--mode=backup", "--listen=0.0.0.0:0", "--config=" + world.config()}));
+  EXPECT_THAT(backup.log(), HasSubstr("not loopback: set --token_file"));
+  ServerProcess local(UFC_AGENTD_BIN);
+  EXPECT_FALSE(local.start({"--listen=0.0.0.0:0", "--config=" + world.config()}));
+  EXPECT_THAT(local.log(), HasSubstr("local mode serves this host only"));
+  // With a token, backup mode may listen on any address.
+  const std::string token = write_file(world.dir(), "token", "s3cret\n");
+  ServerProcess ok(UFC_AGENTD_BIN);
+  EXPECT_TRUE(ok.start({"--mode=backup", "--listen=0.0.0.0:0", "--token_file=" + token,
+                        "--config=" + world.config()}))
+      << ok.log();
+}
+
+TEST(AgentProcess, TokensGuardQueryAndBackupPicks) {
+  World world;
+  const std::string token = write_file(world.dir(), "token", "s3cret");
+  ServerProcess local(UFC_AGENTD_BIN), backup(UFC_AGENTD_BIN);
+  ASSERT_TRUE(local.start({"--config=" + world.config(), "--token_file=" + token})) << local.log();
+  ASSERT_TRUE(
+      backup.start({"--mode=backup", "--config=" + world.config(), "--token_file=" + token}))
+      << backup.log();
+
+  auto l = stub(local.address());
+  v1::AgentQueryRequest q;
+  q.set_what("agent");
+  v1::AgentQueryResponse qr;
+  {
+    grpc::ClientContext c;
+    set_deadline(c);
+    EXPECT_EQ(l->Query(&c, q, &qr).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext c;
+    set_deadline(c);
+    c.AddMetadata("authorization", "Bearer wrong");
+    EXPECT_EQ(l->Query(&c, q, &qr).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext c;
+    set_deadline(c);
+    c.AddMetadata("authorization", "Bearer s3cret");
+    ASSERT_TRUE(l->Query(&c, q, &qr).ok());
+    EXPECT_EQ(qr.view().fields().at("agent").struct_value().fields().at("mode").string_value(),
+              "local");
+    EXPECT_THAT(qr.json(), HasSubstr("\"unauthenticated\":2"));
+  }
+  // A local agent's picks need no token; a backup agent's do.
+  v1::AgentPickRequest p;
+  p.set_service("echo");
+  v1::AgentPickResponse pr;
+  {
+    grpc::ClientContext c;
+    set_deadline(c);
+    EXPECT_TRUE(l->Pick(&c, p, &pr).ok());
+    EXPECT_FALSE(pr.ticket().empty());
+  }
+  auto b = stub(backup.address());
+  {
+    grpc::ClientContext c;
+    set_deadline(c);
+    EXPECT_EQ(b->Pick(&c, p, &pr).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext c;
+    set_deadline(c);
+    c.AddMetadata("authorization", "Bearer s3cret");
+    EXPECT_TRUE(b->Pick(&c, p, &pr).ok());
+  }
+}
+
+TEST(AgentProcess, TicketsAreSingleUseAndUnforgeable) {
+  World world;
+  ServerProcess agent(UFC_AGENTD_BIN);
+  ASSERT_TRUE(agent.start({"--config=" + world.config()})) << agent.log();
+  auto a = stub(agent.address());
+  v1::AgentPickRequest p;
+  p.set_service("echo");
+  v1::AgentPickResponse pr;
+  {
+    grpc::ClientContext c;
+    set_deadline(c);
+    ASSERT_TRUE(a->Pick(&c, p, &pr).ok());
+  }
+  auto report = [&](const std::string& ticket) {
+    v1::AgentReportRequest r;
+    r.set_ticket(ticket);
+    r.mutable_outcome()->set_status_kind(v1::AGENT_STATUS_HTTP);
+    r.mutable_outcome()->set_status_code(200);
+    v1::AgentReportResponse rr;
+    grpc::ClientContext c;
+    set_deadline(c);
+    return a->Report(&c, r, &rr).error_code();
+  };
+  std::string forged = pr.ticket();
+  forged[10] = static_cast<char>(forged[10] ^ 1);
+  EXPECT_EQ(report(forged), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(report("garbage"), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(report(std::string(16, '\xff')), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(report(pr.ticket()), grpc::StatusCode::OK);
+  EXPECT_EQ(report(pr.ticket()), grpc::StatusCode::NOT_FOUND);  // reused
+  // A bad outcome is refused before the ticket is spent.
+  {
+    grpc::ClientContext c;
+    set_deadline(c);
+    ASSERT_TRUE(a->Pick(&c, p, &pr).ok());
+    v1::AgentReportRequest r;
+    r.set_ticket(pr.ticket());
+    r.mutable_outcome()->set_status_kind(v1::AGENT_STATUS_HTTP);
+    r.mutable_outcome()->set_status_code(99999);
+    v1::AgentReportResponse rr;
+    grpc::ClientContext c2;
+    set_deadline(c2);
+    EXPECT_EQ(a->Report(&c2, r, &rr).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(report(pr.ticket()), grpc::StatusCode::OK);
+  }
+  // Unknown services and spent deadlines are answers, not errors.
+  {
+    v1::AgentPickRequest unknown;
+    unknown.set_service("nope");
+    grpc::ClientContext c;
+    set_deadline(c);
+    ASSERT_TRUE(a->Pick(&c, unknown, &pr).ok());
+    EXPECT_EQ(pr.refusal().reason(), "not_configured");
+    EXPECT_EQ(pr.refusal().code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  }
+  {
+    grpc::ClientContext c;
+    set_deadline(c);
+    c.AddMetadata("x-ufc-timeout-ms", "0");
+    ASSERT_TRUE(a->Pick(&c, p, &pr).ok());
+    EXPECT_EQ(pr.refusal().reason(), "deadline_spent");
+  }
+  {
+    grpc::ClientContext c;
+    set_deadline(c);
+    c.AddMetadata("x-ufc-timeout-ms", "-5");
+    EXPECT_EQ(a->Pick(&c, p, &pr).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+}
+
+TEST(AgentProcess, SessionAnswersBatchesInOrder) {
+  World world;
+  ServerProcess agent(UFC_AGENTD_BIN);
+  ASSERT_TRUE(agent.start({"--config=" + world.config()})) << agent.log();
+  auto a = stub(agent.address());
+  grpc::ClientContext c;
+  set_deadline(c, 10000);
+  auto stream = a->Session(&c);
+  std::vector<std::string> tickets;
+  for (int round = 0; round < 10; ++round) {
+    v1::AgentSessionRequest req;
+    for (int i = 0; i < 50; ++i) {
+      v1::AgentPickRequest* p = req.add_picks();
+      p->set_service(i == 7 ? "nope" : "echo");
+      p->set_id(round * 100 + i);
+      if (i == 9) p->set_timeout_ms(0);
+    }
+    for (size_t i = 0; i < tickets.size(); ++i) {
+      v1::AgentReportRequest* r = req.add_reports();
+      r->set_ticket(tickets[i]);
+      r->set_id(i);
+      r->mutable_outcome()->set_status_kind(v1::AGENT_STATUS_HTTP);
+      r->mutable_outcome()->set_status_code(200);
+    }
+    v1::AgentReportRequest* bad = req.add_reports();
+    bad->set_ticket("forged-forged-ff");
+    bad->set_id(999);
+    ASSERT_TRUE(stream->Write(req));
+    v1::AgentSessionResponse resp;
+    ASSERT_TRUE(stream->Read(&resp));
+    ASSERT_EQ(resp.picks_size(), 50);
+    tickets.clear();
+    for (int i = 0; i < 50; ++i) {
+      EXPECT_EQ(resp.picks(i).id(), static_cast<uint64_t>(round * 100 + i));
+      if (i == 7) {
+        EXPECT_EQ(resp.picks(i).refusal().reason(), "not_configured");
+      } else if (i == 9) {
+        EXPECT_EQ(resp.picks(i).refusal().reason(), "deadline_spent");
+      } else {
+        EXPECT_FALSE(resp.picks(i).has_refusal());
+        tickets.push_back(resp.picks(i).ticket());
+      }
+    }
+    ASSERT_EQ(resp.report_errors_size(), 1);  // only the forged one
+    EXPECT_EQ(resp.report_errors(0).id(), 999u);
+  }
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST(AgentProcess, ColdStartFromCacheWithTheControlServerDown) {
+  World world;
+  ServerProcess metad(UFC_METAD_BIN);
+  ASSERT_TRUE(metad.start({"--data_dir=" + world.dir() + "/metad"})) << metad.log();
+  {
+    v1::ClientConfig config;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(world.config_json(), &config).ok());
+    auto admin =
+        v1::Meta::NewStub(grpc::CreateChannel(metad.address(), grpc::InsecureChannelCredentials()));
+    v1::PutServiceRequest req;
+    *req.mutable_service() = config.services(0);
+    req.mutable_service()->set_version(0);
+    v1::PutServiceResponse resp;
+    grpc::ClientContext c;
+    set_deadline(c);
+    ASSERT_TRUE(admin->PutService(&c, req, &resp).ok());
+  }
+  const std::string cache = world.dir() + "/cache";
+  const std::vector<std::string> flags = {"--metad=" + metad.address(), "--cache_dir=" + cache};
+  auto picks_echo = [](const std::string& address) {
+    auto a = stub(address);
+    for (int i = 0; i < 500; ++i) {
+      v1::AgentPickRequest p;
+      p.set_service("echo");
+      v1::AgentPickResponse pr;
+      grpc::ClientContext c;
+      set_deadline(c);
+      if (a->Pick(&c, p, &pr).ok() && !pr.has_refusal()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  {
+    ServerProcess agent(UFC_AGENTD_BIN);
+    ASSERT_TRUE(agent.start(flags)) << agent.log();
+    ASSERT_TRUE(picks_echo(agent.address())) << agent.log();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the cache is written
+    agent.kill(SIGKILL);
+  }
+  metad.kill(SIGKILL);
+  ServerProcess agent(UFC_AGENTD_BIN);
+  ASSERT_TRUE(agent.start(flags)) << agent.log();
+  auto a = stub(agent.address());
+  v1::AgentPickRequest p;
+  p.set_service("echo");
+  v1::AgentPickResponse pr;
+  grpc::ClientContext c;
+  set_deadline(c);
+  ASSERT_TRUE(a->Pick(&c, p, &pr).ok());
+  EXPECT_FALSE(pr.has_refusal()) << pr.refusal().message();
+}
+
+// One request of the load: when it was sent, how long the pick took, who answered.
+struct Sample {
+  absl::Time at;
+  absl::Duration pick_latency;
+  std::string agent;
+  bool answered = false;
+  bool http_ok = false;
+};
+
+absl::Duration p99(std::vector<absl::Duration> v) {
+  if (v.empty()) return absl::ZeroDuration();
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, v.size() * 99 / 100)];
+}
+
+TEST(AgentProcess, FallbackUnderLoadLosesNothing) {
+  World world;
+  ServerProcess local(UFC_AGENTD_BIN), backup1(UFC_AGENTD_BIN), backup2(UFC_AGENTD_BIN);
+  const std::vector<std::string> flags = {"--config=" + world.config()};
+  ASSERT_TRUE(local.start(flags)) << local.log();
+  ASSERT_TRUE(backup1.start(flags)) << backup1.log();
+  ASSERT_TRUE(backup2.start(flags)) << backup2.log();
+  const int local_port = local.port();
+
+  AgentClientOptions options;
+  options.local = local.address();
+  options.backups = {backup1.address(), backup2.address()};
+  std::unique_ptr<AgentClient> agents = AgentClient::create(options).value();
+
+  constexpr int kThreads = 10;
+  constexpr int kRate = 1000;  // requests/s in all
+  const absl::Duration run = absl::Seconds(5);
+  const absl::Time start = absl::Now() + absl::Milliseconds(100);
+  std::mutex mu;
+  std::vector<Sample> samples;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<Sample> mine;
+      for (int i = 0;; ++i) {
+        const absl::Time due = start + absl::Seconds(1) * (i * kThreads + t) / kRate;
+        if (due - start > run) break;
+        absl::SleepFor(due - absl::Now());
+        Sample s;
+        s.at = absl::Now();
+        absl::StatusOr<AgentPick> pick = agents->pick({.service = "echo"});
+        s.pick_latency = absl::Now() - s.at;
+        if (pick.ok()) {
+          s.answered = true;
+          s.agent = pick->agent;
+          const Outcome o = ufc_examples::http_get(
+              {pick->address, pick->host, pick->port, pick->timeouts, pick->deadline}, "/");
+          s.http_ok = o.transport == Transport::kOk && o.status_code == 200;
+          agents->report(*pick, o).IgnoreError();  // lost with its agent: allowed
+        }
+        mine.push_back(std::move(s));
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      samples.insert(samples.end(), mine.begin(), mine.end());
+    });
+  }
+  // The script: kill the local agent, then a backup; restart the local agent.
+  absl::SleepFor(start + absl::Milliseconds(1500) - absl::Now());
+  const absl::Time local_killed = absl::Now();
+  local.kill(SIGKILL);
+  absl::SleepFor(start + absl::Milliseconds(2500) - absl::Now());
+  const absl::Time backup_killed = absl::Now();
+  backup1.kill(SIGKILL);
+  absl::SleepFor(start + absl::Milliseconds(3500) - absl::Now());
+  ASSERT_TRUE(local.start(flags, local_port)) << local.log();
+  const absl::Time local_back = absl::Now();
+  for (std::thread& t : threads) t.join();
+
+  std::sort(samples.begin(), samples.end(),
+            [](const Sample& a, const Sample& b) { return a.at < b.at; });
+  int unanswered = 0, http_failed = 0, b2_alone = 0;
+  std::vector<absl::Duration> before, switching, steady_backup;
+  absl::Time first_local_after_restart = absl::InfiniteFuture();
+  int on_local = 0, on_b1 = 0, on_b2 = 0;
+  for (const Sample& s : samples) {
+    if (!s.answered) ++unanswered;
+    if (s.answered && !s.http_ok) ++http_failed;
+    if (s.agent == "local") ++on_local;
+    if (s.agent == options.backups[0]) ++on_b1;
+    if (s.agent == options.backups[1]) ++on_b2;
+    if (s.at < local_killed) before.push_back(s.pick_latency);
+    if (s.at >= local_killed && s.at < local_killed + absl::Milliseconds(500)) {
+      switching.push_back(s.pick_latency);
+    }
+    if (s.at >= local_killed + absl::Milliseconds(500) && s.at < backup_killed) {
+      steady_backup.push_back(s.pick_latency);
+    }
+    if (s.at >= backup_killed && s.at < local_back && s.agent == options.backups[1]) {
+      ++b2_alone;  // local and backup1 both dead: backup2 takes it all
+    }
+    if (s.at >= local_back && s.agent == "local" && first_local_after_restart > s.at) {
+      first_local_after_restart = s.at;
+    }
+  }
+  int local_share_late = 0, late = 0;
+  for (const Sample& s : samples) {
+    if (s.at >= local_back + absl::Seconds(1)) {
+      ++late;
+      if (s.agent == "local") ++local_share_late;
+    }
+  }
+  const AgentClient::Stats st = agents->stats();
+  std::printf(
+      "fallback under %d req/s: %zu requests, unanswered %d, http failures %d\n"
+      "  served by local %d, backup1 %d, backup2 %d (client: local %llu, backup %llu, "
+      "local failures %llu, backup failures %llu)\n"
+      "  pick p99: before the kill %.2f ms, first 500 ms after %.2f ms, on backups %.2f ms\n"
+      "  local agent back: first local pick %.0f ms after its restart; %d of %d later picks "
+      "local\n",
+      kRate, samples.size(), unanswered, http_failed, on_local, on_b1, on_b2,
+      static_cast<unsigned long long>(st.local_picks),
+      static_cast<unsigned long long>(st.backup_picks),
+      static_cast<unsigned long long>(st.local_failures),
+      static_cast<unsigned long long>(st.backup_failures), absl::ToDoubleMilliseconds(p99(before)),
+      absl::ToDoubleMilliseconds(p99(switching)), absl::ToDoubleMilliseconds(p99(steady_backup)),
+      absl::ToDoubleMilliseconds(first_local_after_restart - local_back), local_share_late, late);
+
+  EXPECT_GE(samples.size(), 4500u);
+  EXPECT_EQ(unanswered, 0);
+  EXPECT_EQ(http_failed, 0);
+  EXPECT_GT(on_b1, 0);
+  EXPECT_GT(on_b2, 0);
+  EXPECT_GE(b2_alone, 800);
+  EXPECT_LE(first_local_after_restart - local_back, absl::Seconds(1));
+  EXPECT_GE(local_share_late, late * 95 / 100);
+}
+
+}  // namespace
+}  // namespace ufc
