@@ -29,8 +29,10 @@ uint64_t get_u64(const char* in) {
 
 int64_t ns_of(MonotonicTime t) { return absl::ToUnixNanos(t.reading()); }
 
-// Each thread sticks to one shard (assigned round-robin on its first put).
-thread_local uint32_t thread_shard_index = UINT32_MAX;
+// Each thread walks the shards round-robin from its own starting point: one caller's
+// picks spread over the whole table (a single Session runs on one gRPC thread), and two
+// threads rarely want the same shard at once. No shared counter on the way.
+thread_local uint32_t thread_shard_cursor = UINT32_MAX;
 
 }  // namespace
 
@@ -62,11 +64,12 @@ TicketTable::TicketTable(const Options& options)
 
 TicketTable::~TicketTable() = default;
 
-TicketTable::Shard& TicketTable::my_shard() {
-  if (thread_shard_index == UINT32_MAX) {
-    thread_shard_index = next_thread_shard_.fetch_add(1, std::memory_order_relaxed);
+size_t TicketTable::next_shard() {
+  if (thread_shard_cursor == UINT32_MAX) {
+    // A spread-out start per thread (the golden-ratio step keeps starts apart).
+    thread_shard_cursor = next_thread_shard_.fetch_add(1, std::memory_order_relaxed) * 0x9E3779B9u;
   }
-  return *shards_[thread_shard_index % shards_.size()];
+  return thread_shard_cursor++ % shards_.size();
 }
 
 size_t TicketTable::advance_tail(Shard& shard, int64_t now_ns, std::vector<Pick>* out) {
@@ -86,7 +89,8 @@ size_t TicketTable::advance_tail(Shard& shard, int64_t now_ns, std::vector<Pick>
 }
 
 void TicketTable::put(Pick pick, MonotonicTime now, char* ticket) {
-  Shard& shard = my_shard();
+  const size_t s = next_shard();
+  Shard& shard = *shards_[s];
   const int64_t now_ns = ns_of(now);
   std::vector<Pick> dropped;  // destroyed after the lock, unreported
   uint32_t slot_index = 0;
@@ -110,7 +114,6 @@ void TicketTable::put(Pick pick, MonotonicTime now, char* ticket) {
     ++slot.generation;
     slot.nonce = absl::Uniform<uint64_t>(shard.random);
     slot.expires_ns = now_ns + absl::ToInt64Nanoseconds(ttl_);
-    const size_t s = thread_shard_index % shards_.size();  // my_shard()'s index
     slot_index = static_cast<uint32_t>(s * per_shard_ + shard.head);
     put_u32(ticket, slot_index);
     put_u32(ticket + 4, slot.generation);

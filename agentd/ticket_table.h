@@ -14,13 +14,15 @@
 // Bounded memory: the table has a fixed number of slots, allocated at construction, split
 // into shards; each shard hands out its slots in ring order. A ticket lives until its
 // report, until `ttl` has passed, or until its shard has handed out every other slot
-// since (then it is the shard's oldest, and is evicted) — whichever comes first. A pick
+// since (then it is the shard's oldest, and is evicted; with picks spread over the
+// shards, that is about `capacity` picks later) — whichever comes first. A pick
 // that leaves the table without a report is destroyed unreported (its in-flight slot is
 // released) and counted as expired or evicted.
 //
-// Cost: put/take are a shard mutex, a few stores and one BitGen draw (~30 ns); shards are
-// chosen per thread, so gRPC's threads rarely meet on one. Thread-safety: every method may
-// be called from any thread.
+// Cost: put/take are a shard mutex, a few stores and one BitGen draw (~30 ns); each
+// thread puts to the shards in turn from its own starting point, so one caller's picks
+// spread over the whole table and gRPC's threads rarely meet on a shard. Thread-safety: every
+// method may be called from any thread.
 
 #ifndef UFC_AGENTD_TICKET_TABLE_H_
 #define UFC_AGENTD_TICKET_TABLE_H_
@@ -103,7 +105,7 @@ class TicketTable {
   };
 
   TicketTable(const Options& options);
-  Shard& my_shard();
+  size_t next_shard();  // the shard the calling thread puts to next
   // Advances the shard's tail past freed and expired slots; the picks it drops go to `out`
   // (destroyed by the caller, outside the lock).
   size_t advance_tail(Shard& shard, int64_t now_ns, std::vector<Pick>* out)

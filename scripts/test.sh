@@ -59,5 +59,6 @@ build/bench/overload_sim --world=loopback --arms=ufc-adapt,ufc-adapt+deadline --
   --csv=/dev/null >/dev/null
 build/bench/overload_real --quick >/dev/null
 build/bench/metad_fanout --quick >/dev/null
+build/bench/agent_bench --quick >/dev/null
 
 echo "== all tests passed" >&2

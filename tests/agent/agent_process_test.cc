@@ -307,6 +307,25 @@ TEST(AgentProcess, ColdStartFromCacheWithTheControlServerDown) {
     ServerProcess agent(UFC_AGENTD_BIN);
     ASSERT_TRUE(agent.start(flags)) << agent.log();
     ASSERT_TRUE(picks_echo(agent.address())) << agent.log();
+    // The agent is in the control plane's freshness table, holding every service.
+    auto admin =
+        v1::Meta::NewStub(grpc::CreateChannel(metad.address(), grpc::InsecureChannelCredentials()));
+    bool listed = false;
+    for (int i = 0; i < 200 && !listed; ++i) {
+      v1::ListClientsRequest req;
+      v1::ListClientsResponse resp;
+      grpc::ClientContext c;
+      set_deadline(c);
+      ASSERT_TRUE(admin->ListClients(&c, req, &resp).ok());
+      for (const v1::ClientStatus& client : resp.clients()) {
+        if (client.client().client_id().rfind("agentd/", 0) == 0 && client.all_services() &&
+            client.client().self_service() == "ufc-agentd" && client.last_ack_unix_ms() > 0) {
+          listed = true;
+        }
+      }
+      if (!listed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(listed);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the cache is written
     agent.kill(SIGKILL);
   }

@@ -170,7 +170,9 @@ TEST(TicketTable, AMillionUnreportedPicksStayBounded) {
 
 TEST(TicketTable, ConcurrentPutAndTake) {
   auto client = make_client();
-  auto table = make_table(1024, 8);
+  // Room for every pick of the test: a thread preempted while holding tickets must not
+  // see them evicted (a ticket lives for about `capacity` puts of all threads).
+  auto table = make_table(size_t{1} << 18, 8);
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
