@@ -8,6 +8,7 @@ packages=(
   libabsl-dev libc-ares-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   etcd-server etcd-client
+  python3-grpcio python3-protobuf
 )
 
 missing=()
