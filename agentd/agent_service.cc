@@ -11,7 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/util/json_util.h"
 #include "src/common/listen_security.h"
-#include "ufc/grpc.h"
+#include "ufc/deadline.h"
 #include "ufc/refusal.h"
 
 namespace ufc::agentd {
@@ -321,12 +321,21 @@ grpc::ServerUnaryReactor* AgentService::Pick(grpc::CallbackServerContext* contex
     reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "service: empty"));
     return reactor;
   }
-  absl::StatusOr<Deadline> deadline = deadline_from(*context, *clock_);
-  if (!deadline.ok()) {
-    reactor->Finish(to_grpc(deadline.status()));
-    return reactor;
+  // The request's budget is x-ufc-timeout-ms, counted from arrival. The call's own gRPC
+  // deadline is how long the caller waits for the agent, not the request's budget.
+  Deadline deadline;
+  const auto& md = context->client_metadata();
+  if (const auto it = md.find(grpc::string_ref(kTimeoutHeader.data(), kTimeoutHeader.size()));
+      it != md.end()) {
+    absl::StatusOr<Deadline> d =
+        decode_timeout(std::string_view(it->second.data(), it->second.size()), arrival);
+    if (!d.ok()) {
+      reactor->Finish(to_grpc(d.status()));
+      return reactor;
+    }
+    deadline = *d;
   }
-  do_pick(*request, *deadline, arrival, response);
+  do_pick(*request, deadline, arrival, response);
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

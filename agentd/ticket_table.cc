@@ -137,6 +137,10 @@ absl::StatusOr<Pick> TicketTable::take(std::string_view ticket, MonotonicTime no
     malformed_.fetch_add(1, std::memory_order_relaxed);
     return absl::InvalidArgumentError("ticket: no such slot (not a ticket of this agent)");
   }
+  if (generation == 0) {  // never issued: a slot's first pick is generation 1
+    forged_.fetch_add(1, std::memory_order_relaxed);
+    return absl::InvalidArgumentError("ticket: forged (generation 0 is never issued)");
+  }
   Shard& shard = *shards_[index / per_shard_];
   const int64_t now_ns = ns_of(now);
   std::optional<Pick> expired_pick;  // destroyed after the lock

@@ -76,8 +76,8 @@ class TicketTable {
   void put(Pick pick, MonotonicTime now, char* ticket);
 
   // take() returns the pick of `ticket` and forgets it (single use). INVALID_ARGUMENT for
-  // a ticket of the wrong size or slot, or a forged one; NOT_FOUND for one already
-  // reported, expired or evicted.
+  // a ticket of the wrong size or slot, or a forged one (a wrong nonce, generation 0); NOT_FOUND
+  // for one already reported, expired or evicted.
   absl::StatusOr<Pick> take(std::string_view ticket, MonotonicTime now);
 
   // expire() drops every pick past its ttl (the agent calls it about once a second, so

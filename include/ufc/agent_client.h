@@ -19,9 +19,10 @@
 // a backup agent, and to the next one if that fails too. Which backup is chosen by libufc
 // itself: an in-process ufc::Client over the backup list, round robin, that bans a backup
 // after two failures in a row and probes it (TCP) before taking it back. While the local
-// agent is down, picks go to the backups; they return to it as soon as its channel is
-// connected again (its reconnect backoff is capped at 500 ms), at most one pick per
-// `local_recheck` testing it meanwhile.
+// agent is down, picks go to the backups; a pick the local agent refuses as not
+// configured (its config has not arrived yet) is asked of a backup too; they return to it as soon
+// as its channel is connected again (its reconnect backoff is capped at 500 ms), at most one pick
+// per `local_recheck` testing it meanwhile.
 
 #ifndef UFC_AGENT_CLIENT_H_
 #define UFC_AGENT_CLIENT_H_

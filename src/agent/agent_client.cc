@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <utility>
 
@@ -178,16 +179,24 @@ class AgentClient::Impl {
     for (std::string_view a : request.avoid) wire.add_avoid(std::string(a));
 
     std::string failures;
+    std::optional<absl::Status> unconfigured;  // the local agent's "not_configured"
     if (local_ != nullptr && should_try_local()) {
       absl::StatusOr<AgentPick> got = call_pick(*local_, wire, request.deadline);
       if (got.ok() || !is_agent_failure(got.status())) {
         local_down_.store(false, std::memory_order_relaxed);
         if (got.ok()) local_picks_.fetch_add(1, std::memory_order_relaxed);
-        return got;
+        // A local agent without the service's config yet (cold start, control plane
+        // down): a backup agent may have it. Any other answer is final.
+        if (got.ok() || refusal_of(got.status()) != Refusal::kNotConfigured ||
+            balancer_ == nullptr) {
+          return got;
+        }
+        unconfigured = got.status();
+      } else {
+        local_down_.store(true, std::memory_order_relaxed);
+        local_failures_.fetch_add(1, std::memory_order_relaxed);
+        absl::StrAppend(&failures, "local: ", got.status().message());
       }
-      local_down_.store(true, std::memory_order_relaxed);
-      local_failures_.fetch_add(1, std::memory_order_relaxed);
-      absl::StrAppend(&failures, "local: ", got.status().message());
     } else if (local_ != nullptr) {
       absl::StrAppend(&failures, "local: down");
     }
@@ -210,7 +219,7 @@ class AgentClient::Impl {
         if (got.ok() || !is_agent_failure(got.status())) {
           balancer_->report(*backup, Outcome::grpc(0, took));
           if (got.ok()) backup_picks_.fetch_add(1, std::memory_order_relaxed);
-          return got;
+          return got;  // the backup's answer decides, a refusal included
         }
         backup_failures_.fetch_add(1, std::memory_order_relaxed);
         balancer_->report(*backup, Outcome::transport_error(
@@ -222,6 +231,7 @@ class AgentClient::Impl {
         tried.push_back(agent.name);  // the map's key outlives the loop
       }
     }
+    if (unconfigured.has_value()) return *unconfigured;  // and no backup answered
     unanswered_.fetch_add(1, std::memory_order_relaxed);
     return absl::UnavailableError(absl::StrCat("no agent answered (", failures, ")"));
   }

@@ -342,6 +342,60 @@ TEST(AgentProcess, ColdStartFromCacheWithTheControlServerDown) {
   EXPECT_FALSE(pr.has_refusal()) << pr.refusal().message();
 }
 
+// AgentClient's call timeout bounds the wait for the agent; only the request's own deadline
+// reaches the pick (a 200 ms agent_timeout must not become every request's budget).
+TEST(AgentProcess, AgentClientSendsTheRequestDeadlineNotItsCallTimeout) {
+  World world;
+  ServerProcess agent(UFC_AGENTD_BIN);
+  ASSERT_TRUE(agent.start({"--config=" + world.config()})) << agent.log();
+  AgentClientOptions options;
+  options.local = agent.address();
+  options.agent_timeout = absl::Milliseconds(200);
+  std::unique_ptr<AgentClient> agents = AgentClient::create(options).value();
+  absl::StatusOr<AgentPick> none = agents->pick({.service = "echo"});
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->deadline.is_none());
+  EXPECT_EQ(none->timeouts.read, absl::InfiniteDuration());
+  absl::StatusOr<AgentPick> budget =
+      agents->pick({.service = "echo", .deadline = Deadline::after(absl::Seconds(3))});
+  ASSERT_TRUE(budget.ok()) << budget.status();
+  EXPECT_GT(budget->deadline.remaining(), absl::Milliseconds(2500));
+  EXPECT_LE(budget->timeouts.read, absl::Seconds(3));
+  EXPECT_GT(budget->timeouts.read, absl::Milliseconds(2500));
+  EXPECT_TRUE(agents->report(*budget, Outcome::http(200, absl::Milliseconds(1))).ok());
+  absl::StatusOr<AgentPick> spent =
+      agents->pick({.service = "echo", .deadline = Deadline::at(MonotonicTime::infinite_past())});
+  EXPECT_EQ(refusal_of(spent.status()), Refusal::kDeadlineSpent);
+  absl::StatusOr<AgentPick> unknown = agents->pick({.service = "nope"});
+  EXPECT_EQ(refusal_of(unknown.status()), Refusal::kNotConfigured);
+  EXPECT_EQ(agents->stats().unanswered, 0u);
+}
+
+// A local agent that has no config for a service yet (cold start, control plane down)
+// refuses it as not configured; a backup agent that has it answers instead.
+TEST(AgentProcess, AServiceTheLocalAgentLacksIsAskedOfABackup) {
+  World world;
+  std::string other = world.config_json();
+  other.replace(other.find("\"echo\""), 6, "\"else\"");
+  const std::string other_config = write_file(world.dir(), "other.json", other);
+  ServerProcess local(UFC_AGENTD_BIN), backup(UFC_AGENTD_BIN);
+  ASSERT_TRUE(local.start({"--config=" + other_config})) << local.log();
+  ASSERT_TRUE(backup.start({"--config=" + world.config()})) << backup.log();
+  AgentClientOptions options;
+  options.local = local.address();
+  options.backups = {backup.address()};
+  std::unique_ptr<AgentClient> agents = AgentClient::create(options).value();
+  absl::StatusOr<AgentPick> echo = agents->pick({.service = "echo"});
+  ASSERT_TRUE(echo.ok()) << echo.status();
+  EXPECT_EQ(echo->agent, backup.address());
+  EXPECT_TRUE(agents->report(*echo, Outcome::http(200, absl::Milliseconds(1))).ok());
+  absl::StatusOr<AgentPick> mine = agents->pick({.service = "else"});
+  ASSERT_TRUE(mine.ok()) << mine.status();
+  EXPECT_EQ(mine->agent, "local");
+  // Known to nobody: the refusal stands.
+  EXPECT_EQ(refusal_of(agents->pick({.service = "nope"}).status()), Refusal::kNotConfigured);
+}
+
 // One request of the load: when it was sent, how long the pick took, who answered.
 struct Sample {
   absl::Time at;
