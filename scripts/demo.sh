@@ -8,7 +8,7 @@ jobs=${UFC_JOBS:-2}
 
 scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$jobs" --target backend bypass_client ufc-metad ufcctl >/dev/null
+cmake --build build -j "$jobs" --target backend bypass_client ufc-metad ufcctl ufc-agentd >/dev/null
 
 # Backends on ports the OS picks (never a fixed port another process may hold); each writes
 # its port once it is ready, and the demo config is rewritten to use them.
@@ -101,3 +101,20 @@ wait $client
 echo
 echo "What the control server holds ('ufcctl list'):"
 build/metad/ufcctl --server="$metad" list
+
+echo
+echo "The agent: ufc-agentd takes every service from the same ufc-metad; a Python caller asks"
+echo "it for picks of \"sync-echo\" over gRPC, does a real HTTP GET to each, and reports the"
+echo "outcome (clients/python/examples/pick_get_report.py)."
+build/agentd/ufc-agentd --metad="$metad" --listen=127.0.0.1:0 --port_file="$run/agent.port" \
+  --cache_dir="$run/agent-cache" 2>>"$run/agent.log" &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$run/agent.port" ] && break; sleep 0.05; done
+[ -s "$run/agent.port" ] || { echo "demo: ufc-agentd did not start:" >&2; cat "$run/agent.log" >&2; exit 1; }
+clients/python/generate.sh "$run/py" >/dev/null
+sleep 0.3  # its first sync
+PYTHONPATH="clients/python:$run/py" /usr/bin/python3 clients/python/examples/pick_get_report.py \
+  --agent="127.0.0.1:$(cat "$run/agent.port")" --service=sync-echo --timeout_ms=200 -n 6
+echo
+echo "The agent is in the control server's freshness table ('ufcctl clients'):"
+build/metad/ufcctl --server="$metad" clients | grep -E "CLIENT|agentd" || true
