@@ -396,6 +396,40 @@ TEST(AgentProcess, AServiceTheLocalAgentLacksIsAskedOfABackup) {
   EXPECT_EQ(refusal_of(agents->pick({.service = "nope"}).status()), Refusal::kNotConfigured);
 }
 
+// A backup agent on TLS with a token: AgentClient verifies it against the CA and falls
+// back to it; without the CA (plaintext) the backup does not answer.
+TEST(AgentProcess, BackupOverTlsWithAToken) {
+  World world;
+  const std::string cert = world.dir() + "/agent.pem", key = world.dir() + "/agent.key";
+  const std::string cmd =
+      absl::StrCat("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=ufc-test -keyout ",
+                   key, " -out ", cert, " -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1");
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "openssl is not installed";
+  const std::string token = write_file(world.dir(), "token", "tls-token");
+  ServerProcess backup(UFC_AGENTD_BIN);
+  ASSERT_TRUE(backup.start({"--mode=backup", "--config=" + world.config(), "--token_file=" + token,
+                            "--tls_cert=" + cert, "--tls_key=" + key}))
+      << backup.log();
+  AgentClientOptions options;
+  options.local = "";  // backups only
+  options.backups = {backup.address()};
+  options.token = "tls-token";
+  options.tls_ca_file = cert;  // self-signed: the certificate is its own CA
+  std::unique_ptr<AgentClient> agents = AgentClient::create(options).value();
+  absl::StatusOr<AgentPick> pick = agents->pick({.service = "echo"});
+  ASSERT_TRUE(pick.ok()) << pick.status();
+  EXPECT_EQ(pick->agent, backup.address());
+  EXPECT_TRUE(agents->report(*pick, Outcome::http(200, absl::Milliseconds(1))).ok());
+
+  options.tls_ca_file.clear();
+  std::unique_ptr<AgentClient> plaintext = AgentClient::create(options).value();
+  EXPECT_EQ(plaintext->pick({.service = "echo"}).status().code(), absl::StatusCode::kUnavailable);
+  options.tls_ca_file = cert;
+  options.token = "wrong";
+  std::unique_ptr<AgentClient> wrong = AgentClient::create(options).value();
+  EXPECT_EQ(wrong->pick({.service = "echo"}).status().code(), absl::StatusCode::kUnauthenticated);
+}
+
 // One request of the load: when it was sent, how long the pick took, who answered.
 struct Sample {
   absl::Time at;
