@@ -106,14 +106,14 @@ class AgentService::SessionReactor
     }
     auto response = std::make_unique<v1::AgentSessionResponse>();
     if (static_cast<size_t>(request_.picks_size() + request_.reports_size()) > kMaxBatch) {
+      // The stream ends with this error once the answers already queued are written
+      // (nothing may be written after Finish).
       absl::MutexLock lock(&mu_);
       reads_done_ = true;
-      if (!finished_) {
-        finished_ = true;
-        Finish(grpc::Status(
-            grpc::StatusCode::INVALID_ARGUMENT,
-            absl::StrCat("Session: more than ", kMaxBatch, " picks and reports in one request")));
-      }
+      end_status_ = grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          absl::StrCat("Session: more than ", kMaxBatch, " picks and reports in one request"));
+      maybe_finish();
       return;
     }
     const MonotonicTime arrival = service_.clock_->monotonic_now();
@@ -159,7 +159,7 @@ class AgentService::SessionReactor
       maybe_finish();
       return;
     }
-    if (!queue_.empty()) {
+    if (!queue_.empty() && !finished_) {
       StartWrite(queue_.front().get());
     } else {
       writing_ = false;
@@ -180,7 +180,7 @@ class AgentService::SessionReactor
   void maybe_finish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (reads_done_ && !writing_ && !finished_) {
       finished_ = true;
-      Finish(grpc::Status::OK);
+      Finish(end_status_);
     }
   }
 
@@ -192,6 +192,7 @@ class AgentService::SessionReactor
   bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status end_status_ ABSL_GUARDED_BY(mu_);  // what Finish sends; OK unless refused
 };
 
 absl::StatusOr<std::unique_ptr<AgentService>> AgentService::create(Client& client,

@@ -58,6 +58,10 @@ TicketTable::TicketTable(const Options& options)
     auto shard = std::make_unique<Shard>();
     absl::MutexLock lock(&shard->mu);
     shard->slots.resize(per_shard_);
+    for (size_t j = 0; j < per_shard_; ++j) {
+      shard->slots[j].next = j + 1 < per_shard_ ? static_cast<uint32_t>(j + 1) : kNil;
+    }
+    shard->free = 0;
     shards_.push_back(std::move(shard));
   }
 }
@@ -72,18 +76,22 @@ size_t TicketTable::next_shard() {
   return thread_shard_cursor++ % shards_.size();
 }
 
-size_t TicketTable::advance_tail(Shard& shard, int64_t now_ns, std::vector<Pick>* out) {
+void TicketTable::release(Shard& shard, uint32_t i, std::vector<Pick>* out) {
+  Slot& slot = shard.slots[i];
+  (slot.prev == kNil ? shard.oldest : shard.slots[slot.prev].next) = slot.next;
+  (slot.next == kNil ? shard.newest : shard.slots[slot.next].prev) = slot.prev;
+  if (out != nullptr) out->push_back(*std::move(slot.pick));
+  slot.pick.reset();
+  slot.prev = kNil;
+  slot.next = shard.free;
+  shard.free = i;
+}
+
+size_t TicketTable::drop_expired(Shard& shard, int64_t now_ns, std::vector<Pick>* out) {
   size_t dropped = 0;
-  while (shard.held > 0) {
-    Slot& slot = shard.slots[shard.tail];
-    if (slot.pick.has_value()) {
-      if (slot.expires_ns > now_ns) break;
-      out->push_back(*std::move(slot.pick));
-      slot.pick.reset();
-      ++dropped;
-    }
-    shard.tail = shard.tail + 1 == per_shard_ ? 0 : shard.tail + 1;
-    --shard.held;
+  while (shard.oldest != kNil && shard.slots[shard.oldest].expires_ns <= now_ns) {
+    release(shard, shard.oldest, out);
+    ++dropped;
   }
   return dropped;
 }
@@ -96,30 +104,28 @@ void TicketTable::put(Pick pick, MonotonicTime now, char* ticket) {
   uint32_t slot_index = 0;
   {
     absl::MutexLock lock(&shard.mu);
-    const size_t expired = advance_tail(shard, now_ns, &dropped);
+    const size_t expired = drop_expired(shard, now_ns, &dropped);
     if (expired > 0) expired_.fetch_add(expired, std::memory_order_relaxed);
-    if (shard.held == per_shard_) {
-      // Full: the tail is the oldest pick still held; it gives way.
-      Slot& oldest = shard.slots[shard.tail];
-      if (oldest.pick.has_value()) {
-        dropped.push_back(*std::move(oldest.pick));
-        oldest.pick.reset();
-        evicted_.fetch_add(1, std::memory_order_relaxed);
-      }
-      shard.tail = shard.tail + 1 == per_shard_ ? 0 : shard.tail + 1;
-      --shard.held;
+    if (shard.free == kNil) {
+      // Every slot holds a live pick: the oldest gives way.
+      release(shard, shard.oldest, &dropped);
+      evicted_.fetch_add(1, std::memory_order_relaxed);
     }
-    Slot& slot = shard.slots[shard.head];
+    const uint32_t i = shard.free;
+    Slot& slot = shard.slots[i];
+    shard.free = slot.next;
+    slot.prev = shard.newest;
+    slot.next = kNil;
+    (shard.newest == kNil ? shard.oldest : shard.slots[shard.newest].next) = i;
+    shard.newest = i;
     slot.pick.emplace(std::move(pick));
     ++slot.generation;
     slot.nonce = absl::Uniform<uint64_t>(shard.random);
     slot.expires_ns = now_ns + absl::ToInt64Nanoseconds(ttl_);
-    slot_index = static_cast<uint32_t>(s * per_shard_ + shard.head);
+    slot_index = static_cast<uint32_t>(s * per_shard_ + i);
     put_u32(ticket, slot_index);
     put_u32(ticket + 4, slot.generation);
     put_u64(ticket + 8, slot.nonce);
-    shard.head = shard.head + 1 == per_shard_ ? 0 : shard.head + 1;
-    ++shard.held;
   }
   issued_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -143,10 +149,11 @@ absl::StatusOr<Pick> TicketTable::take(std::string_view ticket, MonotonicTime no
   }
   Shard& shard = *shards_[index / per_shard_];
   const int64_t now_ns = ns_of(now);
-  std::optional<Pick> expired_pick;  // destroyed after the lock
+  std::vector<Pick> expired_pick;  // destroyed after the lock
   {
     absl::MutexLock lock(&shard.mu);
-    Slot& slot = shard.slots[index % per_shard_];
+    const uint32_t i = static_cast<uint32_t>(index % per_shard_);
+    Slot& slot = shard.slots[i];
     if (slot.generation == generation && slot.nonce != nonce) {
       forged_.fetch_add(1, std::memory_order_relaxed);
       return absl::InvalidArgumentError("ticket: forged (it does not match the pick it names)");
@@ -156,12 +163,11 @@ absl::StatusOr<Pick> TicketTable::take(std::string_view ticket, MonotonicTime no
       return absl::NotFoundError("ticket: already reported, expired or evicted");
     }
     if (slot.expires_ns <= now_ns) {
-      expired_pick = std::move(slot.pick);
-      slot.pick.reset();
+      release(shard, i, &expired_pick);
       expired_.fetch_add(1, std::memory_order_relaxed);
     } else {
       Pick pick = *std::move(slot.pick);
-      slot.pick.reset();
+      release(shard, i, nullptr);
       reported_.fetch_add(1, std::memory_order_relaxed);
       return pick;
     }
@@ -177,7 +183,7 @@ size_t TicketTable::expire(MonotonicTime now) {
     std::vector<Pick> dropped;
     {
       absl::MutexLock lock(&shard->mu);
-      total += advance_tail(*shard, now_ns, &dropped);
+      total += drop_expired(*shard, now_ns, &dropped);
     }
   }
   if (total > 0) expired_.fetch_add(total, std::memory_order_relaxed);

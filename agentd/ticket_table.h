@@ -12,10 +12,9 @@
 // for each pick, makes a forged one miss even for a caller who has seen other tickets.
 //
 // Bounded memory: the table has a fixed number of slots, allocated at construction, split
-// into shards; each shard hands out its slots in ring order. A ticket lives until its
-// report, until `ttl` has passed, or until its shard has handed out every other slot
-// since (then it is the shard's oldest, and is evicted; with picks spread over the
-// shards, that is about `capacity` picks later) — whichever comes first. A pick
+// into shards, each with a free list and its held slots listed in issue order. A ticket
+// lives until its report or until `ttl` has passed; only when every slot of its shard
+// holds a live pick is the shard's oldest evicted to make room. A pick
 // that leaves the table without a report is destroyed unreported (its in-flight slot is
 // released) and counted as expired or evicted.
 //
@@ -89,26 +88,33 @@ class TicketTable {
   absl::Duration ttl() const { return ttl_; }
 
  private:
+  static constexpr uint32_t kNil = UINT32_MAX;
   struct Slot {
     std::optional<Pick> pick;
     uint32_t generation = 0;
     uint64_t nonce = 0;
     int64_t expires_ns = 0;
+    // Held: neighbours in issue order (oldest first). Free: `next` is the next free slot.
+    uint32_t prev = kNil;
+    uint32_t next = kNil;
   };
   struct Shard {
     absl::Mutex mu;
     std::vector<Slot> slots ABSL_GUARDED_BY(mu);
-    size_t head ABSL_GUARDED_BY(mu) = 0;  // next slot to hand out
-    size_t tail ABSL_GUARDED_BY(mu) = 0;  // oldest slot handed out and maybe still held
-    size_t held ABSL_GUARDED_BY(mu) = 0;  // slots between tail and head (held or freed)
+    uint32_t free ABSL_GUARDED_BY(mu) = kNil;    // a free slot, or kNil when all are held
+    uint32_t oldest ABSL_GUARDED_BY(mu) = kNil;  // the issue-order list of held slots
+    uint32_t newest ABSL_GUARDED_BY(mu) = kNil;
     absl::BitGen random ABSL_GUARDED_BY(mu);
   };
 
   TicketTable(const Options& options);
   size_t next_shard();  // the shard the calling thread puts to next
-  // Advances the shard's tail past freed and expired slots; the picks it drops go to `out`
-  // (destroyed by the caller, outside the lock).
-  size_t advance_tail(Shard& shard, int64_t now_ns, std::vector<Pick>* out)
+  // Takes slot `i` out of the held list and onto the free list; its pick goes to `out`
+  // (destroyed by the caller, outside the lock) unless null.
+  void release(Shard& shard, uint32_t i, std::vector<Pick>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  // Releases the held picks past their ttl, oldest first. Returns how many.
+  size_t drop_expired(Shard& shard, int64_t now_ns, std::vector<Pick>* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
 
   const absl::Duration ttl_;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -36,13 +37,13 @@ grpc::ChannelArguments channel_args() {
 // Codes that mean "this agent cannot answer": go to another one.
 bool agent_failed(grpc::StatusCode code) {
   switch (code) {
+    // Gone, hung, shutting down, or the connection broke mid-call. Not RESOURCE_EXHAUSTED,
+    // INTERNAL or UNIMPLEMENTED: those describe this request (too big, one the agent
+    // cannot handle), and one bad request must not send a process to its backups.
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
     case grpc::StatusCode::CANCELLED:
     case grpc::StatusCode::UNKNOWN:
-    case grpc::StatusCode::INTERNAL:
-    case grpc::StatusCode::RESOURCE_EXHAUSTED:
-    case grpc::StatusCode::UNIMPLEMENTED:
       return true;
     default:
       return false;
@@ -181,8 +182,9 @@ class AgentClient::Impl {
     std::string failures;
     std::optional<absl::Status> unconfigured;  // the local agent's "not_configured"
     if (local_ != nullptr && should_try_local()) {
-      absl::StatusOr<AgentPick> got = call_pick(*local_, wire, request.deadline);
-      if (got.ok() || !is_agent_failure(got.status())) {
+      bool answered = false;
+      absl::StatusOr<AgentPick> got = call_pick(*local_, wire, request.deadline, &answered);
+      if (got.ok() || !is_agent_failure(got.status(), answered)) {
         local_down_.store(false, std::memory_order_relaxed);
         if (got.ok()) local_picks_.fetch_add(1, std::memory_order_relaxed);
         // A local agent without the service's config yet (cold start, control plane
@@ -214,9 +216,10 @@ class AgentClient::Impl {
         if (found == backups_.end()) break;  // cannot happen: the config is ours
         Agent& agent = *found->second;
         const absl::Time start = absl::Now();
-        absl::StatusOr<AgentPick> got = call_pick(agent, wire, request.deadline);
+        bool answered = false;
+        absl::StatusOr<AgentPick> got = call_pick(agent, wire, request.deadline, &answered);
         const absl::Duration took = absl::Now() - start;
-        if (got.ok() || !is_agent_failure(got.status())) {
+        if (got.ok() || !is_agent_failure(got.status(), answered)) {
           balancer_->report(*backup, Outcome::grpc(0, took));
           if (got.ok()) backup_picks_.fetch_add(1, std::memory_order_relaxed);
           return got;  // the backup's answer decides, a refusal included
@@ -290,8 +293,9 @@ class AgentClient::Impl {
   }
 
  private:
-  static bool is_agent_failure(const absl::Status& s) {
-    return agent_failed(static_cast<grpc::StatusCode>(s.code())) && refusal_of(s) == Refusal::kNone;
+  // A call that got no answer from the agent (an answer, a refusal included, is final).
+  static bool is_agent_failure(const absl::Status& s, bool answered) {
+    return !answered && agent_failed(static_cast<grpc::StatusCode>(s.code()));
   }
 
   // While the local agent is down: its channel must be connected again, and at most one
@@ -299,7 +303,9 @@ class AgentClient::Impl {
   bool should_try_local() {
     if (!local_down_.load(std::memory_order_relaxed)) return true;
     if (local_->channel->GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_READY) return false;
-    const int64_t now = absl::GetCurrentTimeNanos();
+    const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();  // never the wall clock: it may step back
     int64_t last = last_local_try_ns_.load(std::memory_order_relaxed);
     if (now - last < absl::ToInt64Nanoseconds(options_.local_recheck)) return false;
     return last_local_try_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed);
@@ -309,24 +315,30 @@ class AgentClient::Impl {
     if (!deadline.is_none()) {
       context.AddMetadata(std::string(kTimeoutHeader), encode_timeout(deadline));
     }
-    context.set_deadline(
-        std::chrono::system_clock::now() +
-        std::chrono::microseconds(absl::ToInt64Microseconds(options_.agent_timeout)));
+    // No longer than the request has left: past its deadline nobody waits for the answer.
+    const absl::Duration wait = std::min(options_.agent_timeout, deadline.remaining());
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::microseconds(absl::ToInt64Microseconds(wait)));
     if (!options_.token.empty()) {
       context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
     }
   }
 
   absl::StatusOr<AgentPick> call_pick(Agent& agent, const v1::AgentPickRequest& wire,
-                                      const Deadline& deadline) {
+                                      const Deadline& deadline, bool* answered) {
     grpc::ClientContext context;
     prepare(context, agent, deadline);
     v1::AgentPickResponse response;
     const grpc::Status s = agent.stub->Pick(&context, wire, &response);
+    // Whether the agent answered (a pick, a refusal, an error of its own) rather than the
+    // call failing in transport or in time.
+    *answered = s.ok() || !agent_failed(s.error_code());
     if (!s.ok()) return from_grpc(s);
     if (response.has_refusal()) {
       const v1::AgentRefusal& r = response.refusal();
-      return with_refusal(absl::Status(static_cast<absl::StatusCode>(r.code()), r.message()),
+      // A code of 0 (OK) or out of range from a confused agent is still a refusal.
+      const int code = r.code() > 0 && r.code() <= 16 ? r.code() : 2;  // 2: UNKNOWN
+      return with_refusal(absl::Status(static_cast<absl::StatusCode>(code), r.message()),
                           refusal_named(r.reason()));
     }
     const MonotonicTime now = Clock::system()->monotonic_now();

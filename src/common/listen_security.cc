@@ -2,6 +2,9 @@
 
 #include "src/common/listen_security.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -36,7 +39,15 @@ bool is_loopback_listen(std::string_view listen) {
   } else if (const size_t colon = host.rfind(':'); colon != absl::string_view::npos) {
     host = host.substr(0, colon);
   }
-  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+  if (host == "localhost") return true;
+  // An address literal, parsed: "127.example.com" is a name, not loopback.
+  const std::string literal(host);
+  in_addr v4{};
+  if (::inet_pton(AF_INET, literal.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;  // 127.0.0.0/8
+  }
+  in6_addr v6{};
+  return ::inet_pton(AF_INET6, literal.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 bool bearer_matches(std::string_view header, std::string_view token) {

@@ -21,7 +21,8 @@ absl::StatusOr<std::string> read_secret_file(const std::string& path, std::strin
 
 // is_loopback_listen() is true for "127.x.x.x:port", "[::1]:port", "localhost:port" and
 // "unix:..." (a socket file is local by construction); false for anything else, including
-// "0.0.0.0:port" and "[::]:port".
+// "0.0.0.0:port", "[::]:port" and names such as "127.example.com:port" (only the
+// literals of 127.0.0.0/8 and ::1 are loopback, and the name localhost).
 bool is_loopback_listen(std::string_view listen);
 
 // bearer_matches() is true when `header` is exactly "Bearer <token>"; the comparison takes

@@ -267,8 +267,22 @@ TEST(AgentProcess, SessionAnswersBatchesInOrder) {
     ASSERT_EQ(resp.report_errors_size(), 1);  // only the forged one
     EXPECT_EQ(resp.report_errors(0).id(), 999u);
   }
-  stream->WritesDone();
-  EXPECT_TRUE(stream->Finish().ok());
+  // A batch over the limit ends the stream with INVALID_ARGUMENT (the agent stays up).
+  v1::AgentSessionRequest huge;
+  for (int i = 0; i < 5000; ++i) huge.add_picks()->set_service("echo");
+  stream->Write(huge);
+  v1::AgentSessionResponse ignored;
+  while (stream->Read(&ignored)) {
+  }
+  const grpc::Status end = stream->Finish();
+  EXPECT_EQ(end.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << end.error_message();
+  EXPECT_THAT(end.error_message(), HasSubstr("more than 4096"));
+  v1::AgentPickRequest p;
+  p.set_service("echo");
+  v1::AgentPickResponse pr;
+  grpc::ClientContext after;
+  set_deadline(after);
+  EXPECT_TRUE(a->Pick(&after, p, &pr).ok());
 }
 
 TEST(AgentProcess, ColdStartFromCacheWithTheControlServerDown) {
@@ -394,6 +408,17 @@ TEST(AgentProcess, AServiceTheLocalAgentLacksIsAskedOfABackup) {
   EXPECT_EQ(mine->agent, "local");
   // Known to nobody: the refusal stands.
   EXPECT_EQ(refusal_of(agents->pick({.service = "nope"}).status()), Refusal::kNotConfigured);
+  // A request the agent refuses as too big is this request's problem, not the agent's:
+  // no failover, and the local agent stays in use.
+  const std::string big(5 << 20, 'x');
+  const Attribute attribute{"k", big};
+  absl::StatusOr<AgentPick> too_big =
+      agents->pick({.service = "else", .attributes = absl::MakeConstSpan(&attribute, 1)});
+  EXPECT_EQ(too_big.status().code(), absl::StatusCode::kResourceExhausted) << too_big.status();
+  EXPECT_EQ(agents->stats().local_failures, 0u);
+  absl::StatusOr<AgentPick> again = agents->pick({.service = "else"});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->agent, "local");
 }
 
 // A backup agent on TLS with a token: AgentClient verifies it against the CA and falls

@@ -147,6 +147,20 @@ TEST(TicketTable, AReportedSlotIsReusedWithANewGeneration) {
   EXPECT_TRUE(table->take(second, at(absl::ZeroDuration())).ok());
 }
 
+// A long request's ticket outlives any number of quick ones while there is room: only a
+// table whose every slot holds a live pick evicts.
+TEST(TicketTable, ALongPickIsNotEvictedWhileThereIsRoom) {
+  auto client = make_client();
+  auto table = make_table(8);
+  const std::string slow = put(*table, *client, at(absl::ZeroDuration()));
+  for (int i = 0; i < 10000; ++i) {
+    const std::string quick = put(*table, *client, at(absl::Milliseconds(1)));
+    ASSERT_TRUE(table->take(quick, at(absl::Milliseconds(1))).ok());
+  }
+  EXPECT_EQ(table->stats().evicted, 0u);
+  EXPECT_TRUE(table->take(slow, at(absl::Seconds(1))).ok());
+}
+
 // A million picks never reported: the table holds at most its capacity, each pick that
 // leaves it releases its in-flight slot, and every one is counted as unreported.
 TEST(TicketTable, AMillionUnreportedPicksStayBounded) {
