@@ -82,7 +82,8 @@ inline constexpr std::string_view kTimeoutHeader = "x-ufc-timeout-ms";
 inline constexpr absl::Duration kMaxWireBudget = absl::Hours(24);
 
 // encode_timeout() is the header value for `deadline` as of now: the remaining budget in
-// milliseconds, rounded down, "0" once expired; "" for none (send no header then). A
+// milliseconds, rounded down, "0" once expired (or with less than 1 ms left, which the
+// receiver's decode_timeout takes as spent); "" for none (send no header then). A
 // budget over kMaxWireBudget is sent as kMaxWireBudget, so that whatever is encoded
 // decodes again.
 std::string encode_timeout(const Deadline& deadline, Clock& clock = *Clock::system());
