@@ -183,10 +183,9 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr, "ufc-agentd: %s mode, serving on %s (port %d)%s%s\n", mode.c_str(),
                listen.c_str(), port, unix_socket.empty() ? "" : " and unix:", unix_socket.c_str());
-  if (const std::string f = absl::GetFlag(FLAGS_port_file); !f.empty()) {
-    const std::string tmp = f + ".tmp";
-    { std::ofstream(tmp) << port << "\n"; }
-    std::rename(tmp.c_str(), f.c_str());
+  if (absl::Status s = ufc::internal::write_port_file(absl::GetFlag(FLAGS_port_file), port);
+      !s.ok()) {
+    return fail(s);
   }
 
   int sig = 0;

@@ -143,10 +143,9 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "ufc-metad: serving on %s (port %d), store %s, revision %llu\n",
                listen.c_str(), port, ufc::metad::describe(store_flags).c_str(),
                static_cast<unsigned long long>(hub.revision()));
-  if (const std::string f = absl::GetFlag(FLAGS_port_file); !f.empty()) {
-    const std::string tmp = f + ".tmp";
-    { std::ofstream(tmp) << port << "\n"; }
-    std::rename(tmp.c_str(), f.c_str());
+  if (absl::Status s = ufc::internal::write_port_file(absl::GetFlag(FLAGS_port_file), port);
+      !s.ok()) {
+    return fail(s);
   }
 
   int sig = 0;

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -61,6 +62,22 @@ bool bearer_matches(std::string_view header, std::string_view token) {
     diff |= static_cast<unsigned char>(header[kPrefix.size() + i] ^ token[i]);
   }
   return diff == 0;
+}
+
+absl::Status write_port_file(const std::string& path, int port) {
+  if (path.empty()) return absl::OkStatus();
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << port << "\n";
+    if (!out.flush()) {
+      return absl::InvalidArgumentError(absl::StrCat("--port_file: cannot write ", tmp));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--port_file: cannot rename to ", path));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace ufc::internal

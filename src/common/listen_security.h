@@ -29,6 +29,11 @@ bool is_loopback_listen(std::string_view listen);
 // the same time wherever the first difference is.
 bool bearer_matches(std::string_view header, std::string_view token);
 
+// write_port_file() writes `port` and a newline to `path` atomically (a temporary file,
+// then rename), so a reader never sees a partial number. Nothing for an empty `path`.
+// INVALID_ARGUMENT naming --port_file when it cannot be written.
+absl::Status write_port_file(const std::string& path, int port);
+
 }  // namespace ufc::internal
 
 #endif  // UFC_SRC_COMMON_LISTEN_SECURITY_H_

@@ -39,5 +39,16 @@ TEST(ListenSecurity, SecretFiles) {
   EXPECT_FALSE(read_secret_file(path, "token_file").ok());
 }
 
+TEST(ListenSecurity, PortFiles) {
+  EXPECT_TRUE(write_port_file("", 1).ok());
+  const std::string path = ::testing::TempDir() + "/listen_security_port";
+  ASSERT_TRUE(write_port_file(path, 8877).ok());
+  std::ifstream in(path);
+  int port = 0;
+  EXPECT_TRUE(in >> port);
+  EXPECT_EQ(port, 8877);
+  EXPECT_EQ(write_port_file("/nonexistent-dir/port", 1).code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace ufc::internal
