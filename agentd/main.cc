@@ -5,6 +5,12 @@
 //   ufc-agentd --metad=10.0.0.1:7070@bj,10.1.0.1:7070@sh --cache_dir=/var/cache/ufc-agentd
 //   ufc-agentd --config=ufc.json                               # no control plane
 //   ufc-agentd --mode=backup --listen=0.0.0.0:8877 --token_file=F --metad=...  # backup cluster
+//   ufc-agentd --inbound_listen=10.0.0.7:8899 --inbound_target=127.0.0.1:8080
+//              --inbound_token_file=F                      # the agent-to-agent receiving side
+//
+// Pass-through mode: the HTTP proxy on --proxy_listen (default 127.0.0.1:8888; "" turns it
+// off) forwards `curl -H 'x-ufc-service-name: to' http://127.0.0.1:8888/path` to a picked
+// backend (agentd/proxy/proxy.h).
 //
 // Local mode (the default) serves on loopback only (and on --unix_socket). Backup mode
 // serves remote callers: on a non-loopback address it refuses to start without a token,
@@ -27,6 +33,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "agentd/agent_service.h"
+#include "agentd/proxy/proxy.h"
 #include "grpcpp/grpcpp.h"
 #include "src/common/listen_security.h"
 #include "ufc/client.h"
@@ -48,6 +55,18 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve TLS");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert");
 ABSL_FLAG(int64_t, ticket_ttl_ms, 30000, "a pick never reported is dropped after this");
 ABSL_FLAG(int64_t, max_tickets, 262144, "picks held at most (the oldest give way)");
+ABSL_FLAG(std::string, proxy_listen, "127.0.0.1:8888",
+          "HTTP pass-through proxy address (loopback only; \"\": no proxy)");
+ABSL_FLAG(std::string, proxy_port_file, "", "write the proxy's bound port here (for tests)");
+ABSL_FLAG(int, proxy_threads, 1, "proxy event-loop threads");
+ABSL_FLAG(std::string, peer_token_file, "",
+          "token the proxy sends (x-ufc-agent-token) to endpoints tagged ufc-agent=inbound");
+ABSL_FLAG(std::string, inbound_listen, "", "agent-to-agent receiving side (host:port; \"\": off)");
+ABSL_FLAG(std::string, inbound_target, "", "the local service inbound requests go to (ip:port)");
+ABSL_FLAG(int, inbound_max_active, 64, "inbound requests at the local service at once");
+ABSL_FLAG(std::string, inbound_token_file, "",
+          "token inbound requests must carry (required off loopback)");
+ABSL_FLAG(std::string, inbound_port_file, "", "write the inbound listener's port here");
 
 namespace {
 
@@ -140,6 +159,64 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<ufc::Client>> client = ufc::Client::create(options);
   if (!client.ok()) return fail(client.status());
 
+  // The HTTP proxies: outbound for this host's callers, inbound for remote agents.
+  std::unique_ptr<ufc_agent::proxy::ProxyServer> proxy, inbound;
+  if (const std::string proxy_listen = absl::GetFlag(FLAGS_proxy_listen); !proxy_listen.empty()) {
+    if (!ufc::internal::is_loopback_listen(proxy_listen)) {
+      return fail(absl::InvalidArgumentError(absl::StrCat(
+          "--proxy_listen=", proxy_listen, " is not loopback: the proxy serves this host only")));
+    }
+    absl::StatusOr<std::string> peer_token =
+        ufc::internal::read_secret_file(absl::GetFlag(FLAGS_peer_token_file), "peer_token_file");
+    if (!peer_token.ok()) return fail(peer_token.status());
+    ufc_agent::proxy::ProxyOptions po;
+    po.listen = proxy_listen;
+    po.threads = absl::GetFlag(FLAGS_proxy_threads);
+    po.client = client->get();
+    po.peer_token = *peer_token;
+    absl::StatusOr<std::unique_ptr<ufc_agent::proxy::ProxyServer>> p =
+        ufc_agent::proxy::ProxyServer::start(po);
+    if (!p.ok()) return fail(absl::Status(p.status().code(), absl::StrCat("--proxy_", p.status().message())));
+    proxy = *std::move(p);
+    std::fprintf(stderr, "ufc-agentd: HTTP proxy on %s (port %d)\n", proxy_listen.c_str(),
+                 proxy->port());
+    if (absl::Status s =
+            ufc::internal::write_port_file(absl::GetFlag(FLAGS_proxy_port_file), proxy->port());
+        !s.ok()) {
+      return fail(s);
+    }
+  }
+  if (const std::string in_listen = absl::GetFlag(FLAGS_inbound_listen); !in_listen.empty()) {
+    absl::StatusOr<std::string> in_token = ufc::internal::read_secret_file(
+        absl::GetFlag(FLAGS_inbound_token_file), "inbound_token_file");
+    if (!in_token.ok()) return fail(in_token.status());
+    if (!ufc::internal::is_loopback_listen(in_listen) && in_token->empty()) {
+      return fail(absl::InvalidArgumentError(absl::StrCat(
+          "--inbound_listen=", in_listen, " is not loopback: set --inbound_token_file first")));
+    }
+    ufc_agent::proxy::ProxyOptions io;
+    io.listen = in_listen;
+    io.inbound_target = absl::GetFlag(FLAGS_inbound_target);
+    io.inbound_max_active = static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_inbound_max_active)));
+    io.token = *in_token;
+    if (io.inbound_target.empty()) {
+      return fail(absl::InvalidArgumentError("--inbound_target: required with --inbound_listen"));
+    }
+    absl::StatusOr<std::unique_ptr<ufc_agent::proxy::ProxyServer>> p =
+        ufc_agent::proxy::ProxyServer::start(io);
+    if (!p.ok()) {
+      return fail(absl::Status(p.status().code(), absl::StrCat("--inbound_", p.status().message())));
+    }
+    inbound = *std::move(p);
+    std::fprintf(stderr, "ufc-agentd: inbound on %s (port %d) to %s\n", in_listen.c_str(),
+                 inbound->port(), io.inbound_target.c_str());
+    if (absl::Status s =
+            ufc::internal::write_port_file(absl::GetFlag(FLAGS_inbound_port_file), inbound->port());
+        !s.ok()) {
+      return fail(s);
+    }
+  }
+
   ufc::agentd::AgentService::Options service_options;
   service_options.mode = mode;
   service_options.token = *token;
@@ -191,6 +268,8 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::fprintf(stderr, "ufc-agentd: signal %d, stopping\n", sig);
+  proxy.reset();
+  inbound.reset();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   (*service)->stop();
   return 0;

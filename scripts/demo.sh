@@ -107,6 +107,7 @@ echo "The agent: ufc-agentd takes every service from the same ufc-metad; a Pytho
 echo "it for picks of \"sync-echo\" over gRPC, does a real HTTP GET to each, and reports the"
 echo "outcome (clients/python/examples/pick_get_report.py)."
 build/agentd/ufc-agentd --metad="$metad" --listen=127.0.0.1:0 --port_file="$run/agent.port" \
+  --proxy_listen=127.0.0.1:0 --proxy_port_file="$run/proxy.port" \
   --cache_dir="$run/agent-cache" 2>>"$run/agent.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$run/agent.port" ] && break; sleep 0.05; done

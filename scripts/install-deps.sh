@@ -9,6 +9,7 @@ packages=(
   clang libclang-rt-14-dev
   etcd-server etcd-client
   python3-grpcio python3-protobuf
+  nginx-light wrk curl
 )
 
 missing=()
@@ -25,5 +26,15 @@ if [ "$(id -u)" -ne 0 ]; then
   SUDO="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Packaged daemons (nginx) must not start on install: tests start their own, on loopback
+# ephemeral ports. policy-rc.d exit 101 = "action forbidden" to invoke-rc.d.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" > /dev/null
+  $SUDO chmod +x "$policy"
+  made_policy=1
+fi
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [ "$made_policy" = 1 ]; then $SUDO rm -f "$policy"; fi

@@ -55,6 +55,15 @@ class MetadProcess {
         (flag_ == PortFlag::kListen ? "--listen=127.0.0.1:" : "--port=") + std::to_string(port),
         "--port_file=" + port_file_};
     argv.insert(argv.end(), args.begin(), args.end());
+    // ufc-agentd's HTTP proxy defaults to 127.0.0.1:8888; tests never take a fixed port.
+    if (binary_.size() >= 10 && binary_.compare(binary_.size() - 10, 10, "ufc-agentd") == 0) {
+      bool has_proxy_flag = false;
+      for (const std::string& a : args) has_proxy_flag |= a.rfind("--proxy_listen", 0) == 0;
+      if (!has_proxy_flag) {
+        argv.push_back("--proxy_listen=127.0.0.1:0");
+        argv.push_back("--proxy_port_file=" + dir_.path() + "/proxy.port");
+      }
+    }
     std::fflush(nullptr);  // the child must not write out the parent's buffers
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -102,6 +111,13 @@ class MetadProcess {
     pid_ = -1;
   }
   int port() const { return port_; }
+  // A port the process wrote to <dir()>/<name> (e.g. ufc-agentd's "proxy.port"); 0 if none.
+  int port_from(const std::string& name) const {
+    std::ifstream in(dir_.path() + "/" + name);
+    int p = 0;
+    return in >> p ? p : 0;
+  }
+  const std::string& dir() const { return dir_.path(); }
   pid_t pid() const { return pid_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string log() const {
