@@ -176,7 +176,8 @@ int main(int argc, char** argv) {
     po.peer_token = *peer_token;
     absl::StatusOr<std::unique_ptr<ufc_agent::proxy::ProxyServer>> p =
         ufc_agent::proxy::ProxyServer::start(po);
-    if (!p.ok()) return fail(absl::Status(p.status().code(), absl::StrCat("--proxy_", p.status().message())));
+    if (!p.ok())
+      return fail(absl::Status(p.status().code(), absl::StrCat("--proxy_", p.status().message())));
     proxy = *std::move(p);
     std::fprintf(stderr, "ufc-agentd: HTTP proxy on %s (port %d)\n", proxy_listen.c_str(),
                  proxy->port());
@@ -197,7 +198,8 @@ int main(int argc, char** argv) {
     ufc_agent::proxy::ProxyOptions io;
     io.listen = in_listen;
     io.inbound_target = absl::GetFlag(FLAGS_inbound_target);
-    io.inbound_max_active = static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_inbound_max_active)));
+    io.inbound_max_active =
+        static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_inbound_max_active)));
     io.token = *in_token;
     if (io.inbound_target.empty()) {
       return fail(absl::InvalidArgumentError("--inbound_target: required with --inbound_listen"));
@@ -205,7 +207,8 @@ int main(int argc, char** argv) {
     absl::StatusOr<std::unique_ptr<ufc_agent::proxy::ProxyServer>> p =
         ufc_agent::proxy::ProxyServer::start(io);
     if (!p.ok()) {
-      return fail(absl::Status(p.status().code(), absl::StrCat("--inbound_", p.status().message())));
+      return fail(
+          absl::Status(p.status().code(), absl::StrCat("--inbound_", p.status().message())));
     }
     inbound = *std::move(p);
     std::fprintf(stderr, "ufc-agentd: inbound on %s (port %d) to %s\n", in_listen.c_str(),

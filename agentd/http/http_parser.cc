@@ -4,16 +4,14 @@
 
 #include <cstring>
 
-
 namespace ufc_agent::http {
 namespace {
 
 // RFC 9110 5.6.2: tchar.
 constexpr bool is_tchar(unsigned char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         c == '!' || c == '#' || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' ||
-         c == '+' || c == '-' || c == '.' || c == '^' || c == '_' || c == '`' || c == '|' ||
-         c == '~';
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '!' ||
+         c == '#' || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' || c == '+' ||
+         c == '-' || c == '.' || c == '^' || c == '_' || c == '`' || c == '|' || c == '~';
 }
 struct CharTables {
   bool tchar[256];
@@ -241,8 +239,7 @@ bool is_hop_by_hop(std::string_view name) {
     case 7:
       return iequals(name, "upgrade");
     case 10:
-      return iequals(name, "connection") ||
-             iequals(name, "keep-alive");
+      return iequals(name, "connection") || iequals(name, "keep-alive");
     case 16:
       return iequals(name, "proxy-connection");
     case 18:
@@ -349,9 +346,10 @@ ParseStatus parse_response(const char* data, size_t n, const Limits& limits,
   // status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF
   const char* line_end = static_cast<const char*>(std::memchr(data, '\r', len));
   std::string_view line(data, line_end - data);
-  if (line_end[1] != '\n' || line.size() < 12 || line[8] != ' ' || !parse_version(line.substr(0, 8), &head->minor_version) ||
-      line[9] < '1' || line[9] > '5' || line[10] < '0' || line[10] > '9' || line[11] < '0' ||
-      line[11] > '9' || (line.size() > 12 && line[12] != ' ')) {
+  if (line_end[1] != '\n' || line.size() < 12 || line[8] != ' ' ||
+      !parse_version(line.substr(0, 8), &head->minor_version) || line[9] < '1' || line[9] > '5' ||
+      line[10] < '0' || line[10] > '9' || line[11] < '0' || line[11] > '9' ||
+      (line.size() > 12 && line[12] != ' ')) {
     *error = "bad_status_line";
     return ParseStatus::kError;
   }
@@ -420,8 +418,7 @@ size_t ChunkedFramer::feed(char* data, size_t n, bool strip, size_t* produced) {
         if (c == '\r') {
           if (ext_ws_only_) return fail("bad_chunk_extension", i);
           state_ = State::kSizeLf;
-        } else if (c == '\n' || (static_cast<unsigned char>(c) < 0x20 && c != '\t') ||
-                   c == 0x7f) {
+        } else if (c == '\n' || (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
           return fail("bad_chunk_extension", i);
         } else if (c == ';') {
           ext_ws_only_ = false;
@@ -474,8 +471,7 @@ size_t ChunkedFramer::feed(char* data, size_t n, bool strip, size_t* produced) {
       case State::kTrailer:
         if (c == '\r') {
           state_ = State::kTrailerLf;
-        } else if (c == '\n' || (static_cast<unsigned char>(c) < 0x20 && c != '\t') ||
-                   c == 0x7f) {
+        } else if (c == '\n' || (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
           return fail("bad_trailer", i);
         }
         if (++trailer_bytes_ > limits_.max_trailer_bytes) return fail("trailer_too_large", i);

@@ -103,7 +103,9 @@ void EventLoop::run() {
       refresh_now();
       const int64_t wait_ns = timers_.begin()->first - to_ns(now_);
       // Round up: waking a little late is fine, waking early spins.
-      timeout_ms = wait_ns <= 0 ? 0 : static_cast<int>(std::min<int64_t>((wait_ns + 999999) / 1000000, 60000));
+      timeout_ms = wait_ns <= 0
+                       ? 0
+                       : static_cast<int>(std::min<int64_t>((wait_ns + 999999) / 1000000, 60000));
     }
     const int n = ::epoll_wait(epoll_fd_, events, kBatch, timeout_ms);
     if (n < 0 && errno != EINTR) break;

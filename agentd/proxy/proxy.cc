@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <deque>
 #include <optional>
@@ -149,10 +149,9 @@ struct Buf {
 
 // Per-thread counters: one writer (the loop), relaxed.
 struct Counters {
-  std::atomic<uint64_t> connections_accepted{0}, connections_open{0}, requests{0},
-      forwarded{0}, retries{0}, local_answers{0}, bad_requests{0}, queue_expired{0},
-      caller_gone{0}, faults_aborted{0}, faults_delayed{0}, upstream_connects{0},
-      upstream_reused{0};
+  std::atomic<uint64_t> connections_accepted{0}, connections_open{0}, requests{0}, forwarded{0},
+      retries{0}, local_answers{0}, bad_requests{0}, queue_expired{0}, caller_gone{0},
+      faults_aborted{0}, faults_delayed{0}, upstream_connects{0}, upstream_reused{0};
 };
 inline void bump(std::atomic<uint64_t>& c, int64_t d = 1) {
   c.store(c.load(std::memory_order_relaxed) + static_cast<uint64_t>(d), std::memory_order_relaxed);
@@ -242,10 +241,11 @@ using Worker = ProxyServer::Worker;
 class Upstream final : public IoHandler {
  public:
   Upstream(Worker* w, int fd, std::string address)
-      : w_(w), fd_(fd), address_(std::move(address)), idle_timer_([this] { w_->close_upstream(this); }) {}
-  ~Upstream() override {
-    w_->give_buffer(in_.data);
-  }
+      : w_(w),
+        fd_(fd),
+        address_(std::move(address)),
+        idle_timer_([this] { w_->close_upstream(this); }) {}
+  ~Upstream() override { w_->give_buffer(in_.data); }
   void on_io(uint32_t events) override;
 
   Worker* w_;
@@ -311,11 +311,11 @@ class ClientConn final : public IoHandler {
 
  private:
   enum class Phase : uint8_t {
-    kHead,       // reading a request head (or idle between requests)
-    kQueued,     // inbound: waiting for a slot
-    kDelay,      // an injected delay
-    kExchange,   // connecting / relaying with an upstream
-    kAnswer,     // writing an answer of our own
+    kHead,      // reading a request head (or idle between requests)
+    kQueued,    // inbound: waiting for a slot
+    kDelay,     // an injected delay
+    kExchange,  // connecting / relaying with an upstream
+    kAnswer,    // writing an answer of our own
     kClosed,
   };
 
@@ -372,12 +372,13 @@ class ClientConn final : public IoHandler {
   std::vector<std::string_view> avoid_;
   uint32_t attempts_ = 0;
   bool silent_retry_used_ = false;
-  int fail_status_ = 0;            // while retrying: the answer if the retry is refused
+  int fail_status_ = 0;  // while retrying: the answer if the retry is refused
   std::string_view fail_reason_;
+  std::string retry_note_;
   SockAddr target_;
   std::string target_address_;
   Upstream* up_ = nullptr;
-  std::string head_out_;     // the request head for the upstream
+  std::string head_out_;  // the request head for the upstream
   size_t head_out_sent_ = 0;
   uint64_t req_remaining_ = 0;
   http::ChunkedFramer req_framer_;
@@ -477,8 +478,8 @@ void ClientConn::drive() {
           // is then scanned once, not once per byte).
           const size_t from = std::max(in_.start, had >= 3 ? had - 3 : 0);
           const bool may_end =
-              had <= in_.start ||
-              std::string_view(in_.data + from, in_.end - from).find("\n") != std::string_view::npos;
+              had <= in_.start || std::string_view(in_.data + from, in_.end - from).find("\n") !=
+                                      std::string_view::npos;
           if (!may_end && in_.end - in_.start < w_->options().limits.max_head_bytes) {
             if (client_eof_) {
               close();
@@ -541,14 +542,21 @@ void ClientConn::drive() {
           up_->connected_ = true;
           arm(min_duration(w_->options().send_timeout, deadline_.remaining_at(w_->loop().now())));
         }
-        pump_request();
-        if (phase_ != Phase::kExchange) break;
-        pump_response();
-        if (phase_ != Phase::kExchange) break;
-        if (resp_head_done_ && resp_done_ && resp_out_.empty() && up_ != nullptr &&
-            up_->in_.start == up_->in_.ready) {
-          finish_exchange();
-          break;
+        {
+          const uint32_t attempt = attempts_;
+          const Upstream* upstream = up_;
+          pump_request();
+          if (phase_ != Phase::kExchange) break;
+          pump_response();
+          if (phase_ != Phase::kExchange) break;
+          if (resp_head_done_ && resp_done_ && resp_out_.empty() && up_ != nullptr &&
+              up_->in_.start == up_->in_.ready) {
+            finish_exchange();
+            break;
+          }
+          // A retry (or a silent reconnect) started on another connection, which may be
+          // ready already (a pooled one raises no new edge): go round again.
+          if (attempts_ != attempt || up_ != upstream) break;
         }
         return;
       case Phase::kAnswer: {
@@ -609,7 +617,8 @@ void ClientConn::on_head() {
   in_.start = in_.ready = in_.base;
   req_remaining_ = req_.content_length;
   req_framer_.reset();
-  req_done_ = req_.body == BodyKind::kNone || (req_.body == BodyKind::kLength && req_remaining_ == 0);
+  req_done_ =
+      req_.body == BodyKind::kNone || (req_.body == BodyKind::kLength && req_remaining_ == 0);
   body_sent_ = 0;
   request_sent_ = false;
   attempts_ = 0;
@@ -629,8 +638,8 @@ void ClientConn::on_head() {
     if (!w_->admit()) {
       phase_ = Phase::kQueued;
       w_->enqueue(this);
-      absl::Duration wait = min_duration(opt.inbound_max_wait,
-                                         deadline_.remaining_at(w_->loop().now()));
+      absl::Duration wait =
+          min_duration(opt.inbound_max_wait, deadline_.remaining_at(w_->loop().now()));
       arm(wait);
       return;
     }
@@ -703,7 +712,9 @@ void ClientConn::begin_forward() {
     absl::StatusOr<ufc::Pick> pick = opt.client->pick(pr);
     if (!pick.ok() && attempts_ > 0) {
       // The retry was refused (fusing, budget, nowhere else): the failure stands.
-      answer(fail_status_, fail_reason_, "the backend failed; no retry allowed");
+      retry_note_.assign("the backend failed; the retry was refused: ");
+      put(&retry_note_, ufc::refusal_name(ufc::refusal_of(pick.status())));
+      answer(fail_status_, fail_reason_, retry_note_);
       return;
     }
     if (!pick.ok()) {
@@ -744,6 +755,7 @@ void ClientConn::connect_attempt() {
   if (attempts_ > 1) bump(w_->counters().retries);
   tried_.push_back(target_address_);
   attempt_start_ = w_->loop().now();
+  request_sent_ = false;  // (a retry happens only while no body byte has left)
   resp_head_done_ = false;
   resp_done_ = false;
   Upstream* idle = w_->take_idle(target_address_);
@@ -755,9 +767,9 @@ void ClientConn::connect_attempt() {
     int err = 0;
     up_ = w_->connect(target_address_, target_, &err);
     if (up_ == nullptr) {
-      upstream_failed(err == ETIMEDOUT ? ufc::Transport::kConnectTimeout
-                                       : ufc::Transport::kConnectRefused,
-                      err == ETIMEDOUT ? "connect_timeout" : "connect_refused", true);
+      upstream_failed(
+          err == ETIMEDOUT ? ufc::Transport::kConnectTimeout : ufc::Transport::kConnectRefused,
+          err == ETIMEDOUT ? "connect_timeout" : "connect_refused", true);
       return;
     }
     bump(w_->counters().upstream_connects);
@@ -767,7 +779,8 @@ void ClientConn::connect_attempt() {
   build_upstream_head();
   const absl::Duration left = deadline_.remaining_at(w_->loop().now());
   if (!up_->connected_) {
-    absl::Duration c = min_duration(pick_ ? pick_->timeouts().connect : absl::InfiniteDuration(), left);
+    absl::Duration c =
+        min_duration(pick_ ? pick_->timeouts().connect : absl::InfiniteDuration(), left);
     if (c == absl::InfiniteDuration()) c = w_->options().idle_timeout;
     arm(c);
   } else {
@@ -805,7 +818,8 @@ void ClientConn::build_upstream_head() {
 bool ClientConn::scan_request_body() {
   if (req_done_ || in_.ready == in_.end) return true;
   if (req_.body == BodyKind::kLength) {
-    const size_t take = static_cast<size_t>(std::min<uint64_t>(req_remaining_, in_.end - in_.ready));
+    const size_t take =
+        static_cast<size_t>(std::min<uint64_t>(req_remaining_, in_.end - in_.ready));
     in_.ready += take;
     req_remaining_ -= take;
     req_done_ = req_remaining_ == 0;
@@ -910,8 +924,8 @@ void ClientConn::on_response_head() {
   resp_strip_ = resp_.body == BodyKind::kChunked && req_.minor_version == 0;
   resp_remaining_ = resp_.content_length;
   resp_framer_.reset();
-  resp_done_ = resp_.body == BodyKind::kNone ||
-               (resp_.body == BodyKind::kLength && resp_remaining_ == 0);
+  resp_done_ =
+      resp_.body == BodyKind::kNone || (resp_.body == BodyKind::kLength && resp_remaining_ == 0);
   // Our side of the caller's connection: closes when the caller asked, when the response
   // is delimited by close, or when an HTTP/1.0 caller gets a de-chunked body.
   if (!keep_alive_ || resp_.body == BodyKind::kUntilClose || resp_strip_ || !req_done_) {
@@ -948,6 +962,7 @@ void ClientConn::pump_response() {
     // Read from the backend while there is room.
     if (b.start == b.end && b.start > 0) b.reset_to(0);
     bool upstream_eof = false;
+    bool upstream_reset = false;
     while (up_->readable_ && b.end < cap) {
       const ssize_t r = ::recv(up_->fd_, b.data + b.end, cap - b.end, 0);
       if (r > 0) {
@@ -960,30 +975,37 @@ void ClientConn::pump_response() {
         up_->readable_ = false;
         break;
       }
-      const bool reset = r < 0 && errno == ECONNRESET;
+      // EOF or an error: judged below, once what was read before it is parsed.
+      upstream_reset = r < 0 && errno == ECONNRESET;
       up_->readable_ = false;
+      up_->hup_ = true;  // never pooled again
       upstream_eof = true;
-      if (!resp_head_done_ || (!resp_done_ && resp_.body != BodyKind::kUntilClose)) {
-        // The response is missing or cut short.
-        if (reset) {
-          upstream_failed(ufc::Transport::kReset, "reset", false);
-        } else {
-          upstream_failed(ufc::Transport::kReadFailed, "read_failed", false);
-        }
-        // A truncated chunked/length body may still be in the buffer: what matters is
-        // that the caller's connection closes, which upstream_failed does.
-        return;
-      }
       break;
     }
+    // The backend is gone: fine after a complete response (or one delimited by close),
+    // a failure otherwise.
+    auto cut_short = [&]() -> bool {
+      if (!upstream_eof) return false;
+      if (resp_head_done_ && (resp_done_ || resp_.body == BodyKind::kUntilClose)) return false;
+      upstream_failed(upstream_reset ? ufc::Transport::kReset : ufc::Transport::kReadFailed,
+                      upstream_reset ? "reset" : "read_failed", false);
+      return true;
+    };
     if (!resp_head_done_) {
-      if (b.end == b.start) return;
+      if (b.end == b.start) {
+        cut_short();
+        return;
+      }
       std::string_view error;
-      const ParseStatus st = http::parse_response(
-          b.data + b.start, b.end - b.start, w_->options().limits,
-          std::string_view(method_, method_len_), &resp_, &error);
+      const ParseStatus st =
+          http::parse_response(b.data + b.start, b.end - b.start, w_->options().limits,
+                               std::string_view(method_, method_len_), &resp_, &error);
       if (st == ParseStatus::kIncomplete) {
-        if (b.end - b.start >= cap) upstream_failed(ufc::Transport::kReadFailed, "bad_response", false);
+        if (b.end - b.start >= cap) {
+          upstream_failed(ufc::Transport::kReadFailed, "bad_response", false);
+        } else {
+          cut_short();
+        }
         return;
       }
       if (st == ParseStatus::kError) {
@@ -999,7 +1021,8 @@ void ClientConn::pump_response() {
     if (resp_head_done_ && !resp_done_ && b.ready < b.end) {
       switch (resp_.body) {
         case BodyKind::kLength: {
-          const size_t take = static_cast<size_t>(std::min<uint64_t>(resp_remaining_, b.end - b.ready));
+          const size_t take =
+              static_cast<size_t>(std::min<uint64_t>(resp_remaining_, b.end - b.ready));
           b.ready += take;
           resp_remaining_ -= take;
           resp_done_ = resp_remaining_ == 0;
@@ -1014,7 +1037,8 @@ void ClientConn::pump_response() {
             return;
           }
           if (resp_strip_ && produced < used) {
-            std::memmove(b.data + b.ready + produced, b.data + b.ready + used, b.end - b.ready - used);
+            std::memmove(b.data + b.ready + produced, b.data + b.ready + used,
+                         b.end - b.ready - used);
             b.end -= used - produced;
           }
           b.ready += produced;
@@ -1030,6 +1054,7 @@ void ClientConn::pump_response() {
       }
     }
     if (resp_.body == BodyKind::kUntilClose && upstream_eof) resp_done_ = true;
+    if (cut_short()) return;
     // Write head and relayable body to the caller.
     if (!writable_) return;
     iovec iov[2];
@@ -1192,9 +1217,9 @@ void ClientConn::answer(int status, std::string_view reason, std::string_view me
                                      : "Error";
   resp_out_.clear();
   cat(&resp_out_, "HTTP/1.1 ", status, " ", text,
-                  "\r\nContent-Type: application/json\r\nx-ufc-reason: ", reason,
-                  "\r\nContent-Length: ", body.size(), "\r\n",
-                  close_after_ ? "Connection: close\r\n" : "", "\r\n", body);
+      "\r\nContent-Type: application/json\r\nx-ufc-reason: ", reason,
+      "\r\nContent-Length: ", body.size(), "\r\n", close_after_ ? "Connection: close\r\n" : "",
+      "\r\n", body);
   resp_out_sent_ = 0;
   arm(w_->options().send_timeout);
 }
@@ -1436,8 +1461,7 @@ absl::StatusOr<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptio
   }
   if (options.limits.max_head_bytes * 2 > options.buffer_bytes ||
       options.limits.max_head_bytes < 1024) {
-    return absl::InvalidArgumentError(
-        "limits.max_head_bytes: must be in [1024, buffer_bytes / 2]");
+    return absl::InvalidArgumentError("limits.max_head_bytes: must be in [1024, buffer_bytes / 2]");
   }
   SockAddr inbound;
   if (!options.inbound_target.empty()) {
@@ -1445,8 +1469,8 @@ absl::StatusOr<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptio
     uint16_t ip = 0;
     if (!split_host_port(options.inbound_target, &ih, &ip) || !make_addr(ih, ip, &inbound) ||
         ip == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "inbound_target: \"", options.inbound_target, "\" is not ip:port"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("inbound_target: \"", options.inbound_target, "\" is not ip:port"));
     }
     if (options.inbound_max_active == 0) {
       return absl::InvalidArgumentError("inbound_max_active: must be > 0");
@@ -1510,17 +1534,17 @@ ProxyStats ProxyServer::stats() const {
 
 std::string ProxyServer::stats_json() const {
   const ProxyStats s = stats();
-  return absl::StrCat(
-      "{\"listen\":\"", options_.listen, "\",\"port\":", port_,
-      ",\"mode\":\"", options_.inbound_target.empty() ? "outbound" : "inbound",
-      "\",\"connections_accepted\":", s.connections_accepted,
-      ",\"connections_open\":", s.connections_open, ",\"requests\":", s.requests,
-      ",\"forwarded\":", s.forwarded, ",\"retries\":", s.retries,
-      ",\"local_answers\":", s.local_answers, ",\"bad_requests\":", s.bad_requests,
-      ",\"queue_expired\":", s.queue_expired, ",\"caller_gone\":", s.caller_gone,
-      ",\"faults_aborted\":", s.faults_aborted, ",\"faults_delayed\":", s.faults_delayed,
-      ",\"upstream_connects\":", s.upstream_connects,
-      ",\"upstream_reused\":", s.upstream_reused, "}");
+  return absl::StrCat("{\"listen\":\"", options_.listen, "\",\"port\":", port_, ",\"mode\":\"",
+                      options_.inbound_target.empty() ? "outbound" : "inbound",
+                      "\",\"connections_accepted\":", s.connections_accepted,
+                      ",\"connections_open\":", s.connections_open, ",\"requests\":", s.requests,
+                      ",\"forwarded\":", s.forwarded, ",\"retries\":", s.retries,
+                      ",\"local_answers\":", s.local_answers, ",\"bad_requests\":", s.bad_requests,
+                      ",\"queue_expired\":", s.queue_expired, ",\"caller_gone\":", s.caller_gone,
+                      ",\"faults_aborted\":", s.faults_aborted,
+                      ",\"faults_delayed\":", s.faults_delayed,
+                      ",\"upstream_connects\":", s.upstream_connects,
+                      ",\"upstream_reused\":", s.upstream_reused, "}");
 }
 
 }  // namespace ufc_agent::proxy

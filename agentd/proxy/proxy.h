@@ -62,12 +62,12 @@ struct ProxyOptions {
   std::string listen = "127.0.0.1:8888";
   int threads = 1;
   http::Limits limits;
-  size_t buffer_bytes = 32768;           // per direction; at least twice the head limit
+  size_t buffer_bytes = 32768;  // per direction; at least twice the head limit
   absl::Duration header_timeout = absl::Seconds(10);  // a request head must arrive within
   absl::Duration idle_timeout = absl::Seconds(60);    // keep-alive, client and upstream side
   absl::Duration send_timeout = absl::Seconds(60);    // a stalled reader of our bytes
-  size_t max_connections = 10000;        // per thread; more are closed at accept
-  size_t max_idle_per_upstream = 64;     // pooled connections per backend, per thread
+  size_t max_connections = 10000;                     // per thread; more are closed at accept
+  size_t max_idle_per_upstream = 64;                  // pooled connections per backend, per thread
 
   // Outbound: the Client that picks and learns (required unless inbound).
   ufc::Client* client = nullptr;
@@ -77,7 +77,7 @@ struct ProxyOptions {
 
   // Inbound: forward everything to this local "ip:port" instead of picking.
   std::string inbound_target;
-  size_t inbound_max_active = 64;         // requests at the upstream at once (per thread)
+  size_t inbound_max_active = 64;  // requests at the upstream at once (per thread)
   absl::Duration inbound_max_wait = absl::Seconds(10);  // without a deadline
   // Required of every request when set (header x-ufc-agent-token), e.g. on a
   // non-loopback inbound listener.
@@ -89,16 +89,16 @@ struct ProxyStats {
   uint64_t connections_accepted = 0;
   uint64_t connections_open = 0;
   uint64_t requests = 0;
-  uint64_t forwarded = 0;         // attempts sent to an upstream
-  uint64_t retries = 0;           // attempts after the first (not the silent reconnects)
-  uint64_t local_answers = 0;     // answered by the proxy itself (refusals, errors)
-  uint64_t bad_requests = 0;      // 400s for malformed requests
-  uint64_t queue_expired = 0;     // inbound: deadline passed while waiting
-  uint64_t caller_gone = 0;       // the caller closed before the answer
-  uint64_t faults_aborted = 0;    // injected aborts
-  uint64_t faults_delayed = 0;    // injected delays
-  uint64_t upstream_connects = 0; // new upstream connections
-  uint64_t upstream_reused = 0;   // requests sent on a pooled connection
+  uint64_t forwarded = 0;          // attempts sent to an upstream
+  uint64_t retries = 0;            // attempts after the first (not the silent reconnects)
+  uint64_t local_answers = 0;      // answered by the proxy itself (refusals, errors)
+  uint64_t bad_requests = 0;       // 400s for malformed requests
+  uint64_t queue_expired = 0;      // inbound: deadline passed while waiting
+  uint64_t caller_gone = 0;        // the caller closed before the answer
+  uint64_t faults_aborted = 0;     // injected aborts
+  uint64_t faults_delayed = 0;     // injected delays
+  uint64_t upstream_connects = 0;  // new upstream connections
+  uint64_t upstream_reused = 0;    // requests sent on a pooled connection
 };
 
 class ProxyServer {

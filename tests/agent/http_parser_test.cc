@@ -56,8 +56,8 @@ TEST(HttpParserTest, ConnectionAndVersionDecideKeepAlive) {
   EXPECT_FALSE(request("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").head.keep_alive);
   EXPECT_FALSE(request("GET / HTTP/1.0\r\n\r\n").head.keep_alive);
   EXPECT_TRUE(request("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").head.keep_alive);
-  EXPECT_TRUE(request("GET / HTTP/1.1\r\nHost: x\r\nConnection: te, keep-alive\r\n\r\n")
-                  .head.keep_alive);
+  EXPECT_TRUE(
+      request("GET / HTTP/1.1\r\nHost: x\r\nConnection: te, keep-alive\r\n\r\n").head.keep_alive);
 }
 
 TEST(HttpParserTest, ChunkedRequest) {
@@ -90,7 +90,9 @@ TEST(HttpParserTest, RefusesEverySmugglingShape) {
             "transfer_encoding_in_http10");
   EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: x\nX: y\r\n\r\n"), "bad_line_ending");
   EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n"), "bad_line_ending");
-  EXPECT_EQ(error_of(get + "X: a\x01" "b\r\n\r\n"), "bad_header_value");
+  EXPECT_EQ(error_of(get + "X: a\x01"
+                           "b\r\n\r\n"),
+            "bad_header_value");
   EXPECT_EQ(error_of("GET / HTTP/1.1\r\n\r\n"), "missing_host");
   EXPECT_EQ(error_of(get + "Host: y\r\n\r\n"), "duplicate_host");
 }
@@ -121,11 +123,13 @@ TEST(HttpParserTest, ResponseBodyRules) {
     return parse_response(held.data(), held.size(), Limits(), method, head, &error);
   };
   ResponseHead h;
-  ASSERT_EQ(response("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n", "GET", &h), ParseStatus::kDone);
+  ASSERT_EQ(response("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n", "GET", &h),
+            ParseStatus::kDone);
   EXPECT_EQ(h.status, 200);
   EXPECT_EQ(h.reason, "OK");
   EXPECT_EQ(h.body, BodyKind::kLength);
-  ASSERT_EQ(response("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n", "HEAD", &h), ParseStatus::kDone);
+  ASSERT_EQ(response("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n", "HEAD", &h),
+            ParseStatus::kDone);
   EXPECT_EQ(h.body, BodyKind::kNone);
   ASSERT_EQ(response("HTTP/1.1 204 No Content\r\n\r\n", "GET", &h), ParseStatus::kDone);
   EXPECT_EQ(h.body, BodyKind::kNone);

@@ -57,8 +57,9 @@ inline bool send_all(int fd, const std::string& data) {
 }
 
 // Reads into `buf` until `until(buf)` or EOF / error / `timeout_ms`. False on timeout.
-inline bool read_until(int fd, std::string* buf, const std::function<bool(const std::string&)>& until,
-                       int timeout_ms, bool* eof = nullptr) {
+inline bool read_until(int fd, std::string* buf,
+                       const std::function<bool(const std::string&)>& until, int timeout_ms,
+                       bool* eof = nullptr) {
   const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   char chunk[65536];
   while (!until(*buf)) {
@@ -99,7 +100,9 @@ struct HttpMessage {
 
 // Decodes one message at the start of `data`; complete == false while more is needed.
 // `until_close`: a body without framing runs to the end of `data` (the peer closed).
-inline HttpMessage decode_message(const std::string& data, bool response, bool until_close) {
+// `head_request`: the response to a HEAD, which has no body whatever its headers say.
+inline HttpMessage decode_message(const std::string& data, bool response, bool until_close,
+                                  bool head_request = false) {
   HttpMessage m;
   const size_t head_end = data.find("\r\n\r\n");
   if (head_end == std::string::npos) return m;
@@ -127,8 +130,8 @@ inline HttpMessage decode_message(const std::string& data, bool response, bool u
       if (size == 0) {
         const size_t end = data.find("\r\n\r\n", e);
         const size_t fin = data.compare(e, 4, "\r\n\r\n") == 0 ? e + 4
-                           : end == std::string::npos    ? std::string::npos
-                                                         : end + 4;
+                           : end == std::string::npos          ? std::string::npos
+                                                               : end + 4;
         if (fin == std::string::npos || fin > data.size()) return m;
         m.wire_bytes = fin;
         m.complete = true;
@@ -140,7 +143,8 @@ inline HttpMessage decode_message(const std::string& data, bool response, bool u
     }
   }
   const std::string cl = m.header("content-length");
-  const bool no_body = response && (m.status == 204 || m.status == 304 || m.status < 200);
+  const bool no_body =
+      response && (head_request || m.status == 204 || m.status == 304 || m.status < 200);
   if (!cl.empty() || no_body || !response) {
     const size_t n = no_body || cl.empty() ? 0 : std::strtoull(cl.c_str(), nullptr, 10);
     if (data.size() < body_at + n) return m;
@@ -165,15 +169,18 @@ inline HttpMessage http_request(int port, const std::string& raw, int timeout_ms
   send_all(fd, raw);
   std::string buf;
   bool eof = false;
+  const bool head = raw.rfind("HEAD ", 0) == 0;
   read_until(
-      fd, &buf, [&](const std::string& b) { return decode_message(b, true, false).complete; },
+      fd, &buf, [&](const std::string& b) { return decode_message(b, true, false, head).complete; },
       timeout_ms, &eof);
-  m = decode_message(buf, true, eof);
+  m = decode_message(buf, true, eof, head);
   if (closed_after != nullptr) {
     // Did the proxy close after answering? (A read returning 0 within 500 ms.)
     std::string rest;
     bool e2 = eof;
-    if (!e2) read_until(fd, &rest, [](const std::string&) { return false; }, 500, &e2);
+    if (!e2)
+      read_until(
+          fd, &rest, [](const std::string&) { return false; }, 500, &e2);
     *closed_after = e2;
   }
   ::close(fd);
@@ -323,13 +330,13 @@ class Nginx {
         block.replace(at, 6, std::to_string(port_));
       }
       const std::string conf = dir_ + "/nginx.conf";
-      std::ofstream(conf) << "worker_processes " << workers_
-                          << ";\ndaemon off;\nmaster_process "
+      std::ofstream(conf) << "worker_processes " << workers_ << ";\ndaemon off;\nmaster_process "
                           << (workers_ == 1 ? "off" : "on") << ";\npid " << dir_
                           << "/nginx.pid;\nerror_log " << dir_
                           << "/error.log warn;\nevents { worker_connections 4096; }\nhttp {\n"
                           << "access_log off;\nclient_body_temp_path " << dir_ << ";\n"
-                          << "proxy_temp_path " << dir_ << ";\n" << block << "\n}\n";
+                          << "proxy_temp_path " << dir_ << ";\n"
+                          << block << "\n}\n";
       std::fflush(nullptr);
       pid_ = ::fork();
       if (pid_ == 0) {
