@@ -60,5 +60,6 @@ build/bench/overload_sim --world=loopback --arms=ufc-adapt,ufc-adapt+deadline --
 build/bench/overload_real --quick >/dev/null
 build/bench/metad_fanout --quick >/dev/null
 build/bench/agent_bench --quick >/dev/null
+build/bench/proxy_bench --quick >/dev/null
 
 echo "== all tests passed" >&2
