@@ -34,7 +34,8 @@ while getopts "t:j:o:b:h" opt; do
   esac
 done
 shift $((OPTIND - 1))
-all=(json_config_fuzz service_config_fuzz client_config_fuzz deadline_fuzz address_fuzz)
+all=(json_config_fuzz service_config_fuzz client_config_fuzz deadline_fuzz address_fuzz
+     http_parser_fuzz)
 fuzzers=("$@")
 [ ${#fuzzers[@]} -eq 0 ] && fuzzers=("${all[@]}")
 

@@ -596,6 +596,21 @@ void ClientConn::on_head() {
   std::memcpy(method_, req_.method.data(), method_len_);
   keep_alive_ = req_.keep_alive;
   close_after_ = false;
+  // The body starts after the head, which stays pinned (retries rebuild from it).
+  in_.base = in_.start + req_.head_bytes;
+  in_.start = in_.ready = in_.base;
+  req_remaining_ = req_.content_length;
+  req_framer_.reset();
+  req_done_ =
+      req_.body == BodyKind::kNone || (req_.body == BodyKind::kLength && req_remaining_ == 0);
+  body_sent_ = 0;
+  request_sent_ = false;
+  attempts_ = 0;
+  silent_retry_used_ = false;
+  tried_.clear();
+  resp_head_done_ = false;
+  resp_done_ = false;
+  response_started_ = false;
 
   if (!opt.token.empty() && !token_matches(req_.find(kTokenHeader), opt.token)) {
     answer(403, "bad_token", "x-ufc-agent-token is missing or wrong", true);
@@ -612,21 +627,6 @@ void ClientConn::on_head() {
     }
     deadline_ = *d;
   }
-  // The body starts after the head, which stays pinned (retries rebuild from it).
-  in_.base = in_.start + req_.head_bytes;
-  in_.start = in_.ready = in_.base;
-  req_remaining_ = req_.content_length;
-  req_framer_.reset();
-  req_done_ =
-      req_.body == BodyKind::kNone || (req_.body == BodyKind::kLength && req_remaining_ == 0);
-  body_sent_ = 0;
-  request_sent_ = false;
-  attempts_ = 0;
-  silent_retry_used_ = false;
-  tried_.clear();
-  resp_head_done_ = false;
-  resp_done_ = false;
-  response_started_ = false;
 
   if (!opt.inbound_target.empty()) {
     target_ = w_->inbound_addr();

@@ -145,6 +145,28 @@ TEST(ProxyProcessTest, RefusalsAndBadRequestsAreClearAnswers) {
   EXPECT_EQ(m.status, 400);
   EXPECT_EQ(m.header("x-ufc-reason"), "bad_priority");
   EXPECT_EQ(backend.requests(), 0) << "nothing refused reached the backend";
+
+  // Pipelined on one connection: a refusal, then a request that goes through, then one for
+  // an unknown service; answered in order, the connection kept.
+  const int fd = testing::connect_loopback(port);
+  ASSERT_TRUE(testing::send_all(
+      fd, testing::get_request("/1", to("echo", "x-ufc-timeout-ms: x\r\n")) +
+              testing::get_request("/2", to("echo")) + testing::get_request("/3", to("nope"))));
+  std::string buf;
+  std::vector<int> statuses;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(testing::read_until(
+        fd, &buf,
+        [](const std::string& b) { return testing::decode_message(b, true, false).complete; },
+        5000))
+        << i;
+    HttpMessage one = testing::decode_message(buf, true, false);
+    statuses.push_back(one.status);
+    buf.erase(0, one.wire_bytes);
+  }
+  ::close(fd);
+  EXPECT_EQ(statuses, (std::vector<int>{400, 200, 404}));
+  EXPECT_EQ(backend.requests(), 1);
 }
 
 TEST(ProxyProcessTest, SmugglingAttemptsGet400AndTheConnectionCloses) {
