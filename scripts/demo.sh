@@ -119,3 +119,13 @@ PYTHONPATH="clients/python:$run/py" /usr/bin/python3 clients/python/examples/pic
 echo
 echo "The agent is in the control server's freshness table ('ufcctl clients'):"
 build/metad/ufcctl --server="$metad" clients | grep -E "CLIENT|agentd" || true
+echo
+echo "Pass-through mode: plain curl to the agent's HTTP proxy, which picks, forwards, reports:"
+proxy_port=$(cat "$run/proxy.port")
+for i in 1 2 3; do
+  curl -s -m 5 -H 'x-ufc-service-name: sync-echo' -H 'x-ufc-timeout-ms: 200' \
+    "http://127.0.0.1:$proxy_port/demo$i"
+done
+echo "and its own answers, with x-ufc-reason:"
+curl -s -m 5 -i -H 'x-ufc-service-name: no-such-service' "http://127.0.0.1:$proxy_port/" |
+  grep -E "^HTTP|^x-ufc-reason" || true
