@@ -274,6 +274,19 @@ void AgentService::do_pick(const v1::AgentPickRequest& request, Deadline deadlin
     refusal->set_message(std::string(pick.status().message()));
     return;
   }
+  const InjectedFault fault = pick->fault();
+  if (fault.abort_status != 0 || fault.delay > absl::ZeroDuration()) {
+    v1::AgentFault* f = response->mutable_fault();
+    f->set_abort_status(fault.abort_status);
+    // Rounded up: a sub-millisecond delay is still a delay (at most 1h: fits).
+    f->set_delay_ms(static_cast<uint32_t>(
+        absl::ToInt64Milliseconds(absl::Ceil(fault.delay, absl::Milliseconds(1)))));
+  }
+  if (fault.abort_status != 0) {
+    // No backend and nothing held: the caller answers with the status, reports nothing.
+    injected_aborts_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   v1::AgentEndpoint* endpoint = response->mutable_endpoint();
   endpoint->set_address(std::string(pick->address()));
   endpoint->set_host(std::string(pick->host()));
@@ -389,9 +402,9 @@ std::string AgentService::agent_view() const {
   return absl::StrCat(
       "{\"agent\":{\"mode\":\"", options_.mode,
       "\",\"token\":", options_.token.empty() ? "false" : "true", ",\"picks\":", picks_.load(),
-      ",\"refusals\":", refusals_.load(), ",\"reports\":", reports_.load(),
-      ",\"report_errors\":", report_errors_.load(), ",\"sessions\":", sessions_.load(),
-      ",\"sessions_open\":", sessions_open_.load(),
+      ",\"refusals\":", refusals_.load(), ",\"fault_aborts\":", injected_aborts_.load(),
+      ",\"reports\":", reports_.load(), ",\"report_errors\":", report_errors_.load(),
+      ",\"sessions\":", sessions_.load(), ",\"sessions_open\":", sessions_open_.load(),
       ",\"unauthenticated\":", unauthenticated_.load(),
       ",\"tickets\":{\"capacity\":", tickets_->capacity(),
       ",\"ttl_ms\":", absl::ToInt64Milliseconds(tickets_->ttl()),

@@ -63,8 +63,8 @@ class AgentService final : public v1::Agent::CallbackService {
   grpc::ServerBidiReactor<v1::AgentSessionRequest, v1::AgentSessionResponse>* Session(
       grpc::CallbackServerContext* context) override;
 
-  // The "agent" view: mode, tickets (TicketTable::Stats), picks, refusals, reports,
-  // sessions. JSON, like Client::query's.
+  // The "agent" view: mode, tickets (TicketTable::Stats), picks, refusals, fault_aborts
+  // (injected aborts: answered without a ticket), reports, sessions. JSON, like Client::query's.
   std::string agent_view() const;
   TicketTable& tickets() { return *tickets_; }
 
@@ -86,6 +86,8 @@ class AgentService final : public v1::Agent::CallbackService {
 
   std::atomic<uint64_t> picks_{0}, refusals_{0}, reports_{0}, report_errors_{0}, sessions_{0},
       sessions_open_{0};
+  // Picks answered with an injected abort (a fault, no ticket): not refusals, not held.
+  std::atomic<uint64_t> injected_aborts_{0};
   mutable std::atomic<uint64_t> unauthenticated_{0};
 
   absl::Notification stopping_;

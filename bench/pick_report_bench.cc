@@ -202,6 +202,47 @@ void BM_PickReportTenRules(benchmark::State& state) {
 }
 BENCHMARK(BM_PickReportTenRules)->Setup(SetUpTenRules)->Teardown(TearDownClient)->UseRealTime();
 
+// Fault injection: one rule on attribute x-chaos (present), aborting 10% with 503 and
+// delaying 10% by 5 ms, over round robin and 1000 endpoints; compare with
+// BM_PickReport/policy:0/endpoints:1000/ban:1 (no rules: one branch). chaos:0, requests
+// without the attribute (the rule is tried, nothing drawn); chaos:1, with it (an aborted
+// pick skips balancing and its report does nothing).
+void SetUpFaults(const benchmark::State& state) {
+  ufc::v1::ServiceConfig s = service("round_robin", 1000);
+  ufc::v1::FaultRule* f = s.add_faults();
+  ufc::v1::AttributeMatch* m = f->add_attributes();
+  m->set_key("x-chaos");
+  m->set_op("present");
+  f->mutable_abort()->set_percent(10);
+  f->mutable_abort()->set_http_status(503);
+  f->mutable_delay()->set_percent(10);
+  f->mutable_delay()->mutable_fixed()->set_nanos(5000000);
+  ufc::ClientOptions options;
+  options.initial_config.emplace();
+  *options.initial_config->add_services() = s;
+  current = *ufc::Client::create(options);
+}
+
+void BM_PickReportWithFaults(benchmark::State& state) {
+  ufc::Client& client = *current;
+  const ufc::Outcome outcome = ufc::Outcome::http(200, absl::Microseconds(1500));
+  const std::vector<ufc::Attribute> chaos = {{"x-user", "alice"}, {"x-chaos", "1"}};
+  const std::vector<ufc::Attribute> calm = {{"x-user", "alice"}};
+  const std::vector<ufc::Attribute>& attributes = state.range(0) ? chaos : calm;
+  for (auto _ : state) {
+    absl::StatusOr<ufc::Pick> pick = client.pick({.service = "svc", .attributes = attributes});
+    client.report(*pick, outcome);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PickReportWithFaults)
+    ->Arg(0)
+    ->Arg(1)
+    ->ArgName("chaos")
+    ->Setup(SetUpFaults)
+    ->Teardown(TearDownClient)
+    ->UseRealTime();
+
 // IDC affinity only: 1000 endpoints, half in the caller's IDC; compare with
 // BM_PickReport/policy:0/endpoints:1000/ban:1 (round robin, same endpoints, no affinity).
 void SetUpIdcAffinity(const benchmark::State& state) {

@@ -69,6 +69,10 @@ struct AgentPick {
   Deadline deadline;   // what is left of the request's, on this process's clock
   std::string ticket;  // the agent's handle on the pick
   std::string agent;   // the agent that chose it: "local" or a backup's address
+  // A fault injected by the service's fault rules, honoured as Pick::fault() says
+  // (ufc/pick.h): with abort_status != 0 there is no backend (address empty) and no
+  // ticket, and report() of it does nothing; a delay comes rounded up to a millisecond.
+  InjectedFault fault;
 };
 
 class AgentClient {

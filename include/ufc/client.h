@@ -128,6 +128,9 @@ class Client {
   // while fusing (kRetryWhileFusing) or beyond the retry budget (kRetryBudgetSpent), or
   // has tried every backend it may go to (kEveryBackendTried). INVALID_ARGUMENT, with no
   // Refusal, for an empty service name.
+  // Fault injection (ServiceConfig.faults): a first attempt may come back OK with a fault
+  // to honour (Pick::fault(): an abort without a backend, or a delay before sending). Cost
+  // for a service without fault rules: one well-predicted branch.
   absl::StatusOr<Pick> pick(const PickRequest& request);
 
   // call() runs one request with the service's retry policy, for bypass callers: pick,
@@ -136,8 +139,11 @@ class Client {
   // an application status) while the pick allows a retry, up to the service's max
   // attempts — and no more attempts than the service has backends. Returns the last
   // attempt's outcome, or the first pick's error (a refused retry ends the loop with the
-  // failure before it). It blocks in `attempt`; an event-loop caller runs the same loop
-  // itself, keeping what `avoid` points to alive across the asynchronous attempts:
+  // failure before it). An injected abort (Pick::fault()) is the answer: call() returns
+  // Outcome::http(status, 0) without calling `attempt`; an injected delay is for `attempt`
+  // to honour (wait pick.fault().delay, then send). It blocks in `attempt`; an event-loop
+  // caller runs the same loop itself, keeping what `avoid` points to alive across the
+  // asynchronous attempts:
   //
   //   struct Request {                      // lives until the request completes
   //     ufc::PickRequest base;              // service, priority, deadline, ...
@@ -176,6 +182,9 @@ class Client {
   //   "request_info^<service>" {"request_info":{"request_cnt":6,"success_cnt":4,
   //                             "4xx_cnt":0,"5xx_cnt":2,"transport_fail_cnt":0,
   //                             "inflight":0,"mtime":1573456024}}
+  //                            a service that has had fault rules also shows the faults
+  //                            injected into its picks: "faults":{"aborts":N,"delays":N}
+  //                            (never in request_cnt or the other counts)
   //   "endpoints^<service>"    per endpoint: address, weight, tags, in-flight, EWMA
   //                            latency, counts by outcome class, and its ban:
   //                              "ban":{"state":"banned","streak":2,

@@ -75,6 +75,25 @@ struct PickRequest {
   const Timeouts* timeouts = nullptr;
 };
 
+// InjectedFault: what the service's fault rules (ServiceConfig.faults, for chaos drills)
+// decided for one pick. The library only decides; the caller that sends the request
+// honours it (the agent's HTTP proxy does):
+//   abort_status != 0  do not contact any backend: answer the request with this HTTP
+//                      status (200..599). The Pick then has no backend (address() is "",
+//                      port() 0, no tags) and reporting it does nothing: an injected abort
+//                      is counted only as one ("faults" in query "request_info^<service>"),
+//                      never in banning, fusing, latency or in-flight counts.
+//   delay > 0          wait this long before sending the request (whole milliseconds:
+//                      the configured delay rounded up), then send it to the Pick's
+//                      backend as usual and report it normally, with the latency
+//                      measured from the send (the injected delay excluded).
+// Both zero (the default, and always for a service without fault rules): nothing
+// injected. An abort is never delayed. Retries (PickRequest::is_retry) are never faulted.
+struct InjectedFault {
+  uint16_t abort_status = 0;
+  absl::Duration delay = absl::ZeroDuration();
+};
+
 // A tag of the chosen endpoint, e.g. {"idc", "bj"}.
 using Tag = std::pair<std::string, std::string>;
 
@@ -84,8 +103,9 @@ using Tag = std::pair<std::string, std::string>;
 // if a config update removes the backend meanwhile, and it is how `report` finds the
 // backend's live state in O(1), without a lookup by name. Hand it back to
 // `Client::report` exactly once; a Pick destroyed unreported releases its in-flight slot.
+// With fault injection configured (ServiceConfig.faults), check fault() before sending.
 //
-// Cost: moving copies a few words; destroying is one atomic decrement, on the per-CPU
+// Cost: moving copies six words; destroying is one atomic decrement, on the per-CPU
 // record of the CPU that picked it (reporting or destroying it on another thread is fine).
 // Thread-safety: a Pick is not itself thread-safe; use each from one thread at a time.
 // Report it on the Client that made it, and not after that Client is destroyed; reading
@@ -106,7 +126,9 @@ class Pick {
     if (endpoint_ != nullptr) internal::release_pick(endpoint_, shard_, reported_);
   }
 
-  // "host:port" exactly as configured (IPv6 hosts in brackets).
+  // "host:port" exactly as configured (IPv6 hosts in brackets). "" for an injected abort
+  // (fault().abort_status != 0), which has no backend; so are host() and tag(), port() is
+  // 0 and tags() empty.
   std::string_view address() const;
   // The host without brackets, e.g. "10.0.0.7", "::1" or "db1.example".
   std::string_view host() const;
@@ -115,6 +137,13 @@ class Pick {
   absl::Span<const Tag> tags() const;
   // The value of tag `key`, or "" when absent.
   std::string_view tag(std::string_view key) const;
+
+  // The fault injected into this request, if any (see InjectedFault): check it before
+  // contacting the backend.
+  InjectedFault fault() const {
+    return InjectedFault{static_cast<uint16_t>(fault_ & kAbortMask),
+                         absl::Milliseconds(fault_ >> kDelayShift)};
+  }
 
   // The attempt's timeouts: the service's normal set T1 (or the request's override), the
   // strict set T2 while the service is fusing; infinite where none is configured; each
@@ -143,8 +172,18 @@ class Pick {
   static absl::Duration from_ns(int64_t ns) {
     return ns == kNone ? absl::InfiniteDuration() : absl::Nanoseconds(ns);
   }
+  // An injected fault in one word (fault_): the abort status in the low 10 bits (a status
+  // is at most 599), the delay in milliseconds above them (22 bits: up to 69 minutes; the
+  // config allows one hour). One word so that the Pick stays six words.
+  static constexpr uint32_t kAbortMask = 0x3ff;
+  static constexpr int kDelayShift = 10;
+  static uint32_t abort_fault(uint16_t status) { return status; }
+  static uint32_t delay_fault(uint32_t delay_ms) { return delay_ms << kDelayShift; }
+  static bool is_abort(uint32_t fault) { return (fault & kAbortMask) != 0; }
+  // `endpoint` is nullptr only for an injected abort (`fault` from abort_fault()).
   Pick(internal::Endpoint* endpoint, uint32_t shard, int64_t connect_ns, int64_t read_ns,
-       int64_t write_ns, int64_t deadline_ns, bool retry_allowed, uint32_t max_attempts)
+       int64_t write_ns, int64_t deadline_ns, bool retry_allowed, uint32_t max_attempts,
+       uint32_t fault)
       : endpoint_(endpoint),
         connect_ns_(connect_ns),
         read_ns_(read_ns),
@@ -152,7 +191,8 @@ class Pick {
         deadline_ns_(deadline_ns),
         retry_allowed_(retry_allowed),
         max_attempts_(static_cast<uint8_t>(max_attempts)),
-        shard_(static_cast<uint16_t>(shard)) {}
+        shard_(static_cast<uint8_t>(shard)),
+        fault_(fault) {}
   void take(Pick& other) {
     endpoint_ = other.endpoint_;
     connect_ns_ = other.connect_ns_;
@@ -163,6 +203,7 @@ class Pick {
     retry_allowed_ = other.retry_allowed_;
     max_attempts_ = other.max_attempts_;
     shard_ = other.shard_;
+    fault_ = other.fault_;
     other.endpoint_ = nullptr;
   }
 
@@ -174,7 +215,8 @@ class Pick {
   mutable bool reported_ = false;
   bool retry_allowed_ = true;
   uint8_t max_attempts_ = 1;
-  uint16_t shard_ = 0;  // the CPU shard the pick was counted on; the report goes there too
+  uint8_t shard_ = 0;   // the CPU shard the pick was counted on (at most 16); the report too
+  uint32_t fault_ = 0;  // the injected fault, in what was padding (see abort_fault())
 };
 
 }  // namespace ufc

@@ -240,6 +240,8 @@ class AgentClient::Impl {
   }
 
   absl::Status report(const AgentPick& pick, const Outcome& outcome) {
+    // An injected abort: the agent holds nothing for it.
+    if (pick.fault.abort_status != 0) return absl::OkStatus();
     Agent* agent = nullptr;
     if (pick.agent == "local") {
       agent = local_.get();
@@ -361,6 +363,10 @@ class AgentClient::Impl {
             : Deadline::none();
     pick.ticket = std::move(*response.mutable_ticket());
     pick.agent = agent.name;
+    // Saturated, not truncated: a confused agent's 65536 must not read as "no abort".
+    pick.fault.abort_status =
+        static_cast<uint16_t>(std::min<uint32_t>(response.fault().abort_status(), 65535));
+    pick.fault.delay = absl::Milliseconds(response.fault().delay_ms());
     return pick;
   }
 

@@ -47,6 +47,10 @@ inline constexpr int kMaxTagsPerEndpoint = 64;
 inline constexpr int kMaxTagsPerSelector = 16;
 inline constexpr int kMaxIdcMapEntries = 10000;
 
+// Fault injection: rules per service (a drill uses a handful). Each rule's attribute
+// conditions and caller services have the routing limits above.
+inline constexpr int kMaxFaultRulesPerService = 64;
+
 // Work budgets, per service: what compiling its candidate sets may cost.
 // Selection work: for every distinct subset selector, the endpoints carrying its rarest tag
 // (all endpoints for an empty selector), plus the whole service's set. Today's largest

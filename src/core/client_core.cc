@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "src/common/cpu_shard.h"
@@ -179,51 +180,70 @@ ClientCore::~ClientCore() {
   Endpoint::sweep_graveyard();
 }
 
-absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
-  EpochDomain::Guard guard(domain_);
-  ServiceState* service = registry_.load(std::memory_order_acquire)->find(request.service);
-  if (__builtin_expect(service == nullptr, 0)) {
-    if (request.service.empty()) return absl::InvalidArgumentError("PickRequest.service is empty");
-    if (sync_ != nullptr) sync_->want(av(request.service));  // subscribes in the background
-    return with_refusal(absl::NotFoundError(absl::StrCat("service \"", av(request.service),
-                                                         "\" is not configured")),
-                        Refusal::kNotConfigured);
+namespace {
+
+// The deadline of `request` as pick() reads it: `deadline_ns` (kInfiniteNs: none) and the
+// budget `left_ns` an attempt has after the service's margin. False when it is spent.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool budget(const PickRequest& request,
+                                                const ServiceSnapshot& snapshot, int64_t now_ns,
+                                                int64_t& deadline_ns, int64_t& left_ns) {
+  deadline_ns = kInfiniteNs;
+  left_ns = kInfiniteNs;
+  if (request.deadline.is_none()) return true;
+  // The budget left for this attempt, after the margin the caller needs afterwards. With
+  // nothing left, no backend is worth the request: refuse before choosing one.
+  // Saturating: a deadline in the distant past (absl::InfinitePast()) is INT64_MIN here,
+  // and plain subtraction would wrap it around into a budget of centuries. One beyond
+  // int64 nanoseconds (~292 years) saturates to kInfiniteNs: no deadline.
+  deadline_ns = to_nanos(request.deadline.instant().reading());
+  if (__builtin_expect(deadline_ns != kInfiniteNs, 1)) {
+    left_ns = sub_sat(sub_sat(deadline_ns, now_ns), snapshot.attempt.deadline_margin_ns);
   }
-  const ServiceSnapshot& snapshot = *service->snapshot.load(std::memory_order_acquire);
+  return __builtin_expect(left_ns > 0, 1);
+}
+
+}  // namespace
+
+// The request path once the service's snapshot is loaded, for a pick with `fault` (the
+// Pick's fault word; 0 for none). Always inline: pick() runs it with 0, which folds every
+// fault test away, and pick_with_faults() with the decision.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_in(
+    const PickRequest& request, ServiceState& service, const ServiceSnapshot& snapshot,
+    uint32_t fault) {
   const int64_t now_ns = coarse_.now_ns();
   const Random random(random_.get());
 
   // 1. Deadline: a spent budget is refused before anything else.
-  int64_t deadline_ns = kInfiniteNs;
-  int64_t left_ns = kInfiniteNs;
-  if (!request.deadline.is_none()) {
-    // The budget left for this attempt, after the margin the caller needs afterwards. With
-    // nothing left, no backend is worth the request: refuse before choosing one.
-    // Saturating: a deadline in the distant past (absl::InfinitePast()) is INT64_MIN here,
-    // and plain subtraction would wrap it around into a budget of centuries. One beyond
-    // int64 nanoseconds (~292 years) saturates to kInfiniteNs: no deadline.
-    deadline_ns = to_nanos(request.deadline.instant().reading());
-    if (__builtin_expect(deadline_ns != kInfiniteNs, 1)) {
-      left_ns = sub_sat(sub_sat(deadline_ns, now_ns), snapshot.attempt.deadline_margin_ns);
-    }
-    if (__builtin_expect(left_ns <= 0, 0)) {
-      service->deadline_skipped.fetch_add(1, std::memory_order_relaxed);
-      return refusal(kDeadlinePassed);
-    }
+  int64_t deadline_ns, left_ns;
+  if (!budget(request, snapshot, now_ns, deadline_ns, left_ns)) {
+    service.deadline_skipped.fetch_add(1, std::memory_order_relaxed);
+    return refusal(kDeadlinePassed);
   }
 
-  // 2. Fusing: drop this request with its class's probability; strict timeouts, no retries.
-  const bool fusing = service->fuse.fusing.load(std::memory_order_relaxed);
+  // 2. An injected abort (decided by pick_with_faults()): no backend, never offered to
+  // the service (no fusing demand, retry token or in-flight slot; nothing to report).
+  if (__builtin_expect(fault != 0, 0) && Pick::is_abort(fault)) {
+    const AttemptPolicy& a = snapshot.attempt;
+    const bool own = request.timeouts != nullptr;
+    return Pick(nullptr, 0,
+                std::min(own ? to_nanos(request.timeouts->connect) : a.connect_ns, left_ns),
+                std::min(own ? to_nanos(request.timeouts->read) : a.read_ns, left_ns),
+                std::min(own ? to_nanos(request.timeouts->write) : a.write_ns, left_ns),
+                deadline_ns, /*retry_allowed=*/false, a.max_attempts, fault);
+  }
+
+  // 3. Fusing: drop this request with its class's probability; strict timeouts, no retries.
+  const bool fusing = service.fuse.fusing.load(std::memory_order_relaxed);
   bool retry_allowed = snapshot.attempt.max_attempts > 1;
   int64_t connect_ns, read_ns, write_ns;
   if (__builtin_expect(fusing, 0)) {
     const int cls = traffic_class(request.priority, request.is_retry);
-    service->fuse.count_demand(cls);
+    service.fuse.count_demand(cls);
     if (request.is_retry) return refusal(kNoRetriesWhileFusing);
-    if (service->fuse.pacing.load(std::memory_order_relaxed)
-            ? !service->fuse.admit_paced(static_cast<int>(request.priority), now_ns)
-            : random.next() < service->fuse.drop[cls].load(std::memory_order_relaxed)) {
-      service->fuse.count_fused();
+    if (service.fuse.pacing.load(std::memory_order_relaxed)
+            ? !service.fuse.admit_paced(static_cast<int>(request.priority), now_ns)
+            : random.next() < service.fuse.drop[cls].load(std::memory_order_relaxed)) {
+      service.fuse.count_fused();
       return refusal(kShed);
     }
     connect_ns = snapshot.attempt.strict_connect_ns;
@@ -240,14 +260,14 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
     write_ns = snapshot.attempt.write_ns;
   }
   // The retry budget: tokens granted each tick from the service's recent requests.
-  if (__builtin_expect(request.is_retry, 0) && !service->fuse.take_retry_token()) {
+  if (__builtin_expect(request.is_retry, 0) && !service.fuse.take_retry_token()) {
     return refusal(kRetryBudgetSpent);
   }
   connect_ns = std::min(connect_ns, left_ns);
   read_ns = std::min(read_ns, left_ns);
   write_ns = std::min(write_ns, left_ns);
 
-  // 3. Routing: the candidate set.
+  // 4. Routing: the candidate set.
   PickContext context{random,
                       cpu_shard(),
                       now_ns,
@@ -257,10 +277,10 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
                       thread_shard()};
   const CandidateSet* set = &snapshot.route(request, options_.self_service, random);
   if (__builtin_expect(set->panic, 0)) {
-    service->panic_picks.fetch_add(1, std::memory_order_relaxed);
+    service.panic_picks.fetch_add(1, std::memory_order_relaxed);
   }
 
-  // 4. Balancing, avoiding backends this request already tried (and any a report took
+  // 5. Balancing, avoiding backends this request already tried (and any a report took
   // out since the snapshot was built: pick_admitted).
   Endpoint* endpoint = pick_admitted(*set->balancer, context, set->size);
   if (__builtin_expect(!request.avoid.empty(), 0)) {
@@ -276,13 +296,55 @@ absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
     }
     if (tried(endpoint)) {
       // No retry leaves: the budget token it took goes back.
-      if (request.is_retry) service->fuse.return_retry_token();
+      if (request.is_retry) service.fuse.return_retry_token();
       return refusal(kEveryBackendTried);
     }
   }
   endpoint->on_pick(context.shard);
   return Pick(endpoint, context.shard, connect_ns, read_ns, write_ns, deadline_ns, retry_allowed,
-              snapshot.attempt.max_attempts);
+              snapshot.attempt.max_attempts, fault);
+}
+
+// Out of line so that pick() stays as it was for a service without rules. The decision
+// is drawn before pick_in() looks at the deadline: a request refused for its deadline may
+// have spent a draw, but is not counted.
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::pick_with_faults(
+    const PickRequest& request, ServiceState& service, const ServiceSnapshot& snapshot) {
+  const std::string_view caller = request.caller_service.empty()
+                                      ? std::string_view(options_.self_service)
+                                      : request.caller_service;
+  const FaultDecision decided = snapshot.faults->decide(request, caller, Random(random_.get()));
+  const uint32_t fault = decided.abort_status != 0 ? Pick::abort_fault(decided.abort_status)
+                                                   : Pick::delay_fault(decided.delay_ms);
+  absl::StatusOr<Pick> pick = pick_in(request, service, snapshot, fault);
+  // Counted when the caller gets it: not for a pick refused (deadline, fusing) after all.
+  if (fault != 0 && pick.ok()) {
+    if (decided.abort_status != 0) {
+      service.faults->count_abort();
+    } else {
+      service.faults->count_delay();
+    }
+  }
+  return pick;
+}
+
+absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
+  EpochDomain::Guard guard(domain_);
+  ServiceState* service = registry_.load(std::memory_order_acquire)->find(request.service);
+  if (__builtin_expect(service == nullptr, 0)) {
+    if (request.service.empty()) return absl::InvalidArgumentError("PickRequest.service is empty");
+    if (sync_ != nullptr) sync_->want(av(request.service));  // subscribes in the background
+    return with_refusal(absl::NotFoundError(absl::StrCat("service \"", av(request.service),
+                                                         "\" is not configured")),
+                        Refusal::kNotConfigured);
+  }
+  const ServiceSnapshot& snapshot = *service->snapshot.load(std::memory_order_acquire);
+  // Fault injection (chaos drills) is decided out of line; a service without fault rules
+  // pays this one branch.
+  if (__builtin_expect(snapshot.faults != nullptr, 0)) {
+    return pick_with_faults(request, *service, snapshot);
+  }
+  return pick_in(request, *service, snapshot, /*fault=*/0);
 }
 
 absl::StatusOr<Outcome> ClientCore::call(const PickRequest& request,
@@ -300,6 +362,11 @@ absl::StatusOr<Outcome> ClientCore::call(const PickRequest& request,
     if (!pick.ok()) {
       if (last.has_value()) return *last;  // a refused retry: the failure stands
       return pick.status();
+    }
+    // An injected abort is the request's answer: no backend to attempt, nothing to report
+    // (only first attempts are faulted, so `last` is empty here).
+    if (const uint16_t status = pick->fault().abort_status; status != 0) {
+      return Outcome::http(status, absl::ZeroDuration());
     }
     const Outcome outcome = attempt(*pick);
     report(*pick, outcome);
@@ -490,6 +557,10 @@ void ClientCore::install_service_locked(std::shared_ptr<const ServicePolicy> pol
     it = services_.emplace(policy->name, std::move(owned)).first;
   }
   ServiceState& state = *it->second;
+  // Before the first snapshot with fault rules is published: pick counts through it.
+  if (!policy->faults.empty() && state.faults == nullptr) {
+    state.faults = std::make_unique<FaultCounters>();
+  }
   const ServiceSnapshot* previous = state.snapshot.load(std::memory_order_relaxed);
   EndpointUpdate update =
       build_endpoints(endpoints, previous ? previous->endpoints.get() : nullptr, bans_->suspects());

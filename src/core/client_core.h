@@ -77,6 +77,15 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
  private:
   explicit ClientCore(const ClientOptions& options);
 
+  // pick() once the service's snapshot is loaded: the deadline, an injected abort, fusing,
+  // the retry budget, routing and balancing. `fault` is the Pick's fault word (0: none).
+  absl::StatusOr<Pick> pick_in(const PickRequest& request, ServiceState& service,
+                               const ServiceSnapshot& snapshot, uint32_t fault);
+  // pick() for a service with fault rules, out of line: decides the fault, runs pick_in()
+  // with it and counts it when the Pick carries it.
+  absl::StatusOr<Pick> pick_with_faults(const PickRequest& request, ServiceState& service,
+                                        const ServiceSnapshot& snapshot);
+
   // Applies a parsed update under mu_: versions first (a stale one rejects the whole of an
   // all_or_nothing update), then services, removals, the registry and the IDC map.
   absl::Status install_locked(const ConfigUpdate& update, const ParsedUpdate& parsed,

@@ -7,11 +7,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "src/banning/ban_manager.h"
 #include "src/endpoint/endpoint.h"
+#include "src/fault/fault_counters.h"
 #include "src/fusing/fuse_gate.h"
 #include "src/fusing/fuse_manager.h"
 #include "src/service/departed_endpoints.h"
@@ -37,6 +39,11 @@ struct ServiceState {
   alignas(64) std::atomic<uint64_t> deadline_skipped{0};
   // Fusing and the retry budget, as the FuseManager publishes them.
   FuseGate fuse;
+  // Injected faults, for a service that has had fault rules (nullptr before: 1 KiB saved
+  // per service). Set once, under the config mutex, before the first snapshot with rules is
+  // published; pick reads it only through such a snapshot (acquired), so the pointer is
+  // never seen unset or changing. Kept when the rules go: a drill's counts stay visible.
+  std::unique_ptr<FaultCounters> faults;
 
   // --- Control path, under the client's config mutex ---
   BanServiceId ban_id = 0;  // this service in the client's ban and fuse managers

@@ -21,48 +21,9 @@ std::vector<Tag> sorted_tags(const google::protobuf::Map<std::string, std::strin
   return out;
 }
 
-// The value of attribute `key`, or nullptr. Requests carry a handful of attributes: a
-// linear scan, comparing sizes before bytes, beats any index built per request.
-const std::string_view* find_attribute(absl::Span<const Attribute> attributes,
-                                       std::string_view key) {
-  for (const Attribute& a : attributes) {
-    if (a.first.size() == key.size() && a.first == key) return &a.second;
-  }
-  return nullptr;
-}
-
 void parse_match(const v1::RouteMatch& match, RouteRule& rule, ValidationErrors& errors) {
   ValidationErrors::Scope scope(errors, "match");
-  for (int i = 0; i < match.attributes_size(); ++i) {
-    const v1::AttributeMatch& a = match.attributes(i);
-    ValidationErrors::Scope attribute(errors, "attributes");
-    ValidationErrors::Scope item(errors, index(i));
-    if (a.key().empty()) {
-      ValidationErrors::Scope key(errors, "key");
-      errors.add("must not be empty");
-    }
-    AttributeCondition cond{a.key(), a.value(), AttributeCondition::Op::kExact};
-    const std::string& op = a.op();
-    if (op == "prefix") cond.op = AttributeCondition::Op::kPrefix;
-    if (op == "present") cond.op = AttributeCondition::Op::kPresent;
-    if (op == "absent") cond.op = AttributeCondition::Op::kAbsent;
-    if (op != "" && op != "exact" && op != "prefix" && op != "present" && op != "absent") {
-      ValidationErrors::Scope field(errors, "op");
-      errors.add(
-          absl::StrCat("unknown operator \"", op, "\"; expected exact, prefix, present or absent"));
-    } else if ((op == "present" || op == "absent") && !a.value().empty()) {
-      ValidationErrors::Scope field(errors, "value");
-      errors.add(absl::StrCat("must be empty with operator \"", op, "\""));
-    }
-    rule.attributes.push_back(std::move(cond));
-  }
-  for (int i = 0; i < match.caller_services_size(); ++i) {
-    if (match.caller_services(i).empty()) {
-      ValidationErrors::Scope field(errors, absl::StrCat("caller_services[", i, "]"));
-      errors.add("must not be empty");
-    }
-  }
-  rule.caller_services.assign(match.caller_services().begin(), match.caller_services().end());
+  rule.request = parse_request_match(match.attributes(), match.caller_services(), errors);
   for (int i = 0; i < match.caller_idcs_size(); ++i) {
     if (match.caller_idcs(i).empty()) {
       ValidationErrors::Scope field(errors, absl::StrCat("caller_idcs[", i, "]"));
@@ -70,11 +31,7 @@ void parse_match(const v1::RouteMatch& match, RouteRule& rule, ValidationErrors&
     }
   }
   rule.caller_idcs.assign(match.caller_idcs().begin(), match.caller_idcs().end());
-  if (match.has_percent() && check_range(errors, "percent", match.percent(), 0, 100) &&
-      match.percent() < 100) {
-    rule.always = false;
-    rule.percent_threshold = static_cast<uint64_t>(std::ldexp(match.percent() / 100.0, 64));
-  }
+  rule.percent = parse_share(errors, "percent", match.has_percent(), match.percent());
 }
 
 void parse_destinations(const v1::Route& route, RouteRule& rule, ValidationErrors& errors) {
@@ -145,30 +102,9 @@ bool tags_match(const std::vector<Tag>& endpoint_tags, const std::vector<Tag>& s
 
 bool RouteRule::matches(const PickRequest& request, std::string_view caller,
                         const Random& random) const {
-  for (const AttributeCondition& c : attributes) {
-    const std::string_view* v = find_attribute(request.attributes, c.key);
-    switch (c.op) {
-      case AttributeCondition::Op::kExact:
-        if (v == nullptr || *v != c.value) return false;
-        break;
-      case AttributeCondition::Op::kPrefix:
-        if (v == nullptr || v->substr(0, c.value.size()) != c.value) return false;
-        break;
-      case AttributeCondition::Op::kPresent:
-        if (v == nullptr) return false;
-        break;
-      case AttributeCondition::Op::kAbsent:
-        if (v != nullptr) return false;
-        break;
-    }
-  }
-  if (!caller_services.empty()) {
-    bool any = false;
-    for (const std::string& s : caller_services) any = any || s == caller;
-    if (!any) return false;
-  }
+  if (!this->request.matches(request, caller)) return false;
   // The draw comes last: only requests that meet every other condition spend one.
-  return always || random.next() < percent_threshold;
+  return percent.draw(random);
 }
 
 size_t RouteRule::choose(const Random& random) const {

@@ -20,17 +20,11 @@
 #include "src/balancing/policy_registry.h"
 #include "src/common/fast_random.h"
 #include "src/config/validation_errors.h"
+#include "src/routing/request_match.h"
 #include "ufc/pick.h"
 #include "ufc/v1/config.pb.h"
 
 namespace ufc::internal {
-
-struct AttributeCondition {
-  enum class Op : uint8_t { kExact, kPrefix, kPresent, kAbsent };
-  std::string key;
-  std::string value;
-  Op op = Op::kExact;
-};
 
 // One destination of a rule: the endpoints carrying every tag of `selector`.
 struct SubsetSpec {
@@ -42,11 +36,9 @@ struct SubsetSpec {
 // RouteRule: one rule, compiled. Immutable; shared by every snapshot of its config version.
 struct RouteRule {
   std::string name;
-  std::vector<AttributeCondition> attributes;
-  std::vector<std::string> caller_services;
+  RequestMatch request;                  // attributes and caller services
   std::vector<std::string> caller_idcs;  // physical or logical; empty = any
-  uint64_t percent_threshold = 0;        // a 64-bit draw below it is in; used when !always
-  bool always = true;
+  Share percent;                         // of the requests meeting the conditions
   std::vector<SubsetSpec> destinations;
   std::vector<uint64_t> cumulative;  // draw thresholds, when there are several destinations
 

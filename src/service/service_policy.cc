@@ -173,6 +173,13 @@ void check_endpoint_counts(const google::protobuf::RepeatedPtrField<v1::Endpoint
   }
 }
 
+// A rule's request conditions (a route's match, a fault rule), at path `at`.
+void check_request_match_counts(const std::string& at, int attributes, int caller_services,
+                                ValidationErrors& errors) {
+  check_count(errors, absl::StrCat(at, "attributes"), attributes, kMaxAttributesPerRule);
+  check_count(errors, absl::StrCat(at, "caller_services"), caller_services, kMaxCallersPerRule);
+}
+
 bool counts_ok(const v1::ServiceConfig& service, ValidationErrors& errors) {
   const size_t before = errors.size();
   check_endpoint_counts(service.endpoints(), errors);
@@ -180,10 +187,8 @@ bool counts_ok(const v1::ServiceConfig& service, ValidationErrors& errors) {
     for (int r = 0; r < service.routes_size(); ++r) {
       const v1::Route& route = service.routes(r);
       const std::string at = absl::StrCat("routes[", r, "]");
-      check_count(errors, absl::StrCat(at, ".match.attributes"), route.match().attributes_size(),
-                  kMaxAttributesPerRule);
-      check_count(errors, absl::StrCat(at, ".match.caller_services"),
-                  route.match().caller_services_size(), kMaxCallersPerRule);
+      check_request_match_counts(absl::StrCat(at, ".match."), route.match().attributes_size(),
+                                 route.match().caller_services_size(), errors);
       check_count(errors, absl::StrCat(at, ".match.caller_idcs"), route.match().caller_idcs_size(),
                   kMaxCallersPerRule);
       if (!check_count(errors, absl::StrCat(at, ".destinations"), route.destinations_size(),
@@ -194,6 +199,13 @@ bool counts_ok(const v1::ServiceConfig& service, ValidationErrors& errors) {
         check_count(errors, absl::StrCat(at, ".destinations[", d, "].tags"),
                     route.destinations(d).tags_size(), kMaxTagsPerSelector);
       }
+    }
+  }
+  if (check_count(errors, "faults", service.faults_size(), kMaxFaultRulesPerService)) {
+    for (int f = 0; f < service.faults_size(); ++f) {
+      check_request_match_counts(absl::StrCat("faults[", f, "]."),
+                                 service.faults(f).attributes_size(),
+                                 service.faults(f).caller_services_size(), errors);
     }
   }
   return errors.size() == before;
@@ -215,6 +227,7 @@ ParsedService parse_checked_service(const v1::ServiceConfig& service, Validation
   policy->retry = RetryPolicy::parse(service.retry(), errors);
   policy->attempt = parse_timeouts(service, errors);
   policy->attempt.max_attempts = policy->retry.max_attempts;
+  policy->faults = FaultPolicy::parse(service.faults(), errors);
   policy->fuse.attempt_timeout = policy->attempt.strict_read_ns != kInfiniteNs
                                      ? absl::Nanoseconds(policy->attempt.strict_read_ns)
                                  : policy->attempt.strict_connect_ns != kInfiniteNs

@@ -4,7 +4,8 @@
 // turned into the service's policy (what pick and the managers obey) and its endpoints.
 //
 // Each section has one parser, in the room that owns it (BanPolicy::parse in banning/,
-// FusePolicy::parse in fusing/, parse_routing in routing/, parse_balancing in balancing/),
+// FusePolicy::parse in fusing/, parse_routing in routing/, parse_balancing in balancing/,
+// FaultPolicy::parse in fault/),
 // which checks the section and returns it with the defaults filled in, the defaults
 // written once in the policy struct. parse_service() runs them in the config's order,
 // gathering every error with its field path. ufc::validate_service/validate_config are
@@ -25,6 +26,7 @@
 #include "src/config/address.h"
 #include "src/config/fingerprint.h"
 #include "src/config/validation_errors.h"
+#include "src/fault/fault_policy.h"
 #include "src/fusing/fuse_policy.h"
 #include "src/routing/candidate_set.h"
 #include "src/routing/route_rule.h"
@@ -59,6 +61,7 @@ struct ServicePolicy {
   RetryPolicy retry;
   AttemptPolicy attempt;
   RoutingPolicy routing;
+  FaultPolicy faults;  // empty: no fault injection
 };
 
 // One endpoint as configured, parsed.
@@ -81,8 +84,8 @@ struct ParsedService {
 };
 
 // parse_service() reads `service`, adding every problem to `errors` at the current path
-// (name, endpoints, balancing, ban, routes and idc_affinity, fuse, retry, timeouts, in
-// that order). First every string is checked (config/string_checks: well-formed UTF-8,
+// (name, endpoints, balancing, ban, routes and idc_affinity, fuse, retry, timeouts,
+// faults, in that order). First every string is checked (config/string_checks: well-formed UTF-8,
 // limits.h's lengths); if one fails, only those errors are added and no section is read.
 // The result is meaningful only when nothing was added.
 ParsedService parse_service(const v1::ServiceConfig& service, ValidationErrors& errors);

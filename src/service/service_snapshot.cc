@@ -58,6 +58,7 @@ std::unique_ptr<ServiceSnapshot> compile_snapshot(
     std::vector<bool> out, std::shared_ptr<RouteCounters> counters, absl::Time applied_at) {
   auto snap = std::make_unique<ServiceSnapshot>();
   snap->attempt = policy->attempt;
+  snap->faults = policy->faults.empty() ? nullptr : &policy->faults;
   snap->local = std::make_shared<const std::vector<bool>>(
       local_endpoints(*endpoints, policy->routing.affinity, *env));
   snap->route_counters = counters != nullptr
@@ -80,6 +81,7 @@ std::unique_ptr<ServiceSnapshot> recompile(const ServiceSnapshot& current, std::
   }
   auto snap = std::make_unique<ServiceSnapshot>();
   snap->attempt = current.attempt;
+  snap->faults = current.faults;
   snap->policy = current.policy;
   snap->endpoints = current.endpoints;
   snap->layout = current.layout;

@@ -26,7 +26,9 @@ namespace ufc::internal {
 // Immutable once published, apart from the balancers' cursors and the endpoints' own
 // atomics. Published through the client's per-service slot and freed through EpochDomain.
 struct ServiceSnapshot {
-  AttemptPolicy attempt;              // policy->attempt, copied: pick reads it without another load
+  AttemptPolicy attempt;  // policy->attempt, copied: pick reads it without another load
+  // &policy->faults when the service has fault rules, else nullptr: pick's one branch.
+  const FaultPolicy* faults = nullptr;
   std::vector<RouteTargets> routes;   // parallel to policy->routing.rules
   const CandidateSet* all = nullptr;  // requests no rule matches: every endpoint (sets[0])
   // One per group of the layout; groups no ban change touched are shared with the

@@ -92,6 +92,13 @@ struct RoutingStats {
   CandidateSetStats all;
 };
 
+// Faults injected into a service's picks (fault injection; never in the other counts).
+struct FaultStats {
+  bool shown = false;  // the service has had fault rules
+  uint64_t aborts = 0;
+  uint64_t delays = 0;
+};
+
 struct ServiceStats {
   std::string name;
   uint64_t version = 0;
@@ -108,6 +115,7 @@ struct ServiceStats {
   uint64_t panic_picks = 0;
   uint64_t deadline_skipped = 0;
   FuseStats fuse;
+  FaultStats faults;
   int64_t mtime_unix = 0;  // the latest report, or the config when there is none
 };
 

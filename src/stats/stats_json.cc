@@ -91,6 +91,12 @@ std::string request_info_json(const ServiceStats& s) {
   w.key("timeouts_in_force").value(s.fuse.fusing ? "T2" : "T1");
   w.key("retry_budget_left").value(s.fuse.retry_budget_left);
   w.key("retries_refused_cnt").value(s.fuse.retries_refused);
+  if (s.faults.shown) {
+    w.key("faults").begin_object();
+    w.key("aborts").value(s.faults.aborts);
+    w.key("delays").value(s.faults.delays);
+    w.end_object();
+  }
   w.key("mtime").value(s.mtime_unix);
   w.end_object().end_object();
   return w.str();

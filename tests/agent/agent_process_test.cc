@@ -385,6 +385,49 @@ TEST(AgentProcess, AgentClientSendsTheRequestDeadlineNotItsCallTimeout) {
   EXPECT_EQ(agents->stats().unanswered, 0u);
 }
 
+// Injected faults through the agent: an abort comes without endpoint or ticket and its
+// report is a no-op; a delay comes with its endpoint, rounded up to a millisecond.
+TEST(AgentProcess, AgentClientCarriesInjectedFaults) {
+  World world;
+  std::string faulty = world.config_json();
+  faulty.replace(faulty.size() - 3, 3,
+                 ",\"faults\":["
+                 "{\"attributes\":[{\"key\":\"x-chaos\",\"value\":\"abort\"}],"
+                 "\"abort\":{\"httpStatus\":503}},"
+                 "{\"attributes\":[{\"key\":\"x-chaos\",\"value\":\"slow\"}],"
+                 "\"delay\":{\"fixed\":\"0.0405s\"}}]}]}");
+  ServerProcess agent(UFC_AGENTD_BIN);
+  ASSERT_TRUE(agent.start({"--config=" + write_file(world.dir(), "faulty.json", faulty)}))
+      << agent.log();
+  AgentClientOptions options;
+  options.local = agent.address();
+  std::unique_ptr<AgentClient> agents = AgentClient::create(options).value();
+  const Attribute abort[] = {{"x-chaos", "abort"}};
+  absl::StatusOr<AgentPick> aborted = agents->pick({.service = "echo", .attributes = abort});
+  ASSERT_TRUE(aborted.ok()) << aborted.status();
+  EXPECT_EQ(aborted->fault.abort_status, 503);
+  EXPECT_EQ(aborted->fault.delay, absl::ZeroDuration());
+  EXPECT_EQ(aborted->address, "");
+  EXPECT_EQ(aborted->ticket, "");
+  EXPECT_TRUE(agents->report(*aborted, Outcome::http(503, absl::ZeroDuration())).ok());
+  const Attribute slow[] = {{"x-chaos", "slow"}};
+  absl::StatusOr<AgentPick> delayed = agents->pick({.service = "echo", .attributes = slow});
+  ASSERT_TRUE(delayed.ok()) << delayed.status();
+  EXPECT_EQ(delayed->fault.abort_status, 0);
+  EXPECT_EQ(delayed->fault.delay, absl::Milliseconds(41));
+  EXPECT_NE(delayed->address, "");
+  EXPECT_TRUE(agents->report(*delayed, Outcome::http(200, absl::Milliseconds(1))).ok());
+  absl::StatusOr<AgentPick> plain = agents->pick({.service = "echo"});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->fault.abort_status, 0);
+  EXPECT_EQ(plain->fault.delay, absl::ZeroDuration());
+  EXPECT_TRUE(agents->report(*plain, Outcome::http(200, absl::Milliseconds(1))).ok());
+  absl::StatusOr<std::string> info = agents->query("request_info^echo");
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_THAT(*info, HasSubstr("\"request_cnt\":2,"));
+  EXPECT_THAT(*info, HasSubstr("\"faults\":{\"aborts\":1,\"delays\":1}"));
+}
+
 // A local agent that has no config for a service yet (cold start, control plane down)
 // refuses it as not configured; a backup agent that has it answers instead.
 TEST(AgentProcess, AServiceTheLocalAgentLacksIsAskedOfABackup) {

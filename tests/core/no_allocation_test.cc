@@ -78,6 +78,46 @@ TEST_P(NoAllocationTest, PickAndReportDoNotAllocate) {
   EXPECT_EQ(allocations.load(), 1);
 }
 
+// Fault injection's path (decide, an aborted Pick, a delayed one, the counters) does not
+// allocate either.
+TEST(NoAllocationFaultsTest, PicksWithInjectedFaultsDoNotAllocate) {
+  v1::ClientConfig config;
+  v1::ServiceConfig* s = config.add_services();
+  *s = make_service("echo", 100, "round_robin");
+  v1::FaultRule* f = s->add_faults();
+  v1::AttributeMatch* m = f->add_attributes();
+  m->set_key("x-chaos");
+  m->set_op("present");
+  f->mutable_abort()->set_percent(30);
+  f->mutable_abort()->set_http_status(503);
+  f->mutable_delay()->set_percent(30);
+  f->mutable_delay()->mutable_fixed()->set_nanos(5000000);
+  ClientOptions options;
+  options.initial_config = config;
+  auto client = Client::create(options);
+  ASSERT_TRUE(client.ok());
+  const Outcome outcome = Outcome::http(200, absl::Milliseconds(2));
+  const Attribute chaos[] = {{"x-chaos", "1"}};
+  for (int i = 0; i < 100; ++i) {
+    absl::StatusOr<Pick> pick = (*client)->pick({.service = "echo", .attributes = chaos});
+    (*client)->report(*pick, outcome);
+  }
+  allocations = 0;
+  counting = true;
+  int aborted = 0, delayed = 0;
+  for (int i = 0; i < 10000; ++i) {
+    absl::StatusOr<Pick> pick = (*client)->pick({.service = "echo", .attributes = chaos});
+    if (!pick.ok()) break;
+    aborted += pick->fault().abort_status != 0 ? 1 : 0;
+    delayed += pick->fault().delay != absl::ZeroDuration() ? 1 : 0;
+    (*client)->report(*pick, outcome);
+  }
+  counting = false;
+  EXPECT_GT(aborted, 0);
+  EXPECT_GT(delayed, 0);
+  EXPECT_EQ(allocations.load(), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllPolicies, NoAllocationTest,
                          ::testing::Values("round_robin", "random", "weighted_round_robin",
                                            "weighted_random", "consistent_hash", "least_loaded"));

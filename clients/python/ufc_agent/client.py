@@ -60,11 +60,18 @@ class Pick:
       agent: the address of the agent that issued the pick (report goes there).
       via_backup: True when that agent is a backup, not the local one.
       ticket: the opaque ticket (bytes) the agent expects back in the report.
+      fault_abort_status: an injected fault (the service's fault rules, for chaos
+        drills): when not 0, do not contact any backend and answer the request with this
+        HTTP status; address is then "" and the ticket empty, and report() of the pick
+        does nothing.
+      fault_delay: an injected delay in seconds (a float; 0.0 for none): wait this long
+        before sending, then report as usual with the latency measured from the send.
     """
 
     __slots__ = ("address", "host", "port", "tags", "connect_timeout", "read_timeout",
                  "write_timeout", "retry_allowed", "max_attempts", "deadline_remaining_ms",
-                 "agent", "via_backup", "ticket", "_agent")
+                 "agent", "via_backup", "ticket", "fault_abort_status", "fault_delay",
+                 "_agent")
 
     def __init__(self, response, agent):
         ep = response.endpoint
@@ -82,9 +89,14 @@ class Pick:
         self.agent = agent.address
         self.via_backup = agent.is_backup
         self.ticket = response.ticket
+        self.fault_abort_status = response.fault.abort_status
+        self.fault_delay = response.fault.delay_ms / 1000.0
         self._agent = agent
 
     def __repr__(self):
+        if self.fault_abort_status:
+            return "Pick(injected abort %d via %s%s)" % (
+                self.fault_abort_status, self.agent, " (backup)" if self.via_backup else "")
         return "Pick(%s via %s%s)" % (self.address, self.agent,
                                       " (backup)" if self.via_backup else "")
 
@@ -350,7 +362,8 @@ class AgentClient:
             outlier detection, so pass the real figure.
 
         Returns:
-          True once the agent has the report; False when that agent cannot be reached
+          True once the agent has the report (at once, without a call, for an injected
+          abort: the agent holds nothing for it); False when that agent cannot be reached
           (its tickets are gone with it; nothing to do).
 
         Raises:
@@ -360,6 +373,8 @@ class AgentClient:
 
         Cost: one gRPC round trip to the pick's agent, at most `agent_timeout`.
         """
+        if pick.fault_abort_status:
+            return True
         if isinstance(latency, datetime.timedelta):
             latency = latency.total_seconds()
         outcome = agent_pb2.AgentOutcome(latency_us=max(0, int(latency * 1e6)))

@@ -14,6 +14,8 @@ failures:
   * a pick carries the config's timeouts, the endpoint's tags and a 16-byte ticket; a pick
     with timeout_ms has its deadline and timeouts capped to the budget, one without has no
     deadline (the client puts no gRPC deadline on the call), a spent budget is refused;
+  * an injected abort (a fault rule) comes without endpoint or ticket and reporting it
+    does nothing; an injected delay comes with its endpoint; both are counted apart;
   * a forged ticket is INVALID_ARGUMENT or NOT_FOUND, a malformed one INVALID_ARGUMENT, a
     reused one NOT_FOUND; an unknown service is Refused("not_configured");
   * an agent with --token_file: Query is UNAUTHENTICATED without the token or with a
@@ -48,6 +50,13 @@ def config(ports):
             "maxRatio": 0.5,
         },
         "timeouts": {"connect": "0.5s", "read": "1s", "write": "1s"},
+        # Only requests with x-chaos: nothing else in this test carries it.
+        "faults": [
+            {"name": "abort", "attributes": [{"key": "x-chaos", "value": "abort"}],
+             "abort": {"httpStatus": 503}},
+            {"name": "slow", "attributes": [{"key": "x-chaos", "value": "slow"}],
+             "delay": {"fixed": "0.030s"}},
+        ],
     }]}
 
 
@@ -161,6 +170,25 @@ def main(args, tmp, procs):
         t.check(pick.max_attempts >= 1, "max_attempts %d, retry_allowed %s"
                 % (pick.max_attempts, pick.retry_allowed))
         client.report(pick, http_status=200, latency=0.001)
+
+        # -- injected faults (the service's fault rules) ----------------------------------
+        pick = client.pick(SERVICE, attributes={"x-chaos": "abort"})
+        t.check(pick.fault_abort_status == 503 and pick.fault_delay == 0.0
+                and pick.address == "" and pick.ticket == b"",
+                "an injected abort: status %d, no endpoint (%r), no ticket (%r)"
+                % (pick.fault_abort_status, pick.address, pick.ticket))
+        t.check(client.report(pick, http_status=503, latency=0.0) is True,
+                "reporting an injected abort does nothing (and needs no agent)")
+        pick = client.pick(SERVICE, attributes={"x-chaos": "slow"})
+        t.check(pick.fault_abort_status == 0 and abs(pick.fault_delay - 0.030) < 1e-9
+                and pick.address in healthy and len(pick.ticket) == 16,
+                "an injected delay: %s s before sending to %s" % (pick.fault_delay, pick.address))
+        client.report(pick, http_status=200, latency=0.001)
+        info = client.query("request_info^" + SERVICE)["request_info"]
+        t.check(info.get("faults") == {"aborts": 1, "delays": 1},
+                "request_info counts the faults apart: %s" % info.get("faults"))
+        t.check(client.query("agent")["agent"].get("fault_aborts") == 1,
+                "the agent counts the abort it answered without a ticket")
 
         pick = client.pick(SERVICE, timeout_ms=300)
         t.check(pick.deadline_remaining_ms is not None and 200 < pick.deadline_remaining_ms <= 300,
