@@ -326,6 +326,7 @@ class ClientConn final : public IoHandler {
               bool force_close = false);
   void route_outbound();
   void begin_forward();
+  void forward_picked();
   void connect_attempt();
   void build_upstream_head();
   void pump_request();
@@ -740,6 +741,34 @@ void ClientConn::begin_forward() {
       return;
     }
     pick_.emplace(*std::move(pick));
+    // Fault injection (the service's chaos-drill rules): decided by the pick, applied here.
+    // Neither an abort nor the delay is ever reported as the backend's doing.
+    const ufc::InjectedFault fault = pick_->fault();
+    if (fault.abort_status != 0) {
+      bump(w_->counters().faults_aborted);
+      pick_.reset();
+      answer(fault.abort_status, "fault_abort", "injected by the service's fault rules");
+      return;
+    }
+    if (fault.delay > absl::ZeroDuration()) {
+      bump(w_->counters().faults_delayed);
+      phase_ = Phase::kDelay;
+      arm(fault.delay);
+      return;
+    }
+  }
+  forward_picked();
+}
+
+// After the pick (and any injected delay): the picked backend's address, then connect.
+void ClientConn::forward_picked() {
+  phase_ = Phase::kExchange;
+  if (pick_) {
+    if (deadline_.expired_at(w_->loop().now())) {
+      pick_.reset();  // spent during an injected delay: not the backend's failure
+      answer(504, "deadline_spent", "the deadline passed during an injected delay");
+      return;
+    }
     target_address_.assign(pick_->address().data(), pick_->address().size());
     if (!make_addr(pick_->host(), pick_->port(), &target_)) {
       report(ufc::Outcome::transport_error(ufc::Transport::kConnectRefused, absl::ZeroDuration()));
@@ -1208,13 +1237,14 @@ void ClientConn::answer(int status, std::string_view reason, std::string_view me
   body.append(",\"message\":");
   append_json_string(&body, message);
   body.append("}\n");
-  const char* text = status == 400   ? "Bad Request"
-                     : status == 403 ? "Forbidden"
-                     : status == 404 ? "Not Found"
-                     : status == 502 ? "Bad Gateway"
-                     : status == 503 ? "Service Unavailable"
-                     : status == 504 ? "Gateway Timeout"
-                                     : "Error";
+  const char* text = status == 400             ? "Bad Request"
+                     : status == 403           ? "Forbidden"
+                     : status == 404           ? "Not Found"
+                     : status == 502           ? "Bad Gateway"
+                     : status == 503           ? "Service Unavailable"
+                     : status == 504           ? "Gateway Timeout"
+                     : reason == "fault_abort" ? "Injected Fault"
+                                               : "Error";
   resp_out_.clear();
   cat(&resp_out_, "HTTP/1.1 ", status, " ", text,
       "\r\nContent-Type: application/json\r\nx-ufc-reason: ", reason,
@@ -1234,7 +1264,7 @@ void ClientConn::on_timer() {
       expire_in_queue();
       return;
     case Phase::kDelay:
-      begin_forward();
+      forward_picked();
       drive();
       return;
     case Phase::kExchange:

@@ -468,5 +468,71 @@ TEST(ProxyProcessTest, InboundAgentRefusesRequestsWhoseBudgetRanOutInTheQueue) {
   EXPECT_EQ(served_spent.load(), 0);
 }
 
+// 10% aborts (503) and 10% 5 ms delays over 10,000 requests through the proxy: each within
+// 1.5 points of its share; the aborted never reach the backend; and neither feeds banning
+// or fusing (the backend is never banned, the service never fuses).
+TEST(ProxyProcessTest, InjectedFaultsAtTheirRatesWithoutFeedingBanOrFuse) {
+  TestBackend backend([](TestBackend::Request& r) { return testing::respond(r.fd, 200, "ok"); });
+  Agent agent({service_json("chaos", {backend.address()},
+                            ",\"faults\":[{\"abort\":{\"percent\":10,\"http_status\":503},"
+                            "\"delay\":{\"percent\":10,\"fixed\":\"0.005s\"}}]")});
+  ASSERT_TRUE(agent.ok()) << agent.log();
+  constexpr int kThreads = 4, kPerThread = 2500;
+  std::atomic<int> aborted{0}, delayed{0}, ok{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      int fd = testing::connect_loopback(agent.proxy_port());
+      std::string buf;
+      for (int i = 0; i < kPerThread; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        if (!testing::send_all(fd, testing::get_request("/", to("chaos")))) break;
+        if (!testing::read_until(
+                fd, &buf,
+                [](const std::string& b) {
+                  return testing::decode_message(b, true, false).complete;
+                },
+                5000)) {
+          break;
+        }
+        const HttpMessage m = testing::decode_message(buf, true, false);
+        buf.erase(0, m.wire_bytes);
+        const auto took = std::chrono::steady_clock::now() - start;
+        if (m.status == 503 && m.header("x-ufc-reason") == "fault_abort") {
+          ++aborted;
+        } else if (m.status == 200) {
+          ++ok;
+          if (took >= std::chrono::milliseconds(5)) ++delayed;
+        } else {
+          ++other;
+        }
+        if (m.header("connection") == "close") {
+          ::close(fd);
+          fd = testing::connect_loopback(agent.proxy_port());
+        }
+      }
+      ::close(fd);
+    });
+  }
+  for (auto& t : threads) t.join();
+  const int total = kThreads * kPerThread;
+  EXPECT_EQ(aborted + ok + other, total);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_NEAR(aborted.load(), total / 10, total * 0.015) << "aborts";
+  // The delay is drawn independently of the abort, and an abort wins: 10% of the requests
+  // not aborted are delayed. (A request slower than 5 ms by itself would count too.)
+  ASSERT_GT(ok.load(), 0);
+  EXPECT_NEAR(static_cast<double>(delayed.load()) / ok.load(), 0.10, 0.015) << "delays";
+  std::printf(
+      "faults through the proxy: %d aborted of %d (%.2f%%), %d delayed of %d not aborted "
+      "(%.2f%%)\n",
+      aborted.load(), total, 100.0 * aborted.load() / total, delayed.load(), ok.load(),
+      100.0 * delayed.load() / ok.load());
+  EXPECT_EQ(backend.requests(), ok.load()) << "aborted requests never reach the backend";
+  const std::string log = agent.log();
+  EXPECT_EQ(log.find("ban chaos"), std::string::npos) << log;
+  EXPECT_EQ(log.find("fuse_start"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace ufc
