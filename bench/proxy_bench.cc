@@ -76,19 +76,10 @@ WrkResult run_wrk(int port, int seconds, int connections) {
   return r;
 }
 
-long rss_kb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
-  }
-  return -1;
-}
-
 // Opens `n` connections that each make one request and then stay open; returns the RSS
 // growth per connection in bytes (the fds are closed after the reading).
 double idle_bytes_per_connection(int port, pid_t pid, int n) {
-  const long before = rss_kb(pid);
+  const long before = ufc::testing::rss_kb(pid);
   std::vector<int> fds;
   const std::string req =
       "GET / HTTP/1.1\r\nHost: b\r\nx-ufc-service-name: be\r\nx-tier: gold\r\n\r\n";
@@ -103,7 +94,7 @@ double idle_bytes_per_connection(int port, pid_t pid, int n) {
         5000);
     fds.push_back(fd);
   }
-  const long after = rss_kb(pid);
+  const long after = ufc::testing::rss_kb(pid);
   for (int fd : fds) ::close(fd);
   return fds.empty() ? 0 : (after - before) * 1024.0 / static_cast<double>(fds.size());
 }

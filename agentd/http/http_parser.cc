@@ -52,6 +52,24 @@ size_t find_head_end(const char* data, size_t n) {
   }
 }
 
+// The head's length within the limit: kIncomplete until its blank line arrives.
+ParseStatus locate_head(const char* data, size_t n, const Limits& limits, size_t* len,
+                        std::string_view* error) {
+  *len = find_head_end(data, n < limits.max_head_bytes ? n : limits.max_head_bytes);
+  if (*len == SIZE_MAX) {
+    *error = "bad_line_ending";
+    return ParseStatus::kError;
+  }
+  if (*len == 0) {
+    if (n >= limits.max_head_bytes) {
+      *error = "head_too_large";
+      return ParseStatus::kError;
+    }
+    return ParseStatus::kIncomplete;
+  }
+  return ParseStatus::kDone;
+}
+
 bool parse_version(std::string_view v, int* minor) {
   if (v == "HTTP/1.1") {
     *minor = 1;
@@ -253,17 +271,9 @@ bool is_hop_by_hop(std::string_view name) {
 
 ParseStatus parse_request(const char* data, size_t n, const Limits& limits, RequestHead* head,
                           std::string_view* error) {
-  const size_t len = find_head_end(data, n < limits.max_head_bytes ? n : limits.max_head_bytes);
-  if (len == SIZE_MAX) {
-    *error = "bad_line_ending";
-    return ParseStatus::kError;
-  }
-  if (len == 0) {
-    if (n >= limits.max_head_bytes) {
-      *error = "head_too_large";
-      return ParseStatus::kError;
-    }
-    return ParseStatus::kIncomplete;
+  size_t len = 0;
+  if (const ParseStatus st = locate_head(data, n, limits, &len, error); st != ParseStatus::kDone) {
+    return st;
   }
   head->headers.clear();
   head->body = BodyKind::kNone;
@@ -326,17 +336,9 @@ ParseStatus parse_request(const char* data, size_t n, const Limits& limits, Requ
 ParseStatus parse_response(const char* data, size_t n, const Limits& limits,
                            std::string_view request_method, ResponseHead* head,
                            std::string_view* error) {
-  const size_t len = find_head_end(data, n < limits.max_head_bytes ? n : limits.max_head_bytes);
-  if (len == SIZE_MAX) {
-    *error = "bad_line_ending";
-    return ParseStatus::kError;
-  }
-  if (len == 0) {
-    if (n >= limits.max_head_bytes) {
-      *error = "head_too_large";
-      return ParseStatus::kError;
-    }
-    return ParseStatus::kIncomplete;
+  size_t len = 0;
+  if (const ParseStatus st = locate_head(data, n, limits, &len, error); st != ParseStatus::kDone) {
+    return st;
   }
   head->headers.clear();
   head->body = BodyKind::kNone;

@@ -297,6 +297,16 @@ inline bool respond(int fd, int status, const std::string& body,
                           std::to_string(body.size()) + "\r\n" + extra_headers + "\r\n" + body);
 }
 
+// The process's resident set size in kB (/proc/<pid>/status VmRSS), -1 if unknown.
+inline long rss_kb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
+}
+
 // A free loopback port, for a server that cannot bind port 0 and say which it got
 // (nginx). Racy by nature: the caller retries when the server fails to bind it.
 inline int free_port() {

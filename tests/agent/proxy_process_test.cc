@@ -308,15 +308,6 @@ TEST(ProxyProcessTest, APostIsNeverSentTwiceOnceItsBodyStarted) {
   EXPECT_EQ(b1.requests() + b2.requests(), 3) << "the idempotent GET was tried on both";
 }
 
-long rss_kb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
-  }
-  return -1;
-}
-
 TEST(ProxyProcessTest, TenMegabyteChunkedBodiesStreamBothWaysInBoundedMemory) {
   constexpr size_t kBytes = 10 << 20;
   // The backend counts the request body it got and answers with 10 MB, chunked.
@@ -334,7 +325,7 @@ TEST(ProxyProcessTest, TenMegabyteChunkedBodiesStreamBothWaysInBoundedMemory) {
   });
   Agent agent({service_json("big", {backend.address()})});
   ASSERT_TRUE(agent.ok()) << agent.log();
-  const long rss_before = rss_kb(agent.pid());
+  const long rss_before = testing::rss_kb(agent.pid());
 
   const int fd = testing::connect_loopback(agent.proxy_port());
   ASSERT_TRUE(testing::send_all(fd,
@@ -357,7 +348,7 @@ TEST(ProxyProcessTest, TenMegabyteChunkedBodiesStreamBothWaysInBoundedMemory) {
   while (!done && std::chrono::steady_clock::now() < until) {
     testing::read_until(
         fd, &buf, [](const std::string&) { return false; }, 20);
-    rss_peak = std::max(rss_peak, rss_kb(agent.pid()));
+    rss_peak = std::max(rss_peak, testing::rss_kb(agent.pid()));
     done = buf.size() >= 5 && buf.compare(buf.size() - 5, 5, "0\r\n\r\n") == 0;
   }
   uploader.join();
