@@ -420,7 +420,7 @@ size_t ChunkedFramer::feed(char* data, size_t n, bool strip, size_t* produced) {
         if (c == '\r') {
           if (ext_ws_only_) return fail("bad_chunk_extension", i);
           state_ = State::kSizeLf;
-        } else if (c == '\n' || (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
+        } else if (!kChars.value[static_cast<unsigned char>(c)]) {  // a CTL (LF included)
           return fail("bad_chunk_extension", i);
         } else if (c == ';') {
           ext_ws_only_ = false;
@@ -473,7 +473,7 @@ size_t ChunkedFramer::feed(char* data, size_t n, bool strip, size_t* produced) {
       case State::kTrailer:
         if (c == '\r') {
           state_ = State::kTrailerLf;
-        } else if (c == '\n' || (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f) {
+        } else if (!kChars.value[static_cast<unsigned char>(c)]) {  // a CTL (LF included)
           return fail("bad_trailer", i);
         }
         if (++trailer_bytes_ > limits_.max_trailer_bytes) return fail("trailer_too_large", i);

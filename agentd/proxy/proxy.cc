@@ -114,7 +114,6 @@ inline void put(std::string* o, uint64_t v) {
   o->append(buf, r.ptr - buf);
 }
 inline void put(std::string* o, int v) { put(o, static_cast<uint64_t>(v < 0 ? 0 : v)); }
-inline void put(std::string* o, size_t v, int) { put(o, static_cast<uint64_t>(v)); }
 template <typename... T>
 void cat(std::string* o, const T&... parts) {
   (put(o, parts), ...);

@@ -29,6 +29,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/metad/metad_process.h"
+
 namespace ufc::testing {
 
 inline int connect_loopback(int port) {
@@ -373,16 +375,7 @@ class Nginx {
     return false;
   }
   void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 200 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (::waitpid(pid_, &status, WNOHANG) == 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
+    stop_child(pid_, SIGTERM, 2000);
     pid_ = -1;
   }
   int port() const { return port_; }

@@ -35,6 +35,21 @@ class TempDir {
   std::string path_;
 };
 
+// stop_child() sends `sig` to child `pid` (if > 0), waits up to `wait_ms` for it, then
+// SIGKILLs it, and reaps it.
+inline void stop_child(pid_t pid, int sig, int wait_ms = 5000) {
+  if (pid <= 0) return;
+  ::kill(pid, sig);
+  int status = 0;
+  for (int i = 0; i < wait_ms / 10 && ::waitpid(pid, &status, WNOHANG) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (::waitpid(pid, &status, WNOHANG) == 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+}
+
 // A server process that takes --listen=127.0.0.1:<port> (ufc-metad, ufc-agentd) or
 // --port=<port> (examples/backend), and --port_file.
 class MetadProcess {
@@ -98,16 +113,7 @@ class MetadProcess {
   }
   // Sends `sig` and reaps the process (SIGTERM: a clean stop; SIGKILL: a crash).
   void kill(int sig) {
-    if (pid_ <= 0) return;
-    ::kill(pid_, sig);
-    int status = 0;
-    for (int i = 0; i < 500 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (::waitpid(pid_, &status, WNOHANG) == 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
+    stop_child(pid_, sig);
     pid_ = -1;
   }
   int port() const { return port_; }
