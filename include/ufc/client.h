@@ -97,6 +97,11 @@ struct ClientOptions {
   // Default: none.
   SyncOptions sync;
 
+  // Whether reports fill a per-endpoint latency histogram (metrics_text()'s
+  // ufc_request_duration_seconds): a store per report, and CPU shards x 128 bytes per
+  // endpoint. Default on.
+  bool latency_histograms = true;
+
   // Receives config, ban, IDC affinity and fuse events (see ufc/event.h), on the thread
   // that caused them (the caller of apply/remove, the background executor, the prober).
   // Optional.
@@ -212,6 +217,14 @@ class Client {
   //                            services held, responses and services received, last error
   // Anything else returns {"error":"..."}. Safe to call while picks run; O(endpoints).
   std::string query(std::string_view what);
+
+  // metrics_text() renders the client's live state in Prometheus' text format (0.0.4):
+  // per endpoint, reports by outcome, the latency histogram, in-flight picks and the ban
+  // state; per service, fusing, refusals, bans and the config's version and age; the
+  // control-server sync. Names, labels and their bounds: docs/metrics.md. Safe to call
+  // while picks run (it takes the config mutex, never a request-path lock); O(endpoints),
+  // about 30 lines per endpoint.
+  std::string metrics_text();
 
   // apply() installs or replaces one service's config. The update is validated first; on
   // any error (INVALID_ARGUMENT naming each field) or a version older than the one in

@@ -72,6 +72,12 @@ struct Event {
 // held, so it may call back into the Client. Keep it short.
 using EventCallback = std::function<void(const Event&)>;
 
+// event_json() renders `e` as one JSON object on one line, without a newline, for a
+// JSON-lines log: {"time":"2026-12-02T07:41:13.250Z","type":"ban","service":...} with
+// "version", "endpoint", "detail", "ban_ms", "streak" and "drop" only where the type gives
+// them a meaning. Cost: one allocation per event.
+std::string event_json(const Event& e);
+
 }  // namespace ufc
 
 #endif  // UFC_EVENT_H_

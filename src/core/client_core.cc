@@ -562,8 +562,8 @@ void ClientCore::install_service_locked(std::shared_ptr<const ServicePolicy> pol
     state.faults = std::make_unique<FaultCounters>();
   }
   const ServiceSnapshot* previous = state.snapshot.load(std::memory_order_relaxed);
-  EndpointUpdate update =
-      build_endpoints(endpoints, previous ? previous->endpoints.get() : nullptr, bans_->suspects());
+  EndpointUpdate update = build_endpoints(endpoints, previous ? previous->endpoints.get() : nullptr,
+                                          bans_->suspects(), options_.latency_histograms);
   bans_->update_service(state.ban_id, policy->ban, policy->version, update.set, update.replaced,
                         events);
   fuses_->update_service(state.fuse_id, policy->fuse, policy->retry, policy->version, update.set);

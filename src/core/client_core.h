@@ -50,6 +50,8 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
                                absl::FunctionRef<Outcome(const Pick&)> attempt);
   void report(const Pick& pick, const Outcome& outcome);
   std::string query(std::string_view what);
+  // Client::metrics_text (client_metrics.cc).
+  std::string metrics_text();
   absl::Status apply(const v1::ServiceConfig& service);
   absl::Status apply(const v1::ClientConfig& config);
   absl::Status apply(const v1::ClientConfig& config, const ApplyOptions& options);

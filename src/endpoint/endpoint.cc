@@ -29,12 +29,16 @@ Graveyard& graveyard() {
 
 }  // namespace
 
-Endpoint::Endpoint(EndpointIdentity identity, SuspectQueue* suspects)
+Endpoint::Endpoint(EndpointIdentity identity, SuspectQueue* suspects, bool histogram)
     : stats_(StatsArena::global().allocate()),
+      hist_(histogram ? ShardArena<LatencyBuckets>::global().allocate() : nullptr),
       identity_(std::move(identity)),
       suspects_(suspects) {}
 
-Endpoint::~Endpoint() { StatsArena::global().release(stats_); }
+Endpoint::~Endpoint() {
+  StatsArena::global().release(stats_);
+  if (hist_ != nullptr) ShardArena<LatencyBuckets>::global().release(hist_);
+}
 
 template <typename F>
 uint64_t Endpoint::sum_shards(F field) const {
@@ -132,6 +136,17 @@ uint64_t Endpoint::requests() const {
   return total;
 }
 
+bool Endpoint::latency_histogram(LatencyCounts& out) const {
+  if (hist_ == nullptr) return false;
+  out.fill(0);
+  const uint32_t shards = CpuShards::count();
+  for (uint32_t s = 0; s < shards; ++s) {
+    const LatencyBuckets& b = hist_[s * ShardArena<LatencyBuckets>::kSlotsPerChunk];
+    for (int i = 0; i < kLatencyBuckets; ++i) out[i] += b.n[i].load(std::memory_order_relaxed);
+  }
+  return true;
+}
+
 uint64_t Endpoint::latency_sum_us() const {
   return sum_shards(
       [](const ShardStats& st) { return st.latency_sum_us.load(std::memory_order_relaxed); });
@@ -153,6 +168,7 @@ void Endpoint::on_report(uint32_t shard, OutcomeClass cls, int64_t latency_us, i
   st.latency_sum_us.store(
       st.latency_sum_us.load(std::memory_order_relaxed) + static_cast<uint64_t>(latency_us),
       std::memory_order_relaxed);
+  if (hist_ != nullptr) hist_[shard * StatsArena::kSlotsPerChunk].add(latency_us);
 
   const uint32_t rule = rule_.load(std::memory_order_relaxed);
   if (WindowRule::enabled(rule)) {

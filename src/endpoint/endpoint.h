@@ -20,6 +20,7 @@
 
 #include "src/common/fast_random.h"
 #include "src/endpoint/endpoint_stats.h"
+#include "src/endpoint/latency_histogram.h"
 #include "src/endpoint/suspect_queue.h"
 #include "src/endpoint/trip_gate.h"
 #include "ufc/outcome.h"
@@ -74,7 +75,10 @@ struct EndpointIdentity {
 class Endpoint {
  public:
   // `suspects`: where a tripped failure window sends this endpoint (nullptr: nowhere).
-  explicit Endpoint(EndpointIdentity identity, SuspectQueue* suspects = nullptr);
+  // `histogram`: whether reports fill a latency histogram (CpuShards::count() x 128 bytes
+  // more, and a store per report).
+  explicit Endpoint(EndpointIdentity identity, SuspectQueue* suspects = nullptr,
+                    bool histogram = false);
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
 
@@ -130,6 +134,9 @@ class Endpoint {
   uint64_t count(OutcomeClass cls) const;
   uint64_t requests() const;  // all classes
   uint64_t latency_sum_us() const;
+  bool has_latency_histogram() const { return hist_ != nullptr; }
+  // The latency histogram summed over the shards; false (and `out` untouched) without one.
+  bool latency_histogram(LatencyCounts& out) const;
   uint64_t window() const { return window_.load(std::memory_order_relaxed); }
 
   // --- Control path ---
@@ -198,7 +205,8 @@ class Endpoint {
   void on_trip(uint64_t window);
   static constexpr uint32_t kClaimed = 4;  // the hold took a slot of claimed_gate_
 
-  ShardStats* const stats_;  // shard 0's record (StatsArena slot)
+  ShardStats* const stats_;     // shard 0's record (StatsArena slot)
+  LatencyBuckets* const hist_;  // shard 0's buckets (ShardArena slot), or nullptr
   // Beside stats_, which every pick loads: checking it costs no extra cache line.
   std::atomic<uint32_t> admission_{0};  // kHeld | kTrial | kClaimed | trial share << 16
   std::atomic<uint32_t> refs_{1};       // structural; born with one reference

@@ -9,10 +9,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <new>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "src/common/cpu_shard.h"
 
 namespace ufc::internal {
 
@@ -80,36 +82,65 @@ inline float shard_ewma_us(const ShardStats& s, int64_t now_ns, int64_t idle_ns)
   return shard_ewma_us(s, coarse_tick(now_ns), idle_ticks(idle_ns));
 }
 
-// StatsArena: process-wide storage for ShardStats. A slot is one record per CPU shard;
-// slots come in chunks of kSlotsPerChunk laid out shard-major, so the records one shard
-// writes are contiguous and a shard's block is a whole number of cache lines: two CPUs
-// never write one line, and an endpoint costs CpuShards::count() x 48 bytes, not a cache
-// line per CPU. Chunks are never returned to the heap (freed slots are reused): the
-// arena is as large as the most endpoints alive at once.
+// ShardArena: process-wide storage for per-CPU records (ShardStats, LatencyBuckets). A slot
+// is one record per CPU shard; slots come in chunks of kSlotsPerChunk laid out shard-major,
+// so the records one shard writes are contiguous and a shard's block is a whole number of
+// cache lines: two CPUs never write one line, and an endpoint costs CpuShards::count() x
+// sizeof(Record) bytes, not a cache line per CPU. Chunks are never returned to the heap
+// (freed slots are reused): the arena is as large as the most endpoints alive at once.
 //
 // Thread-safety: allocate/release take a mutex; they run on the control path only (an
 // endpoint is created by a config change and deleted by reclamation, never by pick or
 // report).
-class StatsArena {
+template <typename Record>
+class ShardArena {
  public:
   static constexpr uint32_t kSlotsPerChunk = 64;
+  static_assert(kSlotsPerChunk * sizeof(Record) % 64 == 0,
+                "a shard's block of records must end on a cache line");
 
-  static StatsArena& global();
+  static ShardArena& global() {
+    static ShardArena* arena = new ShardArena();  // never destroyed: endpoints outlive main()
+    return *arena;
+  }
 
   // A zeroed slot; shard s's record is slot[s * kSlotsPerChunk].
-  ShardStats* allocate();
+  Record* allocate() {
+    absl::MutexLock lock(&mu_);
+    if (free_.empty()) {
+      // A 64-aligned chunk keeps every shard block on its own lines.
+      void* raw = ::operator new(chunk_bytes(), std::align_val_t(64));
+      Record* chunk = static_cast<Record*>(raw);
+      for (size_t i = 0; i < size_t{kSlotsPerChunk} * shards_; ++i) new (&chunk[i]) Record();
+      chunks_.push_back(raw);
+      for (uint32_t k = kSlotsPerChunk; k-- > 0;) free_.push_back(chunk + k);
+    }
+    Record* slot = free_.back();
+    free_.pop_back();
+    return slot;
+  }
   // Zeroes the slot and keeps it for reuse.
-  void release(ShardStats* slot);
+  void release(Record* slot) {
+    for (uint32_t s = 0; s < shards_; ++s) {
+      Record* r = &slot[s * kSlotsPerChunk];
+      r->~Record();
+      new (r) Record();
+    }
+    absl::MutexLock lock(&mu_);
+    free_.push_back(slot);
+  }
 
-  size_t chunk_bytes() const;
+  size_t chunk_bytes() const { return sizeof(Record) * kSlotsPerChunk * shards_; }
 
  private:
-  StatsArena();
+  ShardArena() : shards_(CpuShards::count()) {}
   absl::Mutex mu_;
-  std::vector<ShardStats*> free_ ABSL_GUARDED_BY(mu_);
+  std::vector<Record*> free_ ABSL_GUARDED_BY(mu_);
   std::vector<void*> chunks_ ABSL_GUARDED_BY(mu_);  // kept: the arena lives as long as the process
   const uint32_t shards_;
 };
+
+using StatsArena = ShardArena<ShardStats>;
 
 }  // namespace ufc::internal
 

@@ -228,6 +228,12 @@ ParsedService parse_checked_service(const v1::ServiceConfig& service, Validation
   policy->attempt = parse_timeouts(service, errors);
   policy->attempt.max_attempts = policy->retry.max_attempts;
   policy->faults = FaultPolicy::parse(service.faults(), errors);
+  if (!service.tier().empty() && service.tier() != "online" && service.tier() != "offline") {
+    ValidationErrors::Scope field(errors, "tier");
+    errors.add(absl::StrCat("\"", service.tier().substr(0, 64),
+                            "\" is not a tier; expected \"online\", \"offline\" or none"));
+  }
+  policy->tier = service.tier();
   policy->fuse.attempt_timeout = policy->attempt.strict_read_ns != kInfiniteNs
                                      ? absl::Nanoseconds(policy->attempt.strict_read_ns)
                                  : policy->attempt.strict_connect_ns != kInfiniteNs

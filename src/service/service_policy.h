@@ -62,6 +62,7 @@ struct ServicePolicy {
   AttemptPolicy attempt;
   RoutingPolicy routing;
   FaultPolicy faults;  // empty: no fault injection
+  std::string tier;    // "online", "offline" or ""
 };
 
 // One endpoint as configured, parsed.

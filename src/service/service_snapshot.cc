@@ -101,7 +101,7 @@ std::unique_ptr<ServiceSnapshot> recompile(const ServiceSnapshot& current, std::
 }
 
 EndpointUpdate build_endpoints(const std::vector<EndpointSpec>& specs, const EndpointSet* previous,
-                               SuspectQueue* suspects) {
+                               SuspectQueue* suspects, bool histograms) {
   absl::flat_hash_map<std::string, Endpoint*> before;  // canonical address -> endpoint
   if (previous != nullptr) {
     for (const EndpointRef& e : previous->endpoints) {
@@ -125,11 +125,12 @@ EndpointUpdate build_endpoints(const std::vector<EndpointSpec>& specs, const End
     EndpointRef ref;
     auto it = before.find(spec.host_port.canonical);
     if (it != before.end() && it->second->address() == identity.address &&
-        *it->second->identity().tags == *identity.tags) {
+        *it->second->identity().tags == *identity.tags &&
+        it->second->has_latency_histogram() == histograms) {
       ref = EndpointRef::share(it->second);
       kept.insert(ref.get());
     } else {
-      ref = EndpointRef::adopt(new Endpoint(std::move(identity), suspects));
+      ref = EndpointRef::adopt(new Endpoint(std::move(identity), suspects, histograms));
       if (it != before.end()) {
         ref->inherit_latency_from(*it->second);
         update.replaced.emplace_back(ref.get(), it->second);

@@ -92,9 +92,9 @@ struct EndpointUpdate {
 
 // build_endpoints() turns specs into a set. Endpoints of `previous` whose address and tags
 // are unchanged are shared, so their live state carries over. New endpoints report a
-// tripped failure window to `suspects`.
+// tripped failure window to `suspects`, and fill a latency histogram if `histograms`.
 EndpointUpdate build_endpoints(const std::vector<EndpointSpec>& specs, const EndpointSet* previous,
-                               SuspectQueue* suspects);
+                               SuspectQueue* suspects, bool histograms = false);
 
 }  // namespace ufc::internal
 

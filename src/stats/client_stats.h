@@ -119,6 +119,15 @@ struct ServiceStats {
   int64_t mtime_unix = 0;  // the latest report, or the config when there is none
 };
 
+// The control-server sync, for metrics.
+struct SyncStats {
+  bool connected = false;
+  uint64_t global_version = 0;
+  uint64_t connects = 0;
+  uint64_t nacks_sent = 0;
+  uint64_t services = 0;
+};
+
 }  // namespace ufc::internal
 
 #endif  // UFC_STATS_CLIENT_STATS_H_

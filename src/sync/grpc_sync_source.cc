@@ -80,6 +80,12 @@ class GrpcSyncSource final : public SyncSource {
     }
   }
 
+  SyncStats stats() const override {
+    absl::MutexLock lock(&mu_);
+    return SyncStats{connected_, global_, connects_, nacks_sent_,
+                     static_cast<uint64_t>(have_.size())};
+  }
+
   std::string status_json() const override {
     absl::MutexLock lock(&mu_);
     JsonWriter w;

@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "src/source/config_source.h"
+#include "src/stats/client_stats.h"
 #include "ufc/event.h"
 #include "ufc/sync.h"
 
@@ -52,6 +53,8 @@ class SyncSource : public ConfigSource {
   virtual void want(absl::string_view service) = 0;
   // {"sync":{...}}: server, connected, versions, counts, last error (query("sync")).
   virtual std::string status_json() const = 0;
+  // The figures metrics show.
+  virtual SyncStats stats() const = 0;
   // Stops the thread (a last cache write first). Idempotent; the destructor calls it.
   virtual void stop() = 0;
 };
