@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/util/json_util.h"
 #include "src/common/listen_security.h"
+#include "src/stats/prometheus_text.h"
 #include "ufc/deadline.h"
 #include "ufc/refusal.h"
 
@@ -412,6 +413,48 @@ std::string AgentService::agent_view() const {
       ",\"unreported_expired\":", t.expired, ",\"unreported_evicted\":", t.evicted,
       ",\"rejected_malformed\":", t.malformed, ",\"rejected_forged\":", t.forged,
       ",\"rejected_unknown\":", t.unknown, "}}}");
+}
+
+}  // namespace ufc::agentd
+
+namespace ufc::agentd {
+
+std::string AgentService::metrics_text() const {
+  using internal::MetricFamily;
+  const TicketTable::Stats t = tickets_->stats();
+  MetricFamily picks("ufc_agent_picks_total", "counter",
+                     "Pick RPCs, by result: ok (a ticket), refused (a Refusal), fault_abort.");
+  const uint64_t all = picks_.load(), refused = refusals_.load(), aborted = injected_aborts_.load();
+  picks.add("", "result", "ok", all - std::min(all, refused + aborted));
+  picks.add("", "result", "refused", refused);
+  picks.add("", "result", "fault_abort", aborted);
+  MetricFamily reports(
+      "ufc_agent_reports_total", "counter",
+      "Report RPCs, by result: ok, or error (an unknown, forged or expired ticket).");
+  reports.add("", "result", "ok", reports_.load());
+  reports.add("", "result", "error", report_errors_.load());
+  MetricFamily tickets("ufc_agent_tickets", "gauge", "Picks held for remote callers.");
+  tickets.add("", uint64_t{t.outstanding});
+  MetricFamily dropped("ufc_agent_tickets_dropped_total", "counter",
+                       "Picks never reported, by why they were dropped: expired, evicted.");
+  dropped.add("", "reason", "expired", t.expired);
+  dropped.add("", "reason", "evicted", t.evicted);
+  MetricFamily rejected("ufc_agent_tickets_rejected_total", "counter",
+                        "Reports whose ticket was refused: malformed, forged, unknown.");
+  rejected.add("", "reason", "malformed", t.malformed);
+  rejected.add("", "reason", "forged", t.forged);
+  rejected.add("", "reason", "unknown", t.unknown);
+  MetricFamily sessions("ufc_agent_sessions", "gauge", "Session streams open.");
+  sessions.add("", sessions_open_.load());
+  MetricFamily unauth("ufc_agent_unauthenticated_total", "counter",
+                      "RPCs refused for a missing or wrong token.");
+  unauth.add("", unauthenticated_.load());
+  std::string out;
+  for (const MetricFamily* m :
+       {&picks, &reports, &tickets, &dropped, &rejected, &sessions, &unauth}) {
+    m->append_to(out);
+  }
+  return out;
 }
 
 }  // namespace ufc::agentd

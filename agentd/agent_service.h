@@ -66,6 +66,8 @@ class AgentService final : public v1::Agent::CallbackService {
   // The "agent" view: mode, tickets (TicketTable::Stats), picks, refusals, fault_aborts
   // (injected aborts: answered without a ticket), reports, sessions. JSON, like Client::query's.
   std::string agent_view() const;
+  // The same counters as Prometheus text (ufc_agent_*; docs/metrics.md).
+  std::string metrics_text() const;
   TicketTable& tickets() { return *tickets_; }
 
   // One pick / report, as both the unary RPCs and a Session run them. `deadline` is the

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -29,13 +30,17 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "agentd/admin/agent_view.h"
+#include "agentd/admin/json_lines.h"
 #include "agentd/agent_service.h"
 #include "agentd/proxy/proxy.h"
 #include "grpcpp/grpcpp.h"
 #include "src/common/listen_security.h"
+#include "src/stats/prometheus_text.h"
 #include "ufc/client.h"
 
 ABSL_FLAG(std::string, mode, "local", "local (loopback callers) | backup (remote callers)");
@@ -67,6 +72,12 @@ ABSL_FLAG(int, inbound_max_active, 64, "inbound requests at the local service at
 ABSL_FLAG(std::string, inbound_token_file, "",
           "token inbound requests must carry (required off loopback)");
 ABSL_FLAG(std::string, inbound_port_file, "", "write the inbound listener's port here");
+ABSL_FLAG(std::string, admin_listen, "127.0.0.1:8889",
+          "the status page, /metrics and /api/status (host:port; \"\": off)");
+ABSL_FLAG(std::string, admin_port_file, "", "write the admin listener's port here (for tests)");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "bearer token the admin views require (required when --admin_listen is not loopback)");
+ABSL_FLAG(std::string, event_log, "", "append every event here as a JSON line (\"\": stderr only)");
 
 namespace {
 
@@ -88,6 +99,59 @@ absl::StatusOr<std::vector<ufc::ControlServer>> parse_metad(const std::string& f
 }
 
 }  // namespace
+
+// The proxies' counters (listener="outbound" | "inbound") and the event log's.
+std::string proxy_metrics(const ufc_agent::proxy::ProxyServer* outbound,
+                          const ufc_agent::proxy::ProxyServer* inbound,
+                          const ufc_agent::admin::JsonLinesFile* event_log) {
+  using ufc::internal::MetricFamily;
+  MetricFamily requests("ufc_proxy_requests_total", "counter", "HTTP requests the proxy read.");
+  MetricFamily forwarded("ufc_proxy_attempts_total", "counter",
+                         "Attempts sent to a backend (retries included).");
+  MetricFamily retries("ufc_proxy_retries_total", "counter", "Attempts after the first.");
+  MetricFamily local("ufc_proxy_local_answers_total", "counter",
+                     "Requests the proxy answered itself (refusals, errors, bad requests).");
+  MetricFamily bad("ufc_proxy_bad_requests_total", "counter", "Malformed requests (400).");
+  MetricFamily open("ufc_proxy_connections", "gauge", "Client connections open.");
+  MetricFamily accepted("ufc_proxy_connections_accepted_total", "counter",
+                        "Client connections accepted.");
+  MetricFamily expired("ufc_proxy_queue_expired_total", "counter",
+                       "Inbound requests whose deadline passed while they waited.");
+  MetricFamily connects("ufc_proxy_upstream_connects_total", "counter",
+                        "New connections to backends.");
+  MetricFamily reused("ufc_proxy_upstream_reused_total", "counter",
+                      "Requests sent on a pooled backend connection.");
+  const std::pair<const char*, const ufc_agent::proxy::ProxyServer*> listeners[] = {
+      {"outbound", outbound}, {"inbound", inbound}};
+  for (const auto& [name, p] : listeners) {
+    if (p == nullptr) continue;
+    const ufc_agent::proxy::ProxyStats st = p->stats();
+    std::string l;
+    ufc::internal::append_label(l, "listener", name);
+    requests.add(l, st.requests);
+    forwarded.add(l, st.forwarded);
+    retries.add(l, st.retries);
+    local.add(l, st.local_answers);
+    bad.add(l, st.bad_requests);
+    open.add(l, st.connections_open);
+    accepted.add(l, st.connections_accepted);
+    expired.add(l, st.queue_expired);
+    connects.add(l, st.upstream_connects);
+    reused.add(l, st.upstream_reused);
+  }
+  std::string out;
+  for (const MetricFamily* m : {&requests, &forwarded, &retries, &local, &bad, &open, &accepted,
+                                &expired, &connects, &reused}) {
+    if (!m->empty()) m->append_to(out);
+  }
+  if (event_log != nullptr) {
+    MetricFamily dropped("ufc_agent_log_lines_dropped_total", "counter",
+                         "Event-log lines a failed write dropped.");
+    dropped.add("", "log", "event", event_log->dropped());
+    dropped.append_to(out);
+  }
+  return out;
+}
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("ufc-agentd: libufc over gRPC (see agentd/README.md)");
@@ -139,11 +203,22 @@ int main(int argc, char** argv) {
           "--cache_dir=", options.sync.cache_dir, ": cannot create it: ", error.message())));
     }
   }
-  // The agent's log: config, sync, ban and fuse events, one line each, on stderr.
-  options.on_event = [](const ufc::Event& e) {
+  // The agent's log: config, sync, ban and fuse events, one line each, on stderr; as JSON
+  // lines in --event_log; and the newest on the status page.
+  std::unique_ptr<ufc_agent::admin::JsonLinesFile> event_log;
+  if (const std::string path = absl::GetFlag(FLAGS_event_log); !path.empty()) {
+    absl::StatusOr<std::unique_ptr<ufc_agent::admin::JsonLinesFile>> f =
+        ufc_agent::admin::JsonLinesFile::open(path, "event_log");
+    if (!f.ok()) return fail(f.status());
+    event_log = *std::move(f);
+  }
+  ufc_agent::admin::EventRing recent_events;
+  options.on_event = [&event_log, &recent_events](const ufc::Event& e) {
     std::fprintf(stderr, "ufc-agentd: %s %s%s%s%s\n", ufc::event_type_name(e.type),
                  e.service.c_str(), e.endpoint.empty() ? "" : " ", e.endpoint.c_str(),
                  e.detail.empty() ? "" : (": " + e.detail).c_str());
+    if (event_log != nullptr) event_log->write(ufc::event_json(e));
+    recent_events.add(e);
   };
   options.sync.tls_ca_file = absl::GetFlag(FLAGS_metad_tls_ca_file);
   absl::StatusOr<std::string> metad_token =
@@ -231,6 +306,49 @@ int main(int argc, char** argv) {
   if (!service.ok()) return fail(service.status());
   (*service)->start();
 
+  // The admin views: status page, /api/status, /metrics (the proxy's HTTP stack, site mode).
+  std::unique_ptr<ufc_agent::admin::AgentView> view;
+  std::unique_ptr<ufc_agent::proxy::ProxyServer> admin;
+  if (const std::string admin_listen = absl::GetFlag(FLAGS_admin_listen); !admin_listen.empty()) {
+    absl::StatusOr<std::string> admin_token =
+        ufc::internal::read_secret_file(absl::GetFlag(FLAGS_admin_token_file), "admin_token_file");
+    if (!admin_token.ok()) return fail(admin_token.status());
+    if (!ufc::internal::is_loopback_listen(admin_listen) && admin_token->empty()) {
+      return fail(absl::InvalidArgumentError(absl::StrCat(
+          "--admin_listen=", admin_listen, " is not loopback: set --admin_token_file first")));
+    }
+    ufc_agent::admin::AgentView::Options vo;
+    vo.agent_json = absl::StrCat("{\"mode\":\"", mode, "\",\"self_service\":\"",
+                                 absl::CEscape(absl::GetFlag(FLAGS_self_service)), "\"}");
+    ufc::agentd::AgentService* agent = service->get();
+    vo.extra_metrics = [agent, &proxy, &inbound, &event_log] {
+      std::string out = agent->metrics_text();
+      out += proxy_metrics(proxy.get(), inbound.get(), event_log.get());
+      return out;
+    };
+    view =
+        std::make_unique<ufc_agent::admin::AgentView>(client->get(), &recent_events, std::move(vo));
+    view->start();
+    ufc_agent::proxy::ProxyOptions ao;
+    ao.listen = admin_listen;
+    ao.token = *admin_token;
+    ao.max_connections = 256;
+    ao.site = [v = view.get()](const ufc_agent::proxy::SiteRequest& r) { return v->handle(r); };
+    absl::StatusOr<std::unique_ptr<ufc_agent::proxy::ProxyServer>> a =
+        ufc_agent::proxy::ProxyServer::start(ao);
+    if (!a.ok()) {
+      return fail(absl::Status(a.status().code(), absl::StrCat("--admin_", a.status().message())));
+    }
+    admin = *std::move(a);
+    std::fprintf(stderr, "ufc-agentd: status page and /metrics on http://%s (port %d)\n",
+                 admin_listen.c_str(), admin->port());
+    if (absl::Status s =
+            ufc::internal::write_port_file(absl::GetFlag(FLAGS_admin_port_file), admin->port());
+        !s.ok()) {
+      return fail(s);
+    }
+  }
+
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
     absl::StatusOr<std::string> cert =
@@ -271,6 +389,8 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::fprintf(stderr, "ufc-agentd: signal %d, stopping\n", sig);
+  admin.reset();
+  if (view != nullptr) view->stop();
   proxy.reset();
   inbound.reset();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

@@ -108,6 +108,8 @@ echo "it for picks of \"sync-echo\" over gRPC, does a real HTTP GET to each, and
 echo "outcome (clients/python/examples/pick_get_report.py)."
 build/agentd/ufc-agentd --metad="$metad" --listen=127.0.0.1:0 --port_file="$run/agent.port" \
   --proxy_listen=127.0.0.1:0 --proxy_port_file="$run/proxy.port" \
+  --admin_listen=127.0.0.1:0 --admin_port_file="$run/admin.port" \
+  --event_log="$run/agent-events.jsonl" \
   --cache_dir="$run/agent-cache" 2>>"$run/agent.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$run/agent.port" ] && break; sleep 0.05; done
@@ -129,3 +131,11 @@ done
 echo "and its own answers, with x-ufc-reason:"
 curl -s -m 5 -i -H 'x-ufc-service-name: no-such-service' "http://127.0.0.1:$proxy_port/" |
   grep -E "^HTTP|^x-ufc-reason" || true
+echo
+admin_port=$(cat "$run/admin.port")
+echo "What the agent shows: its status page is http://127.0.0.1:$admin_port/ ; a few of its"
+echo "Prometheus series (GET /metrics):"
+curl -s -m 5 "http://127.0.0.1:$admin_port/metrics" |
+  grep -E '^ufc_requests_total\{.*sync-echo|^ufc_service_config_version\{.*sync-echo' | head -6 || true
+echo "and its events as JSON lines (--event_log):"
+head -3 "$run/agent-events.jsonl" || true

@@ -10,6 +10,7 @@ packages=(
   etcd-server etcd-client
   python3-grpcio python3-protobuf
   nginx-light wrk curl
+  prometheus chromium fonts-dejavu-core
 )
 
 missing=()

@@ -28,6 +28,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agentd/proxy/event_loop.h"
+#include "src/common/listen_security.h"
 #include "ufc/deadline.h"
 #include "ufc/refusal.h"
 
@@ -323,6 +324,10 @@ class ClientConn final : public IoHandler {
   void on_head();
   void answer(int status, std::string_view reason, std::string_view message,
               bool force_close = false);
+  // Writes a whole response of our own (the answer, or a site page).
+  void respond(int status, std::string_view content_type, std::string_view reason,
+               std::string_view body, bool force_close);
+  void serve_site();
   void route_outbound();
   void begin_forward();
   void forward_picked();
@@ -612,6 +617,10 @@ void ClientConn::on_head() {
   resp_done_ = false;
   response_started_ = false;
 
+  if (opt.site) {
+    serve_site();
+    return;
+  }
   if (!opt.token.empty() && !token_matches(req_.find(kTokenHeader), opt.token)) {
     answer(403, "bad_token", "x-ufc-agent-token is missing or wrong", true);
     return;
@@ -1228,29 +1237,72 @@ void ClientConn::answer(int status, std::string_view reason, std::string_view me
   release_upstream(false);
   pick_.reset();
   bump(w_->counters().local_answers);
-  phase_ = Phase::kAnswer;
-  // A request whose body was not read to its end leaves the connection unusable.
-  if (force_close || !keep_alive_ || !req_done_ || client_eof_) close_after_ = true;
   std::string body = "{\"error\":";
   append_json_string(&body, reason);
   body.append(",\"message\":");
   append_json_string(&body, message);
   body.append("}\n");
-  const char* text = status == 400             ? "Bad Request"
+  respond(status, "application/json", reason, body, force_close);
+}
+
+void ClientConn::respond(int status, std::string_view content_type, std::string_view reason,
+                         std::string_view body, bool force_close) {
+  phase_ = Phase::kAnswer;
+  // A request whose body was not read to its end leaves the connection unusable.
+  if (force_close || !keep_alive_ || !req_done_ || client_eof_) close_after_ = true;
+  const char* text = status == 200             ? "OK"
+                     : status == 400           ? "Bad Request"
+                     : status == 401           ? "Unauthorized"
                      : status == 403           ? "Forbidden"
                      : status == 404           ? "Not Found"
+                     : status == 405           ? "Method Not Allowed"
                      : status == 502           ? "Bad Gateway"
                      : status == 503           ? "Service Unavailable"
                      : status == 504           ? "Gateway Timeout"
                      : reason == "fault_abort" ? "Injected Fault"
                                                : "Error";
+  const bool head_only = std::string_view(method_, method_len_) == "HEAD";
   resp_out_.clear();
-  cat(&resp_out_, "HTTP/1.1 ", status, " ", text,
-      "\r\nContent-Type: application/json\r\nx-ufc-reason: ", reason,
-      "\r\nContent-Length: ", body.size(), "\r\n", close_after_ ? "Connection: close\r\n" : "",
-      "\r\n", body);
+  cat(&resp_out_, "HTTP/1.1 ", status, " ", text, "\r\nContent-Type: ", content_type);
+  if (!reason.empty()) cat(&resp_out_, "\r\nx-ufc-reason: ", reason);
+  cat(&resp_out_, "\r\nContent-Length: ", body.size(), "\r\n",
+      close_after_ ? "Connection: close\r\n" : "", "\r\n");
+  if (!head_only) resp_out_.append(body.data(), body.size());
   resp_out_sent_ = 0;
   arm(w_->options().send_timeout);
+}
+
+void ClientConn::serve_site() {
+  const ProxyOptions& opt = w_->options();
+  const std::string_view method(method_, method_len_);
+  const std::string_view target = req_.target;
+  const size_t q = target.find('?');
+  SiteRequest r;
+  r.method = method;
+  r.path = target.substr(0, q);
+  r.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  r.head = &req_;
+  if (!opt.token.empty()) {
+    bool ok = ufc::internal::bearer_matches(req_.find("authorization"), opt.token);
+    for (size_t at = 0; !ok && at <= r.query.size();) {
+      size_t amp = r.query.find('&', at);
+      if (amp == std::string_view::npos) amp = r.query.size();
+      const std::string_view pair = r.query.substr(at, amp - at);
+      if (pair.substr(0, 6) == "token=") ok = token_matches(pair.substr(6), opt.token);
+      at = amp + 1;
+    }
+    if (!ok) {
+      answer(401, "bad_token", "send Authorization: Bearer <token> (or ?token=)", true);
+      return;
+    }
+  }
+  if (method != "GET" && method != "HEAD") {
+    answer(405, "method_not_allowed", "GET and HEAD only");
+    return;
+  }
+  SiteResponse page = opt.site(r);
+  bump(w_->counters().local_answers);
+  respond(page.status, page.content_type, "", page.body, false);
 }
 
 void ClientConn::on_timer() {
@@ -1504,8 +1556,8 @@ absl::StatusOr<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptio
     if (options.inbound_max_active == 0) {
       return absl::InvalidArgumentError("inbound_max_active: must be > 0");
     }
-  } else if (options.client == nullptr) {
-    return absl::InvalidArgumentError("client: required unless inbound_target is set");
+  } else if (options.client == nullptr && !options.site) {
+    return absl::InvalidArgumentError("client: required unless inbound_target or site is set");
   }
   std::unique_ptr<ProxyServer> server(new ProxyServer());
   server->options_ = options;

@@ -37,6 +37,9 @@
 // memory per connection is bounded whatever the body size. An idle keep-alive connection
 // holds no buffer.
 //
+// Site mode (`site` set) is the same server answering requests itself: the one HTTP stack
+// of everything the daemons serve over HTTP.
+//
 // Threads: `threads` loops, each with its own SO_REUSEPORT listener, connections and
 // upstream pool; the ufc::Client is shared (pick/report are lock-free).
 
@@ -45,6 +48,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -56,6 +60,21 @@
 #include "ufc/client.h"
 
 namespace ufc_agent::proxy {
+
+// Site mode: a request the server answers itself (SiteHandler).
+struct SiteRequest {
+  std::string_view method;                  // GET or HEAD
+  std::string_view path;                    // the target up to '?'
+  std::string_view query;                   // after '?', or ""
+  const http::RequestHead* head = nullptr;  // every header, for the handler that wants one
+};
+struct SiteResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+// Runs on the serving thread: a slow handler delays that thread's other connections.
+using SiteHandler = std::function<SiteResponse(const SiteRequest&)>;
 
 struct ProxyOptions {
   // "host:port" to listen on (port 0: any free port; see ProxyServer::port()).
@@ -80,8 +99,13 @@ struct ProxyOptions {
   size_t inbound_max_active = 64;  // requests at the upstream at once (per thread)
   absl::Duration inbound_max_wait = absl::Seconds(10);  // without a deadline
   // Required of every request when set (header x-ufc-agent-token), e.g. on a
-  // non-loopback inbound listener.
+  // non-loopback inbound listener. In site mode: "Authorization: Bearer <token>", or
+  // "token=<token>" in the query (a browser's first visit).
   std::string token;
+
+  // Site: answer GET and HEAD with `site` (other methods 405) and forward nothing: the
+  // HTTP server of the agent's status page and /metrics, and of ufc-metad's /metrics.
+  SiteHandler site;
 };
 
 // Counters, summed over threads (relaxed reads; for tests, the agent view and metrics).

@@ -78,6 +78,13 @@ class MetadProcess {
         argv.push_back("--proxy_listen=127.0.0.1:0");
         argv.push_back("--proxy_port_file=" + dir_.path() + "/proxy.port");
       }
+      // And its status page / metrics listener, 127.0.0.1:8889.
+      bool has_admin_flag = false;
+      for (const std::string& a : args) has_admin_flag |= a.rfind("--admin_listen", 0) == 0;
+      if (!has_admin_flag) {
+        argv.push_back("--admin_listen=127.0.0.1:0");
+        argv.push_back("--admin_port_file=" + dir_.path() + "/admin.port");
+      }
     }
     std::fflush(nullptr);  // the child must not write out the parent's buffers
     pid_ = ::fork();

@@ -158,7 +158,7 @@ def start_agent(procs, agentd, name, config_path, port=0, extra=()):
         os.unlink(port_file)
     proc = procs.start(name, [agentd, "--config=" + config_path,
                               "--listen=127.0.0.1:%d" % port, "--port_file=" + port_file,
-                              "--proxy_listen=127.0.0.1:0"]
+                              "--proxy_listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0"]
                        + list(extra))
     return proc, wait_port_file(port_file, proc)
 
