@@ -10,6 +10,7 @@
 // "Time" is wall time per pick+report and thread; items_per_second sums all threads, so
 // the 2-thread / 1-thread ratio of items_per_second is the scaling.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -91,8 +92,10 @@ ufc::v1::ServiceConfig service(const std::string& policy, int n, bool banning = 
   return s;
 }
 
-std::unique_ptr<ufc::Client> make_client(const std::string& policy, int n, bool banning = true) {
+std::unique_ptr<ufc::Client> make_client(const std::string& policy, int n, bool banning = true,
+                                         bool histograms = true) {
   ufc::ClientOptions options;
+  options.latency_histograms = histograms;
   options.initial_config.emplace();
   *options.initial_config->add_services() = service(policy, n, banning);
   return *ufc::Client::create(options);
@@ -150,6 +153,75 @@ BENCHMARK(BM_PickReport)
 
 // The same with a deadline on every request (far enough not to expire): the cost of the
 // deadline check and of capping the attempt's timeouts.
+// The latency histogram's cost: the same pick+report with ClientOptions::latency_histograms
+// on and off, side by side, at 1000 endpoints; latencies cycle through 16 values spread
+// over the buckets, so the stores do not all land in one line.
+void BM_PickReportHistogram(benchmark::State& state) {
+  ufc::Client& client = *current;
+  ufc::Outcome outcomes[16];
+  for (int i = 0; i < 16; ++i) {
+    outcomes[i] = ufc::Outcome::http(200, absl::Microseconds(100 << (i % 12)));
+  }
+  uint32_t i = static_cast<uint32_t>(state.thread_index()) * 7;
+  for (auto _ : state) {
+    absl::StatusOr<ufc::Pick> pick = client.pick({.service = "svc"});
+    client.report(*pick, outcomes[i++ & 15]);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel(std::string(kPolicies[state.range(0)]) +
+                 (state.range(1) != 0 ? " histogram on" : " histogram off"));
+}
+BENCHMARK(BM_PickReportHistogram)
+    ->Args({0, 0})
+    ->Args({0, 1})
+    ->Args({5, 0})
+    ->Args({5, 1})
+    ->ArgNames({"policy", "histogram"})
+    ->Setup([](const benchmark::State& state) {
+      current = make_client(kPolicies[state.range(0)], 1000, true, state.range(1) != 0);
+    })
+    ->Teardown(TearDownClient)
+    ->Threads(1)
+    ->UseRealTime();
+
+// The same comparison interleaved, which these noisy shared machines need for a few-ns
+// difference: two clients (histograms on, off) over the same 1000 endpoints, batches of
+// 2000 pick+reports alternating between them; the median batch of each, per operation.
+void BM_HistogramCostInterleaved(benchmark::State& state) {
+  auto on = make_client(kPolicies[state.range(0)], 1000, true, true);
+  auto off = make_client(kPolicies[state.range(0)], 1000, true, false);
+  ufc::Outcome outcomes[16];
+  for (int i = 0; i < 16; ++i) {
+    outcomes[i] = ufc::Outcome::http(200, absl::Microseconds(100 << (i % 12)));
+  }
+  constexpr int kBatch = 2000;
+  std::vector<double> t_on, t_off;
+  uint32_t i = 0;
+  auto batch = [&](ufc::Client& c) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int k = 0; k < kBatch; ++k) {
+      absl::StatusOr<ufc::Pick> pick = c.pick({.service = "svc"});
+      c.report(*pick, outcomes[i++ & 15]);
+    }
+    return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() /
+           kBatch;
+  };
+  for (auto _ : state) {
+    t_on.push_back(batch(*on));
+    t_off.push_back(batch(*off));
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
+  state.counters["on_ns"] = median(t_on);
+  state.counters["off_ns"] = median(t_off);
+  state.counters["delta_ns"] = median(t_on) - median(t_off);
+  state.SetItemsProcessed(state.iterations() * 2 * kBatch);
+  state.SetLabel(kPolicies[state.range(0)]);
+}
+BENCHMARK(BM_HistogramCostInterleaved)->Arg(0)->Arg(5)->ArgName("policy")->Iterations(2000);
+
 void BM_PickReportWithDeadline(benchmark::State& state) {
   ufc::Client& client = *current;
   const ufc::Outcome outcome = ufc::Outcome::http(200, absl::Microseconds(1500));
@@ -318,7 +390,8 @@ BENCHMARK(BM_RefMutexRoundRobin)->Threads(1)->Threads(2)->UseRealTime();
 
 // Heap bytes one more endpoint costs, per policy: (heap with 1000 endpoints - heap with
 // 10) / 990, from creating a client. endpoint_B is the Endpoint object (identity, ban
-// record, shared request-path state), per_cpu_B its per-CPU records (48 B x CPU shards);
+// record, shared request-path state), per_cpu_B its per-CPU records (48 B x CPU shards),
+// histogram_B its per-CPU latency buckets (128 B x CPU shards; ClientOptions::latency_histograms);
 // the rest is address and tag storage, snapshot entries and the policy's tables.
 void BM_MemoryPerEndpoint(benchmark::State& state) {
   const std::string policy = kPolicies[state.range(0)];
@@ -336,12 +409,14 @@ void BM_MemoryPerEndpoint(benchmark::State& state) {
     small = measure(10);
     large = measure(1000);
   }
-  const double per_cpu =
-      static_cast<double>(sizeof(ufc::internal::ShardStats) * ufc::internal::CpuShards::count());
-  const double per_endpoint = static_cast<double>(large - small) / 990.0 + per_cpu;
+  const double shards = ufc::internal::CpuShards::count();
+  const double per_cpu = static_cast<double>(sizeof(ufc::internal::ShardStats)) * shards;
+  const double histogram = static_cast<double>(sizeof(ufc::internal::LatencyBuckets)) * shards;
+  const double per_endpoint = static_cast<double>(large - small) / 990.0 + per_cpu + histogram;
   state.counters["heap_B_per_endpoint"] = per_endpoint;
   state.counters["endpoint_B"] = sizeof(ufc::internal::Endpoint);
   state.counters["per_cpu_B"] = per_cpu;
+  state.counters["histogram_B"] = histogram;
   state.SetLabel(policy);
 }
 BENCHMARK(BM_MemoryPerEndpoint)->DenseRange(0, 5)->ArgName("policy")->Iterations(1);

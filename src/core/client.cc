@@ -27,7 +27,9 @@ absl::StatusOr<Outcome> Client::call(const PickRequest& request,
   return core_->call(request, attempt);
 }
 std::string Client::query(std::string_view what) { return core_->query(what); }
-std::string Client::metrics_text() { return core_->metrics_text(); }
+std::string Client::metrics_text(const MetricsOptions& options) {
+  return core_->metrics_text(options);
+}
 absl::Status Client::apply(const v1::ServiceConfig& service) { return core_->apply(service); }
 absl::Status Client::apply(const v1::ClientConfig& config) { return core_->apply(config); }
 absl::Status Client::apply(const v1::ClientConfig& config, const ApplyOptions& options) {

@@ -51,7 +51,7 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
   void report(const Pick& pick, const Outcome& outcome);
   std::string query(std::string_view what);
   // Client::metrics_text (client_metrics.cc).
-  std::string metrics_text();
+  std::string metrics_text(const MetricsOptions& options);
   absl::Status apply(const v1::ServiceConfig& service);
   absl::Status apply(const v1::ClientConfig& config);
   absl::Status apply(const v1::ClientConfig& config, const ApplyOptions& options);

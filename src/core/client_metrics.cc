@@ -67,7 +67,7 @@ struct Families {
 
 }  // namespace
 
-std::string ClientCore::metrics_text() {
+std::string ClientCore::metrics_text(const MetricsOptions& options) {
   static const std::array<int64_t, kLatencyBuckets - 1> kBounds = bucket_bounds();
   Families f;
   f.duration.set_bucket_bounds(kBounds.data(), kLatencyBuckets - 1);
@@ -83,7 +83,7 @@ std::string ClientCore::metrics_text() {
     std::sort(order.begin(), order.end(),
               [](const ServiceState* a, const ServiceState* b) { return a->name < b->name; });
     std::string service_labels, labels;
-    LatencyCounts hist;
+    LatencyCounts hist, service_hist;
     for (ServiceState* service : order) {
       ServiceState& state = *service;
       const ServiceSnapshot& snap = *state.snapshot.load(std::memory_order_acquire);
@@ -92,6 +92,9 @@ std::string ClientCore::metrics_text() {
       service_labels = caller_label;
       append_label(service_labels, "service", state.name);
       const EndpointSet& set = *snap.endpoints;
+      service_hist.fill(0);
+      uint64_t service_sum_us = 0;
+      bool service_has_hist = false;
       for (size_t i = 0; i < set.endpoints.size(); ++i) {
         const Endpoint& e = *set.endpoints[i];
         labels = service_labels;
@@ -104,11 +107,20 @@ std::string ClientCore::metrics_text() {
             f.requests.add(labels, "outcome", kOutcomeNames[c], counts.by_class[c]);
           }
         }
-        if (e.latency_histogram(hist))
-          f.duration.add_histogram(labels, hist.data(), e.latency_sum_us());
+        if (e.latency_histogram(hist)) {
+          if (options.endpoint_histograms) {
+            f.duration.add_histogram(labels, hist.data(), e.latency_sum_us());
+          } else {
+            for (int b = 0; b < kLatencyBuckets; ++b) service_hist[b] += hist[b];
+            service_sum_us += e.latency_sum_us();
+            service_has_hist = true;
+          }
+        }
         f.in_flight.add(labels, static_cast<uint64_t>(e.inflight()));
         f.banned.add(labels, uint64_t{i < bans.size() && bans[i].out() ? 1u : 0u});
       }
+      if (service_has_hist)
+        f.duration.add_histogram(service_labels, service_hist.data(), service_sum_us);
       labels = service_labels;
       append_label(labels, "tier", snap.policy->tier.empty() ? "unset" : snap.policy->tier);
       f.info.add(labels, uint64_t{1});

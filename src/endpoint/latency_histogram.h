@@ -20,12 +20,14 @@ inline constexpr int kLatencyBuckets = 16;
 inline constexpr int64_t kLatencyBucketBaseUs = 250;
 
 // The bucket of a latency in microseconds (negative counts as 0). Cost: a multiply, a
-// shift and a count of leading zeros; no branch on the latency's size.
+// shift, a count of leading zeros and a clamp; no branch.
 inline uint32_t latency_bucket(int64_t us) {
+  const uint64_t u = us > 0 ? static_cast<uint64_t>(us) : 0;
+  const uint64_t below = u - (u != 0);  // us - 1, or 0
   // floor((us - 1) / 250) by a multiply: exact for any latency below 25,000 s.
-  const uint64_t below = us > 1 ? static_cast<uint64_t>(us - 1) : 0;
   const uint64_t q = (below * 4294968u) >> 30;
-  const uint32_t b = q == 0 ? 0u : static_cast<uint32_t>(64 - __builtin_clzll(q));
+  // q's bit width, without a branch for q = 0: floor(log2(2q + 1)).
+  const uint32_t b = 63u - static_cast<uint32_t>(__builtin_clzll(2 * q + 1));
   return b < kLatencyBuckets - 1 ? b : kLatencyBuckets - 1;
 }
 

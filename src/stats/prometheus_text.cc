@@ -17,6 +17,13 @@ void append_uint(std::string& out, uint64_t v) {
 }
 
 void append_escaped(std::string& out, std::string_view v, bool quote) {
+  // Most values need no escape: one scan, one append.
+  bool plain = true;
+  for (char c : v) plain &= c != '\\' && c != '\n' && (c != '"' || !quote);
+  if (plain) {
+    out.append(v.data(), v.size());
+    return;
+  }
   for (char c : v) {
     if (c == '\\') {
       out += "\\\\";
@@ -114,15 +121,28 @@ void MetricFamily::set_bucket_bounds(const int64_t* bounds_us, int finite) {
     les_.push_back(std::move(le));
   }
   les_.push_back("+Inf");
+  le_suffixes_.clear();
+  for (const std::string& le : les_) le_suffixes_.push_back("le=\"" + le + "\"} ");
 }
 
 void MetricFamily::add_histogram(std::string_view labels, const uint64_t* buckets,
                                  uint64_t sum_us) {
   uint64_t cumulative = 0;
-  for (size_t i = 0; i < les_.size(); ++i) {
+  // name_bucket{labels,le="..."} n: the prefix is the same for every bucket.
+  const size_t before = body_.size();
+  body_ += name_;
+  body_ += "_bucket{";
+  body_.append(labels.data(), labels.size());
+  if (!labels.empty()) body_ += ',';
+  const std::string prefix = body_.substr(before);
+  for (size_t i = 0; i < le_suffixes_.size(); ++i) {
+    if (i > 0) body_ += prefix;
     cumulative += buckets[i];
-    add_line("_bucket", labels, "le", les_[i], cumulative);
+    body_ += le_suffixes_[i];
+    append_uint(body_, cumulative);
+    body_ += '\n';
   }
+  lines_ += le_suffixes_.size();
   start_line("_sum", labels, {}, {});
   append_micros_as_seconds(body_, sum_us);
   body_ += '\n';

@@ -66,7 +66,8 @@ class MetricFamily {
                   std::string_view extra_value);
 
   std::string name_;
-  std::vector<std::string> les_;  // a histogram's `le` values, "+Inf" last
+  std::vector<std::string> les_;          // a histogram's `le` values, "+Inf" last
+  std::vector<std::string> le_suffixes_;  // le="..."} for each
   std::string header_;
   std::string body_;
   size_t lines_ = 0;

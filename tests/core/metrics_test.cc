@@ -126,6 +126,24 @@ TEST(MetricsTest, TheHistogramCanBeTurnedOffAndABadTierIsRefused) {
   EXPECT_THAT(std::string(st.message()), HasSubstr("tier"));
 }
 
+TEST(MetricsTest, PerServiceHistogramsSumTheEndpoints) {
+  v1::ClientConfig config;
+  *config.add_services() = make_service("echo", 3, "round_robin");
+  SimClient c(config);
+  for (int i = 0; i < 6; ++i) c.pick_and_report("echo", Outcome::http(200, absl::Milliseconds(i)));
+  MetricsOptions options;
+  options.endpoint_histograms = false;
+  const std::string text = c.client->metrics_text(options);
+  const std::string s = "caller=\"tester\",service=\"echo\"";
+  EXPECT_EQ(value_of(text, "ufc_request_duration_seconds_count{" + s + "}"), 6);
+  EXPECT_NEAR(value_of(text, "ufc_request_duration_seconds_sum{" + s + "}"), 0.015, 1e-9);
+  EXPECT_EQ(value_of(text, "ufc_request_duration_seconds_bucket{" + s + ",le=\"0.001\"}"), 2);
+  EXPECT_THAT(text, Not(HasSubstr("ufc_request_duration_seconds_bucket{" + s + ",endpoint=")));
+  // The outcome counters stay per endpoint.
+  EXPECT_THAT(text,
+              HasSubstr("ufc_requests_total{" + s + ",endpoint=\"10.0.0.1:80\",outcome=\"ok\"} 2"));
+}
+
 TEST(MetricsTest, LabelValuesAreEscaped) {
   v1::ClientConfig config;
   *config.add_services() = make_service("a\"b\\c", 1, "round_robin");
