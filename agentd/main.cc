@@ -77,6 +77,8 @@ ABSL_FLAG(std::string, admin_listen, "127.0.0.1:8889",
 ABSL_FLAG(std::string, admin_port_file, "", "write the admin listener's port here (for tests)");
 ABSL_FLAG(std::string, admin_token_file, "",
           "bearer token the admin views require (required when --admin_listen is not loopback)");
+ABSL_FLAG(bool, metrics_endpoint_histograms, true,
+          "/metrics: a latency histogram per endpoint (false: one per service)");
 ABSL_FLAG(std::string, event_log, "", "append every event here as a JSON line (\"\": stderr only)");
 
 namespace {
@@ -318,6 +320,7 @@ int main(int argc, char** argv) {
           "--admin_listen=", admin_listen, " is not loopback: set --admin_token_file first")));
     }
     ufc_agent::admin::AgentView::Options vo;
+    vo.metrics.endpoint_histograms = absl::GetFlag(FLAGS_metrics_endpoint_histograms);
     vo.agent_json = absl::StrCat("{\"mode\":\"", mode, "\",\"self_service\":\"",
                                  absl::CEscape(absl::GetFlag(FLAGS_self_service)), "\"}");
     ufc::agentd::AgentService* agent = service->get();

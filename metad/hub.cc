@@ -165,6 +165,7 @@ v1::ListServicesResponse Hub::list() const {
     s->set_name(name);
     s->set_version(entry.config->version());
     s->set_endpoints(static_cast<uint32_t>(entry.config->endpoints_size()));
+    s->set_tier(entry.config->tier());
   }
   return response;
 }

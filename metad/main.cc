@@ -27,6 +27,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "agentd/proxy/proxy.h"
 #include "grpcpp/grpcpp.h"
 #include "metad/hub.h"
 #include "metad/meta_service.h"
@@ -48,6 +49,11 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve TLS");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert");
 ABSL_FLAG(int64_t, stale_after_ms, 10000, "a client behind for longer is marked stale");
 ABSL_FLAG(int64_t, max_message_mb, 64, "largest request accepted (a big Put)");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:7071",
+          "GET /metrics in Prometheus text (host:port; \"\": off)");
+ABSL_FLAG(std::string, metrics_port_file, "", "write the metrics listener's port here (for tests)");
+ABSL_FLAG(std::string, metrics_token_file, "",
+          "bearer token /metrics requires (required when --metrics_listen is not loopback)");
 ABSL_FLAG(std::string, fault_invalid_service, "",
           "testing only: send this service to watchers with an invalid weight");
 
@@ -148,9 +154,53 @@ int main(int argc, char** argv) {
     return fail(s);
   }
 
+  // GET /metrics, on the agent's HTTP stack in site mode.
+  std::unique_ptr<ufc_agent::proxy::ProxyServer> metrics;
+  if (const std::string ml = absl::GetFlag(FLAGS_metrics_listen); !ml.empty()) {
+    absl::StatusOr<std::string> token = ufc::internal::read_secret_file(
+        absl::GetFlag(FLAGS_metrics_token_file), "metrics_token_file");
+    if (!token.ok()) return fail(token.status());
+    if (!ufc::internal::is_loopback_listen(ml) && token->empty()) {
+      return fail(absl::InvalidArgumentError(absl::StrCat(
+          "--metrics_listen=", ml, " is not loopback: set --metrics_token_file first")));
+    }
+    ufc_agent::proxy::ProxyOptions mo;
+    mo.listen = ml;
+    mo.token = *token;
+    mo.max_connections = 64;
+    mo.site = [&service](const ufc_agent::proxy::SiteRequest& r) {
+      ufc_agent::proxy::SiteResponse out;
+      if (r.path == "/metrics") {
+        out.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        out.body = service.metrics_text();
+      } else if (r.path == "/healthz") {
+        out.body = "ok\n";
+      } else {
+        out.status = 404;
+        out.body = "not found: try /metrics or /healthz\n";
+      }
+      return out;
+    };
+    absl::StatusOr<std::unique_ptr<ufc_agent::proxy::ProxyServer>> m =
+        ufc_agent::proxy::ProxyServer::start(mo);
+    if (!m.ok()) {
+      return fail(
+          absl::Status(m.status().code(), absl::StrCat("--metrics_", m.status().message())));
+    }
+    metrics = *std::move(m);
+    std::fprintf(stderr, "ufc-metad: /metrics on http://%s (port %d)\n", ml.c_str(),
+                 metrics->port());
+    if (absl::Status s =
+            ufc::internal::write_port_file(absl::GetFlag(FLAGS_metrics_port_file), metrics->port());
+        !s.ok()) {
+      return fail(s);
+    }
+  }
+
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::fprintf(stderr, "ufc-metad: signal %d, stopping\n", sig);
+  metrics.reset();
   service.stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   (*store)->stop();

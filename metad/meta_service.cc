@@ -4,11 +4,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <deque>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "src/common/listen_security.h"
+#include "src/stats/prometheus_text.h"
 
 namespace ufc::metad {
 namespace {
@@ -425,6 +427,76 @@ void MetaService::publish_clients() {
   }
 }
 
+void MetaService::Latency::add(absl::Duration d, bool ok) {
+  const int64_t us = absl::ToInt64Microseconds(d);
+  buckets[internal::latency_bucket(us)].fetch_add(1, std::memory_order_relaxed);
+  sum_us.fetch_add(static_cast<uint64_t>(std::max<int64_t>(0, us)), std::memory_order_relaxed);
+  if (!ok) errors.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string MetaService::metrics_text() const {
+  using internal::MetricFamily;
+  const Counters c = counters();
+  const v1::ListServicesResponse services = hub_.list();
+  const v1::ListClientsResponse clients = local_clients();
+  MetricFamily version("ufc_metad_global_version", "gauge", "The store's global version.");
+  version.add("", services.global_version());
+  MetricFamily count("ufc_metad_services", "gauge", "Services stored.");
+  count.add("", static_cast<uint64_t>(services.services_size()));
+  MetricFamily info("ufc_metad_service_info", "gauge", "A stored service, with its tier.");
+  std::string labels;
+  for (const v1::ServiceSummary& s : services.services()) {
+    labels.clear();
+    internal::append_label(labels, "service", s.name());
+    internal::append_label(labels, "tier", s.tier().empty() ? "unset" : s.tier());
+    info.add(labels, uint64_t{1});
+  }
+  MetricFamily available("ufc_metad_store_available", "gauge",
+                         "1 while the store answers (0: serving the last snapshot).");
+  available.add("", uint64_t{hub_.store_available() ? 1u : 0u});
+  MetricFamily watchers("ufc_metad_watchers", "gauge", "Watch streams open on this server.");
+  watchers.add("", c.watchers);
+  uint64_t stale = 0;
+  for (const v1::ClientStatus& s : clients.clients()) stale += s.stale() ? 1 : 0;
+  MetricFamily stale_f("ufc_metad_stale_watchers", "gauge",
+                       "Watchers behind the global version for longer than --stale_after.");
+  stale_f.add("", stale);
+  MetricFamily pushes("ufc_metad_pushes_total", "counter", "WatchResponses sent.");
+  pushes.add("", c.responses);
+  MetricFamily sent("ufc_metad_services_sent_total", "counter", "Services in them.");
+  sent.add("", c.services_sent);
+  MetricFamily removals("ufc_metad_removals_sent_total", "counter", "Removals in them.");
+  removals.add("", c.removals_sent);
+  MetricFamily nacks("ufc_metad_nacks_total", "counter", "NACKs received from clients.");
+  nacks.add("", c.nacks);
+  MetricFamily latency("ufc_metad_store_operation_seconds", "histogram",
+                       "Put and Delete latency: validation and the store's write.");
+  int64_t bounds[internal::kLatencyBuckets - 1];
+  for (int i = 0; i < internal::kLatencyBuckets - 1; ++i) {
+    bounds[i] = internal::latency_bucket_bound_us(i);
+  }
+  latency.set_bucket_bounds(bounds, internal::kLatencyBuckets - 1);
+  MetricFamily errors("ufc_metad_store_operation_errors_total", "counter",
+                      "Puts and Deletes refused (invalid, conflicting) or failed.");
+  for (const auto& [op, l] : {std::pair<const char*, const Latency*>{"put", &put_latency_},
+                              {"delete", &delete_latency_}}) {
+    uint64_t b[internal::kLatencyBuckets];
+    for (int i = 0; i < internal::kLatencyBuckets; ++i) {
+      b[i] = l->buckets[i].load(std::memory_order_relaxed);
+    }
+    labels.clear();
+    internal::append_label(labels, "op", op);
+    latency.add_histogram(labels, b, l->sum_us.load(std::memory_order_relaxed));
+    errors.add(labels, l->errors.load(std::memory_order_relaxed));
+  }
+  std::string out;
+  for (const MetricFamily* m : {&version, &count, &info, &available, &watchers, &stale_f, &pushes,
+                                &sent, &removals, &nacks, &latency, &errors}) {
+    if (!m->empty()) m->append_to(out);
+  }
+  return out;
+}
+
 MetaService::Counters MetaService::counters() const {
   Counters c;
   {
@@ -472,7 +544,9 @@ grpc::ServerUnaryReactor* MetaService::PutService(grpc::CallbackServerContext* c
                                                   const v1::PutServiceRequest* request,
                                                   v1::PutServiceResponse* response) {
   return admin(context, options_.admin_token, [&]() -> absl::Status {
+    const absl::Time start = absl::Now();
     absl::StatusOr<v1::PutServiceResponse> r = hub_.put(*request);
+    put_latency_.add(absl::Now() - start, r.ok());
     if (!r.ok()) return r.status();
     *response = *std::move(r);
     return absl::OkStatus();
@@ -494,7 +568,9 @@ grpc::ServerUnaryReactor* MetaService::DeleteService(grpc::CallbackServerContext
                                                      const v1::DeleteServiceRequest* request,
                                                      v1::DeleteServiceResponse* response) {
   return admin(context, options_.admin_token, [&]() -> absl::Status {
+    const absl::Time start = absl::Now();
     absl::StatusOr<v1::DeleteServiceResponse> r = hub_.remove(*request);
+    delete_latency_.add(absl::Now() - start, r.ok());
     if (!r.ok()) return r.status();
     *response = *std::move(r);
     return absl::OkStatus();

@@ -28,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "metad/hub.h"
+#include "src/endpoint/latency_histogram.h"
 #include "ufc/v1/meta.grpc.pb.h"
 
 namespace ufc::metad {
@@ -83,6 +84,11 @@ class MetaService final : public v1::Meta::CallbackService {
   };
   Counters counters() const;
 
+  // Everything above, the clients' freshness, the store's write latency and every stored
+  // service's tier, as Prometheus text (ufc_metad_*; docs/metrics.md). O(services +
+  // clients).
+  std::string metrics_text() const;
+
   const Options& options() const { return options_; }
   Hub& hub() { return hub_; }
 
@@ -108,6 +114,14 @@ class MetaService final : public v1::Meta::CallbackService {
   struct AtomicCounters {
     std::atomic<uint64_t> responses{0}, services_sent{0}, removals_sent{0}, nacks{0};
   } counters_;
+  // Put/Delete latency (validation and the store's write), by operation: fixed buckets.
+  struct Latency {
+    std::atomic<uint64_t> buckets[internal::kLatencyBuckets] = {};
+    std::atomic<uint64_t> sum_us{0};
+    std::atomic<uint64_t> errors{0};
+    void add(absl::Duration d, bool ok);
+  };
+  Latency put_latency_, delete_latency_;
   std::thread notifier_;
 };
 

@@ -78,7 +78,7 @@ echo "Control plane: ufc-metad (local store) serves service \"sync-echo\", two h
 echo "weights 1/1. The client takes it from metad; after about a second 'ufcctl put' changes the"
 echo "weights to 9/1, and the client's traffic follows within the next 250 ms line."
 build/metad/ufc-metad --data_dir="$run/metad" --listen=127.0.0.1:0 --port_file="$run/metad.port" \
-  2>>"$run/metad.log" &
+  --metrics_listen=127.0.0.1:0 --metrics_port_file="$run/metad-metrics.port" 2>>"$run/metad.log" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$run/metad.port" ] && break; sleep 0.05; done
 [ -s "$run/metad.port" ] || { echo "demo: ufc-metad did not start:" >&2; cat "$run/metad.log" >&2; exit 1; }

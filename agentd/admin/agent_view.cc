@@ -214,7 +214,7 @@ proxy::SiteResponse AgentView::handle(const proxy::SiteRequest& request) {
     r.body = status_json();
   } else if (request.path == "/metrics") {
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = client_->metrics_text();
+    r.body = client_->metrics_text(options_.metrics);
     if (options_.extra_metrics) r.body += options_.extra_metrics();
   } else if (request.path == "/healthz") {
     r.body = "ok\n";

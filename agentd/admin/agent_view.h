@@ -62,6 +62,7 @@ class AgentView {
     size_t max_services = 200;                   // with history and details
     std::string agent_json = "{}";               // {"mode":..., ...}: shown as is
     std::function<std::string()> extra_metrics;  // appended to /metrics
+    ufc::MetricsOptions metrics;                 // the client's part of /metrics
   };
 
   // `events` (optional) must outlive the view.

@@ -70,6 +70,15 @@ class MetadProcess {
         (flag_ == PortFlag::kListen ? "--listen=127.0.0.1:" : "--port=") + std::to_string(port),
         "--port_file=" + port_file_};
     argv.insert(argv.end(), args.begin(), args.end());
+    // ufc-metad's /metrics defaults to 127.0.0.1:7071; tests never take a fixed port.
+    if (binary_.size() >= 9 && binary_.compare(binary_.size() - 9, 9, "ufc-metad") == 0) {
+      bool has_metrics_flag = false;
+      for (const std::string& a : args) has_metrics_flag |= a.rfind("--metrics_listen", 0) == 0;
+      if (!has_metrics_flag) {
+        argv.push_back("--metrics_listen=127.0.0.1:0");
+        argv.push_back("--metrics_port_file=" + dir_.path() + "/metrics.port");
+      }
+    }
     // ufc-agentd's HTTP proxy defaults to 127.0.0.1:8888; tests never take a fixed port.
     if (binary_.size() >= 10 && binary_.compare(binary_.size() - 10, 10, "ufc-agentd") == 0) {
       bool has_proxy_flag = false;

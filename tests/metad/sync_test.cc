@@ -21,6 +21,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "src/sync/sync_cache.h"
+#include "tests/agent/http_test_peers.h"
 #include "tests/metad/metad_process.h"
 #include "ufc/client.h"
 #include "ufc/v1/meta.grpc.pb.h"
@@ -677,6 +678,76 @@ TEST(SyncTest, AHundredStreamCutsAtRandomPointsLoseOrReorderNothing) {
   EXPECT_GE(sync_stat(*client, "connects"), 50u);  // the cuts did break the stream
   EXPECT_EQ(events.count(EventType::kConfigRejected), 0)
       << events.details(EventType::kConfigRejected);
+}
+
+// The value of the one line `series` + " " of a Prometheus text, or -1.
+double metric(const std::string& text, const std::string& series) {
+  const size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+TEST(MetadMetricsTest, MetricsShowWatchersPushesStoreLatencyAndTiers) {
+  TempDir dir;
+  MetadProcess metad(UFC_METAD_BIN);
+  ASSERT_TRUE(metad.start({"--data_dir=" + dir.path() + "/store"}));
+  Admin admin(metad.address());
+  v1::ServiceConfig a = service("a", 1001);
+  a.set_tier("online");
+  v1::ServiceConfig batch = service("batch", 1002);
+  batch.set_tier("offline");
+  ASSERT_TRUE(admin.put(a).ok());
+  ASSERT_TRUE(admin.put(batch).ok());
+  v1::ServiceConfig bad = service("bad", 1);
+  bad.mutable_endpoints(0)->set_weight(-1);
+  EXPECT_FALSE(admin.put(bad).ok());
+
+  Events events;
+  ClientOptions o = sync_options(metad.address(), events);
+  o.sync.all_services = true;
+  o.self_service = "batch";
+  auto client = Client::create(o).value();
+  ASSERT_TRUE(client->wait_for_config("a", absl::Seconds(10)).ok());
+
+  const int port = metad.port_from("metrics.port");
+  ASSERT_GT(port, 0);
+  std::string text;
+  ASSERT_TRUE(eventually([&] {
+    testing::HttpMessage m = testing::http_request(port, testing::get_request("/metrics", ""));
+    text = m.body;
+    return m.status == 200 && metric(text, "ufc_metad_watchers") == 1;
+  })) << text;
+  EXPECT_EQ(metric(text, "ufc_metad_services"), 2);
+  EXPECT_EQ(metric(text, "ufc_metad_global_version"), sync_stat(*client, "global_version"));
+  EXPECT_EQ(metric(text, "ufc_metad_service_info{service=\"a\",tier=\"online\"}"), 1);
+  EXPECT_EQ(metric(text, "ufc_metad_service_info{service=\"batch\",tier=\"offline\"}"), 1);
+  EXPECT_GE(metric(text, "ufc_metad_pushes_total"), 1);
+  EXPECT_EQ(metric(text, "ufc_metad_stale_watchers"), 0);
+  EXPECT_EQ(metric(text, "ufc_metad_store_operation_seconds_count{op=\"put\"}"), 3);
+  EXPECT_EQ(metric(text, "ufc_metad_store_operation_errors_total{op=\"put\"}"), 1);
+  EXPECT_EQ(metric(text, "ufc_metad_store_operation_seconds_count{op=\"delete\"}"), 0);
+  EXPECT_EQ(metric(text, "ufc_metad_store_available"), 1);
+
+  // The client's own view of the same: its sync series carry its caller name.
+  const std::string mine = client->metrics_text();
+  EXPECT_EQ(metric(mine, "ufc_sync_connected{caller=\"batch\"}"), 1);
+  EXPECT_EQ(metric(mine, "ufc_sync_global_version{caller=\"batch\"}"),
+            metric(text, "ufc_metad_global_version"));
+
+  // promtool's lint, when Debian's prometheus is installed.
+  if (::access("/usr/bin/promtool", X_OK) == 0) {
+    for (const std::string& body : {text, mine}) {
+      const std::string file = dir.path() + "/metrics.txt";
+      std::ofstream(file) << body;
+      const std::string out = dir.path() + "/lint.txt";
+      const int rc = std::system(
+          ("/usr/bin/promtool check metrics < " + file + " > " + out + " 2>&1").c_str());
+      std::ifstream in(out);
+      std::string lint((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      EXPECT_EQ(rc, 0) << lint;
+      EXPECT_EQ(lint, "") << lint;
+    }
+  }
 }
 
 }  // namespace
