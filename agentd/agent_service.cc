@@ -303,23 +303,44 @@ void AgentService::do_pick(const v1::AgentPickRequest& request, Deadline deadlin
     if (auto ms = wire_ms(d.remaining(*clock_))) response->set_deadline_remaining_ms(*ms);
   }
   char ticket[kTicketSize];
-  tickets_->put(*std::move(pick), arrival, ticket);
+  if (options_.on_report) {
+    tickets_->put(*std::move(pick), arrival, ticket, request.caller_service(), request.service());
+  } else {
+    tickets_->put(*std::move(pick), arrival, ticket);
+  }
   response->set_ticket(ticket, kTicketSize);
 }
 
-absl::Status AgentService::do_report(const v1::AgentReportRequest& request, MonotonicTime now) {
+absl::Status AgentService::do_report(const v1::AgentReportRequest& request, MonotonicTime now,
+                                     std::string_view trace_id) {
   reports_.fetch_add(1, std::memory_order_relaxed);
   absl::StatusOr<Outcome> outcome = outcome_of(request.outcome());
   if (!outcome.ok()) {
     report_errors_.fetch_add(1, std::memory_order_relaxed);
     return outcome.status();
   }
-  absl::StatusOr<ufc::Pick> pick = tickets_->take(request.ticket(), now);
+  std::string caller, service;
+  const bool record = static_cast<bool>(options_.on_report);
+  absl::StatusOr<ufc::Pick> pick = tickets_->take(request.ticket(), now, record ? &caller : nullptr,
+                                                  record ? &service : nullptr);
   if (!pick.ok()) {
     report_errors_.fetch_add(1, std::memory_order_relaxed);
     return pick.status();
   }
   client_.report(*pick, *outcome);
+  if (options_.on_report) {
+    const ufc_agent::AccessAttempt attempt{
+        pick->address(), outcome->classify(),
+        outcome->transport == Transport::kOk ? outcome->status_code : 0, outcome->latency};
+    ufc_agent::AccessRecord rec;
+    rec.via = "grpc";
+    rec.caller = caller;
+    rec.service = service;
+    rec.trace_id = trace_id;
+    rec.duration = outcome->latency;
+    rec.attempts = absl::MakeConstSpan(&attempt, 1);
+    options_.on_report(rec);
+  }
   return absl::OkStatus();
 }
 
@@ -364,7 +385,15 @@ grpc::ServerUnaryReactor* AgentService::Report(grpc::CallbackServerContext* cont
         grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "Report: bad or missing token"));
     return reactor;
   }
-  reactor->Finish(to_grpc(do_report(*request, clock_->monotonic_now())));
+  std::string_view trace_id;
+  const auto& md = context->client_metadata();
+  for (const char* key : {"traceparent", "x-request-id", "x-b3-traceid"}) {
+    if (auto it = md.find(key); it != md.end()) {
+      trace_id = std::string_view(it->second.data(), it->second.size());
+      break;
+    }
+  }
+  reactor->Finish(to_grpc(do_report(*request, clock_->monotonic_now(), trace_id)));
   return reactor;
 }
 

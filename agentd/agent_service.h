@@ -18,6 +18,7 @@
 #define UFC_AGENTD_AGENT_SERVICE_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -25,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "agentd/access_record.h"
 #include "agentd/ticket_table.h"
 #include "ufc/client.h"
 #include "ufc/v1/agent.grpc.pb.h"
@@ -39,6 +41,9 @@ class AgentService final : public v1::Agent::CallbackService {
     std::string mode = "local";    // shown in Query("agent")
     TicketTable::Options tickets;
     absl::Duration expire_interval = absl::Seconds(1);
+    // Called for every report that lands (per-caller metrics, the access log): on the
+    // RPC's thread, quick, never blocking. Optional.
+    std::function<void(const ufc_agent::AccessRecord&)> on_report;
   };
 
   // INVALID_ARGUMENT for bad ticket options. `client` must outlive the service.
@@ -74,7 +79,9 @@ class AgentService final : public v1::Agent::CallbackService {
   // request's (a unary call's, or none for a Session pick, which carries timeout_ms).
   void do_pick(const v1::AgentPickRequest& request, Deadline deadline, MonotonicTime arrival,
                v1::AgentPickResponse* response);
-  absl::Status do_report(const v1::AgentReportRequest& request, MonotonicTime now);
+  // `trace_id`: the call's traceparent / x-request-id metadata, for the access log.
+  absl::Status do_report(const v1::AgentReportRequest& request, MonotonicTime now,
+                         std::string_view trace_id = {});
 
  private:
   class SessionReactor;

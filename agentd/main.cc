@@ -36,6 +36,7 @@
 #include "absl/synchronization/mutex.h"
 #include "agentd/admin/agent_view.h"
 #include "agentd/admin/json_lines.h"
+#include "agentd/admin/traffic_recorder.h"
 #include "agentd/agent_service.h"
 #include "agentd/proxy/proxy.h"
 #include "grpcpp/grpcpp.h"
@@ -79,6 +80,11 @@ ABSL_FLAG(std::string, admin_token_file, "",
           "bearer token the admin views require (required when --admin_listen is not loopback)");
 ABSL_FLAG(bool, metrics_endpoint_histograms, true,
           "/metrics: a latency histogram per endpoint (false: one per service)");
+ABSL_FLAG(std::string, access_log, "",
+          "append a sample of the requests served here as JSON lines (\"\": none)");
+ABSL_FLAG(double, access_log_sample, 0.01, "the share of requests --access_log writes, [0, 1]");
+ABSL_FLAG(int64_t, max_caller_series, 10000,
+          "(caller, service, endpoint) keys the agent counts at most (the rest: _other)");
 ABSL_FLAG(std::string, event_log, "", "append every event here as a JSON line (\"\": stderr only)");
 
 namespace {
@@ -214,6 +220,23 @@ int main(int argc, char** argv) {
     if (!f.ok()) return fail(f.status());
     event_log = *std::move(f);
   }
+  std::unique_ptr<ufc_agent::admin::JsonLinesFile> access_log;
+  if (const std::string path = absl::GetFlag(FLAGS_access_log); !path.empty()) {
+    absl::StatusOr<std::unique_ptr<ufc_agent::admin::JsonLinesFile>> f =
+        ufc_agent::admin::JsonLinesFile::open(path, "access_log");
+    if (!f.ok()) return fail(f.status());
+    access_log = *std::move(f);
+  }
+  const double sample = absl::GetFlag(FLAGS_access_log_sample);
+  if (!(sample >= 0 && sample <= 1)) {
+    return fail(absl::InvalidArgumentError("--access_log_sample: must be in [0, 1]"));
+  }
+  if (absl::GetFlag(FLAGS_max_caller_series) < 0) {
+    return fail(absl::InvalidArgumentError("--max_caller_series: must be >= 0"));
+  }
+  ufc_agent::admin::TrafficRecorder traffic(
+      {access_log.get(), sample, static_cast<size_t>(absl::GetFlag(FLAGS_max_caller_series))});
+  auto on_request = [&traffic](const ufc_agent::AccessRecord& r) { traffic.record(r); };
   ufc_agent::admin::EventRing recent_events;
   options.on_event = [&event_log, &recent_events](const ufc::Event& e) {
     std::fprintf(stderr, "ufc-agentd: %s %s%s%s%s\n", ufc::event_type_name(e.type),
@@ -251,6 +274,7 @@ int main(int argc, char** argv) {
     po.threads = absl::GetFlag(FLAGS_proxy_threads);
     po.client = client->get();
     po.peer_token = *peer_token;
+    po.on_request = on_request;
     absl::StatusOr<std::unique_ptr<ufc_agent::proxy::ProxyServer>> p =
         ufc_agent::proxy::ProxyServer::start(po);
     if (!p.ok())
@@ -278,6 +302,7 @@ int main(int argc, char** argv) {
     io.inbound_max_active =
         static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_inbound_max_active)));
     io.token = *in_token;
+    io.on_request = on_request;
     if (io.inbound_target.empty()) {
       return fail(absl::InvalidArgumentError("--inbound_target: required with --inbound_listen"));
     }
@@ -303,6 +328,7 @@ int main(int argc, char** argv) {
   service_options.token_for_picks = mode == "backup";
   service_options.tickets.ttl = absl::Milliseconds(absl::GetFlag(FLAGS_ticket_ttl_ms));
   service_options.tickets.capacity = static_cast<size_t>(absl::GetFlag(FLAGS_max_tickets));
+  service_options.on_report = on_request;
   absl::StatusOr<std::unique_ptr<ufc::agentd::AgentService>> service =
       ufc::agentd::AgentService::create(**client, service_options);
   if (!service.ok()) return fail(service.status());
@@ -324,8 +350,9 @@ int main(int argc, char** argv) {
     vo.agent_json = absl::StrCat("{\"mode\":\"", mode, "\",\"self_service\":\"",
                                  absl::CEscape(absl::GetFlag(FLAGS_self_service)), "\"}");
     ufc::agentd::AgentService* agent = service->get();
-    vo.extra_metrics = [agent, &proxy, &inbound, &event_log] {
+    vo.extra_metrics = [agent, &proxy, &inbound, &event_log, &traffic] {
       std::string out = agent->metrics_text();
+      out += traffic.metrics_text();
       out += proxy_metrics(proxy.get(), inbound.get(), event_log.get());
       return out;
     };

@@ -96,7 +96,8 @@ size_t TicketTable::drop_expired(Shard& shard, int64_t now_ns, std::vector<Pick>
   return dropped;
 }
 
-void TicketTable::put(Pick pick, MonotonicTime now, char* ticket) {
+void TicketTable::put(Pick pick, MonotonicTime now, char* ticket, std::string_view caller,
+                      std::string_view service) {
   const size_t s = next_shard();
   Shard& shard = *shards_[s];
   const int64_t now_ns = ns_of(now);
@@ -119,6 +120,8 @@ void TicketTable::put(Pick pick, MonotonicTime now, char* ticket) {
     (shard.newest == kNil ? shard.oldest : shard.slots[shard.newest].next) = i;
     shard.newest = i;
     slot.pick.emplace(std::move(pick));
+    slot.caller.assign(caller.data(), caller.size());
+    slot.service.assign(service.data(), service.size());
     ++slot.generation;
     slot.nonce = absl::Uniform<uint64_t>(shard.random);
     slot.expires_ns = now_ns + absl::ToInt64Nanoseconds(ttl_);
@@ -130,7 +133,8 @@ void TicketTable::put(Pick pick, MonotonicTime now, char* ticket) {
   issued_.fetch_add(1, std::memory_order_relaxed);
 }
 
-absl::StatusOr<Pick> TicketTable::take(std::string_view ticket, MonotonicTime now) {
+absl::StatusOr<Pick> TicketTable::take(std::string_view ticket, MonotonicTime now,
+                                       std::string* caller, std::string* service) {
   if (ticket.size() != kTicketSize) {
     malformed_.fetch_add(1, std::memory_order_relaxed);
     return absl::InvalidArgumentError(
@@ -167,6 +171,8 @@ absl::StatusOr<Pick> TicketTable::take(std::string_view ticket, MonotonicTime no
       expired_.fetch_add(1, std::memory_order_relaxed);
     } else {
       Pick pick = *std::move(slot.pick);
+      if (caller != nullptr) caller->swap(slot.caller);
+      if (service != nullptr) service->swap(slot.service);
       release(shard, i, nullptr);
       reported_.fetch_add(1, std::memory_order_relaxed);
       return pick;

@@ -72,12 +72,17 @@ class TicketTable {
 
   // put() stores `pick` and writes its ticket to `ticket` (kTicketSize bytes). Evicts the
   // shard's oldest pick when the shard is full, and drops picks past their ttl it meets.
-  void put(Pick pick, MonotonicTime now, char* ticket);
+  // `caller` and `service` (the caller's name and the picked service, for metrics and the
+  // access log) are kept beside it.
+  void put(Pick pick, MonotonicTime now, char* ticket, std::string_view caller = {},
+           std::string_view service = {});
 
   // take() returns the pick of `ticket` and forgets it (single use). INVALID_ARGUMENT for
   // a ticket of the wrong size or slot, or a forged one (a wrong nonce, generation 0); NOT_FOUND
   // for one already reported, expired or evicted.
-  absl::StatusOr<Pick> take(std::string_view ticket, MonotonicTime now);
+  // With `caller` and `service`, also the names put() kept.
+  absl::StatusOr<Pick> take(std::string_view ticket, MonotonicTime now,
+                            std::string* caller = nullptr, std::string* service = nullptr);
 
   // expire() drops every pick past its ttl (the agent calls it about once a second, so
   // that an idle agent does not hold picks forever). Returns how many it dropped.
@@ -91,6 +96,7 @@ class TicketTable {
   static constexpr uint32_t kNil = UINT32_MAX;
   struct Slot {
     std::optional<Pick> pick;
+    std::string caller, service;
     uint32_t generation = 0;
     uint64_t nonce = 0;
     int64_t expires_ns = 0;

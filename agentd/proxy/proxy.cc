@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -328,6 +329,8 @@ class ClientConn final : public IoHandler {
   void respond(int status, std::string_view content_type, std::string_view reason,
                std::string_view body, bool force_close);
   void serve_site();
+  // Hands the request that ends to on_request (once per request; nothing without a hook).
+  void request_ended(int status, std::string_view reason);
   void route_outbound();
   void begin_forward();
   void forward_picked();
@@ -402,6 +405,18 @@ class ClientConn final : public IoHandler {
   size_t resp_out_sent_ = 0;
   bool response_started_ = false;  // a byte went to the client
   bool close_after_ = false;
+
+  // For on_request: the attempts' results, and whether the current request is owed a record.
+  struct AttemptResult {
+    std::string backend;
+    ufc::OutcomeClass outcome = ufc::OutcomeClass::kSuccess;
+    int status = 0;
+    absl::Duration latency;
+  };
+  static constexpr size_t kMaxRecordedAttempts = 12;
+  std::array<AttemptResult, kMaxRecordedAttempts> attempt_results_;
+  size_t attempt_count_ = 0;
+  bool record_owed_ = false;
 };
 
 void Upstream::on_io(uint32_t events) {
@@ -621,6 +636,10 @@ void ClientConn::on_head() {
     serve_site();
     return;
   }
+  record_owed_ = static_cast<bool>(opt.on_request);
+  attempt_count_ = 0;
+  caller_ = {};
+  service_.clear();
   if (!opt.token.empty() && !token_matches(req_.find(kTokenHeader), opt.token)) {
     answer(403, "bad_token", "x-ufc-agent-token is missing or wrong", true);
     return;
@@ -1135,8 +1154,42 @@ void ClientConn::pump_response() {
 }
 
 void ClientConn::report(const ufc::Outcome& outcome) {
+  if (record_owed_ && attempt_count_ < kMaxRecordedAttempts) {
+    AttemptResult& a = attempt_results_[attempt_count_++];
+    const std::string_view backend = pick_ ? pick_->address() : std::string_view(target_address_);
+    a.backend.assign(backend.data(), backend.size());
+    a.outcome = outcome.classify();
+    a.status = outcome.transport == ufc::Transport::kOk ? outcome.status_code : 0;
+    a.latency = outcome.latency;
+  }
   if (pick_ && w_->options().client != nullptr) w_->options().client->report(*pick_, outcome);
   pick_.reset();
+}
+
+void ClientConn::request_ended(int status, std::string_view reason) {
+  if (!record_owed_) return;
+  record_owed_ = false;
+  const ProxyOptions& opt = w_->options();
+  AccessAttempt attempts[kMaxRecordedAttempts];
+  for (size_t i = 0; i < attempt_count_; ++i) {
+    const AttemptResult& r = attempt_results_[i];
+    attempts[i] = AccessAttempt{r.backend, r.outcome, r.status, r.latency};
+  }
+  AccessRecord rec;
+  rec.via = opt.inbound_target.empty() ? "proxy" : "inbound";
+  rec.caller = caller_;
+  rec.service = service_;
+  rec.method = std::string_view(method_, method_len_);
+  rec.path = req_.target;
+  rec.trace_id = req_.find("traceparent");
+  if (rec.trace_id.empty()) rec.trace_id = req_.find("x-request-id");
+  if (rec.trace_id.empty()) rec.trace_id = req_.find("x-b3-traceid");
+  rec.status = status;
+  rec.reason = reason;
+  rec.duration = w_->loop().now() - arrival_;
+  if (!deadline_.is_none()) rec.deadline_left = deadline_.remaining_at(arrival_);
+  rec.attempts = absl::MakeConstSpan(attempts, attempt_count_);
+  opt.on_request(rec);
 }
 
 void ClientConn::release_upstream(bool reusable) {
@@ -1192,6 +1245,7 @@ void ClientConn::upstream_failed(ufc::Transport kind, std::string_view reason, b
 void ClientConn::finish_exchange() {
   // The response is complete. Report, pool the upstream when it can be reused.
   report(ufc::Outcome::http(resp_.status, ttfb_));
+  request_ended(resp_.status, "");
   const bool reusable = resp_.keep_alive && resp_.body != BodyKind::kUntilClose && request_sent_;
   release_upstream(reusable);
   if (slot_held_) {
@@ -1237,6 +1291,7 @@ void ClientConn::answer(int status, std::string_view reason, std::string_view me
   release_upstream(false);
   pick_.reset();
   bump(w_->counters().local_answers);
+  request_ended(status, reason);
   std::string body = "{\"error\":";
   append_json_string(&body, reason);
   body.append(",\"message\":");
@@ -1344,6 +1399,8 @@ void ClientConn::on_timer() {
 
 void ClientConn::close() {
   if (phase_ == Phase::kClosed) return;
+  // A request cut short (its caller left, or the response broke off): status 0.
+  request_ended(response_started_ ? resp_.status : 0, client_eof_ ? "caller_gone" : "closed");
   if (slot_held_) {
     slot_held_ = false;
     w_->release_slot();

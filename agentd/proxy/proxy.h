@@ -56,6 +56,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "agentd/access_record.h"
 #include "agentd/http/http_parser.h"
 #include "ufc/client.h"
 
@@ -102,6 +103,11 @@ struct ProxyOptions {
   // non-loopback inbound listener. In site mode: "Authorization: Bearer <token>", or
   // "token=<token>" in the query (a browser's first visit).
   std::string token;
+
+  // Called when each request ends (answered, relayed, or abandoned by its caller), with its
+  // attempts: the access log and per-caller metrics (agentd/admin/traffic_recorder.h). On
+  // the serving thread; it must be quick and must not block. Optional.
+  std::function<void(const AccessRecord&)> on_request;
 
   // Site: answer GET and HEAD with `site` (other methods 405) and forward nothing: the
   // HTTP server of the agent's status page and /metrics, and of ufc-metad's /metrics.

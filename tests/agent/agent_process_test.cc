@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/agent/http_test_peers.h"
 #include "tests/metad/metad_process.h"
 #include "ufc/agent_client.h"
 #include "ufc/refusal.h"
@@ -628,6 +630,63 @@ TEST(AgentProcess, FallbackUnderLoadLosesNothing) {
   EXPECT_GE(b2_alone, 800);
   EXPECT_LE(first_local_after_restart - local_back, absl::Seconds(1));
   EXPECT_GE(local_share_late, late * 95 / 100);
+}
+
+// Callers over gRPC: each report lands in the agent's per-caller series and, sampled at
+// 1, in its access log with the call's x-request-id.
+TEST(AgentProcess, ReportsAreCountedPerCallerAndLogged) {
+  World world;
+  const std::string access_log = world.dir() + "/access.jsonl";
+  ServerProcess agent(UFC_AGENTD_BIN);
+  ASSERT_TRUE(agent.start(
+      {"--config=" + world.config(), "--access_log=" + access_log, "--access_log_sample=1"}))
+      << agent.log();
+  auto a = stub(agent.address());
+  for (int i = 0; i < 5; ++i) {
+    v1::AgentPickRequest p;
+    p.set_service("echo");
+    p.set_caller_service(i < 3 ? "batch-job" : "web");
+    v1::AgentPickResponse pr;
+    grpc::ClientContext c;
+    set_deadline(c);
+    ASSERT_TRUE(a->Pick(&c, p, &pr).ok());
+    v1::AgentReportRequest r;
+    r.set_ticket(pr.ticket());
+    r.mutable_outcome()->set_status_kind(v1::AGENT_STATUS_HTTP);
+    r.mutable_outcome()->set_status_code(i == 0 ? 503 : 200);
+    v1::AgentReportResponse rr;
+    grpc::ClientContext c2;
+    set_deadline(c2);
+    c2.AddMetadata("x-request-id", absl::StrCat("trace-", i));
+    ASSERT_TRUE(a->Report(&c2, r, &rr).ok());
+  }
+  testing::HttpMessage m =
+      testing::http_request(agent.port_from("admin.port"), testing::get_request("/metrics", ""));
+  ASSERT_EQ(m.status, 200);
+  auto total = [&](const std::string& caller, const std::string& outcome) {
+    double sum = 0;
+    const std::string prefix = "ufc_agent_caller_requests_total{caller=\"" + caller + "\"";
+    std::istringstream in(m.body);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(prefix, 0) == 0 &&
+          line.find("outcome=\"" + outcome + "\"}") != std::string::npos) {
+        sum += std::stod(line.substr(line.rfind(' ') + 1));
+      }
+    }
+    return sum;
+  };
+  EXPECT_EQ(total("batch-job", "ok"), 2) << m.body;
+  EXPECT_EQ(total("batch-job", "server_error"), 1) << m.body;
+  EXPECT_EQ(total("web", "ok"), 2) << m.body;
+  std::ifstream in(access_log);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_THAT(lines[0],
+              HasSubstr("\"via\":\"grpc\",\"caller\":\"batch-job\",\"service\":\"echo\""));
+  EXPECT_THAT(lines[0], HasSubstr("\"trace_id\":\"trace-0\""));
+  EXPECT_THAT(lines[0], HasSubstr("\"outcome\":\"server_error\",\"status\":503"));
+  EXPECT_THAT(lines[4], HasSubstr("\"caller\":\"web\""));
 }
 
 }  // namespace

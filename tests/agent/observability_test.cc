@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -106,13 +107,16 @@ std::string service_json(const std::string& name, const std::vector<std::string>
 // An agent with these services; its proxy and admin views on ephemeral ports.
 class Agent {
  public:
-  explicit Agent(const std::vector<std::string>& services) {
+  explicit Agent(const std::vector<std::string>& services, std::vector<std::string> flags = {}) {
     std::string list;
     for (const std::string& s : services) absl::StrAppend(&list, list.empty() ? "" : ",", s);
     const std::string config = dir_.path() + "/ufc.json";
     std::ofstream(config) << "{\"services\":[" << list << "]}";
-    ok_ = process_.start({"--config=" + config, "--self_service=observer"});
+    flags.push_back("--config=" + config);
+    flags.push_back("--self_service=observer");
+    ok_ = process_.start(flags);
   }
+  std::string dir() const { return dir_.path(); }
   bool ok() const { return ok_; }
   int proxy_port() const { return process_.port_from("proxy.port"); }
   int admin_port() const { return process_.port_from("admin.port"); }
@@ -127,9 +131,11 @@ class Agent {
   bool ok_ = false;
 };
 
-HttpMessage through(const Agent& agent, const std::string& service) {
+HttpMessage through(const Agent& agent, const std::string& service,
+                    const std::string& more_headers = "") {
   return testing::http_request(
-      agent.proxy_port(), testing::get_request("/", "x-ufc-service-name: " + service + "\r\n"));
+      agent.proxy_port(),
+      testing::get_request("/", "x-ufc-service-name: " + service + "\r\n" + more_headers));
 }
 
 // Debian's Prometheus, scraping `target` every second.
@@ -209,8 +215,11 @@ TEST(ObservabilityTest, PrometheusScrapesTheAgentUnderLoadAndCountsMatchTheBacke
   }
   auto ok = [](TestBackend::Request& r) { return testing::respond(r.fd, 200, "ok"); };
   TestBackend b1(ok), b2(ok), b3(ok);
+  TempDir logs;
+  const std::string access_log = logs.path() + "/access.jsonl";
   Agent agent(
-      {service_json("echo", {b1.address(), b2.address(), b3.address()}, ",\"tier\":\"online\"")});
+      {service_json("echo", {b1.address(), b2.address(), b3.address()}, ",\"tier\":\"online\"")},
+      {"--access_log=" + access_log, "--access_log_sample=1"});
   ASSERT_TRUE(agent.ok()) << agent.log();
   Prometheus prometheus("127.0.0.1:" + std::to_string(agent.admin_port()));
   ASSERT_NE(prometheus.port(), 0) << prometheus.log();
@@ -230,7 +239,9 @@ TEST(ObservabilityTest, PrometheusScrapesTheAgentUnderLoadAndCountsMatchTheBacke
   for (int t = 0; t < 2; ++t) {
     load.emplace_back([&] {
       for (int i = 0; i < kPerThread; ++i) {
-        if (through(agent, "echo").status == 200) ++answered;
+        const std::string headers =
+            absl::StrCat("x-ufc-self-service-name: web\r\n", "x-request-id: req-", i, "\r\n");
+        if (through(agent, "echo", headers).status == 200) ++answered;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
     });
@@ -281,6 +292,39 @@ TEST(ObservabilityTest, PrometheusScrapesTheAgentUnderLoadAndCountsMatchTheBacke
   auto picks = prometheus.query("ufc_proxy_requests_total{listener=\"outbound\"}");
   ASSERT_EQ(picks.size(), 1u);
   EXPECT_GE(picks[0].second, sent);
+
+  // Who the callers were: the agent's per-caller series, and its access log (every request
+  // at --access_log_sample=1), both matching the backends.
+  auto web = prometheus.query("ufc_agent_caller_requests_total{caller=\"web\",outcome=\"ok\"}");
+  ASSERT_EQ(web.size(), 3u);
+  for (const auto& [labels, v] : web) {
+    const std::string endpoint = label(labels, "endpoint");
+    EXPECT_EQ(v, endpoint == b1.address()   ? b1.requests()
+                 : endpoint == b2.address() ? b2.requests()
+                                            : b3.requests())
+        << endpoint;
+  }
+  std::ifstream log(access_log);
+  std::map<std::string, int> logged;
+  int lines = 0, with_trace = 0;
+  for (std::string line; std::getline(log, line); ++lines) {
+    Struct entry;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &entry).ok()) << line;
+    const auto& f = entry.fields();
+    EXPECT_EQ(f.at("caller").string_value(), "web");
+    EXPECT_EQ(f.at("service").string_value(), "echo");
+    EXPECT_EQ(f.at("status").number_value(), 200);
+    with_trace += f.at("trace_id").string_value().rfind("req-", 0) == 0 ? 1 : 0;
+    const auto& attempts = f.at("attempts").list_value();
+    ASSERT_EQ(attempts.values_size(), 1) << line;
+    const auto& a = attempts.values(0).struct_value().fields();
+    EXPECT_EQ(a.at("outcome").string_value(), "ok");
+    ++logged[a.at("backend").string_value()];
+  }
+  EXPECT_EQ(lines, sent);
+  EXPECT_EQ(with_trace, sent);
+  EXPECT_EQ(logged[b1.address()], b1.requests());
+  EXPECT_EQ(logged[b2.address()], b2.requests());
 
   // promtool's lint of the exposition.
   HttpMessage metrics = agent.get("/metrics");
