@@ -53,6 +53,8 @@ struct Families {
                         "Picks refused because the request's deadline was spent."};
   MetricFamily panic{"ufc_service_panic_picks_total", "counter",
                      "Picks made while every endpoint was out of rotation."};
+  MetricFamily retries{"ufc_service_retries_total", "counter",
+                       "Retries admitted by the retry budget (counted every 100 ms)."};
   MetricFamily retries_refused{"ufc_service_retries_refused_total", "counter",
                                "Retries refused (while fusing, or beyond the retry budget)."};
   MetricFamily aborts{"ufc_service_fault_aborts_total", "counter", "Injected aborts."};
@@ -135,6 +137,7 @@ std::string ClientCore::metrics_text(const MetricsOptions& options) {
       f.fused.add(service_labels, s.fuse.fused);
       f.deadline.add(service_labels, s.deadline_skipped);
       f.panic.add(service_labels, s.panic_picks);
+      f.retries.add(service_labels, s.fuse.retries);
       f.retries_refused.add(service_labels, s.fuse.retries_refused);
       if (s.faults.shown) {
         f.aborts.add(service_labels, s.faults.aborts);
@@ -149,29 +152,12 @@ std::string ClientCore::metrics_text(const MetricsOptions& options) {
     f.sync_connects.add(caller_label, sync.connects);
     f.sync_nacks.add(caller_label, sync.nacks_sent);
   }
-  const MetricFamily* const all[] = {&f.requests,
-                                     &f.duration,
-                                     &f.in_flight,
-                                     &f.banned,
-                                     &f.info,
-                                     &f.version,
-                                     &f.age,
-                                     &f.endpoints,
-                                     &f.banned_now,
-                                     &f.bans,
-                                     &f.fusing,
-                                     &f.drop,
-                                     &f.fuse_starts,
-                                     &f.fused,
-                                     &f.deadline,
-                                     &f.panic,
-                                     &f.retries_refused,
-                                     &f.aborts,
-                                     &f.delays,
-                                     &f.sync_connected,
-                                     &f.sync_version,
-                                     &f.sync_connects,
-                                     &f.sync_nacks};
+  const MetricFamily* const all[] = {
+      &f.requests,       &f.duration,     &f.in_flight,       &f.banned,     &f.info,
+      &f.version,        &f.age,          &f.endpoints,       &f.banned_now, &f.bans,
+      &f.fusing,         &f.drop,         &f.fuse_starts,     &f.fused,      &f.deadline,
+      &f.panic,          &f.retries,      &f.retries_refused, &f.aborts,     &f.delays,
+      &f.sync_connected, &f.sync_version, &f.sync_connects,   &f.sync_nacks};
   size_t bytes = 0;
   for (const MetricFamily* m : all) bytes += m->bytes();
   std::string out;

@@ -73,6 +73,7 @@ FuseStats FuseManager::stats(FuseServiceId id) const {
   out.retry_budget_left = s.gate->retry_tokens.load(std::memory_order_relaxed);
   out.retries_refused = s.gate->retries_refused();
   out.fuse_starts = s.fuse_starts;
+  out.retries = s.retries_taken;
   return out;
 }
 
@@ -134,7 +135,9 @@ void FuseManager::tick_locked(Service& s, std::vector<Event>& events) {
              static_cast<int64_t>(retries_sum));
   // Retries taken between the load above and this exchange count in the next tick.
   const int64_t left = gate.retry_tokens.exchange(grant, std::memory_order_relaxed);
-  s.retry_window.back().second += left_now > left ? static_cast<uint64_t>(left_now - left) : 0;
+  const uint64_t late = left_now > left ? static_cast<uint64_t>(left_now - left) : 0;
+  s.retry_window.back().second += late;
+  s.retries_taken += retries + late;
   s.retry_granted = grant;
 
   // --- Decide ---

@@ -96,6 +96,7 @@ class FuseManager {
     int64_t retry_granted = 0;
     std::deque<std::pair<uint64_t, uint64_t>> retry_window;  // per tick: (firsts, retries)
     uint64_t fuse_starts = 0;
+    uint64_t retries_taken = 0;  // retry tokens used, since the service was added
   };
 
   void tick_locked(Service& s, std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -64,6 +64,7 @@ struct FuseStats {
   uint64_t fused = 0;  // picks dropped
   int64_t retry_budget_left = 0;
   uint64_t retries_refused = 0;
+  uint64_t retries = 0;  // retries admitted (tokens used), counted at each fuse tick
   uint64_t fuse_starts = 0;
 };
 

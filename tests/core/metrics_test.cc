@@ -144,6 +144,23 @@ TEST(MetricsTest, PerServiceHistogramsSumTheEndpoints) {
               HasSubstr("ufc_requests_total{" + s + ",endpoint=\"10.0.0.1:80\",outcome=\"ok\"} 2"));
 }
 
+TEST(MetricsTest, RetriesAdmittedAndRefusedAreCounted) {
+  v1::ClientConfig config;
+  *config.add_services() = make_service("echo", 2, "round_robin");  // budget 10%
+  SimClient c(config);
+  for (int i = 0; i < 100; ++i) c.pick_and_report("echo", Outcome::ok(absl::Milliseconds(1)));
+  c.executor->advance(absl::Milliseconds(100));  // 10 tokens
+  int admitted = 0;
+  for (int i = 0; i < 12; ++i)
+    admitted += c.client->pick({.service = "echo", .is_retry = true}).ok();
+  EXPECT_EQ(admitted, 10);
+  c.executor->advance(absl::Milliseconds(100));  // the tick counts what was taken
+  const std::string text = c.client->metrics_text();
+  const std::string s = "caller=\"tester\",service=\"echo\"";
+  EXPECT_EQ(value_of(text, "ufc_service_retries_total{" + s + "}"), 10);
+  EXPECT_EQ(value_of(text, "ufc_service_retries_refused_total{" + s + "}"), 2);
+}
+
 TEST(MetricsTest, LabelValuesAreEscaped) {
   v1::ClientConfig config;
   *config.add_services() = make_service("a\"b\\c", 1, "round_robin");
