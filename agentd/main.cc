@@ -30,7 +30,6 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
@@ -41,6 +40,7 @@
 #include "agentd/proxy/proxy.h"
 #include "grpcpp/grpcpp.h"
 #include "src/common/listen_security.h"
+#include "src/stats/json_writer.h"
 #include "src/stats/prometheus_text.h"
 #include "ufc/client.h"
 
@@ -347,8 +347,12 @@ int main(int argc, char** argv) {
     }
     ufc_agent::admin::AgentView::Options vo;
     vo.metrics.endpoint_histograms = absl::GetFlag(FLAGS_metrics_endpoint_histograms);
-    vo.agent_json = absl::StrCat("{\"mode\":\"", mode, "\",\"self_service\":\"",
-                                 absl::CEscape(absl::GetFlag(FLAGS_self_service)), "\"}");
+    {
+      ufc::internal::JsonWriter w;
+      w.begin_object().key("mode").value(mode);
+      w.key("self_service").value(absl::GetFlag(FLAGS_self_service)).end_object();
+      vo.agent_json = w.str();
+    }
     ufc::agentd::AgentService* agent = service->get();
     vo.extra_metrics = [agent, &proxy, &inbound, &event_log, &traffic] {
       std::string out = agent->metrics_text();

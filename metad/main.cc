@@ -149,10 +149,6 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "ufc-metad: serving on %s (port %d), store %s, revision %llu\n",
                listen.c_str(), port, ufc::metad::describe(store_flags).c_str(),
                static_cast<unsigned long long>(hub.revision()));
-  if (absl::Status s = ufc::internal::write_port_file(absl::GetFlag(FLAGS_port_file), port);
-      !s.ok()) {
-    return fail(s);
-  }
 
   // GET /metrics, on the agent's HTTP stack in site mode.
   std::unique_ptr<ufc_agent::proxy::ProxyServer> metrics;
@@ -195,6 +191,12 @@ int main(int argc, char** argv) {
         !s.ok()) {
       return fail(s);
     }
+  }
+
+  // Ready: the port file is the last thing written (every listener is up).
+  if (absl::Status s = ufc::internal::write_port_file(absl::GetFlag(FLAGS_port_file), port);
+      !s.ok()) {
+    return fail(s);
   }
 
   int sig = 0;

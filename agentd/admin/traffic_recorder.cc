@@ -55,7 +55,11 @@ TrafficRecorder::TrafficRecorder(Options options) : options_(options) {}
 void TrafficRecorder::record(const AccessRecord& r) {
   thread_local std::string key;
   const std::string_view caller = r.caller.empty() ? std::string_view("unknown") : r.caller;
+  // The inbound hop's requests come from remote agents, which strip the x-ufc-* headers:
+  // no caller or service to count them by (their callers' agents count them).
+  const bool count = r.via != "inbound";
   for (const AccessAttempt& a : r.attempts) {
+    if (!count) break;
     make_key(key, caller, r.service, a.backend);
     Shard& shard = shards_[absl::HashOf(key) % kShards];
     absl::MutexLock lock(&shard.mu);

@@ -10,6 +10,10 @@
 // ufc_agent_caller_series_overflow_total), so a caller that invents names cannot grow the
 // agent's memory or the scrape.
 //
+// The access log is written by record() itself (one writev on an O_APPEND descriptor,
+// for the sampled requests only): on a slow disk a high sample rate slows the proxy's
+// loop; keep --access_log_sample low or the log on a local disk.
+//
 // Thread-safety: record() from any thread (16 mutex shards, no allocation once a key
 // exists); metrics_text() from any thread.
 

@@ -59,6 +59,28 @@ bool token_matches(std::string_view got, std::string_view want) {
 
 absl::Duration min_duration(absl::Duration a, absl::Duration b) { return a < b ? a : b; }
 
+// %XX sequences decoded ('+' stays '+', as decodeURIComponent leaves it); a malformed
+// escape is kept as it is.
+std::string percent_decoded(std::string_view s) {
+  auto hex = [](char c) {
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 struct SockAddr {
   sockaddr_storage storage{};
   socklen_t len = 0;
@@ -640,12 +662,12 @@ void ClientConn::on_head() {
   attempt_count_ = 0;
   caller_ = {};
   service_.clear();
+  // The budget, counted from the request's first byte.
+  deadline_ = ufc::Deadline::none();
   if (!opt.token.empty() && !token_matches(req_.find(kTokenHeader), opt.token)) {
     answer(403, "bad_token", "x-ufc-agent-token is missing or wrong", true);
     return;
   }
-  // The budget, counted from the request's first byte.
-  deadline_ = ufc::Deadline::none();
   const std::string_view timeout = req_.find(ufc::kTimeoutHeader);
   if (!timeout.empty()) {
     absl::StatusOr<ufc::Deadline> d = ufc::decode_timeout(timeout, arrival_);
@@ -1320,6 +1342,7 @@ void ClientConn::respond(int status, std::string_view content_type, std::string_
   resp_out_.clear();
   cat(&resp_out_, "HTTP/1.1 ", status, " ", text, "\r\nContent-Type: ", content_type);
   if (!reason.empty()) cat(&resp_out_, "\r\nx-ufc-reason: ", reason);
+  if (status == 401) cat(&resp_out_, "\r\nWWW-Authenticate: Bearer");
   cat(&resp_out_, "\r\nContent-Length: ", body.size(), "\r\n",
       close_after_ ? "Connection: close\r\n" : "", "\r\n");
   if (!head_only) resp_out_.append(body.data(), body.size());
@@ -1343,7 +1366,8 @@ void ClientConn::serve_site() {
       size_t amp = r.query.find('&', at);
       if (amp == std::string_view::npos) amp = r.query.size();
       const std::string_view pair = r.query.substr(at, amp - at);
-      if (pair.substr(0, 6) == "token=") ok = token_matches(pair.substr(6), opt.token);
+      if (pair.substr(0, 6) == "token=")
+        ok = token_matches(percent_decoded(pair.substr(6)), opt.token);
       at = amp + 1;
     }
     if (!ok) {
@@ -1557,7 +1581,10 @@ void Worker::release_slot() {
 
 namespace {
 
-absl::StatusOr<int> bind_listener(const std::string& host, uint16_t port) {
+// `share`: SO_REUSEPORT, so that the other loops' listeners can bind the same port. Only
+// with several loops: a one-loop server must fail to start when another process holds the
+// port, not silently split its traffic (or scrapes) with it.
+absl::StatusOr<int> bind_listener(const std::string& host, uint16_t port, bool share) {
   SockAddr addr;
   if (!make_addr(host, port, &addr)) {
     return absl::InvalidArgumentError(absl::StrCat("listen: \"", host, "\" is not an IP address"));
@@ -1566,7 +1593,7 @@ absl::StatusOr<int> bind_listener(const std::string& host, uint16_t port) {
   if (fd < 0) return absl::UnavailableError(absl::StrCat("socket: ", std::strerror(errno)));
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+  if (share) ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr.storage), addr.len) != 0 ||
       ::listen(fd, 4096) != 0) {
     const int e = errno;
@@ -1621,7 +1648,8 @@ absl::StatusOr<std::unique_ptr<ProxyServer>> ProxyServer::start(const ProxyOptio
   const std::string host_str(host);
   for (int i = 0; i < options.threads; ++i) {
     // The first listener takes the port (maybe any free one); the others share it.
-    absl::StatusOr<int> fd = bind_listener(host_str, i == 0 ? port : server->port_);
+    absl::StatusOr<int> fd =
+        bind_listener(host_str, i == 0 ? port : server->port_, options.threads > 1);
     if (!fd.ok()) return fd.status();
     if (i == 0) server->port_ = bound_port(*fd);
     absl::StatusOr<std::unique_ptr<EventLoop>> loop = EventLoop::create();

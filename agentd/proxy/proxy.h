@@ -106,7 +106,8 @@ struct ProxyOptions {
 
   // Called when each request ends (answered, relayed, or abandoned by its caller), with its
   // attempts: the access log and per-caller metrics (agentd/admin/traffic_recorder.h). On
-  // the serving thread; it must be quick and must not block. Optional.
+  // the serving thread; it must be quick (the recorder's sampled access-log line is one
+  // append to a local file). Optional.
   std::function<void(const AccessRecord&)> on_request;
 
   // Site: answer GET and HEAD with `site` (other methods 405) and forward nothing: the

@@ -24,7 +24,9 @@ inline constexpr int64_t kLatencyBucketBaseUs = 250;
 inline uint32_t latency_bucket(int64_t us) {
   const uint64_t u = us > 0 ? static_cast<uint64_t>(us) : 0;
   const uint64_t below = u - (u != 0);  // us - 1, or 0
-  // floor((us - 1) / 250) by a multiply: exact for any latency below 25,000 s.
+  // floor((us - 1) / 250) by a multiply: exact below about 6 s, and never below the true
+  // quotient above (so past the last bound, 4.096 s, the bucket is still the last); the
+  // product stays in 64 bits below about 49 days.
   const uint64_t q = (below * 4294968u) >> 30;
   // q's bit width, without a branch for q = 0: floor(log2(2q + 1)).
   const uint32_t b = 63u - static_cast<uint32_t>(__builtin_clzll(2 * q + 1));

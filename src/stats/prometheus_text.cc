@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "src/common/utf8.h"
 
 namespace ufc::internal {
 namespace {
@@ -17,23 +18,40 @@ void append_uint(std::string& out, uint64_t v) {
 }
 
 void append_escaped(std::string& out, std::string_view v, bool quote) {
-  // Most values need no escape: one scan, one append.
-  bool plain = true;
-  for (char c : v) plain &= c != '\\' && c != '\n' && (c != '"' || !quote);
+  // Most values need no escape: one scan, one append. The format is UTF-8: a value that
+  // is not (a header a caller sent) has its bad bytes replaced by U+FFFD, or the whole
+  // scrape would be refused.
+  bool plain = utf8_invalid_at(v) == std::string_view::npos;
+  for (size_t i = 0; plain && i < v.size(); ++i) {
+    const char c = v[i];
+    plain = c != '\\' && c != '\n' && (c != '"' || !quote);
+  }
   if (plain) {
     out.append(v.data(), v.size());
     return;
   }
-  for (char c : v) {
+  for (size_t i = 0; i < v.size();) {
+    const char c = v[i];
     if (c == '\\') {
       out += "\\\\";
     } else if (c == '\n') {
       out += "\\n";
     } else if (c == '"' && quote) {
       out += "\\\"";
+    } else if (static_cast<unsigned char>(c) >= 0x80) {
+      const size_t n = utf8_sequence_length(v.substr(i));
+      if (n == 0) {
+        out += "\xEF\xBF\xBD";
+        ++i;
+      } else {
+        out.append(v.data() + i, n);
+        i += n;
+      }
+      continue;
     } else {
       out += c;
     }
+    ++i;
   }
 }
 

@@ -35,6 +35,9 @@ TEST(TrafficRecorderTest, CountsEveryAttemptPerCallerServiceAndEndpoint) {
       {"10.0.0.2:80", ufc::OutcomeClass::kSuccess, 200, absl::Milliseconds(2)}};
   t.record(record("web", "echo", two, 2));
   t.record(record("", "echo", two + 1, 1));
+  AccessRecord hop = record("", "", two + 1, 1);
+  hop.via = "inbound";  // remote agents' requests: no caller or service to count by
+  t.record(hop);
   const std::string text = t.metrics_text();
   EXPECT_THAT(text, HasSubstr("ufc_agent_caller_requests_total{caller=\"web\",service=\"echo\","
                               "endpoint=\"10.0.0.1:80\",outcome=\"connect_refused\"} 1\n"));
@@ -43,6 +46,7 @@ TEST(TrafficRecorderTest, CountsEveryAttemptPerCallerServiceAndEndpoint) {
   EXPECT_THAT(text, HasSubstr("{caller=\"unknown\",service=\"echo\",endpoint=\"10.0.0.2:80\","
                               "outcome=\"ok\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("ufc_agent_caller_series_overflow_total 0\n"));
+  EXPECT_THAT(text, Not(HasSubstr("service=\"\"")));
 }
 
 TEST(TrafficRecorderTest, KeysBeyondTheBoundFoldIntoOther) {
@@ -72,7 +76,8 @@ TEST(TrafficRecorderTest, KeysBeyondTheBoundFoldIntoOther) {
 }
 
 TEST(TrafficRecorderTest, TheAccessLogIsOneJsonLinePerSampledRequest) {
-  const std::string path = ::testing::TempDir() + "/traffic_recorder_test.jsonl";
+  const std::string path =
+      ::testing::TempDir() + "/traffic_recorder_test." + std::to_string(::getpid()) + ".jsonl";
   ::unlink(path.c_str());
   auto file = JsonLinesFile::open(path, "access_log");
   ASSERT_TRUE(file.ok());

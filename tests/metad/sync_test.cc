@@ -525,7 +525,7 @@ TEST(SyncTest, AnEmptyStoreDoesNotDrainTheClientOnConnect) {
   o.sync.all_services = true;
   o.sync.cache_dir = dir.path();
   auto client = Client::create(o).value();
-  ASSERT_TRUE(eventually([&] { return meta.acks().size() == 1; }, absl::Seconds(3)))
+  ASSERT_TRUE(eventually([&] { return meta.acks().size() == 1; }, absl::Seconds(15)))
       << client->query("sync") << events.details(EventType::kCacheIgnored);
   EXPECT_THAT(meta.acks()[0].error(), HasSubstr("older than the client's 3"));
   for (int i = 0; i < 3; ++i) EXPECT_FALSE(picked(*client, absl::StrCat("s", i)).empty());
@@ -718,7 +718,11 @@ TEST(MetadMetricsTest, MetricsShowWatchersPushesStoreLatencyAndTiers) {
     return m.status == 200 && metric(text, "ufc_metad_watchers") == 1;
   })) << text;
   EXPECT_EQ(metric(text, "ufc_metad_services"), 2);
-  EXPECT_EQ(metric(text, "ufc_metad_global_version"), sync_stat(*client, "global_version"));
+  // The client records the version just after its apply returns.
+  EXPECT_TRUE(eventually([&] {
+    return metric(text, "ufc_metad_global_version") ==
+           static_cast<double>(sync_stat(*client, "global_version"));
+  }));
   EXPECT_EQ(metric(text, "ufc_metad_service_info{service=\"a\",tier=\"online\"}"), 1);
   EXPECT_EQ(metric(text, "ufc_metad_service_info{service=\"batch\",tier=\"offline\"}"), 1);
   EXPECT_GE(metric(text, "ufc_metad_pushes_total"), 1);
@@ -729,7 +733,12 @@ TEST(MetadMetricsTest, MetricsShowWatchersPushesStoreLatencyAndTiers) {
   EXPECT_EQ(metric(text, "ufc_metad_store_available"), 1);
 
   // The client's own view of the same: its sync series carry its caller name.
-  const std::string mine = client->metrics_text();
+  std::string mine;
+  EXPECT_TRUE(eventually([&] {
+    mine = client->metrics_text();
+    return metric(mine, "ufc_sync_global_version{caller=\"batch\"}") ==
+           metric(text, "ufc_metad_global_version");
+  })) << mine;
   EXPECT_EQ(metric(mine, "ufc_sync_connected{caller=\"batch\"}"), 1);
   EXPECT_EQ(metric(mine, "ufc_sync_global_version{caller=\"batch\"}"),
             metric(text, "ufc_metad_global_version"));

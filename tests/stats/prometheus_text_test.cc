@@ -49,6 +49,12 @@ TEST(PrometheusTextTest, HistogramsAreCumulativeWithSumAndCount) {
             "d_seconds_count{a=\"b\"} 7\n");
 }
 
+TEST(PrometheusTextTest, ValuesThatAreNotUtf8AreRepaired) {
+  std::string labels;
+  append_label(labels, "caller", std::string_view("a\xff\"b\xc3\xa9", 6));
+  EXPECT_EQ(labels, "caller=\"a\xEF\xBF\xBD\\\"b\xc3\xa9\"");
+}
+
 TEST(PrometheusTextTest, MicrosecondsPrintAsExactSeconds) {
   std::string s;
   append_micros_as_seconds(s, 0);
