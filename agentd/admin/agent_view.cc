@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "src/stats/json_writer.h"
 
 namespace ufc_agent::admin {
 
@@ -20,6 +21,7 @@ namespace {
 
 using google::protobuf::Struct;
 using google::protobuf::Value;
+using ufc::internal::append_json_string;
 
 bool parse(const std::string& json, Struct* out) {
   return google::protobuf::util::JsonStringToMessage(json, out).ok();
@@ -43,32 +45,6 @@ std::vector<std::string> service_names(ufc::Client& client, size_t max) {
     if (n != v.struct_value().fields().end()) names.push_back(n->second.string_value());
   }
   return names;
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "\\u00";
-          out += "0123456789abcdef"[(c >> 4) & 0xf];
-          out += "0123456789abcdef"[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
 }
 
 void append_number(std::string& out, double v) {

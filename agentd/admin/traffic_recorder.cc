@@ -17,11 +17,6 @@
 namespace ufc_agent::admin {
 namespace {
 
-// OutcomeClass order (ufc/outcome.h), as docs/metrics.md names them.
-constexpr std::string_view kOutcomeNames[ufc::kOutcomeClassCount] = {
-    "ok",    "client_error", "server_error", "connect_refused", "connect_timeout",
-    "reset", "write_failed", "read_timeout", "read_failed"};
-
 constexpr std::string_view kOther = "_other";
 
 // The key: caller, service and endpoint joined by '\0' (none of them holds one).
@@ -100,7 +95,7 @@ std::string TrafficRecorder::access_json(const AccessRecord& r, absl::Time now) 
   for (const AccessAttempt& a : r.attempts) {
     w.begin_object();
     w.key("backend").value(a.backend);
-    w.key("outcome").value(kOutcomeNames[static_cast<int>(a.outcome)]);
+    w.key("outcome").value(ufc::outcome_class_name(a.outcome));
     if (a.status != 0) w.key("status").value(a.status);
     w.key("latency_us").value(micros(a.latency));
     w.end_object();
@@ -140,7 +135,9 @@ std::string TrafficRecorder::metrics_text() const {
     ufc::internal::append_label(labels, "service", std::string_view(key).substr(a + 1, b - a - 1));
     ufc::internal::append_label(labels, "endpoint", std::string_view(key).substr(b + 1));
     for (int c = 0; c < ufc::kOutcomeClassCount; ++c) {
-      if (counts[c] != 0 || c == 0) requests.add(labels, "outcome", kOutcomeNames[c], counts[c]);
+      if (counts[c] != 0 || c == 0)
+        requests.add(labels, "outcome", ufc::outcome_class_name(static_cast<ufc::OutcomeClass>(c)),
+                     counts[c]);
     }
   }
   MetricFamily overflow("ufc_agent_caller_series_overflow_total", "counter",

@@ -65,6 +65,17 @@ enum class OutcomeClass : uint8_t {
 };
 inline constexpr int kOutcomeClassCount = 9;
 
+// The class's name in metrics and logs: "ok", "client_error", "server_error",
+// "connect_refused", "connect_timeout", "reset", "write_failed", "read_timeout",
+// "read_failed".
+constexpr const char* outcome_class_name(OutcomeClass c) {
+  constexpr const char* kNames[kOutcomeClassCount] = {
+      "ok",    "client_error", "server_error", "connect_refused", "connect_timeout",
+      "reset", "write_failed", "read_timeout", "read_failed"};
+  const int i = static_cast<int>(c);
+  return i < kOutcomeClassCount ? kNames[i] : "read_failed";
+}
+
 // Outcome: the result of one attempt. A plain value; copy it freely.
 //
 // `latency` is what the caller measured for the attempt. UFC never reads the clock in

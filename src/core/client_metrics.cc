@@ -15,11 +15,6 @@
 namespace ufc::internal {
 namespace {
 
-// OutcomeClass order (ufc/outcome.h).
-constexpr std::string_view kOutcomeNames[kOutcomeClassCount] = {
-    "ok",    "client_error", "server_error", "connect_refused", "connect_timeout",
-    "reset", "write_failed", "read_timeout", "read_failed"};
-
 std::array<int64_t, kLatencyBuckets - 1> bucket_bounds() {
   std::array<int64_t, kLatencyBuckets - 1> b{};
   for (int i = 0; i < kLatencyBuckets - 1; ++i) b[i] = latency_bucket_bound_us(i);
@@ -106,7 +101,8 @@ std::string ClientCore::metrics_text(const MetricsOptions& options) {
           // Outcomes never seen are left out (as Prometheus clients create a child on its
           // first use): 9 lines per endpoint would mostly be zeros.
           if (counts.by_class[c] != 0 || c == 0) {
-            f.requests.add(labels, "outcome", kOutcomeNames[c], counts.by_class[c]);
+            f.requests.add(labels, "outcome", outcome_class_name(static_cast<OutcomeClass>(c)),
+                           counts.by_class[c]);
           }
         }
         if (e.latency_histogram(hist)) {

@@ -89,8 +89,10 @@ JsonWriter& JsonWriter::value(bool v) {
   return *this;
 }
 
-void JsonWriter::write_string(std::string_view s) {
-  out_ += '"';
+void JsonWriter::write_string(std::string_view s) { append_json_string(out_, s); }
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
   for (size_t i = 0; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
@@ -99,38 +101,38 @@ void JsonWriter::write_string(std::string_view s) {
       // and write U+FFFD for each byte that does not start one, as a decoder would show it.
       const size_t n = utf8_sequence_length(s.substr(i));
       if (n == 0) {
-        out_ += "\xef\xbf\xbd";
+        out += "\xef\xbf\xbd";
       } else {
-        out_.append(s.data() + i, n);
+        out.append(s.data() + i, n);
         i += n - 1;
       }
       continue;
     }
     switch (c) {
       case '"':
-        out_ += "\\\"";
+        out += "\\\"";
         break;
       case '\\':
-        out_ += "\\\\";
+        out += "\\\\";
         break;
       case '\n':
-        out_ += "\\n";
+        out += "\\n";
         break;
       case '\r':
-        out_ += "\\r";
+        out += "\\r";
         break;
       case '\t':
-        out_ += "\\t";
+        out += "\\t";
         break;
       default:
         if (c < 0x20) {
-          absl::StrAppend(&out_, absl::StrFormat("\\u%04x", c));
+          absl::StrAppend(&out, absl::StrFormat("\\u%04x", c));
         } else {
-          out_ += static_cast<char>(c);
+          out += static_cast<char>(c);
         }
     }
   }
-  out_ += '"';
+  out += '"';
 }
 
 }  // namespace ufc::internal

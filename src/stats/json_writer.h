@@ -54,6 +54,10 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
+// Appends `s` as a quoted JSON string: escapes, control characters as \u00XX, and U+FFFD
+// for each byte that does not start a well-formed UTF-8 sequence.
+void append_json_string(std::string& out, std::string_view s);
+
 }  // namespace ufc::internal
 
 #endif  // UFC_STATS_JSON_WRITER_H_
