@@ -29,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "tests/metad/metad_process.h"
 
 namespace ufc::testing {
@@ -308,6 +309,37 @@ inline long rss_kb(pid_t pid) {
   }
   return -1;
 }
+
+// A ServiceConfig in JSON with these endpoint addresses (and `extra` fields, ",\"fuse\":...").
+inline std::string service_json(const std::string& name, const std::vector<std::string>& addresses,
+                                const std::string& extra = "") {
+  std::string endpoints;
+  for (const std::string& a : addresses) {
+    absl::StrAppend(&endpoints, endpoints.empty() ? "" : ",", "{\"address\":\"", a, "\"}");
+  }
+  return absl::StrCat("{\"name\":\"", name, "\",\"endpoints\":[", endpoints, "]", extra, "}");
+}
+
+// A dead port for a backend: bound, never listening, so connecting is refused.
+class DeadPort {
+ public:
+  DeadPort() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    socklen_t len = sizeof(a);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    address_ = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  }
+  ~DeadPort() { ::close(fd_); }
+  const std::string& address() const { return address_; }
+
+ private:
+  int fd_;
+  std::string address_;
+};
 
 // A free loopback port, for a server that cannot bind port 0 and say which it got
 // (nginx). Racy by nature: the caller retries when the server fails to bind it.

@@ -33,8 +33,10 @@ namespace ufc {
 namespace {
 
 using google::protobuf::Struct;
+using testing::DeadPort;
 using testing::HttpMessage;
 using testing::ServerProcess;
+using testing::service_json;
 using testing::TempDir;
 using testing::TestBackend;
 
@@ -92,16 +94,6 @@ int run(const std::vector<std::string>& argv, const std::string& input, std::str
   s << o.rdbuf();
   *output = s.str();
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-std::string service_json(const std::string& name, const std::vector<std::string>& addresses,
-                         const std::string& extra = "") {
-  std::string endpoints;
-  for (const std::string& a : addresses) {
-    absl::StrAppend(&endpoints, endpoints.empty() ? "" : ",", "{\"address\":\"", a, "\"}");
-  }
-  return absl::StrCat("{\"name\":\"", name, "\",\"version\":1,\"endpoints\":[", endpoints, "]",
-                      extra, "}");
 }
 
 // An agent with these services; its proxy and admin views on ephemeral ports.
@@ -378,15 +370,8 @@ TEST(ObservabilityTest, TheStatusPageShowsABannedBackendAndAFuseChartThatMoves) 
   }
   auto ok = [](TestBackend::Request& r) { return testing::respond(r.fd, 200, "ok"); };
   TestBackend g1(ok), g2(ok), g3(ok);
-  // Refuses connections: bound, never listening.
-  const int dead_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(dead_fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  ::getsockname(dead_fd, reinterpret_cast<sockaddr*>(&a), &len);
-  const std::string dead = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  DeadPort dead_port;  // refuses connections
+  const std::string dead = dead_port.address();
 
   Agent agent({service_json("echo", {g1.address(), g2.address(), dead, g3.address()},
                             ",\"fuse\":{\"enabled\":false}"),
@@ -484,7 +469,6 @@ TEST(ObservabilityTest, TheStatusPageShowsABannedBackendAndAFuseChartThatMoves) 
   struct stat st {};
   ASSERT_EQ(::stat(shot.c_str(), &st), 0) << "no screenshot at " << shot;
   EXPECT_GT(st.st_size, 20000) << "a rendered page, not a blank one";
-  ::close(dead_fd);
 }
 
 TEST(ObservabilityTest, AdminViewsAskForATokenAndRefuseOtherMethods) {

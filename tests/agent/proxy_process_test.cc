@@ -23,19 +23,12 @@
 namespace ufc {
 namespace {
 
+using testing::DeadPort;
 using testing::HttpMessage;
 using testing::ServerProcess;
+using testing::service_json;
 using testing::TempDir;
 using testing::TestBackend;
-
-std::string service_json(const std::string& name, const std::vector<std::string>& addresses,
-                         const std::string& extra = "") {
-  std::string endpoints;
-  for (const std::string& a : addresses) {
-    absl::StrAppend(&endpoints, endpoints.empty() ? "" : ",", "{\"address\":\"", a, "\"}");
-  }
-  return absl::StrCat("{\"name\":\"", name, "\",\"endpoints\":[", endpoints, "]", extra, "}");
-}
 
 // An agent with the given services, its proxy on an ephemeral port.
 class Agent {
@@ -199,27 +192,6 @@ TEST(ProxyProcessTest, SmugglingAttemptsGet400AndTheConnectionCloses) {
   // The chunked one with a bad size started an exchange; nothing else reached the backend.
   EXPECT_LE(backend.requests(), 1);
 }
-
-// A dead port for a backend: bound, never listening, so connecting is refused.
-class DeadPort {
- public:
-  DeadPort() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-    socklen_t len = sizeof(a);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    address_ = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
-  }
-  ~DeadPort() { ::close(fd_); }
-  const std::string& address() const { return address_; }
-
- private:
-  int fd_;
-  std::string address_;
-};
 
 // Reads the request, then resets the connection without answering.
 bool reset_connection(TestBackend::Request& r) {
