@@ -85,6 +85,9 @@ ABSL_FLAG(std::string, access_log, "",
 ABSL_FLAG(double, access_log_sample, 0.01, "the share of requests --access_log writes, [0, 1]");
 ABSL_FLAG(int64_t, max_caller_series, 10000,
           "(caller, service, endpoint) keys the agent counts at most (the rest: _other)");
+ABSL_FLAG(std::string, dns_servers, "",
+          "name servers for DNS destinations, ip[:port],... (\"\": the system's resolv.conf)");
+ABSL_FLAG(int64_t, dns_timeout_ms, 2000, "how long one DNS try waits for an answer");
 ABSL_FLAG(std::string, event_log, "", "append every event here as a JSON line (\"\": stderr only)");
 
 namespace {
@@ -203,6 +206,21 @@ int main(int argc, char** argv) {
   options.sync.servers = *servers;
   options.sync.all_services = true;  // an agent holds every service, as its callers may ask any
   options.sync.cache_dir = absl::GetFlag(FLAGS_cache_dir);
+  // DNS destinations: one c-ares resolver for every service, made now so that a bad
+  // --dns_servers fails the start, not every lookup later.
+  for (absl::string_view server :
+       absl::StrSplit(absl::GetFlag(FLAGS_dns_servers), ',', absl::SkipWhitespace())) {
+    options.dns.servers.emplace_back(server);
+  }
+  options.dns.timeout = absl::Milliseconds(absl::GetFlag(FLAGS_dns_timeout_ms));
+  {
+    absl::StatusOr<std::unique_ptr<ufc::Resolver>> resolver = ufc::make_cares_resolver(options.dns);
+    if (!resolver.ok()) {
+      return fail(absl::InvalidArgumentError(
+          absl::StrCat("--dns_servers / --dns_timeout_ms: ", resolver.status().message())));
+    }
+    options.resolver = *std::move(resolver);
+  }
   if (!options.sync.cache_dir.empty()) {
     std::error_code error;
     std::filesystem::create_directories(options.sync.cache_dir, error);

@@ -18,11 +18,13 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "benchmark/benchmark.h"
 #include "src/common/cpu_shard.h"
 #include "src/endpoint/endpoint.h"
+#include "tests/dns/dnsmasq_process.h"
 #include "ufc/client.h"
 
 // Heap accounting for the memory figures: every allocation in the process is counted.
@@ -221,6 +223,85 @@ void BM_HistogramCostInterleaved(benchmark::State& state) {
   state.SetLabel(kPolicies[state.range(0)]);
 }
 BENCHMARK(BM_HistogramCostInterleaved)->Arg(0)->Arg(5)->ArgName("policy")->Iterations(2000);
+
+// DNS destinations cost the request path nothing: a service whose endpoints come from a
+// real dnsmasq through the client's c-ares resolver, beside a service with the same
+// endpoints written statically, interleaved as above (the snapshot pick reads is built
+// the same way either way). Needs /usr/sbin/dnsmasq (skipped without it).
+void BM_DnsCostInterleaved(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(1));
+  ufc::testing::Dnsmasq::Config zone;
+  ufc::v1::ServiceConfig fixed;
+  fixed.set_name("svc");
+  fixed.mutable_balancing()->set_policy(kPolicies[state.range(0)]);
+  for (int i = 0; i < n; ++i) {
+    const std::string ip = "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+    zone.hosts.emplace_back(ip, "svc.ufc.test");
+    ufc::v1::Endpoint* e = fixed.add_endpoints();
+    e->set_address(ip + ":80");
+    (*e->mutable_tags())["idc"] = "bj";
+  }
+  absl::StatusOr<std::unique_ptr<ufc::testing::Dnsmasq>> dns =
+      ufc::testing::Dnsmasq::start(std::move(zone));
+  if (!dns.ok()) {
+    state.SkipWithError(std::string(dns.status().message()).c_str());
+    return;
+  }
+  ufc::v1::ServiceConfig named = fixed;
+  named.clear_endpoints();
+  ufc::v1::DnsDestination* d = named.mutable_destinations()->add_dns();
+  d->set_name("svc.ufc.test");
+  d->set_port(80);
+  (*d->mutable_tags())["idc"] = "bj";
+  ufc::ClientOptions options;
+  options.dns.servers = {(*dns)->server()};
+  options.initial_config.emplace();
+  *options.initial_config->add_services() = named;
+  std::unique_ptr<ufc::Client> from_dns = *ufc::Client::create(options);
+  options.initial_config.emplace();
+  *options.initial_config->add_services() = fixed;
+  std::unique_ptr<ufc::Client> from_config = *ufc::Client::create(options);
+  for (int tries = 0; tries < 500; ++tries) {  // the first answer: up to 5 s
+    if (from_dns->query("request_info^svc").find("\"state\":\"ok\"") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const std::string info = from_dns->query("request_info^svc");
+  if (info.find("\"endpoints\":" + std::to_string(n) + ",") == std::string::npos) {
+    state.SkipWithError(("the name did not resolve to every endpoint: " + info).c_str());
+    return;
+  }
+  const ufc::Outcome outcome = ufc::Outcome::http(200, absl::Microseconds(1500));
+  constexpr int kBatch = 2000;
+  std::vector<double> t_dns, t_static;
+  auto batch = [&](ufc::Client& c) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int k = 0; k < kBatch; ++k) {
+      absl::StatusOr<ufc::Pick> pick = c.pick({.service = "svc"});
+      c.report(*pick, outcome);
+    }
+    return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() /
+           kBatch;
+  };
+  for (auto _ : state) {
+    t_dns.push_back(batch(*from_dns));
+    t_static.push_back(batch(*from_config));
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
+  state.counters["dns_ns"] = median(t_dns);
+  state.counters["static_ns"] = median(t_static);
+  state.counters["delta_ns"] = median(t_dns) - median(t_static);
+  state.SetItemsProcessed(state.iterations() * 2 * kBatch);
+  state.SetLabel(kPolicies[state.range(0)]);
+}
+BENCHMARK(BM_DnsCostInterleaved)
+    ->Args({0, 100})
+    ->Args({3, 100})
+    ->Args({5, 100})
+    ->ArgNames({"policy", "endpoints"})
+    ->Iterations(2000);
 
 void BM_PickReportWithDeadline(benchmark::State& state) {
   ufc::Client& client = *current;

@@ -11,6 +11,7 @@ packages=(
   python3-grpcio python3-protobuf
   nginx-light wrk curl
   prometheus chromium fonts-dejavu-core
+  dnsmasq-base
 )
 
 missing=()

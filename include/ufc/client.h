@@ -39,6 +39,7 @@
 #include "ufc/prober.h"
 #include "ufc/random.h"
 #include "ufc/refusal.h"
+#include "ufc/resolver.h"
 #include "ufc/sync.h"
 #include "ufc/v1/config.pb.h"
 
@@ -105,13 +106,21 @@ struct ClientOptions {
   // Default: none.
   SyncOptions sync;
 
+  // How DNS destinations (ServiceConfig.destinations) are resolved: `resolver` if set
+  // (shared with other clients, or your own naming system), else a c-ares resolver made
+  // with `dns` when the first service with destinations arrives (one thread, shared by
+  // every service of this client). See ufc/resolver.h.
+  std::shared_ptr<Resolver> resolver;
+  ResolverOptions dns;
+
   // Whether reports fill a per-endpoint latency histogram (metrics_text()'s
   // ufc_request_duration_seconds): a store per report, and CPU shards x 128 bytes per
   // endpoint. Default on.
   bool latency_histograms = true;
 
-  // Receives config, ban, IDC affinity and fuse events (see ufc/event.h), on the thread
-  // that caused them (the caller of apply/remove, the background executor, the prober).
+  // Receives config, ban, IDC affinity, fuse, sync and DNS events (see ufc/event.h), on
+  // the thread that caused them (the caller of apply/remove, the background executor, the
+  // prober, the sync thread, the resolver's thread).
   // Optional.
   EventCallback on_event;
 };

@@ -4,7 +4,7 @@
 // registered in `ClientOptions::on_event`.
 //
 // Config applied, rejected or removed; bans and unbans; IDC affinity widening and
-// narrowing; fusing start, steps and end.
+// narrowing; fusing start, steps and end; config sync; DNS destinations changing and failing.
 
 #ifndef UFC_EVENT_H_
 #define UFC_EVENT_H_
@@ -48,6 +48,14 @@ enum class EventType {
   kSyncFailover,      // connected to another server than before ("from A to B")
   kCacheLoaded,       // the on-disk cache was applied at creation (`version`: its global)
   kCacheIgnored,      // the cache file was unreadable, truncated or corrupted: not used
+  // DNS destinations (ServiceConfig.destinations); `detail` starts with the name.
+  kDnsChanged,    // a name's answer changed the service's endpoints: `detail` lists the
+                  // addresses added (+) and removed (-); those that stayed kept their state
+  kDnsHeld,       // an answer would remove more than max_removal_share of a name's
+                  // endpoints at once: held until the next lookup agrees with it
+  kDnsFailed,     // a lookup failed (timeout, SERVFAIL, NXDOMAIN, empty answer): the name
+                  // keeps its last good endpoints (or has none yet); once per streak
+  kDnsRecovered,  // a name answers again after failed lookups
 };
 
 // The stable lower-case name of an event type ("config_applied", ...), for logs.

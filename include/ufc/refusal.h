@@ -50,11 +50,14 @@ enum class Refusal : uint8_t {
   kDeadlineSpent,
   // NOT_FOUND. No service of that name is configured (yet, or any more).
   kNotConfigured,
+  // UNAVAILABLE. The request's candidate set has no endpoint at all: the service (or the
+  // routing subset the request matched) takes its endpoints from DNS destinations that
+  // have not resolved yet. query() says why for each name. Nothing else empties a set:
+  // static endpoints are validated (one with weight > 0), a failed lookup keeps the last
+  // good answer, and when banning has taken every endpoint out of rotation pick() still
+  // chooses among them (panic mode, counted in the query) rather than refuse.
+  kNoEndpoints,
 };
-// There is no "no usable endpoint" refusal: a configured service always has an endpoint
-// (validation requires one with weight > 0), and when banning has taken every one out of
-// rotation pick() still chooses among them (panic mode, counted in the query) rather than
-// refuse.
 
 // The payload's type URL; its value is one byte, the Refusal.
 inline constexpr std::string_view kRefusalPayloadUrl = "type.ufc.dev/ufc.Refusal";
@@ -65,8 +68,8 @@ inline constexpr std::string_view kRefusalPayloadUrl = "type.ufc.dev/ufc.Refusal
 Refusal refusal_of(const absl::Status& status);
 
 // The reason's name: "shed", "retry_while_fusing", "retry_budget_spent",
-// "every_backend_tried", "deadline_spent", "not_configured", or "none". Stable: metrics
-// labels and the agent's wire use it.
+// "every_backend_tried", "deadline_spent", "not_configured", "no_endpoints", or "none". Stable:
+// metrics labels and the agent's wire use it.
 std::string_view refusal_name(Refusal refusal);
 
 // A status with `refusal` attached (what pick() returns; for tests and for wrappers such

@@ -53,7 +53,8 @@ bool agent_failed(grpc::StatusCode code) {
 Refusal refusal_named(const std::string& name) {
   for (Refusal r :
        {Refusal::kShed, Refusal::kRetryWhileFusing, Refusal::kRetryBudgetSpent,
-        Refusal::kEveryBackendTried, Refusal::kDeadlineSpent, Refusal::kNotConfigured}) {
+        Refusal::kEveryBackendTried, Refusal::kDeadlineSpent, Refusal::kNotConfigured,
+        Refusal::kNoEndpoints}) {
     if (refusal_name(r) == name) return r;
   }
   return Refusal::kNone;

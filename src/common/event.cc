@@ -44,6 +44,14 @@ const char* event_type_name(EventType type) {
       return "cache_loaded";
     case EventType::kCacheIgnored:
       return "cache_ignored";
+    case EventType::kDnsChanged:
+      return "dns_changed";
+    case EventType::kDnsHeld:
+      return "dns_held";
+    case EventType::kDnsFailed:
+      return "dns_failed";
+    case EventType::kDnsRecovered:
+      return "dns_recovered";
   }
   return "unknown";
 }

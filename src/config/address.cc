@@ -17,9 +17,10 @@ absl::Status bad(std::string_view address, std::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("\"", av(address), "\" ", av(why)));
 }
 
-// RFC 1123: labels of letters, digits and '-', not starting or ending with '-', 1..63
-// characters; 253 characters in all.
-bool valid_dns_name(std::string_view host) {
+}  // namespace
+
+bool valid_dns_name(std::string_view host, bool service_labels) {
+  if (service_labels && host.size() > 1 && host.back() == '.') host.remove_suffix(1);
   if (host.empty() || host.size() > 253) return false;
   size_t label = 0;
   char prev = '.';
@@ -27,7 +28,8 @@ bool valid_dns_name(std::string_view host) {
     if (c == '.') {
       if (label == 0 || prev == '-') return false;
       label = 0;
-    } else if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-') {
+    } else if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+               (service_labels && c == '_')) {
       if (label == 0 && c == '-') return false;
       if (++label > 63) return false;
     } else {
@@ -43,8 +45,6 @@ bool valid_dns_name(std::string_view host) {
   }
   return false;
 }
-
-}  // namespace
 
 absl::StatusOr<HostPort> parse_address(std::string_view address) {
   if (address.empty()) return absl::InvalidArgumentError("must not be empty");

@@ -25,6 +25,12 @@ struct HostPort {
 // `"10.0.0.1" has no port (expected host:port)`.
 absl::StatusOr<HostPort> parse_address(std::string_view address);
 
+// valid_dns_name() says whether `host` is an RFC 1123 host name: labels of letters, digits
+// and '-' (not first or last), 1..63 bytes each, 253 in all, the last not all digits (that
+// is a mistyped IP address). With `service_labels`, '_' is a letter too (SRV names such as
+// "_http._tcp.example.com") and one trailing dot (an absolute name) is allowed.
+bool valid_dns_name(std::string_view host, bool service_labels = false);
+
 }  // namespace ufc::internal
 
 #endif  // UFC_CONFIG_ADDRESS_H_

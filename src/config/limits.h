@@ -51,6 +51,10 @@ inline constexpr int kMaxIdcMapEntries = 10000;
 // conditions and caller services have the routing limits above.
 inline constexpr int kMaxFaultRulesPerService = 64;
 
+// DNS destinations: names per service (a service has a handful), and the endpoints one
+// name's answer may give (the service's endpoint limit bounds what they all give).
+inline constexpr int kMaxDnsNamesPerService = 64;
+
 // Work budgets, per service: what compiling its candidate sets may cost.
 // Selection work: for every distinct subset selector, the endpoints carrying its rarest tag
 // (all endpoints for an empty selector), plus the whole service's set. Today's largest

@@ -20,6 +20,7 @@
 #include "src/source/removal_limits.h"
 #include "ufc/config.h"
 #include "ufc/refusal.h"
+#include "ufc/resolver.h"
 
 namespace ufc::internal {
 namespace {
@@ -35,7 +36,8 @@ enum RefusalIndex {
   kShed,
   kNoRetriesWhileFusing,
   kRetryBudgetSpent,
-  kEveryBackendTried
+  kEveryBackendTried,
+  kNoEndpoints
 };
 const absl::Status& refusal(RefusalIndex which) {
   thread_local const absl::Status statuses[] = {
@@ -51,6 +53,10 @@ const absl::Status& refusal(RefusalIndex which) {
                    Refusal::kRetryBudgetSpent),
       with_refusal(absl::UnavailableError("every candidate backend was already tried"),
                    Refusal::kEveryBackendTried),
+      with_refusal(absl::UnavailableError(
+                       "no endpoints: the service's DNS destinations have not resolved yet "
+                       "(query the service for each name's error)"),
+                   Refusal::kNoEndpoints),
   };
   return statuses[which];
 }
@@ -97,6 +103,18 @@ ClientCore::ClientCore(const ClientOptions& options)
       options.on_event, options.clock_tick});
   fuses_ = std::make_unique<FuseManager>(
       FuseManager::Options{clock_.get(), executor_.get(), options.on_event, options.clock_tick});
+  DnsManager::Options dns;
+  dns.clock = clock_.get();
+  dns.executor = executor_.get();
+  dns.resolver = options.resolver;
+  dns.make_resolver = [servers = options.dns]() -> absl::StatusOr<std::shared_ptr<Resolver>> {
+    absl::StatusOr<std::unique_ptr<Resolver>> r = make_cares_resolver(servers);
+    if (!r.ok()) return r.status();
+    return std::shared_ptr<Resolver>(*std::move(r));
+  };
+  dns.listener = this;
+  dns.on_event = options.on_event;
+  dns_ = std::make_unique<DnsManager>(std::move(dns));
 }
 
 absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptions& options) {
@@ -166,9 +184,11 @@ ClientCore::~ClientCore() {
   // first, with no lock of ours held, while they are still reachable from the callbacks.
   bans_->stop();
   fuses_->stop();
+  dns_->stop();
   for (Executor::TaskId id : tasks_) executor_->cancel(id);
   bans_.reset();  // nothing calls back any more; their endpoint sets go now
   fuses_.reset();
+  dns_.reset();  // and the resolver it made
   {
     absl::MutexLock lock(&mu_);
     // Unpublish first, then retire: the usual order, even though no pick may run now.
@@ -281,7 +301,12 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_in(
   }
 
   // 5. Balancing, avoiding backends this request already tried (and any a report took
-  // out since the snapshot was built: pick_admitted).
+  // out since the snapshot was built: pick_admitted). A set is empty only while the DNS
+  // names it draws on have never resolved.
+  if (__builtin_expect(set->size == 0, 0)) {
+    if (request.is_retry) service.fuse.return_retry_token();
+    return refusal(kNoEndpoints);
+  }
   Endpoint* endpoint = pick_admitted(*set->balancer, context, set->size);
   if (__builtin_expect(!request.avoid.empty(), 0)) {
     auto tried = [&](const Endpoint* e) {
@@ -548,7 +573,6 @@ absl::Status ClientCore::install_locked(const ConfigUpdate& update, const Parsed
 
 void ClientCore::install_service_locked(std::shared_ptr<const ServicePolicy> policy,
                                         const ParsedEndpoints& parsed, std::vector<Event>& events) {
-  const std::vector<EndpointSpec>& endpoints = parsed.specs;
   auto it = services_.find(policy->name);
   if (it == services_.end()) {
     auto owned = std::make_unique<ServiceState>(policy->name);
@@ -557,6 +581,42 @@ void ClientCore::install_service_locked(std::shared_ptr<const ServicePolicy> pol
     it = services_.emplace(policy->name, std::move(owned)).first;
   }
   ServiceState& state = *it->second;
+  const bool dns = !policy->destinations.empty();
+  if (dns || state.dns_id != 0) {
+    if (state.dns_id == 0) state.dns_id = dns_->add_service(policy->name);
+    // Names it had keep their answers; new ones are looked up now (answered on the
+    // resolver's thread, which waits for mu_ and merges them in).
+    dns_->update_service(state.dns_id, policy->destinations, policy->version);
+  }
+  if (!dns) {
+    state.configured.clear();
+    compile_endpoints_locked(state, std::move(policy), parsed, /*announce=*/true, events);
+    return;
+  }
+  state.configured = parsed.specs;
+  const ParsedEndpoints merged =
+      merge_endpoints(*policy, state.configured, dns_->endpoints(state.dns_id));
+  compile_endpoints_locked(state, std::move(policy), merged, /*announce=*/true, events);
+}
+
+void ClientCore::on_destinations_changed(const std::string& service, std::vector<Event>& events) {
+  absl::MutexLock lock(&mu_);
+  auto it = services_.find(service);
+  if (it == services_.end()) return;  // removed meanwhile
+  ServiceState& state = *it->second;
+  std::shared_ptr<const ServicePolicy> policy =
+      state.snapshot.load(std::memory_order_relaxed)->policy;
+  if (policy->destinations.empty()) return;  // a version without names came meanwhile
+  const ParsedEndpoints merged =
+      merge_endpoints(*policy, state.configured, dns_->endpoints(state.dns_id));
+  compile_endpoints_locked(state, std::move(policy), merged, /*announce=*/false, events);
+}
+
+void ClientCore::compile_endpoints_locked(ServiceState& state,
+                                          std::shared_ptr<const ServicePolicy> policy,
+                                          const ParsedEndpoints& parsed, bool announce,
+                                          std::vector<Event>& events) {
+  const std::vector<EndpointSpec>& endpoints = parsed.specs;
   // Before the first snapshot with fault rules is published: pick counts through it.
   if (!policy->faults.empty() && state.faults == nullptr) {
     state.faults = std::make_unique<FaultCounters>();
@@ -580,6 +640,7 @@ void ClientCore::install_service_locked(std::shared_ptr<const ServicePolicy> pol
                  events);
   for (EndpointRef& e : update.departed) state.departed.add(std::move(e), coarse_.now_ns());
   state.departed.expire(coarse_.now_ns());
+  if (!announce) return;
   events.push_back(make_event(EventType::kConfigApplied, state.name, version,
                               absl::StrCat(n, " endpoints, policy ", av(name))));
 }
@@ -625,6 +686,7 @@ void ClientCore::remove_locked(const std::string& name, uint64_t removed_at,
   services_.erase(it);
   bans_->remove_service(state->ban_id);
   fuses_->remove_service(state->fuse_id);
+  if (state->dns_id != 0) dns_->remove_service(state->dns_id);
   // Still reachable through the published registry: retired by the next publication.
   removed_unpublished_.push_back(state);
   const uint64_t version = state->snapshot.load(std::memory_order_relaxed)->policy->version;

@@ -28,6 +28,7 @@
 #include "src/common/epoch.h"
 #include "src/core/service_state.h"
 #include "src/core/service_table.h"
+#include "src/dns/dns_manager.h"
 #include "src/fusing/fuse_manager.h"
 #include "src/source/config_source.h"
 #include "src/source/parsed_update.h"
@@ -38,7 +39,9 @@
 
 namespace ufc::internal {
 
-class ClientCore final : public ConfigSink, private BanManager::Listener {
+class ClientCore final : public ConfigSink,
+                         private BanManager::Listener,
+                         private DnsManager::Listener {
  public:
   // create() validates `options`, reads the config file, applies it with the initial
   // config, and starts the background tasks.
@@ -93,10 +96,16 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
   absl::Status install_locked(const ConfigUpdate& update, const ParsedUpdate& parsed,
                               UpdateResult& result, std::vector<Event>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Builds and publishes a service's snapshot from a policy and endpoint specs.
+  // Builds and publishes a service's snapshot from a policy and endpoint specs (merged
+  // with the last good answers of its DNS destinations, which it hands the DNS manager).
   void install_service_locked(std::shared_ptr<const ServicePolicy> policy,
                               const ParsedEndpoints& endpoints, std::vector<Event>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The endpoint part of it: the set (live state kept per address), the managers, the
+  // snapshot. `announce`: a config_applied event (not for a DNS answer).
+  void compile_endpoints_locked(ServiceState& state, std::shared_ptr<const ServicePolicy> policy,
+                                const ParsedEndpoints& parsed, bool announce,
+                                std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The policy in force for `name`, or nullptr.
   const ServicePolicy* policy_locked(const std::string& name) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -116,6 +125,8 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
   void housekeeping();
   // BanManager::Listener: republishes the services whose ban states changed.
   void on_bans_changed(absl::Span<const std::string> services, std::vector<Event>& events) override;
+  // DnsManager::Listener: rebuilds the service's endpoints from its names' answers.
+  void on_destinations_changed(const std::string& service, std::vector<Event>& events) override;
   // `departed_inflight`: count picks in flight to endpoints that left the config too.
   ServiceStats stats_locked(ServiceState& state, bool departed_inflight)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -131,6 +142,7 @@ class ClientCore final : public ConfigSink, private BanManager::Listener {
   EpochDomain& domain_;  // EpochDomain::global(), looked up once
   std::unique_ptr<BanManager> bans_;
   std::unique_ptr<FuseManager> fuses_;
+  std::unique_ptr<DnsManager> dns_;
   std::vector<Executor::TaskId> tasks_;
   absl::Mutex sources_mu_;  // not mu_: a source's start() delivers, which takes mu_
   std::vector<std::unique_ptr<ConfigSource>> sources_ ABSL_GUARDED_BY(sources_mu_);

@@ -60,6 +60,16 @@ struct Families {
                             "The control plane's global version this client holds."};
   MetricFamily sync_connects{"ufc_sync_connects_total", "counter", "Control-server connects."};
   MetricFamily sync_nacks{"ufc_sync_nacks_total", "counter", "Config NACKs the client sent."};
+  MetricFamily dns_endpoints{"ufc_dns_endpoints", "gauge",
+                             "Endpoints a DNS destination's last good answer gives."};
+  MetricFamily dns_lookups{"ufc_dns_lookups_total", "counter",
+                           "DNS lookups answered, by result (ok or failed)."};
+  MetricFamily dns_failing{"ufc_dns_failing", "gauge",
+                           "1 while a DNS destination's lookups fail (its last good set stays)."};
+  MetricFamily dns_holds{"ufc_dns_held_answers_total", "counter",
+                         "DNS answers held for removing too many endpoints at once."};
+  MetricFamily dns_age{"ufc_dns_last_success_age_seconds", "gauge",
+                       "Since a DNS destination's last good answer (absent: never)."};
 };
 
 }  // namespace
@@ -139,6 +149,20 @@ std::string ClientCore::metrics_text(const MetricsOptions& options) {
         f.aborts.add(service_labels, s.faults.aborts);
         f.delays.add(service_labels, s.faults.delays);
       }
+      for (const DnsNameStats& d : s.dns) {
+        labels = service_labels;
+        append_label(labels, "name", d.name);
+        f.dns_endpoints.add(labels, d.endpoints);
+        f.dns_lookups.add(labels, "result", "ok", d.lookups - d.failures);
+        f.dns_lookups.add(labels, "result", "failed", d.failures);
+        f.dns_failing.add(labels, uint64_t{d.failures_in_row > 0 ? 1u : 0u});
+        f.dns_holds.add(labels, d.holds);
+        if (d.last_ok_unix_ms != 0) {
+          f.dns_age.add(
+              labels,
+              std::max(0.0, absl::ToDoubleSeconds(wall - absl::FromUnixMillis(d.last_ok_unix_ms))));
+        }
+      }
     }
   }
   if (sync_ != nullptr) {
@@ -153,7 +177,8 @@ std::string ClientCore::metrics_text(const MetricsOptions& options) {
       &f.version,        &f.age,          &f.endpoints,       &f.banned_now, &f.bans,
       &f.fusing,         &f.drop,         &f.fuse_starts,     &f.fused,      &f.deadline,
       &f.panic,          &f.retries,      &f.retries_refused, &f.aborts,     &f.delays,
-      &f.sync_connected, &f.sync_version, &f.sync_connects,   &f.sync_nacks};
+      &f.sync_connected, &f.sync_version, &f.sync_connects,   &f.sync_nacks, &f.dns_endpoints,
+      &f.dns_lookups,    &f.dns_failing,  &f.dns_holds,       &f.dns_age};
   size_t bytes = 0;
   for (const MetricFamily* m : all) bytes += m->bytes();
   std::string out;

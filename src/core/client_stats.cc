@@ -33,6 +33,7 @@ ServiceStats ClientCore::stats_locked(ServiceState& state, bool departed_infligh
   s.panic_picks = state.panic_picks.load(std::memory_order_relaxed);
   s.deadline_skipped = state.deadline_skipped.load(std::memory_order_relaxed);
   s.fuse = fuses_->stats(state.fuse_id);
+  if (state.dns_id != 0) s.dns = dns_->stats(state.dns_id);
   if (state.faults != nullptr) {
     s.faults = FaultStats{true, state.faults->aborts(), state.faults->delays()};
   }

@@ -20,8 +20,8 @@ Refusal refusal_of(const absl::Status& status) {
   const absl::optional<absl::Cord> payload = status.GetPayload(url());
   if (!payload.has_value() || payload->size() != 1) return Refusal::kNone;
   const auto value = static_cast<uint8_t>(std::string(*payload)[0]);
-  return value <= static_cast<uint8_t>(Refusal::kNotConfigured) ? static_cast<Refusal>(value)
-                                                                : Refusal::kNone;
+  return value <= static_cast<uint8_t>(Refusal::kNoEndpoints) ? static_cast<Refusal>(value)
+                                                              : Refusal::kNone;
 }
 
 std::string_view refusal_name(Refusal refusal) {
@@ -40,6 +40,8 @@ std::string_view refusal_name(Refusal refusal) {
       return "deadline_spent";
     case Refusal::kNotConfigured:
       return "not_configured";
+    case Refusal::kNoEndpoints:
+      return "no_endpoints";
   }
   return "none";
 }

@@ -12,11 +12,13 @@
 #include <vector>
 
 #include "src/banning/ban_manager.h"
+#include "src/dns/dns_manager.h"
 #include "src/endpoint/endpoint.h"
 #include "src/fault/fault_counters.h"
 #include "src/fusing/fuse_gate.h"
 #include "src/fusing/fuse_manager.h"
 #include "src/service/departed_endpoints.h"
+#include "src/service/service_policy.h"
 #include "src/service/service_snapshot.h"
 #include "src/stats/client_stats.h"
 
@@ -48,6 +50,9 @@ struct ServiceState {
   // --- Control path, under the client's config mutex ---
   BanServiceId ban_id = 0;  // this service in the client's ban and fuse managers
   FuseServiceId fuse_id = 0;
+  DnsServiceId dns_id = 0;  // in the DNS manager, once the service has had destinations
+  // With DNS destinations: the static endpoints, which every answer is merged with.
+  std::vector<EndpointSpec> configured;
   DepartedEndpoints departed;  // still in the service totals
   uint64_t publications = 0;   // snapshots published: a rebuild made off the mutex checks it
 };

@@ -93,7 +93,7 @@ std::string logical_idc(const google::protobuf::Map<std::string, std::string>& i
 
 std::shared_ptr<const CandidateLayout> build_layout(
     const RoutingPolicy& routing, const BalancingConfig& balancing,
-    const std::vector<const std::vector<Tag>*>& tags, ValidationErrors& errors) {
+    const std::vector<const std::vector<Tag>*>& tags, ValidationErrors& errors, bool allow_empty) {
   auto layout = std::make_shared<CandidateLayout>();
   Selector selector(tags);
   std::vector<std::vector<size_t>> selector_of(routing.rules.size());
@@ -132,7 +132,7 @@ std::shared_ptr<const CandidateLayout> build_layout(
       if (it == selected.end()) it = selected.emplace(id, selector.members(id, work)).first;
       if (work > kMaxSelectionWork) break;
       const SubsetSpec& subset = rule.destinations[d];
-      if (it->second.empty()) {
+      if (it->second.empty() && !allow_empty) {
         ValidationErrors::Scope field(errors,
                                       absl::StrCat("routes[", r, "].destinations[", d, "].tags"));
         errors.add(absl::StrCat(describe(subset.selector), " selects no endpoint"));
@@ -213,6 +213,8 @@ std::unique_ptr<CandidateSet> build_candidate_set(const CandidateLayout& layout,
       chosen->push_back(WeightedEndpoint{endpoints[i].get(), 1.0});
     }
   }
+  // No member at all (DNS names not resolved yet): no balancer; pick refuses on size 0.
+  if (chosen->empty()) return set;
   set->balancer = group.balancing->make(*chosen);
   return set;
 }

@@ -66,10 +66,13 @@ struct CandidateLayout {
 // endpoint ("routes[r].destinations[d].tags"), and a layout over the selection or table
 // budgets of limits.h. Cost: the tags of every endpoint once, plus for every distinct
 // selector the endpoints carrying its rarest tag: bounded by kMaxSelectionWork (past it,
-// the build stops with the error). Meaningful only when nothing was added.
+// the build stops with the error). Meaningful only when nothing was added. With
+// `allow_empty` a subset may select nothing (a service whose DNS names have not resolved:
+// its candidate set is empty, and pick refuses with kNoEndpoints).
 std::shared_ptr<const CandidateLayout> build_layout(
     const RoutingPolicy& routing, const BalancingConfig& balancing,
-    const std::vector<const std::vector<Tag>*>& tags, ValidationErrors& errors);
+    const std::vector<const std::vector<Tag>*>& tags, ValidationErrors& errors,
+    bool allow_empty = false);
 
 // CandidateSet: one group of the layout, compiled over the endpoints' ban states.
 struct CandidateSet {

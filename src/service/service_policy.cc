@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "src/config/field_checks.h"
 #include "src/config/limits.h"
@@ -37,12 +38,14 @@ void validate_name(const std::string& name, ValidationErrors& errors) {
 // The endpoint weight the config means: absent is 1.
 double endpoint_weight(const v1::Endpoint& e) { return e.has_weight() ? e.weight() : 1.0; }
 
+// `dns`: the service also has DNS destinations, so the list may be empty or drained.
 std::vector<EndpointSpec> parse_endpoint_list(
-    const google::protobuf::RepeatedPtrField<v1::Endpoint>& endpoints, ValidationErrors& errors) {
+    const google::protobuf::RepeatedPtrField<v1::Endpoint>& endpoints, bool dns,
+    ValidationErrors& errors) {
   ValidationErrors::Scope scope(errors, "endpoints");
   std::vector<EndpointSpec> out;
   if (endpoints.empty()) {
-    errors.add("must not be empty");
+    if (!dns) errors.add("must not be empty");
     return out;
   }
   out.reserve(endpoints.size());
@@ -95,7 +98,7 @@ std::vector<EndpointSpec> parse_endpoint_list(
     spec.tags.assign(e.tags().begin(), e.tags().end());
     std::sort(spec.tags.begin(), spec.tags.end());
   }
-  if (weights_valid && !any_positive) {
+  if (weights_valid && !any_positive && !dns) {
     errors.add("all weights are 0; at least one endpoint must have weight > 0");
   }
   return out;
@@ -131,14 +134,20 @@ AttemptPolicy parse_timeouts(const v1::ServiceConfig& service, ValidationErrors&
   return p;
 }
 
-// What the routing of `policy` selects among `specs`.
+// What the routing of `policy` selects among `specs`. For a policy with DNS destinations
+// the layout is built at install, over what the names give (merge_endpoints); here each
+// name stands for one endpoint with its tags, so a subset that neither the static
+// endpoints nor any name could ever fill is still refused, and nullptr is returned.
 std::shared_ptr<const CandidateLayout> layout_of(const ServicePolicy& policy,
                                                  const std::vector<EndpointSpec>& specs,
                                                  ValidationErrors& errors) {
   std::vector<const std::vector<Tag>*> tags;
-  tags.reserve(specs.size());
+  tags.reserve(specs.size() + policy.destinations.names.size());
   for (const EndpointSpec& spec : specs) tags.push_back(&spec.tags);
-  return build_layout(policy.routing, policy.balancing, tags, errors);
+  for (const DnsName& name : policy.destinations.names) tags.push_back(&name.tags);
+  std::shared_ptr<const CandidateLayout> layout =
+      build_layout(policy.routing, policy.balancing, tags, errors);
+  return policy.destinations.empty() ? layout : nullptr;
 }
 
 // Whether every string of `message` (or of its `field`) is well-formed UTF-8 and within
@@ -201,6 +210,13 @@ bool counts_ok(const v1::ServiceConfig& service, ValidationErrors& errors) {
       }
     }
   }
+  if (check_count(errors, "destinations.dns", service.destinations().dns_size(),
+                  kMaxDnsNamesPerService)) {
+    for (int d = 0; d < service.destinations().dns_size(); ++d) {
+      check_count(errors, absl::StrCat("destinations.dns[", d, "].tags"),
+                  service.destinations().dns(d).tags_size(), kMaxTagsPerEndpoint);
+    }
+  }
   if (check_count(errors, "faults", service.faults_size(), kMaxFaultRulesPerService)) {
     for (int f = 0; f < service.faults_size(); ++f) {
       check_request_match_counts(absl::StrCat("faults[", f, "]."),
@@ -216,7 +232,9 @@ ParsedService parse_checked_service(const v1::ServiceConfig& service, Validation
   auto policy = std::make_shared<ServicePolicy>();
   ParsedService out;
   validate_name(service.name(), errors);
-  out.endpoints.specs = parse_endpoint_list(service.endpoints(), errors);
+  policy->destinations = DestinationPolicy::parse(service.destinations(), errors);
+  out.endpoints.specs =
+      parse_endpoint_list(service.endpoints(), !policy->destinations.empty(), errors);
   policy->name = service.name();
   policy->version = service.version();
   policy->content = fingerprint(service);
@@ -275,9 +293,41 @@ absl::StatusOr<ParsedEndpoints> parse_endpoints(
   }
   if (!errors.empty()) return errors.status();
   ParsedEndpoints out;
-  out.specs = parse_endpoint_list(endpoints, errors);
+  out.specs = parse_endpoint_list(endpoints, !policy.destinations.empty(), errors);
   if (errors.empty()) out.layout = layout_of(policy, out.specs, errors);
   if (!errors.empty()) return errors.status();
+  return out;
+}
+
+ParsedEndpoints merge_endpoints(const ServicePolicy& policy,
+                                const std::vector<EndpointSpec>& configured,
+                                const std::vector<std::vector<DnsEndpoint>>& dns) {
+  ParsedEndpoints out;
+  out.specs = configured;
+  absl::flat_hash_set<std::string> seen;
+  for (const EndpointSpec& spec : configured) seen.insert(spec.host_port.canonical);
+  const std::vector<DnsName>& names = policy.destinations.names;
+  for (size_t n = 0; n < dns.size() && n < names.size(); ++n) {
+    for (const DnsEndpoint& e : dns[n]) {
+      if (out.specs.size() >= static_cast<size_t>(kMaxEndpoints)) break;
+      const bool v6 = e.ip.find(':') != std::string::npos;
+      EndpointSpec spec;
+      spec.address = v6 ? absl::StrCat("[", e.ip, "]:", e.port) : absl::StrCat(e.ip, ":", e.port);
+      spec.host_port.host = e.ip;
+      spec.host_port.port = e.port;
+      spec.host_port.is_ip = true;
+      spec.host_port.canonical = spec.address;  // the resolver's inet_ntop form
+      if (!seen.insert(spec.host_port.canonical).second) continue;
+      spec.weight = e.weight;
+      spec.tags.assign(names[n].tags.begin(), names[n].tags.end());
+      out.specs.push_back(std::move(spec));
+    }
+  }
+  std::vector<const std::vector<Tag>*> tags;
+  tags.reserve(out.specs.size());
+  for (const EndpointSpec& spec : out.specs) tags.push_back(&spec.tags);
+  ValidationErrors errors;  // the budgets were checked with the names standing in
+  out.layout = build_layout(policy.routing, policy.balancing, tags, errors, /*allow_empty=*/true);
   return out;
 }
 

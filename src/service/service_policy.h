@@ -26,6 +26,7 @@
 #include "src/config/address.h"
 #include "src/config/fingerprint.h"
 #include "src/config/validation_errors.h"
+#include "src/dns/destination_policy.h"
 #include "src/fault/fault_policy.h"
 #include "src/fusing/fuse_policy.h"
 #include "src/routing/candidate_set.h"
@@ -61,8 +62,9 @@ struct ServicePolicy {
   RetryPolicy retry;
   AttemptPolicy attempt;
   RoutingPolicy routing;
-  FaultPolicy faults;  // empty: no fault injection
-  std::string tier;    // "online", "offline" or ""
+  FaultPolicy faults;              // empty: no fault injection
+  std::string tier;                // "online", "offline" or ""
+  DestinationPolicy destinations;  // empty: static endpoints only
 };
 
 // One endpoint as configured, parsed.
@@ -76,7 +78,9 @@ struct EndpointSpec {
 // A service's endpoints, parsed, and what its routing selects among them.
 struct ParsedEndpoints {
   std::vector<EndpointSpec> specs;
-  std::shared_ptr<const CandidateLayout> layout;  // built for `policy` over `specs`
+  // Built for `policy` over `specs`; nullptr for a policy with DNS destinations, whose
+  // layout is built over the merged set (merge_endpoints) when it is installed.
+  std::shared_ptr<const CandidateLayout> layout;
 };
 
 struct ParsedService {
@@ -99,6 +103,16 @@ absl::StatusOr<ParsedService> parse_service(const v1::ServiceConfig& service);
 // INVALID_ARGUMENT listing every problem.
 absl::StatusOr<ParsedEndpoints> parse_endpoints(
     const ServicePolicy& policy, const google::protobuf::RepeatedPtrField<v1::Endpoint>& endpoints);
+
+// merge_endpoints() is the endpoint set of a service with DNS destinations: the static
+// `configured` specs, then each name's endpoints (`dns`, parallel to
+// policy.destinations.names) with the name's tags, an address already in the set skipped
+// (static first, then names in order), at most kMaxEndpoints; and its layout, where a
+// routing subset may select nothing until the names it draws on resolve. Cost: O(n log n)
+// in the endpoints plus build_layout.
+ParsedEndpoints merge_endpoints(const ServicePolicy& policy,
+                                const std::vector<EndpointSpec>& configured,
+                                const std::vector<std::vector<DnsEndpoint>>& dns);
 
 // parse_client_config() reads every service of `config` as parse_service() does (paths
 // under "services[i]"), and checks its idc_map (strings first) and that names are unique

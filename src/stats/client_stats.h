@@ -100,6 +100,22 @@ struct FaultStats {
   uint64_t delays = 0;
 };
 
+// One DNS destination of a service (ServiceConfig.destinations), as the client resolves it.
+struct DnsNameStats {
+  std::string name;
+  std::string_view type;   // "address" or "srv"
+  std::string_view state;  // "resolving" (never answered yet), "ok", "failing", "held"
+  uint64_t endpoints = 0;  // the last good answer's, in the service's set now
+  uint64_t lookups = 0;    // answers received (good or bad)
+  uint64_t failures = 0;   // bad answers; the last good set stayed
+  uint64_t failures_in_row = 0;
+  uint64_t changes = 0;           // answers that changed the endpoints
+  uint64_t holds = 0;             // answers held for removing too many at once
+  std::string last_error;         // the latest bad answer's status ("" when none yet)
+  int64_t last_ok_unix_ms = 0;    // wall time of the latest good answer (0: never)
+  int64_t next_lookup_in_ms = 0;  // until the next lookup (0: one is in flight or due)
+};
+
 struct ServiceStats {
   std::string name;
   uint64_t version = 0;
@@ -117,7 +133,8 @@ struct ServiceStats {
   uint64_t deadline_skipped = 0;
   FuseStats fuse;
   FaultStats faults;
-  int64_t mtime_unix = 0;  // the latest report, or the config when there is none
+  int64_t mtime_unix = 0;         // the latest report, or the config when there is none
+  std::vector<DnsNameStats> dns;  // its DNS destinations, in config order
 };
 
 // The control-server sync, for metrics.

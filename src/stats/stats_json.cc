@@ -91,6 +91,26 @@ std::string request_info_json(const ServiceStats& s) {
   w.key("timeouts_in_force").value(s.fuse.fusing ? "T2" : "T1");
   w.key("retry_budget_left").value(s.fuse.retry_budget_left);
   w.key("retries_refused_cnt").value(s.fuse.retries_refused);
+  if (!s.dns.empty()) {
+    w.key("dns").begin_array();
+    for (const DnsNameStats& d : s.dns) {
+      w.begin_object();
+      w.key("name").value(d.name);
+      w.key("type").value(d.type);
+      w.key("state").value(d.state);
+      w.key("endpoints").value(d.endpoints);
+      w.key("lookups").value(d.lookups);
+      w.key("failures").value(d.failures);
+      w.key("failures_in_row").value(d.failures_in_row);
+      w.key("changes").value(d.changes);
+      w.key("holds").value(d.holds);
+      w.key("last_error").value(d.last_error);
+      w.key("last_ok_unix_ms").value(d.last_ok_unix_ms);
+      w.key("next_lookup_in_ms").value(d.next_lookup_in_ms);
+      w.end_object();
+    }
+    w.end_array();
+  }
   if (s.faults.shown) {
     w.key("faults").begin_object();
     w.key("aborts").value(s.faults.aborts);

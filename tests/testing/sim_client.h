@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tests/testing/fake_prober.h"
+#include "tests/testing/fake_resolver.h"
 #include "tests/testing/manual_executor.h"
 #include "tests/testing/seeded_random.h"
 #include "ufc/client.h"
@@ -41,7 +42,8 @@ class SimClient {
       : clock(std::make_shared<SimClock>()),
         executor(std::make_shared<ManualExecutor>(clock)),
         random(std::make_shared<SeededRandom>(seed)),
-        prober(std::make_shared<FakeProber>()) {
+        prober(std::make_shared<FakeProber>()),
+        resolver(std::make_shared<FakeResolver>()) {
     ClientOptions options;
     options.self_service = "tester";
     options.self_idc = std::move(self_idc);
@@ -50,6 +52,7 @@ class SimClient {
     options.executor = executor;
     options.random = random;
     options.prober = prober;
+    options.resolver = resolver;
     options.on_event = [this](const Event& e) { events.push_back(e); };
     auto created = Client::create(options);
     if (!created.ok()) {
@@ -72,6 +75,7 @@ class SimClient {
   std::shared_ptr<ManualExecutor> executor;
   std::shared_ptr<SeededRandom> random;
   std::shared_ptr<FakeProber> prober;
+  std::shared_ptr<FakeResolver> resolver;  // DNS destinations: the test answers
   std::vector<Event> events;
   std::unique_ptr<Client> client;
 };

@@ -1,0 +1,98 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// ufc/resolver.h: how a Client turns the DNS names of a service's `destinations` into
+// addresses, off the request path.
+//
+// A Client asks its Resolver only from its background threads, on the refresh schedule
+// of each name (ServiceConfig.destinations); pick() and report() never see it. The default
+// (make_cares_resolver) is c-ares on one thread of its own, shared by every service of the
+// client. Tests and users with their own naming system inject one (ClientOptions::resolver).
+
+#ifndef UFC_RESOLVER_H_
+#define UFC_RESOLVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace ufc {
+
+enum class DnsRecordType {
+  kAddress,  // A and/or AAAA records of the name
+  kSrv,      // SRV records of the name, each target's A and/or AAAA records
+};
+
+enum class AddressFamily { kAny, kIpv4, kIpv6 };
+
+struct DnsQuery {
+  std::string name;  // as configured; queried as given (no search list for SRV)
+  DnsRecordType type = DnsRecordType::kAddress;
+  // Which address records are asked for: of `name` (kAddress) or of each SRV target.
+  AddressFamily family = AddressFamily::kAny;
+};
+
+// One address an answer yields. For an SRV answer, one per (record, target address): a
+// target with two addresses gives two records with that record's port, priority, weight.
+struct DnsRecord {
+  std::string ip;         // an IP literal, IPv6 without brackets: "10.0.0.1", "::1"
+  uint16_t port = 0;      // kSrv: the record's; kAddress: 0
+  uint16_t priority = 0;  // kSrv only
+  uint16_t weight = 0;    // kSrv only
+};
+
+// What a query found. `status` is OK only with at least one record. Otherwise:
+//   NOT_FOUND          the name does not exist (NXDOMAIN), or has no records of the type
+//                      asked (an empty answer; for SRV also: every target is missing, or
+//                      the record says "." — the service is decidedly not available)
+//   DEADLINE_EXCEEDED  no server answered within the tries
+//   UNAVAILABLE        SERVFAIL, REFUSED, connection refused, no server configured
+//   DATA_LOSS          a malformed answer
+//   CANCELLED          the resolver was destroyed before the answer came
+// The message names the query and says which of these it was ("NXDOMAIN", "SERVFAIL"...).
+struct DnsAnswer {
+  absl::Status status;
+  std::vector<DnsRecord> records;
+  // The smallest TTL of the records used (for SRV: of the SRV records and the targets'
+  // addresses). InfiniteDuration when the resolver cannot tell.
+  absl::Duration ttl = absl::InfiniteDuration();
+};
+
+// Resolver: asynchronous DNS lookups.
+//
+// Thread-safety: resolve() may be called from any thread, also from inside a `done`.
+class Resolver {
+ public:
+  virtual ~Resolver() = default;
+
+  // resolve() starts looking `query` up and calls `done` exactly once with the answer, on
+  // a thread of the resolver's, never inside resolve() and never with a lock of the
+  // resolver's held. A resolver being destroyed calls the pending ones with CANCELLED
+  // before its destructor returns.
+  virtual void resolve(const DnsQuery& query, absl::AnyInvocable<void(DnsAnswer)> done) = 0;
+};
+
+struct ResolverOptions {
+  // Name servers, "ip" or "ip:port" ("127.0.0.1:5353", "[::1]:53"). Empty: the system's
+  // (/etc/resolv.conf), and the hosts file is consulted first for address queries, as
+  // getaddrinfo does. With servers given, only they are asked.
+  std::vector<std::string> servers;
+  // How long one try waits for a server's answer, and how many tries a query makes
+  // (each server in turn). [1ms, 1min] and [1, 10].
+  absl::Duration timeout = absl::Seconds(2);
+  int tries = 2;
+};
+
+// make_cares_resolver() returns the c-ares resolver: one channel and one thread (started
+// at creation) that runs every query of the client. INVALID_ARGUMENT naming the field for
+// bad options (a server that is not an IP literal with an optional port, say).
+absl::StatusOr<std::unique_ptr<Resolver>> make_cares_resolver(const ResolverOptions& options);
+
+}  // namespace ufc
+
+#endif  // UFC_RESOLVER_H_
