@@ -458,7 +458,7 @@ TEST_F(CaresResolverTest, StoppedServerFailsWithinTimeoutTimesTriesAndRestartRec
               a.status.code() == absl::StatusCode::kUnavailable)
       << a.status;
   EXPECT_THAT(a.status.message(), HasSubstr("\"web.ufc.test\" (A/AAAA): "));
-  EXPECT_LT(took, timeout * 1 + absl::Milliseconds(500));
+  EXPECT_LT(took, timeout * 1 + absl::Seconds(1));  // slack for a loaded machine
 
   const absl::Status s = dns->restart();
   ASSERT_TRUE(s.ok()) << s;
@@ -686,14 +686,17 @@ TEST_F(CaresResolverTest, ResolverDestroyedInsideItsOwnDoneCancelsTheRest) {
   ASSERT_NE(r, nullptr);
 
   std::atomic<int> cancelled{0};
+  absl::Notification issued;  // resolve() has returned: the test thread is done with `r`
   absl::Notification destroyed;
   r->resolve(address("never.t.test", AddressFamily::kIpv4), [&](DnsAnswer a) {
     if (a.status.code() == absl::StatusCode::kCancelled) ++cancelled;
   });
   r->resolve(address("now.t.test", AddressFamily::kIpv4), [&](DnsAnswer a) {
+    if (!issued.WaitForNotificationWithTimeout(kAnswerLimit)) return;
     r.reset();  // on the resolver's own thread
     destroyed.Notify();
   });
+  issued.Notify();
   ASSERT_TRUE(destroyed.WaitForNotificationWithTimeout(kAnswerLimit));
   EXPECT_EQ(cancelled.load(), 1);
 }
