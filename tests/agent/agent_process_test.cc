@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -23,6 +24,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/agent/http_test_peers.h"
+#include "tests/dns/dnsmasq_process.h"
 #include "tests/metad/metad_process.h"
 #include "ufc/agent_client.h"
 #include "ufc/refusal.h"
@@ -94,6 +96,45 @@ TEST(AgentProcess, RefusesNonLoopbackWithoutToken) {
   EXPECT_TRUE(ok.start({"--mode=backup", "--listen=0.0.0.0:0", "--token_file=" + token,
                         "--config=" + world.config()}))
       << ok.log();
+}
+
+// The agent's callers get DNS destinations too: a service named by a real dnsmasq, its
+// answer resolved by the agent's own resolver (--dns_servers); a bad server list fails the
+// start.
+TEST(AgentProcess, ServesAServiceFromDnsAndRefusesABadResolverFlag) {
+  absl::StatusOr<std::unique_ptr<testing::Dnsmasq>> dns =
+      testing::Dnsmasq::start({{{"127.0.0.81", "web.ufc.test"}, {"127.0.0.82", "web.ufc.test"}}});
+  ASSERT_TRUE(dns.ok()) << dns.status();
+  TempDir dir;
+  const std::string config = write_file(
+      dir.path(), "ufc.json",
+      R"({"services":[{"name":"web","version":"1","destinations":{"dns":[{"name":"web.ufc.test",)"
+      R"("port":9090}],"refreshInterval":"0.2s","minRefresh":"0.2s"}}]})");
+  ServerProcess bad(UFC_AGENTD_BIN);
+  EXPECT_FALSE(bad.start({"--config=" + config, "--dns_servers=dns.example"}));
+  EXPECT_THAT(bad.log(), HasSubstr("--dns_servers"));
+  ServerProcess agent(UFC_AGENTD_BIN);
+  ASSERT_TRUE(agent.start({"--config=" + config, "--dns_servers=" + (*dns)->server()}))
+      << agent.log();
+  auto a = stub(agent.address());
+  std::set<std::string> seen;
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (seen.size() < 2 && absl::Now() < until) {
+    v1::AgentPickRequest p;
+    p.set_service("web");
+    v1::AgentPickResponse pr;
+    grpc::ClientContext c;
+    set_deadline(c);
+    ASSERT_TRUE(a->Pick(&c, p, &pr).ok());
+    if (pr.has_endpoint()) {
+      seen.insert(absl::StrCat(pr.endpoint().host(), ":", pr.endpoint().port()));
+    } else {
+      // Before the first answer: refused, saying why (not an RPC error).
+      EXPECT_EQ(pr.refusal().reason(), "no_endpoints");
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+  EXPECT_EQ(seen, (std::set<std::string>{"127.0.0.81:9090", "127.0.0.82:9090"}));
 }
 
 TEST(AgentProcess, TokensGuardQueryAndBackupPicks) {
