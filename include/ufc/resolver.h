@@ -51,15 +51,20 @@ struct DnsRecord {
 //                      asked (an empty answer; for SRV also: every target is missing, or
 //                      the record says "." — the service is decidedly not available)
 //   DEADLINE_EXCEEDED  no server answered within the tries
-//   UNAVAILABLE        SERVFAIL, REFUSED, connection refused, no server configured
-//   DATA_LOSS          a malformed answer
+//   UNAVAILABLE        SERVFAIL, REFUSED, connection refused, no server configured, and
+//                      any other failure (c-ares 1.18 reports SERVFAIL/REFUSED/NOTIMP from
+//                      every server as one "connection refused" after trying the next one)
+//   DATA_LOSS          a malformed answer (or FORMERR)
+//   RESOURCE_EXHAUSTED an answer past the resolver's bounds (c-ares: 100,000 records,
+//                      1,024 SRV targets)
 //   CANCELLED          the resolver was destroyed before the answer came
 // The message names the query and says which of these it was ("NXDOMAIN", "SERVFAIL"...).
 struct DnsAnswer {
   absl::Status status;
   std::vector<DnsRecord> records;
   // The smallest TTL of the records used (for SRV: of the SRV records and the targets'
-  // addresses). InfiniteDuration when the resolver cannot tell.
+  // addresses; CNAMEs on the way count; a TTL with the top bit set is 0, RFC 2181 8).
+  // InfiniteDuration when the resolver cannot tell.
   absl::Duration ttl = absl::InfiniteDuration();
 };
 
@@ -72,18 +77,22 @@ class Resolver {
 
   // resolve() starts looking `query` up and calls `done` exactly once with the answer, on
   // a thread of the resolver's, never inside resolve() and never with a lock of the
-  // resolver's held. A resolver being destroyed calls the pending ones with CANCELLED
-  // before its destructor returns.
+  // resolver's held. A resolver being destroyed calls the pending ones with CANCELLED, on
+  // the destroying thread, before its destructor returns (a `done` that resolves again on
+  // CANCELLED would keep it from returning). It may be destroyed from inside a `done`, but
+  // not while another thread is inside resolve().
   virtual void resolve(const DnsQuery& query, absl::AnyInvocable<void(DnsAnswer)> done) = 0;
 };
 
 struct ResolverOptions {
   // Name servers, "ip" or "ip:port" ("127.0.0.1:5353", "[::1]:53"). Empty: the system's
-  // (/etc/resolv.conf), and the hosts file is consulted first for address queries, as
-  // getaddrinfo does. With servers given, only they are asked.
+  // (/etc/resolv.conf): the hosts file is consulted first for address queries and address
+  // names go through the search list (ndots), as getaddrinfo does. With servers given,
+  // only they are asked: no hosts file, no search list. SRV targets are always absolute.
   std::vector<std::string> servers;
-  // How long one try waits for a server's answer, and how many tries a query makes
-  // (each server in turn). [1ms, 1min] and [1, 10].
+  // How long the first try waits for a server's answer (c-ares doubles it each later
+  // round: tries 2 at 200 ms give up after 600 ms), and how many tries a query makes (each
+  // server in turn). [1ms, 1min] and [1, 10].
   absl::Duration timeout = absl::Seconds(2);
   int tries = 2;
 };
