@@ -20,7 +20,8 @@
 // itself: an in-process ufc::Client over the backup list, round robin, that bans a backup
 // after two failures in a row and probes it (TCP) before taking it back. While the local
 // agent is down, picks go to the backups; a pick the local agent refuses as not
-// configured (its config has not arrived yet) is asked of a backup too; they return to it as soon
+// configured (its config has not arrived yet), or for want of endpoints (its DNS names have
+// not resolved yet), is asked of a backup too; they return to it as soon
 // as its channel is connected again (its reconnect backoff is capped at 500 ms), at most one pick
 // per `local_recheck` testing it meanwhile.
 

@@ -148,7 +148,9 @@ class Client {
   // DEADLINE_EXCEEDED when the request's deadline has passed (kDeadlineSpent, counted as
   // deadline_skipped); UNAVAILABLE when the request is shed by fusing (kShed), is a retry
   // while fusing (kRetryWhileFusing) or beyond the retry budget (kRetryBudgetSpent), or
-  // has tried every backend it may go to (kEveryBackendTried). INVALID_ARGUMENT, with no
+  // has tried every backend it may go to (kEveryBackendTried), or when its candidate set
+  // has no endpoint because the service's DNS names have not resolved yet
+  // (kNoEndpoints). INVALID_ARGUMENT, with no
   // Refusal, for an empty service name.
   // Fault injection (ServiceConfig.faults): a first attempt may come back OK with a fault
   // to honour (Pick::fault(): an abort without a backend, or a delay before sending). Cost

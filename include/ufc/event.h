@@ -54,7 +54,9 @@ enum class EventType {
   kDnsHeld,       // an answer would remove more than max_removal_share of a name's
                   // endpoints at once: held until the next lookup agrees with it
   kDnsFailed,     // a lookup failed (timeout, SERVFAIL, NXDOMAIN, empty answer): the name
-                  // keeps its last good endpoints (or has none yet); once per streak
+                  // keeps its last good endpoints (or has none yet); once per streak. Also:
+                  // the answers do not fit the service's routing budgets, and some of
+                  // their endpoints were left out (`detail` says how many and why)
   kDnsRecovered,  // a name answers again after failed lookups
 };
 

@@ -50,12 +50,13 @@ enum class Refusal : uint8_t {
   kDeadlineSpent,
   // NOT_FOUND. No service of that name is configured (yet, or any more).
   kNotConfigured,
-  // UNAVAILABLE. The request's candidate set has no endpoint at all: the service (or the
-  // routing subset the request matched) takes its endpoints from DNS destinations that
-  // have not resolved yet. query() says why for each name. Nothing else empties a set:
-  // static endpoints are validated (one with weight > 0), a failed lookup keeps the last
-  // good answer, and when banning has taken every endpoint out of rotation pick() still
-  // chooses among them (panic mode, counted in the query) rather than refuse.
+  // UNAVAILABLE. The request's candidate set has no endpoint with weight > 0: the service
+  // (or the routing subset the request matched) takes its endpoints from DNS destinations
+  // that have not resolved yet (its static ones, if any, drained). query() says why for
+  // each name. Nothing else empties a set: a service without destinations is validated to
+  // have an endpoint with weight > 0, a failed lookup keeps the last good answer, and when
+  // banning has taken every endpoint out of rotation pick() still chooses among them
+  // (panic mode, counted in the query) rather than refuse.
   kNoEndpoints,
 };
 

@@ -3,8 +3,10 @@
 // ufc/resolver.h: how a Client turns the DNS names of a service's `destinations` into
 // addresses, off the request path.
 //
-// A Client asks its Resolver only from its background threads, on the refresh schedule
-// of each name (ServiceConfig.destinations); pick() and report() never see it. The default
+// A Client asks its Resolver on the refresh schedule of each name
+// (ServiceConfig.destinations), from its background threads (and, for a new name, from
+// the thread that applied the config, once the client's lock is released); pick() and
+// report() never see it. The default
 // (make_cares_resolver) is c-ares on one thread of its own, shared by every service of the
 // client. Tests and users with their own naming system inject one (ClientOptions::resolver).
 
@@ -96,6 +98,10 @@ struct ResolverOptions {
   absl::Duration timeout = absl::Seconds(2);
   int tries = 2;
 };
+
+// validate_resolver_options() is what make_cares_resolver() checks first:
+// INVALID_ARGUMENT naming every bad field ("ResolverOptions.servers[0]: ...").
+absl::Status validate_resolver_options(const ResolverOptions& options);
 
 // make_cares_resolver() returns the c-ares resolver: one channel and one thread (started
 // at creation) that runs every query of the client. INVALID_ARGUMENT naming the field for

@@ -51,10 +51,9 @@ bool agent_failed(grpc::StatusCode code) {
 }
 
 Refusal refusal_named(const std::string& name) {
-  for (Refusal r :
-       {Refusal::kShed, Refusal::kRetryWhileFusing, Refusal::kRetryBudgetSpent,
-        Refusal::kEveryBackendTried, Refusal::kDeadlineSpent, Refusal::kNotConfigured,
-        Refusal::kNoEndpoints}) {
+  for (Refusal r : {Refusal::kShed, Refusal::kRetryWhileFusing, Refusal::kRetryBudgetSpent,
+                    Refusal::kEveryBackendTried, Refusal::kDeadlineSpent, Refusal::kNotConfigured,
+                    Refusal::kNoEndpoints}) {
     if (refusal_name(r) == name) return r;
   }
   return Refusal::kNone;
@@ -189,8 +188,10 @@ class AgentClient::Impl {
         local_down_.store(false, std::memory_order_relaxed);
         if (got.ok()) local_picks_.fetch_add(1, std::memory_order_relaxed);
         // A local agent without the service's config yet (cold start, control plane
-        // down): a backup agent may have it. Any other answer is final.
-        if (got.ok() || refusal_of(got.status()) != Refusal::kNotConfigured ||
+        // down), or whose DNS names have not resolved yet: a backup agent may have them.
+        // Any other answer is final.
+        const Refusal why = refusal_of(got.status());
+        if (got.ok() || (why != Refusal::kNotConfigured && why != Refusal::kNoEndpoints) ||
             balancer_ == nullptr) {
           return got;
         }

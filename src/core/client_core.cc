@@ -71,6 +71,13 @@ absl::Status validate_options(const ClientOptions& options) {
         absl::StrCat("ClientOptions: clock_tick: must be in [100us, 1s], got ",
                      absl::FormatDuration(options.clock_tick)));
   }
+  // The resolver is made when a service first has DNS destinations: its options are
+  // checked now, so that a bad one fails here, not every lookup later.
+  if (options.resolver == nullptr) {
+    if (absl::Status s = validate_resolver_options(options.dns); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("ClientOptions: dns: ", s.message()));
+    }
+  }
   return validate_removal_limits(removal_limits(options.apply_defaults),
                                  "ClientOptions: apply_defaults");
 }
@@ -114,6 +121,12 @@ ClientCore::ClientCore(const ClientOptions& options)
   };
   dns.listener = this;
   dns.on_event = options.on_event;
+  if (options.resolver == nullptr) {  // c-ares' worst case: the timeout doubles each round
+    const absl::Duration worst =
+        options.dns.timeout *
+        static_cast<double>((int64_t{1} << std::clamp(options.dns.tries, 1, 10)) - 1);
+    dns.lookup_grace = std::max(absl::Seconds(60), worst + absl::Seconds(5));
+  }
   dns_ = std::make_unique<DnsManager>(std::move(dns));
 }
 
@@ -155,6 +168,7 @@ absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptio
     initial.complete = false;  // nothing to remove, and the IDC map is in place already
     core->install_locked(initial, parsed, result, events).IgnoreError();  // new: cannot fail
   }
+  core->dns_->tick();
   core->emit(events);
   ClientCore* self = core.get();
   core->tasks_.push_back(
@@ -182,9 +196,9 @@ ClientCore::~ClientCore() {
   }
   // The managers call back into this client from their timers and the prober: stop them
   // first, with no lock of ours held, while they are still reachable from the callbacks.
+  dns_->stop();  // first: its answers rebuild into the other two
   bans_->stop();
   fuses_->stop();
-  dns_->stop();
   for (Executor::TaskId id : tasks_) executor_->cancel(id);
   bans_.reset();  // nothing calls back any more; their endpoint sets go now
   fuses_.reset();
@@ -296,17 +310,17 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_in(
                       0,
                       thread_shard()};
   const CandidateSet* set = &snapshot.route(request, options_.self_service, random);
+  // A set is empty only while the DNS names it draws on have never resolved.
+  if (__builtin_expect(set->size == 0, 0)) {
+    if (request.is_retry) service.fuse.return_retry_token();
+    return refusal(kNoEndpoints);
+  }
   if (__builtin_expect(set->panic, 0)) {
     service.panic_picks.fetch_add(1, std::memory_order_relaxed);
   }
 
   // 5. Balancing, avoiding backends this request already tried (and any a report took
-  // out since the snapshot was built: pick_admitted). A set is empty only while the DNS
-  // names it draws on have never resolved.
-  if (__builtin_expect(set->size == 0, 0)) {
-    if (request.is_retry) service.fuse.return_retry_token();
-    return refusal(kNoEndpoints);
-  }
+  // out since the snapshot was built: pick_admitted).
   Endpoint* endpoint = pick_admitted(*set->balancer, context, set->size);
   if (__builtin_expect(!request.avoid.empty(), 0)) {
     auto tried = [&](const Endpoint* e) {
@@ -511,6 +525,7 @@ UpdateResult ClientCore::deliver(const ConfigUpdate& update) {
     absl::MutexLock lock(&mu_);
     result.status = install_locked(update, parsed, result, events);
   }
+  dns_->tick();  // the new DNS names' first lookups, with the lock released
   if (!result.status.ok()) {
     events.push_back(
         make_event(EventType::kConfigRejected, "", 0, std::string(result.status.message())));
@@ -594,9 +609,21 @@ void ClientCore::install_service_locked(std::shared_ptr<const ServicePolicy> pol
     return;
   }
   state.configured = parsed.specs;
-  const ParsedEndpoints merged =
+  merge_and_compile_locked(state, std::move(policy), /*announce=*/true, events);
+}
+
+void ClientCore::merge_and_compile_locked(ServiceState& state,
+                                          std::shared_ptr<const ServicePolicy> policy,
+                                          bool announce, std::vector<Event>& events) {
+  const MergedEndpoints merged =
       merge_endpoints(*policy, state.configured, dns_->endpoints(state.dns_id));
-  compile_endpoints_locked(state, std::move(policy), merged, /*announce=*/true, events);
+  if (merged.dropped != 0) {
+    events.push_back(
+        make_event(EventType::kDnsFailed, state.name, policy->version,
+                   absl::StrCat("the DNS answers do not fit the service: ", merged.dropped,
+                                " of their endpoints left out (", merged.why, ")")));
+  }
+  compile_endpoints_locked(state, std::move(policy), merged.endpoints, announce, events);
 }
 
 void ClientCore::on_destinations_changed(const std::string& service, std::vector<Event>& events) {
@@ -607,9 +634,7 @@ void ClientCore::on_destinations_changed(const std::string& service, std::vector
   std::shared_ptr<const ServicePolicy> policy =
       state.snapshot.load(std::memory_order_relaxed)->policy;
   if (policy->destinations.empty()) return;  // a version without names came meanwhile
-  const ParsedEndpoints merged =
-      merge_endpoints(*policy, state.configured, dns_->endpoints(state.dns_id));
-  compile_endpoints_locked(state, std::move(policy), merged, /*announce=*/false, events);
+  merge_and_compile_locked(state, std::move(policy), /*announce=*/false, events);
 }
 
 void ClientCore::compile_endpoints_locked(ServiceState& state,
@@ -668,6 +693,7 @@ absl::Status ClientCore::update_endpoints(
     }
     install_service_locked(std::move(policy), *specs, events);
   }
+  dns_->tick();
   emit(events);
   domain_.reclaim();
   return absl::OkStatus();

@@ -101,6 +101,11 @@ class ClientCore final : public ConfigSink,
   void install_service_locked(std::shared_ptr<const ServicePolicy> policy,
                               const ParsedEndpoints& endpoints, std::vector<Event>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // For a service with DNS destinations: its static endpoints and its names' last good
+  // answers, merged (cut to fit the service's budgets, with an event), then compiled.
+  void merge_and_compile_locked(ServiceState& state, std::shared_ptr<const ServicePolicy> policy,
+                                bool announce, std::vector<Event>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The endpoint part of it: the set (live state kept per address), the managers, the
   // snapshot. `announce`: a config_applied event (not for a DNS answer).
   void compile_endpoints_locked(ServiceState& state, std::shared_ptr<const ServicePolicy> policy,

@@ -638,11 +638,10 @@ absl::Status library_init() {
   return absl::InternalError(absl::StrCat("ares_library_init: ", ares_strerror(result)));
 }
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<Resolver>> make_cares_resolver(const ResolverOptions& options) {
+// The options' problems (every one, each under its field), and the servers in the form
+// ares_set_servers_ports_csv() reads.
+absl::Status check_options(const ResolverOptions& options, std::vector<std::string>& servers) {
   ValidationErrors errors;
-  std::vector<std::string> servers;
   {
     ValidationErrors::Scope top(errors, "ResolverOptions");
     for (size_t i = 0; i < options.servers.size(); ++i) {
@@ -663,7 +662,19 @@ absl::StatusOr<std::unique_ptr<Resolver>> make_cares_resolver(const ResolverOpti
       errors.add(absl::StrCat("must be in [1, 10], got ", options.tries));
     }
   }
-  if (!errors.empty()) return errors.status();
+  return errors.status();
+}
+
+}  // namespace
+
+absl::Status validate_resolver_options(const ResolverOptions& options) {
+  std::vector<std::string> servers;
+  return check_options(options, servers);
+}
+
+absl::StatusOr<std::unique_ptr<Resolver>> make_cares_resolver(const ResolverOptions& options) {
+  std::vector<std::string> servers;
+  if (absl::Status s = check_options(options, servers); !s.ok()) return s;
   if (absl::Status s = library_init(); !s.ok()) return s;
 
   auto core = std::make_shared<Core>();

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "src/config/address.h"
 #include "src/config/field_checks.h"
@@ -103,8 +104,9 @@ DnsName parse_name(const v1::DnsDestination& d, ValidationErrors& errors) {
 }  // namespace
 
 std::string DnsName::key() const {
-  return absl::StrCat(static_cast<int>(query.type), "/", static_cast<int>(query.family), "/", port,
-                      "/", query.name);
+  std::string k = absl::AsciiStrToLower(query.name);
+  if (k.size() > 1 && k.back() == '.') k.pop_back();
+  return k;
 }
 
 DestinationPolicy DestinationPolicy::parse(const v1::Destinations& destinations,

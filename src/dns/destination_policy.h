@@ -23,8 +23,8 @@ struct DnsName {
   uint16_t port = 0;  // kAddress: every address's port; kSrv: 0 (the records')
   double weight = 1;  // kAddress: every endpoint's weight
   std::vector<std::pair<std::string, std::string>> tags;  // sorted by key
-  // What the name means, for comparing two policies: a name whose key stays keeps its
-  // last good answer across config versions.
+  // The name as DNS compares it (lower case, no trailing dot): unique among a service's
+  // names, and what keeps a name's last good answer across config versions.
   std::string key() const;
 };
 
@@ -56,6 +56,10 @@ struct DnsEndpoint {
     return a.ip == b.ip && a.port == b.port && a.weight == b.weight;
   }
 };
+
+// The endpoints one name's answer may give (a real zone has a few hundred at most): past
+// it the answer is refused as RESOURCE_EXHAUSTED and the name keeps its last good set.
+inline constexpr size_t kMaxDnsEndpointsPerName = 10000;
 
 // The weight an SRV record's weight means for its endpoints: the record's, and 0 (RFC
 // 2782: "very small chance") 0.01, so a zone of only weight-0 records still serves evenly.

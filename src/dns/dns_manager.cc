@@ -2,12 +2,13 @@
 
 #include "src/dns/dns_manager.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "src/config/limits.h"
 
 namespace ufc::internal {
 namespace {
@@ -57,25 +58,56 @@ uint64_t splitmix(uint64_t& state) {
 
 }  // namespace
 
-std::vector<DnsEndpoint> endpoints_of(const DnsName& name, const std::vector<DnsRecord>& records,
-                                      size_t max) {
-  std::vector<DnsEndpoint> out;
+absl::StatusOr<std::vector<DnsEndpoint>> endpoints_of(const DnsName& name,
+                                                      const std::vector<DnsRecord>& records) {
   const bool srv = name.query.type == DnsRecordType::kSrv;
-  uint16_t lowest = UINT16_MAX;
-  for (const DnsRecord& r : records) lowest = std::min(lowest, r.priority);
+  std::vector<DnsEndpoint> out;
+  std::vector<uint16_t> priority;  // parallel to out, for SRV
   for (const DnsRecord& r : records) {
-    if (srv && r.priority != lowest) continue;
     if (srv && r.port == 0) continue;  // not a reachable endpoint
-    out.push_back(srv ? DnsEndpoint{r.ip, r.port, srv_endpoint_weight(r.weight)}
-                      : DnsEndpoint{r.ip, name.port, name.weight});
+    // The canonical text of the address (a resolver of the user's may write
+    // "2001:DB8:0::1"): what static endpoints and the carried-over state are keyed by.
+    char buf[INET6_ADDRSTRLEN];
+    in_addr a4;
+    in6_addr a6;
+    if (inet_pton(AF_INET, r.ip.c_str(), &a4) == 1) {
+      inet_ntop(AF_INET, &a4, buf, sizeof(buf));
+    } else if (inet_pton(AF_INET6, r.ip.c_str(), &a6) == 1) {
+      inet_ntop(AF_INET6, &a6, buf, sizeof(buf));
+    } else {
+      continue;
+    }
+    out.push_back(srv ? DnsEndpoint{buf, r.port, srv_endpoint_weight(r.weight)}
+                      : DnsEndpoint{buf, name.port, name.weight});
+    priority.push_back(r.priority);
   }
-  std::stable_sort(out.begin(), out.end(), less);
+  if (srv && !out.empty()) {  // the lowest priority among the usable records only
+    const uint16_t lowest = *std::min_element(priority.begin(), priority.end());
+    size_t kept = 0;
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (priority[i] != lowest) continue;
+      if (kept != i) out[kept] = std::move(out[i]);  // (a self-move would empty the ip)
+      ++kept;
+    }
+    out.resize(kept);
+  }
+  std::sort(out.begin(), out.end(), [](const DnsEndpoint& a, const DnsEndpoint& b) {
+    return less(a, b) || (!less(b, a) && a.weight > b.weight);  // the largest weight first
+  });
   out.erase(std::unique(out.begin(), out.end(),
                         [](const DnsEndpoint& a, const DnsEndpoint& b) {
                           return a.ip == b.ip && a.port == b.port;
                         }),
             out.end());
-  if (out.size() > max) out.resize(max);
+  if (out.empty()) {
+    return absl::NotFoundError(absl::StrCat("\"", name.query.name, "\": the answer has no usable ",
+                                            srv ? "record (an IP address and a port)" : "address"));
+  }
+  if (out.size() > kMaxDnsEndpointsPerName) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("\"", name.query.name, "\": the answer gives ", out.size(),
+                     " endpoints, at most ", kMaxDnsEndpointsPerName, " are taken from one name"));
+  }
   return out;
 }
 
@@ -84,6 +116,7 @@ std::vector<DnsEndpoint> endpoints_of(const DnsName& name, const std::vector<Dns
 struct DnsManager::Gate {
   absl::Mutex mu;
   DnsManager* manager ABSL_GUARDED_BY(mu) = nullptr;
+  EventCallback on_event;  // set once, before any lookup; called with the gate released
 };
 
 struct DnsManager::Name {
@@ -92,6 +125,9 @@ struct DnsManager::Name {
   bool resolved = false;          // `good` is an answer (maybe held back from applying)
   std::vector<DnsEndpoint> held;  // an answer removing too many, awaiting the next one
   bool holding = false;
+  // The question changed (type or family) since `good` was answered: the next good answer
+  // replaces it whatever it removes (they are not comparable).
+  bool new_question = false;
   uint64_t token = 0;  // of the lookup in flight (0: none)
   absl::Time started;  // of the lookup in flight
   absl::Time next;     // when the next lookup is due
@@ -111,19 +147,20 @@ DnsManager::DnsManager(Options options)
   random_ =
       options_.seed != 0 ? options_.seed : static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
   resolver_ = options_.resolver;
-  {
-    absl::MutexLock lock(&gate_->mu);
-    gate_->manager = this;
-  }
-  task_ = options_.executor->run_every(options_.tick, [this] { tick(); });
+  gate_->on_event = options_.on_event;
+  absl::MutexLock lock(&gate_->mu);
+  gate_->manager = this;
 }
 
 void DnsManager::stop() {
-  if (task_ != 0) {
-    options_.executor->cancel(task_);
-    task_ = 0;
+  Executor::TaskId task = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+    std::swap(task, task_);
   }
-  absl::MutexLock lock(&gate_->mu);  // waits for an answer being handled
+  if (task != 0) options_.executor->cancel(task);  // waits for a tick running
+  absl::MutexLock lock(&gate_->mu);                // waits for an answer being handled
   gate_->manager = nullptr;
 }
 
@@ -141,15 +178,18 @@ DnsManager::~DnsManager() {
 
 std::shared_ptr<Resolver> DnsManager::resolver() {
   absl::MutexLock lock(&resolver_mu_);
-  if (resolver_ == nullptr && resolver_error_.ok()) {
-    if (!options_.make_resolver) {
-      resolver_error_ = absl::FailedPreconditionError("no resolver configured");
-    } else if (absl::StatusOr<std::shared_ptr<Resolver>> r = options_.make_resolver(); r.ok()) {
-      resolver_ = *std::move(r);
-    } else {
-      resolver_error_ = r.status();
-    }
+  if (resolver_ != nullptr) return resolver_;
+  const absl::Time now = options_.clock->now();
+  if (!resolver_error_.ok() && now - resolver_failed_at_ < kResolverRetry) return nullptr;
+  if (!options_.make_resolver) {
+    resolver_error_ = absl::FailedPreconditionError("no resolver configured");
+  } else if (absl::StatusOr<std::shared_ptr<Resolver>> r = options_.make_resolver(); r.ok()) {
+    resolver_ = *std::move(r);
+    resolver_error_ = absl::OkStatus();
+  } else {
+    resolver_error_ = r.status();  // tried again after kResolverRetry
   }
+  resolver_failed_at_ = now;
   return resolver_;
 }
 
@@ -159,50 +199,68 @@ DnsServiceId DnsManager::add_service(std::string name) {
   auto s = std::make_unique<Service>();
   s->name = std::move(name);
   services_.emplace(id, std::move(s));
+  // The schedule runs only in clients that have DNS destinations. Under mu_: the first
+  // run waits for it in tick().
+  if (task_ == 0 && !stopped_) {
+    task_ = options_.executor->run_every(options_.tick, [this] { tick(); });
+  }
   return id;
 }
 
 void DnsManager::update_service(DnsServiceId id, const DestinationPolicy& policy,
                                 uint64_t version) {
-  std::vector<Lookup> lookups;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = services_.find(id);
-    if (it == services_.end()) return;
-    Service& s = *it->second;
-    const absl::Time now = options_.clock->now();
-    std::vector<Name> names;
-    names.reserve(policy.names.size());
-    for (const DnsName& n : policy.names) {
-      const std::string key = n.key();
-      auto old = std::find_if(s.names.begin(), s.names.end(),
-                              [&](const Name& o) { return o.name.key() == key; });
-      if (old != s.names.end()) {
-        Name kept = std::move(*old);
-        // Tags and weight may differ under the same key: the answer stays, re-weighed.
-        if (kept.name.weight != n.weight) {
-          for (DnsEndpoint& e : kept.good) e.weight = n.weight;
-          for (DnsEndpoint& e : kept.held) e.weight = n.weight;
+  absl::MutexLock lock(&mu_);
+  auto it = services_.find(id);
+  if (it == services_.end()) return;
+  Service& s = *it->second;
+  const absl::Time now = options_.clock->now();
+  std::vector<Name> names;
+  names.reserve(policy.names.size());
+  for (const DnsName& n : policy.names) {
+    const std::string key = n.key();
+    auto old = std::find_if(s.names.begin(), s.names.end(),
+                            [&](const Name& o) { return o.name.key() == key; });
+    if (old == s.names.end()) {
+      Name fresh;
+      fresh.name = n;
+      fresh.next = now;
+      fresh.stats.name = n.query.name;
+      fresh.stats.type = type_name(n.query.type);
+      names.push_back(std::move(fresh));
+      continue;
+    }
+    Name kept = std::move(*old);
+    const bool same_query = kept.name.query.name == n.query.name &&
+                            kept.name.query.type == n.query.type &&
+                            kept.name.query.family == n.query.family;
+    // The last good endpoints stay until the next answer: an address name re-ported and
+    // re-weighed as the new version says (an SRV name's records give both).
+    if (n.query.type == DnsRecordType::kAddress && kept.name.query.type == n.query.type) {
+      for (std::vector<DnsEndpoint>* list : {&kept.good, &kept.held}) {
+        for (DnsEndpoint& e : *list) {
+          e.port = n.port;
+          e.weight = n.weight;
         }
-        kept.name = n;
-        kept.next = std::min(kept.next, now + policy.refresh_interval);
-        names.push_back(std::move(kept));
-      } else {
-        Name fresh;
-        fresh.name = n;
-        fresh.next = now;
-        fresh.stats.name = n.query.name;
-        fresh.stats.type = type_name(n.query.type);
-        names.push_back(std::move(fresh));
+        std::sort(list->begin(), list->end(), less);
       }
     }
-    s.names = std::move(names);
-    s.policy = policy;
-    s.policy.names.clear();
-    s.version = version;
-    collect_due_locked(id, s, now, lookups);
+    if (!same_query) {
+      kept.holding = false;  // an answer to another question
+      kept.held.clear();
+      kept.new_question = kept.resolved;
+      kept.token = 0;  // its answer, if one is in flight, is dropped
+      kept.next = now;
+    }
+    kept.name = n;
+    kept.stats.name = n.query.name;
+    kept.stats.type = type_name(n.query.type);
+    kept.next = std::min(kept.next, now + policy.refresh_interval);
+    names.push_back(std::move(kept));
   }
-  start(std::move(lookups));
+  s.names = std::move(names);
+  s.policy = policy;
+  s.policy.names.clear();
+  s.version = version;
 }
 
 void DnsManager::remove_service(DnsServiceId id) {
@@ -266,7 +324,7 @@ void DnsManager::tick() {
 void DnsManager::collect_due_locked(DnsServiceId id, Service& s, absl::Time now,
                                     std::vector<Lookup>& out) {
   for (Name& n : s.names) {
-    const bool lost = n.token != 0 && now - n.started >= kLookupGrace;
+    const bool lost = n.token != 0 && now - n.started >= options_.lookup_grace;
     if ((n.token != 0 && !lost) || now < n.next) continue;
     n.token = next_token_++;
     n.started = now;
@@ -282,8 +340,16 @@ void DnsManager::start(std::vector<Lookup> lookups) {
     auto done = [weak, id = l.service, token = l.token](DnsAnswer answer) {
       std::shared_ptr<Gate> gate = weak.lock();
       if (gate == nullptr) return;
-      absl::MutexLock lock(&gate->mu);
-      if (gate->manager != nullptr) gate->manager->on_answer(id, token, std::move(answer));
+      std::vector<Event> events;
+      {
+        absl::MutexLock lock(&gate->mu);
+        if (gate->manager == nullptr) return;
+        gate->manager->on_answer(id, token, std::move(answer), events);
+      }
+      // With no lock of ours held: a callback may destroy the client.
+      if (gate->on_event) {
+        for (const Event& e : events) gate->on_event(e);
+      }
     };
     if (r != nullptr) {
       r->resolve(l.query, std::move(done));
@@ -321,8 +387,8 @@ Event DnsManager::make_event(EventType type, const Service& s, std::string detai
   return e;
 }
 
-void DnsManager::on_answer(DnsServiceId id, uint64_t token, DnsAnswer answer) {
-  std::vector<Event> events;
+void DnsManager::on_answer(DnsServiceId id, uint64_t token, DnsAnswer answer,
+                           std::vector<Event>& events) {
   std::string changed;  // the service to rebuild
   {
     absl::MutexLock lock(&mu_);
@@ -339,10 +405,11 @@ void DnsManager::on_answer(DnsServiceId id, uint64_t token, DnsAnswer answer) {
     ++n->stats.lookups;
     std::vector<DnsEndpoint> got;
     if (answer.status.ok()) {
-      got = endpoints_of(n->name, answer.records, static_cast<size_t>(kMaxEndpoints));
-      if (got.empty()) {  // every record unusable (port 0): as bad as an empty answer
-        answer.status = absl::NotFoundError(
-            absl::StrCat("\"", name, "\": the answer has no usable record (port 0)"));
+      absl::StatusOr<std::vector<DnsEndpoint>> usable = endpoints_of(n->name, answer.records);
+      if (usable.ok()) {
+        got = *std::move(usable);
+      } else {
+        answer.status = usable.status();  // as bad as a failed lookup
       }
     }
     if (!answer.status.ok()) {
@@ -374,11 +441,12 @@ void DnsManager::on_answer(DnsServiceId id, uint64_t token, DnsAnswer answer) {
       n->next = now + jittered_locked(s, ttl);
       if (got == n->good && n->resolved) {
         n->holding = false;  // the held change did not recur
+        n->new_question = false;
       } else {
         std::vector<const DnsEndpoint*> removed = minus(n->good, got);
         const double share =
             n->good.empty() ? 0 : static_cast<double>(removed.size()) / n->good.size();
-        const bool too_many = n->resolved && share > p.max_removal_share + 1e-9;
+        const bool too_many = n->resolved && !n->new_question && share > p.max_removal_share + 1e-9;
         if (too_many && !(n->holding && n->held == got)) {
           n->holding = true;
           n->held = got;
@@ -399,6 +467,7 @@ void DnsManager::on_answer(DnsServiceId id, uint64_t token, DnsAnswer answer) {
           absl::StrAppend(&detail, ")");
           n->good = std::move(got);
           n->resolved = true;
+          n->new_question = false;
           n->holding = false;
           n->held.clear();
           ++n->stats.changes;
@@ -410,9 +479,6 @@ void DnsManager::on_answer(DnsServiceId id, uint64_t token, DnsAnswer answer) {
   }
   if (!changed.empty() && options_.listener != nullptr) {
     options_.listener->on_destinations_changed(changed, events);
-  }
-  if (options_.on_event) {
-    for (const Event& e : events) options_.on_event(e);
   }
 }
 

@@ -27,11 +27,13 @@ namespace ufc::internal {
 using DnsServiceId = uint32_t;  // 0: none
 
 // The endpoints an answer gives for `name`: kAddress, each address at the name's port
-// and weight; kSrv, the records of the lowest priority present, each address at the
-// record's port and weight (srv_endpoint_weight). Sorted by (ip, port); an (ip, port) given
-// twice is taken once (the first record's weight). At most `max` (more: the first `max`).
-std::vector<DnsEndpoint> endpoints_of(const DnsName& name, const std::vector<DnsRecord>& records,
-                                      size_t max);
+// and weight; kSrv, the usable records (an IP and a port) of the lowest priority among
+// them, each address at the record's port and weight (srv_endpoint_weight). Addresses are
+// canonical (inet_ntop's form; what is not an IP literal is dropped), sorted by (ip, port),
+// each (ip, port) once (with the largest weight given). NOT_FOUND when nothing usable is
+// left; RESOURCE_EXHAUSTED past kMaxDnsEndpointsPerName.
+absl::StatusOr<std::vector<DnsEndpoint>> endpoints_of(const DnsName& name,
+                                                      const std::vector<DnsRecord>& records);
 
 // DnsManager: per service, per name, the lookup schedule and the last good answer.
 //
@@ -61,7 +63,8 @@ class DnsManager {
    public:
     virtual ~Listener() = default;
     // The DNS endpoints of `service` changed: rebuild its endpoint set from endpoints().
-    // Called on the resolver's thread, never after stop() returns. Events it causes go to
+    // Called on the resolver's thread (the executor's, when no resolver could be made),
+    // under the answer gate, never after stop() returns. Events it causes go to
     // `events`, after the DNS ones.
     virtual void on_destinations_changed(const std::string& service,
                                          std::vector<Event>& events) = 0;
@@ -79,11 +82,14 @@ class DnsManager {
     EventCallback on_event;                        // optional
     absl::Duration tick = absl::Milliseconds(50);  // how often due lookups are started
     uint64_t seed = 0;                             // the jitter's; 0: from the clock
+    // A lookup that has not answered for this long is abandoned and started again (a
+    // resolver that lost it must not freeze the name): longer than the resolver's own
+    // worst case.
+    absl::Duration lookup_grace = absl::Seconds(60);
   };
 
-  // A lookup that has not answered for this long is abandoned and started again (a
-  // resolver that lost it must not freeze the name).
-  static constexpr absl::Duration kLookupGrace = absl::Seconds(60);
+  // A factory that failed is tried again after this long.
+  static constexpr absl::Duration kResolverRetry = absl::Seconds(10);
 
   explicit DnsManager(Options options);
   // stop() cancels the timer and closes the answer gate, waiting for an answer being
@@ -94,9 +100,12 @@ class DnsManager {
   DnsManager& operator=(const DnsManager&) = delete;
 
   DnsServiceId add_service(std::string name);
-  // update_service() installs a version of the service's destinations: names whose key
-  // (DnsName::key) stays keep their answer, counts and schedule (a schedule past the new
-  // refresh_interval is brought in); new names are looked up now; the rest go.
+  // update_service() installs a version of the service's destinations: names that stay
+  // (DnsName::key) keep their answer, counts and schedule (a schedule past the new
+  // refresh_interval is brought in; a name whose port, type or family changed keeps its
+  // last good endpoints, re-ported, and is looked up again); new names are due now; the
+  // rest go. It starts no lookup (the owner calls it under its lock): tick() does, which
+  // the owner calls once its lock is released.
   void update_service(DnsServiceId id, const DestinationPolicy& policy, uint64_t version);
   void remove_service(DnsServiceId id);
 
@@ -108,7 +117,8 @@ class DnsManager {
   std::string unresolved_reason(DnsServiceId id) const;
   std::vector<DnsNameStats> stats(DnsServiceId id) const;
 
-  // Starts the lookups that are due. The executor runs it every Options::tick.
+  // Starts the lookups that are due. The executor runs it every Options::tick (from the
+  // first add_service on); call it with no lock of the owner's held.
   void tick();
 
  private:
@@ -125,8 +135,10 @@ class DnsManager {
   void collect_due_locked(DnsServiceId id, Service& s, absl::Time now, std::vector<Lookup>& out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void start(std::vector<Lookup> lookups) ABSL_LOCKS_EXCLUDED(mu_);
-  // An answer, under the gate.
-  void on_answer(DnsServiceId id, uint64_t token, DnsAnswer answer) ABSL_LOCKS_EXCLUDED(mu_);
+  // An answer, under the gate; the events it causes (delivered by the caller once the
+  // gate is released) go to `events`.
+  void on_answer(DnsServiceId id, uint64_t token, DnsAnswer answer, std::vector<Event>& events)
+      ABSL_LOCKS_EXCLUDED(mu_);
   absl::Duration jittered_locked(const Service& s, absl::Duration d)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::shared_ptr<Resolver> resolver();
@@ -134,11 +146,13 @@ class DnsManager {
 
   Options options_;
   std::shared_ptr<Gate> gate_;
-  Executor::TaskId task_ = 0;
   absl::Mutex resolver_mu_;  // not mu_: making a resolver may take a while
   std::shared_ptr<Resolver> resolver_ ABSL_GUARDED_BY(resolver_mu_);
   absl::Status resolver_error_ ABSL_GUARDED_BY(resolver_mu_);
+  absl::Time resolver_failed_at_ ABSL_GUARDED_BY(resolver_mu_);
   mutable absl::Mutex mu_;
+  Executor::TaskId task_ ABSL_GUARDED_BY(mu_) = 0;  // the tick, from the first service on
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   DnsServiceId next_id_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t next_token_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t random_ ABSL_GUARDED_BY(mu_);

@@ -141,6 +141,11 @@ std::shared_ptr<const CandidateLayout> build_layout(
       layout->destinations[r].push_back(add_group(it->second, b));
     }
   }
+  // A build stopped by its budget leaves later destinations unset; they get the whole
+  // set so that no layout, even one refused, has a rule shorter than its destinations.
+  for (size_t r = 0; r < routing.rules.size(); ++r) {
+    layout->destinations[r].resize(routing.rules[r].destinations.size(), 0);
+  }
   if (work > kMaxSelectionWork) {
     ValidationErrors::Scope field(errors, "routes");
     errors.add(absl::StrCat("choosing the subsets' endpoints examines more than ",
@@ -195,6 +200,12 @@ std::unique_ptr<CandidateSet> build_candidate_set(const CandidateLayout& layout,
   }
   set->affinity = affinity;
   set->usable = usable.size();
+  // No member with weight > 0 (DNS names not resolved yet, static ones drained): an empty
+  // set, which pick refuses (kNoEndpoints) — not in panic, not widened.
+  if (live.empty() && (group.members.empty() || in.drained_is_empty)) {
+    set->size = 0;
+    return set;
+  }
   set->local_usable = local_usable.size();
   std::vector<WeightedEndpoint>* chosen = &usable;
   if (affinity) {
@@ -213,8 +224,6 @@ std::unique_ptr<CandidateSet> build_candidate_set(const CandidateLayout& layout,
       chosen->push_back(WeightedEndpoint{endpoints[i].get(), 1.0});
     }
   }
-  // No member at all (DNS names not resolved yet): no balancer; pick refuses on size 0.
-  if (chosen->empty()) return set;
   set->balancer = group.balancing->make(*chosen);
   return set;
 }

@@ -117,6 +117,10 @@ struct CandidateInputs {
   const std::vector<bool>* out;    // per endpoint: out of rotation (banned or probing)
   const std::vector<bool>* local;  // per endpoint: in the caller's logical IDC (affinity on)
   const AffinityPolicy* affinity;
+  // A set whose every member is drained (weight 0) is empty rather than all of them at
+  // weight 1: for a service with DNS destinations, whose drained static endpoints must not
+  // take traffic while its names have not resolved.
+  bool drained_is_empty = false;
 };
 
 // local_endpoints() is CandidateInputs::local: per endpoint, whether its affinity tag maps

@@ -299,35 +299,54 @@ absl::StatusOr<ParsedEndpoints> parse_endpoints(
   return out;
 }
 
-ParsedEndpoints merge_endpoints(const ServicePolicy& policy,
+MergedEndpoints merge_endpoints(const ServicePolicy& policy,
                                 const std::vector<EndpointSpec>& configured,
                                 const std::vector<std::vector<DnsEndpoint>>& dns) {
-  ParsedEndpoints out;
-  out.specs = configured;
+  MergedEndpoints out;
+  std::vector<EndpointSpec>& specs = out.endpoints.specs;
+  specs = configured;
   absl::flat_hash_set<std::string> seen;
   for (const EndpointSpec& spec : configured) seen.insert(spec.host_port.canonical);
   const std::vector<DnsName>& names = policy.destinations.names;
   for (size_t n = 0; n < dns.size() && n < names.size(); ++n) {
     for (const DnsEndpoint& e : dns[n]) {
-      if (out.specs.size() >= static_cast<size_t>(kMaxEndpoints)) break;
       const bool v6 = e.ip.find(':') != std::string::npos;
       EndpointSpec spec;
       spec.address = v6 ? absl::StrCat("[", e.ip, "]:", e.port) : absl::StrCat(e.ip, ":", e.port);
+      if (!seen.insert(spec.address).second) continue;  // canonical: endpoints_of's inet_ntop
+      if (specs.size() >= static_cast<size_t>(kMaxEndpoints)) {
+        ++out.dropped;
+        out.why = absl::StrCat("at most ", kMaxEndpoints, " endpoints per service");
+        continue;
+      }
       spec.host_port.host = e.ip;
       spec.host_port.port = e.port;
       spec.host_port.is_ip = true;
-      spec.host_port.canonical = spec.address;  // the resolver's inet_ntop form
-      if (!seen.insert(spec.host_port.canonical).second) continue;
+      spec.host_port.canonical = spec.address;
       spec.weight = e.weight;
       spec.tags.assign(names[n].tags.begin(), names[n].tags.end());
-      out.specs.push_back(std::move(spec));
+      specs.push_back(std::move(spec));
     }
   }
   std::vector<const std::vector<Tag>*> tags;
-  tags.reserve(out.specs.size());
-  for (const EndpointSpec& spec : out.specs) tags.push_back(&spec.tags);
-  ValidationErrors errors;  // the budgets were checked with the names standing in
-  out.layout = build_layout(policy.routing, policy.balancing, tags, errors, /*allow_empty=*/true);
+  tags.reserve(specs.size());
+  for (const EndpointSpec& spec : specs) tags.push_back(&spec.tags);
+  for (;;) {
+    ValidationErrors errors;
+    out.endpoints.layout =
+        build_layout(policy.routing, policy.balancing, tags, errors, /*allow_empty=*/true);
+    if (errors.empty()) break;
+    // Over a budget: half the DNS endpoints go (the last ones), until it fits.
+    const size_t from_dns = specs.size() - configured.size();
+    const size_t cut = from_dns == 0 ? 0 : (from_dns + 1) / 2;
+    out.why = std::string(errors.status().message());
+    // The static endpoints alone validated (with a stand-in per name): cannot happen, but
+    // the layout is safe to use (every destination has an entry) if it did.
+    if (cut == 0) break;
+    specs.resize(specs.size() - cut);
+    tags.resize(specs.size());
+    out.dropped += cut;
+  }
   return out;
 }
 

@@ -108,9 +108,17 @@ absl::StatusOr<ParsedEndpoints> parse_endpoints(
 // `configured` specs, then each name's endpoints (`dns`, parallel to
 // policy.destinations.names) with the name's tags, an address already in the set skipped
 // (static first, then names in order), at most kMaxEndpoints; and its layout, where a
-// routing subset may select nothing until the names it draws on resolve. Cost: O(n log n)
-// in the endpoints plus build_layout.
-ParsedEndpoints merge_endpoints(const ServicePolicy& policy,
+// routing subset may select nothing until the names it draws on resolve. Validation let
+// each name stand for one endpoint, so the real answers may not fit the selection or
+// table budgets: then the DNS endpoints are cut (halved until the layout fits), and
+// `dropped` and `why` say so. Cost: O(n log n) in the endpoints plus build_layout, at
+// most ~log2(n) times when cut.
+struct MergedEndpoints {
+  ParsedEndpoints endpoints;
+  size_t dropped = 0;  // DNS endpoints left out (budgets, kMaxEndpoints)
+  std::string why;
+};
+MergedEndpoints merge_endpoints(const ServicePolicy& policy,
                                 const std::vector<EndpointSpec>& configured,
                                 const std::vector<std::vector<DnsEndpoint>>& dns);
 

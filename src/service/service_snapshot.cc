@@ -35,7 +35,8 @@ void compile_sets(ServiceSnapshot& snap, const ServiceSnapshot* previous,
                   const std::vector<uint32_t>* changed) {
   const CandidateLayout& layout = *snap.layout;
   const CandidateInputs inputs{snap.endpoints.get(), &snap.out, snap.local.get(),
-                               &snap.policy->routing.affinity};
+                               &snap.policy->routing.affinity,
+                               /*drained_is_empty=*/!snap.policy->destinations.empty()};
   snap.sets.resize(layout.groups.size());
   for (uint32_t g = 0; g < layout.groups.size(); ++g) {
     if (previous != nullptr && !group_contains_any(layout, g, *changed)) {

@@ -131,27 +131,41 @@ TEST(DestinationPolicyTest, TooManyNamesAreRefusedBeforeAnyIsRead) {
 
 TEST(DestinationPolicyTest, EndpointsOfAnAnswer) {
   internal::DnsName name;
+  name.query.name = "_http._tcp.ufc.test";
   name.query.type = DnsRecordType::kSrv;
   const std::vector<DnsRecord> records = {{"10.0.0.2", 81, 1, 0},
                                           {"10.0.0.1", 80, 1, 5},
-                                          {"10.0.0.1", 80, 1, 7},  // repeated: first kept
-                                          {"10.0.0.3", 0, 1, 5},   // port 0: unusable
+                                          {"10.0.0.1", 80, 1, 7},  // repeated: the largest
+                                          {"10.0.0.3", 0, 0, 5},   // port 0: unusable, and
+                                                                   // its priority does not count
+                                          {"bogus", 83, 0, 5},     // not an address
                                           {"10.0.0.4", 84, 2, 9}};
-  std::vector<internal::DnsEndpoint> got = internal::endpoints_of(name, records, 100);
-  ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[0].ip, "10.0.0.1");
-  EXPECT_EQ(got[0].weight, 5);
-  EXPECT_EQ(got[1].ip, "10.0.0.2");
-  EXPECT_EQ(got[1].weight, 0.01);  // SRV weight 0
-  EXPECT_EQ(internal::endpoints_of(name, records, 1).size(), 1u);
+  absl::StatusOr<std::vector<internal::DnsEndpoint>> got = internal::endpoints_of(name, records);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->size(), 2u);
+  EXPECT_EQ((*got)[0].ip, "10.0.0.1");
+  EXPECT_EQ((*got)[0].weight, 7);
+  EXPECT_EQ((*got)[1].ip, "10.0.0.2");
+  EXPECT_EQ((*got)[1].weight, 0.01);  // SRV weight 0
+  absl::StatusOr<std::vector<internal::DnsEndpoint>> none =
+      internal::endpoints_of(name, {{"10.0.0.3", 0, 0, 5}});
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kNotFound);
   name.query.type = DnsRecordType::kAddress;
   name.port = 443;
   name.weight = 3;
-  got = internal::endpoints_of(name, {{"::1", 0, 0, 0}, {"10.0.0.1", 0, 0, 0}}, 100);
-  ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[0].ip, "10.0.0.1");
-  EXPECT_EQ(got[0].port, 443);
-  EXPECT_EQ(got[0].weight, 3);
+  got = internal::endpoints_of(name, {{"0:0::1", 0, 0, 0}, {"10.0.0.1", 0, 0, 0}});
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 2u);
+  EXPECT_EQ((*got)[0].ip, "10.0.0.1");
+  EXPECT_EQ((*got)[0].port, 443);
+  EXPECT_EQ((*got)[0].weight, 3);
+  EXPECT_EQ((*got)[1].ip, "::1");  // canonical
+  std::vector<DnsRecord> many;
+  for (int i = 0; i < 10001; ++i) {
+    many.push_back({"10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256), 0, 0, 0});
+  }
+  EXPECT_EQ(internal::endpoints_of(name, many).status().code(),
+            absl::StatusCode::kResourceExhausted);
 }
 
 TEST(DestinationPolicyTest, HostNameRules) {

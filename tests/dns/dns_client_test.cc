@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/sim_client.h"
+#include "ufc/config.h"
 #include "ufc/refusal.h"
 
 namespace ufc {
@@ -415,28 +416,122 @@ TEST(DnsClientTest, RemovingTheServiceOrTheClientWithALookupInFlightIsSafe) {
   EXPECT_TRUE(resolver->answer(kName, FakeResolver::addresses({"10.1.0.1"})));  // dropped
 }
 
-TEST(DnsClientTest, AFactoryThatCannotMakeAResolverFailsTheLookupsNotTheClient) {
+TEST(DnsClientTest, BadResolverOptionsFailTheClientsCreation) {
   ClientOptions options;
   options.dns.servers = {"not-an-ip"};
-  std::vector<Event> events;
-  absl::Mutex mu;
-  options.on_event = [&](const Event& e) {
-    absl::MutexLock lock(&mu);
-    events.push_back(e);
-  };
   absl::StatusOr<std::unique_ptr<Client>> client = Client::create(options);
-  ASSERT_TRUE(client.ok()) << client.status();
-  ASSERT_TRUE((*client)->apply(dns_service()).ok());
-  absl::Time until = absl::Now() + absl::Seconds(5);
-  bool failed = false;
-  while (!failed && absl::Now() < until) {
-    absl::SleepFor(absl::Milliseconds(10));
-    absl::MutexLock lock(&mu);
-    for (const Event& e : events) failed = failed || e.type == EventType::kDnsFailed;
+  ASSERT_FALSE(client.ok());
+  EXPECT_EQ(client.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client.status().message(), HasSubstr("dns: ResolverOptions.servers[0]"));
+}
+
+TEST(DnsClientTest, ANewPortKeepsTheLastGoodAddressesUntilTheNextAnswer) {
+  SimClient c;
+  ASSERT_TRUE(c.client->apply(dns_service(1)).ok());
+  ASSERT_TRUE(c.resolver->answer(kName, FakeResolver::addresses({"10.1.0.1", "10.1.0.2"})));
+  v1::ServiceConfig v2 = dns_service(2);
+  v2.mutable_destinations()->mutable_dns(0)->set_port(8080);
+  v2.mutable_destinations()->mutable_dns(0)->set_family("ipv4");
+  ASSERT_TRUE(c.client->apply(v2).ok());
+  // Never without endpoints: the old answer, re-ported, while the new question is asked.
+  EXPECT_EQ(reached(c), (std::set<std::string>{"10.1.0.1:8080", "10.1.0.2:8080"}));
+  ASSERT_EQ(c.resolver->pending(kName), 1u);
+  EXPECT_EQ(c.resolver->queries().back().family, AddressFamily::kIpv4);
+  ASSERT_TRUE(c.resolver->answer(kName, FakeResolver::addresses({"10.1.0.3"})));
+  EXPECT_EQ(reached(c), (std::set<std::string>{"10.1.0.3:8080"}));  // 2 of 2 gone, but a new
+                                                                    // question's first answer
+}
+
+TEST(DnsClientTest, NamesAreComparedAsDnsComparesThem) {
+  v1::ServiceConfig s = dns_service();
+  v1::DnsDestination* again = s.mutable_destinations()->add_dns();
+  again->set_name("WEB.ufc.test.");
+  again->set_port(81);
+  absl::Status status = validate_service(s);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("destinations.dns[1]: duplicate of dns[0]"));
+}
+
+TEST(DnsClientTest, ResolverAddressesAreCanonicalSoStateCarriesOver) {
+  SimClient c;
+  v1::ServiceConfig s = dns_service();
+  s.add_endpoints()->set_address("[2001:db8::1]:80");
+  ASSERT_TRUE(c.client->apply(s).ok());
+  // A resolver of the user's writes addresses its own way; a hostname is no address.
+  ASSERT_TRUE(c.resolver->answer(
+      kName, FakeResolver::addresses({"2001:DB8:0::1", "2001:0db8::2", "not.an.ip", "[::3]"})));
+  EXPECT_EQ(reached(c), (std::set<std::string>{"[2001:db8::1]:80", "[2001:db8::2]:80"}));
+  for (int i = 0; i < 10; ++i) c.pick_and_report("web", Outcome::ok(absl::Milliseconds(1)));
+  c.executor->advance(absl::Seconds(1));
+  ASSERT_TRUE(c.resolver->answer(kName, FakeResolver::addresses({"2001:db8:0:0::2", "10.1.0.9"})));
+  std::map<std::string, double> after = requests(c);
+  EXPECT_EQ(after["[2001:db8::2]:80"], 5);  // the same Endpoint across the rebuild
+  EXPECT_EQ(after["10.1.0.9:80"], 0);
+}
+
+TEST(DnsClientTest, DrainedStaticEndpointsTakeNoTrafficWhileTheNamesAreUnresolved) {
+  SimClient c;
+  v1::ServiceConfig s = dns_service();
+  v1::Endpoint* drained = s.add_endpoints();
+  drained->set_address("10.0.0.1:80");
+  drained->set_weight(0);
+  ASSERT_TRUE(c.client->apply(s).ok());
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(refusal_of(c.client->pick({.service = "web"}).status()), Refusal::kNoEndpoints);
   }
-  ASSERT_TRUE(failed);
-  EXPECT_THAT((*client)->query("request_info^web"), HasSubstr("servers[0]"));
-  EXPECT_EQ(refusal_of((*client)->pick({.service = "web"}).status()), Refusal::kNoEndpoints);
+  ASSERT_TRUE(c.resolver->answer(kName, FakeResolver::addresses({"10.1.0.1"})));
+  EXPECT_EQ(reached(c), (std::set<std::string>{"10.1.0.1:80"}));
+  // An empty set is not panic: nothing was banned.
+  EXPECT_THAT(c.client->query("request_info^web"), HasSubstr("\"panic_cnt\":0"));
+}
+
+TEST(DnsClientTest, AnswersTooBigForTheRoutingBudgetsAreCutWithAnEvent) {
+  SimClient c;
+  v1::ServiceConfig s = dns_service();
+  s.mutable_ban()->set_enabled(false);
+  v1::Destinations* d = s.mutable_destinations();
+  d->clear_dns();
+  for (int n = 0; n < 7; ++n) {
+    v1::DnsDestination* name = d->add_dns();
+    name->set_name("n" + std::to_string(n) + ".ufc.test");
+    name->set_port(80);
+    for (int t = 0; t < 5; ++t) (*name->mutable_tags())["t" + std::to_string(t)] = "x";
+  }
+  // 31 distinct selectors, each satisfied by every name: validation counts one stand-in
+  // per name; 7 answers of 10,000 make each selector examine 70,000 endpoints.
+  for (int r = 1; r < 32; ++r) {
+    v1::Route* route = s.add_routes();
+    v1::AttributeMatch* m = route->mutable_match()->add_attributes();
+    m->set_key("r");
+    m->set_value(std::to_string(r));
+    auto* tags = route->add_destinations()->mutable_tags();
+    for (int t = 0; t < 5; ++t) {
+      if (r & (1 << t)) (*tags)["t" + std::to_string(t)] = "x";
+    }
+  }
+  ASSERT_TRUE(c.client->apply(s).ok()) << c.client->apply(s);
+  for (int n = 0; n < 7; ++n) {
+    std::vector<std::string> ips;
+    for (int i = 0; i < 10000; ++i) {
+      ips.push_back("10." + std::to_string(n) + "." + std::to_string(i / 256) + "." +
+                    std::to_string(i % 256));
+    }
+    ASSERT_TRUE(
+        c.resolver->answer("n" + std::to_string(n) + ".ufc.test", FakeResolver::addresses(ips)));
+  }
+  bool cut = false;
+  for (const Event& e : c.events) {
+    cut = cut || (e.type == EventType::kDnsFailed && absl::StrContains(e.detail, "left out"));
+  }
+  EXPECT_TRUE(cut);
+  // Every route still picks (no rule shorter than its destinations).
+  for (int r = 1; r < 32; ++r) {
+    const std::string v = std::to_string(r);
+    const Attribute attrs[] = {{"r", v}};
+    PickRequest req{.service = "web"};
+    req.attributes = attrs;
+    EXPECT_TRUE(c.client->pick(req).ok()) << r;
+  }
 }
 
 }  // namespace

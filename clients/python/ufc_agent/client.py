@@ -200,7 +200,8 @@ class AgentClient:
           connect_backups: connect to the backups at once, in the background, so that
             the first failover does not also pay for a TCP and HTTP/2 handshake.
           backup_unconfigured: when the local agent refuses a pick as "not_configured"
-            (it has no config for the service yet), ask a backup before giving up.
+            (it has no config for the service yet) or "no_endpoints" (its DNS names have
+            not resolved yet), ask a backup before giving up.
           last_chance_timeout: when every agent was tried and some only timed out
             (none answered), seconds to wait on one of those once more before raising
             AgentUnavailable: on an overloaded host a slow answer beats none. 0: never.
@@ -294,9 +295,10 @@ class AgentClient:
             if response.HasField("refusal"):
                 r = response.refusal
                 refused = Refused(r.code, r.reason, r.message)
-                if (r.reason == "not_configured" and agent is self._local and self._backups
-                        and self._backup_unconfigured):
-                    unconfigured = refused  # its config may not have arrived yet: ask a backup
+                if (r.reason in ("not_configured", "no_endpoints") and agent is self._local
+                        and self._backups and self._backup_unconfigured):
+                    # Its config (or its DNS answers) may not have arrived yet: ask a backup.
+                    unconfigured = refused
                     continue
                 raise refused
             return Pick(response, agent)
