@@ -56,6 +56,12 @@ void FuseManager::update_service(FuseServiceId id, const FusePolicy& fuse, const
   s.retry = retry;
   s.version = version;
   s.endpoints = std::move(endpoints);
+  // A new service has its reserve at once: the first failures may be retried before the
+  // first tick has seen any request.
+  if (s.retry_window.empty() && s.retry_granted == 0) {
+    s.retry_granted = retry.reserve();
+    s.gate->retry_tokens.store(s.retry_granted, std::memory_order_relaxed);
+  }
 }
 
 void FuseManager::remove_service(FuseServiceId id) {
@@ -114,7 +120,8 @@ void FuseManager::tick_locked(Service& s, std::vector<Event>& events) {
   }
   if (demand_total > 0) s.mix = demand;
 
-  // --- Retry budget: tokens for the next tick = R x first attempts - retries, over the window ---
+  // --- Retry budget: tokens for the next tick = R x first attempts + the reserve - retries,
+  // over the window ---
   const int64_t grant_before = s.retry_granted;
   const size_t window_ticks =
       std::max<size_t>(1, static_cast<size_t>(s.retry.window / kFuseTick + 0.5));
@@ -131,8 +138,8 @@ void FuseManager::tick_locked(Service& s, std::vector<Event>& events) {
     retries_sum += r;
   }
   const int64_t grant = std::max<int64_t>(
-      0, static_cast<int64_t>(std::floor(s.retry.budget * static_cast<double>(firsts_sum))) -
-             static_cast<int64_t>(retries_sum));
+      0, static_cast<int64_t>(std::floor(s.retry.budget * static_cast<double>(firsts_sum))) +
+             s.retry.reserve() - static_cast<int64_t>(retries_sum));
   // Retries taken between the load above and this exchange count in the next tick.
   const int64_t left = gate.retry_tokens.exchange(grant, std::memory_order_relaxed);
   const uint64_t late = left_now > left ? static_cast<uint64_t>(left_now - left) : 0;

@@ -45,6 +45,8 @@ RetryPolicy RetryPolicy::parse(const v1::Retry& r, ValidationErrors& errors) {
   read_range(errors, "budget", r.has_budget(), r.budget(), 0, 1, p.budget);
   read_duration(errors, "window", r.has_window(), r.window(), absl::Seconds(1), absl::Minutes(10),
                 p.window);
+  read_range(errors, "min_per_second", r.has_min_per_second(), r.min_per_second(), 0, 1000,
+             p.min_per_second);
   return p;
 }
 

@@ -5,6 +5,7 @@
 #ifndef UFC_FUSING_FUSE_POLICY_H_
 #define UFC_FUSING_FUSE_POLICY_H_
 
+#include <cmath>
 #include <cstdint>
 
 #include "absl/time/time.h"
@@ -45,6 +46,12 @@ struct RetryPolicy {
   uint32_t max_attempts = 3;
   double budget = 0.1;
   absl::Duration window = absl::Seconds(10);
+  double min_per_second = 1;  // the reserve, beyond the budget's share
+
+  // Retries the reserve allows per window: floor(min_per_second x window).
+  int64_t reserve() const {
+    return static_cast<int64_t>(std::floor(min_per_second * absl::ToDoubleSeconds(window)));
+  }
 
   // parse() reads section `retry`, adding every problem to `errors` under "retry".
   static RetryPolicy parse(const v1::Retry& retry, ValidationErrors& errors);

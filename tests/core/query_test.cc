@@ -31,7 +31,7 @@ TEST(QueryTest, RequestInfoMatchesTheDocumentedShape) {
             "{\"request_info\":{\"request_cnt\":6,\"success_cnt\":4,\"4xx_cnt\":0,\"5xx_cnt\":2,"
             "\"transport_fail_cnt\":0,\"inflight\":0,\"ban_cnt\":0,\"banned_cnt\":0,"
             "\"panic_cnt\":0,\"deadline_skipped\":0,\"fusing\":false,\"drop\":0,"
-            "\"fused_cnt\":0,\"timeouts_in_force\":\"T1\",\"retry_budget_left\":0,"
+            "\"fused_cnt\":0,\"timeouts_in_force\":\"T1\",\"retry_budget_left\":10,"
             "\"retries_refused_cnt\":0,\"mtime\":1573456024}}");
 }
 

@@ -97,7 +97,9 @@ TEST_F(FuseManagerTest, SeedFusesAfterAnUnhealthyIntervalShedsLowFirstAndEnds) {
 }
 
 TEST_F(FuseManagerTest, RetryTokensAreTheBudgetShareOfFirstAttempts) {
-  fuses_->update_service(id_, FusePolicy{}, RetryPolicy{}, 1, set_);
+  RetryPolicy share_only;
+  share_only.min_per_second = 0;  // no reserve: the share alone
+  fuses_->update_service(id_, FusePolicy{}, share_only, 1, set_);
   tick(100, 100);
   EXPECT_EQ(gate_.retry_tokens.load(), 10) << "10% of 100 first attempts";
   EXPECT_TRUE(gate_.take_retry_token());

@@ -115,6 +115,7 @@ TEST(FusingTest, WithTwentyPercentCriticalAndHalfDroppedCriticalLosesNothing) {
 TEST(RefusalTest, EveryRefusalSaysWhyInAPayloadNotOnlyInItsMessage) {
   v1::ServiceConfig s = fusing_service();
   s.mutable_retry()->set_budget(0.1);
+  s.mutable_retry()->set_min_per_second(0);  // no reserve: the budget's share only
   SimClient c(one(s));
   auto why = [&](const PickRequest& r) { return refusal_of(c.client->pick(r).status()); };
   EXPECT_EQ(why({.service = "nope"}), Refusal::kNotConfigured);
@@ -149,6 +150,7 @@ TEST(RetryBudgetTest, RefusesTheRetryBeyondTenPercentOfRequests) {
   v1::ServiceConfig s = fusing_service();
   s.mutable_fuse()->set_enabled(false);
   s.mutable_retry()->set_budget(0.1);
+  s.mutable_retry()->set_min_per_second(0);  // no reserve: exactly the share
   SimClient c(one(s));
   for (int i = 0; i < 100; ++i) ASSERT_FALSE(c.pick_and_report("svc", Outcome::ok(ms(1))).empty());
   c.executor->advance(ms(100));  // the tick grants 10% of the 100 requests
@@ -181,10 +183,40 @@ TEST(RetryTest, RetriesAvoidBackendsAlreadyTried) {
             "every candidate backend was already tried");
 }
 
+TEST(RetryBudgetTest, AQuietServiceRetriesFromItsReserveFromTheStart) {
+  v1::ServiceConfig s = fusing_service();
+  s.mutable_fuse()->set_enabled(false);
+  s.mutable_retry()->set_budget(0.1);  // the default reserve: 1 a second, 10 per 10 s window
+  SimClient c(one(s));
+  // No tick yet, no first attempt seen: the first failures may still be retried.
+  for (int i = 0; i < 10; ++i) {
+    absl::StatusOr<Pick> retry = c.client->pick({.service = "svc", .is_retry = true});
+    ASSERT_TRUE(retry.ok()) << "retry " << i + 1 << ": " << retry.status();
+  }
+  EXPECT_EQ(refusal_of(c.client->pick({.service = "svc", .is_retry = true}).status()),
+            Refusal::kRetryBudgetSpent);
+  // The reserve is per window: spent, it stays spent until those retries leave it...
+  c.executor->advance(absl::Seconds(5));
+  EXPECT_EQ(refusal_of(c.client->pick({.service = "svc", .is_retry = true}).status()),
+            Refusal::kRetryBudgetSpent);
+  c.executor->advance(absl::Seconds(6));
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(c.client->pick({.service = "svc", .is_retry = true}).ok()) << i;
+  }
+  // ...and adds to the budget's share: 100 requests in the window give 10 + 10.
+  c.executor->advance(absl::Seconds(11));
+  for (int i = 0; i < 100; ++i) ASSERT_FALSE(c.pick_and_report("svc", Outcome::ok(ms(1))).empty());
+  c.executor->advance(ms(100));
+  int admitted = 0;
+  while (c.client->pick({.service = "svc", .is_retry = true}).ok() && admitted < 100) ++admitted;
+  EXPECT_EQ(admitted, 20);
+}
+
 TEST(RetryBudgetTest, ARetryWithNowhereToGoGivesItsTokenBack) {
   v1::ServiceConfig s = fusing_service();
   s.mutable_fuse()->set_enabled(false);
   s.mutable_retry()->set_budget(0.1);
+  s.mutable_retry()->set_min_per_second(0);
   SimClient c(one(s));
   for (int i = 0; i < 100; ++i) ASSERT_FALSE(c.pick_and_report("svc", Outcome::ok(ms(1))).empty());
   c.executor->advance(ms(100));  // 10 tokens
@@ -248,6 +280,7 @@ TEST(FusingConfigTest, ValidationReportsEveryBadFieldWithItsPath) {
   s.mutable_fuse()->set_headroom(2);
   s.mutable_retry()->set_max_attempts(11);
   s.mutable_retry()->set_budget(1.5);
+  s.mutable_retry()->set_min_per_second(-1);
   s.mutable_timeouts()->mutable_strict()->mutable_read()->set_seconds(-1);
   EXPECT_EQ(validate_service(s).message(),
             "fuse.controller: unknown controller \"pid\"; expected seed or adaptive; "
@@ -258,6 +291,7 @@ TEST(FusingConfigTest, ValidationReportsEveryBadFieldWithItsPath) {
             "fuse.headroom: must be in [0, 1], got 2; "
             "retry.max_attempts: must be in [1, 10], got 11; "
             "retry.budget: must be in [0, 1], got 1.5; "
+            "retry.min_per_second: must be in [0, 1000], got -1; "
             "timeouts.strict.read: must be in [1ns, 1h], got -1s");
 }
 
