@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/common/strings.h"
+#include "tests/testing/fake_resolver.h"
 #include "ufc/config.h"
 
 namespace ufc::fuzz {
@@ -38,6 +39,9 @@ std::unique_ptr<FuzzClient> FuzzClient::create(const v1::ClientConfig& config,
   options.executor = c->executor;
   options.random = std::make_shared<testing::SeededRandom>(1);
   options.prober = std::make_shared<testing::FakeProber>();
+  // DNS destinations are looked up by a resolver that never answers: no thread, no
+  // network, and (what the pick checks rely on) no endpoint beyond the config's own.
+  options.resolver = std::make_shared<testing::FakeResolver>();
   absl::StatusOr<std::unique_ptr<Client>> created = Client::create(options);
   if (status != nullptr) *status = created.status();
   if (!created.ok()) return nullptr;

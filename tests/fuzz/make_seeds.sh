@@ -11,3 +11,22 @@ for fuzzer in "${!type[@]}"; do
     protoc -I protos -I /usr/include --encode="${type[$fuzzer]}" ufc/v1/config.proto <"$src" >"$out"
   done
 done
+
+# sync_cache_fuzz: each ClientConfig seed as a whole cache file (global version 7), once
+# as it is (mode byte 0) and once to have its checksum redone by the harness (1, with the
+# last byte dropped: a torn write).
+mkdir -p tests/fuzz/corpus/sync_cache_fuzz
+for pb in tests/fuzz/corpus/client_config_fuzz/*.pb; do
+  name=$(basename "${pb%.pb}")
+  python3 - "$pb" "tests/fuzz/corpus/sync_cache_fuzz/$name" <<'PY'
+import sys
+payload = open(sys.argv[1], "rb").read()
+body = b"UFCCACHE1\n" + b"7 %d\n" % len(payload) + payload
+h = 1469598103934665603
+for c in body:
+    h = ((h ^ c) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+whole = body + b"%016x\n" % h
+open(sys.argv[2] + ".cache", "wb").write(b"\x00" + whole)
+open(sys.argv[2] + ".torn", "wb").write(b"\x01" + whole[:-1])
+PY
+done
