@@ -36,6 +36,12 @@
 namespace ufc_agent::proxy {
 namespace {
 
+// A request waiting in the inbound queue is refused this long before its deadline: the
+// caller upstream waits on the same deadline, so a refusal sent at the deadline itself
+// would race the caller giving up, and the caller would see a bare timeout instead of
+// "deadline_spent" at this hop.
+constexpr absl::Duration kQueueAnswerLead = absl::Milliseconds(10);
+
 using http::BodyKind;
 using http::ParseStatus;
 
@@ -324,7 +330,10 @@ class ClientConn final : public IoHandler {
     drive();
   }
   bool caller_gone() const { return client_eof_; }
-  bool queued_deadline_passed() const { return deadline_.expired_at(w_->loop().now()); }
+  // Within kQueueAnswerLead of the deadline counts as passed: see there.
+  bool queued_deadline_passed() const {
+    return deadline_.expired_at(w_->loop().now() + kQueueAnswerLead);
+  }
   void expire_in_queue() {
     bump(w_->counters().queue_expired);
     answer(504, "deadline_spent", "the deadline passed while the request waited for the upstream");
@@ -688,9 +697,9 @@ void ClientConn::on_head() {
     if (!w_->admit()) {
       phase_ = Phase::kQueued;
       w_->enqueue(this);
-      absl::Duration wait =
-          min_duration(opt.inbound_max_wait, deadline_.remaining_at(w_->loop().now()));
-      arm(wait);
+      absl::Duration wait = min_duration(
+          opt.inbound_max_wait, deadline_.remaining_at(w_->loop().now()) - kQueueAnswerLead);
+      arm(std::max(wait, absl::ZeroDuration()));
       return;
     }
     slot_held_ = true;
