@@ -17,15 +17,6 @@ namespace {
 
 constexpr absl::string_view kMagic = "UFCCACHE1\n";
 
-uint64_t fnv1a(absl::string_view data) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : data) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 absl::Status io_error(const char* what, const std::string& path, int err) {
   std::string message = absl::StrCat("sync cache: ", what, " ", path, ": ", std::strerror(err));
   if (err == ENOSPC || err == EDQUOT) return absl::ResourceExhaustedError(message);
@@ -34,6 +25,15 @@ absl::Status io_error(const char* what, const std::string& path, int err) {
 
 }  // namespace
 
+uint64_t sync_cache_checksum(std::string_view data) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
 absl::Status write_sync_cache(const std::string& path, const SyncCacheContent& content) {
   std::string payload;
   if (!content.config.SerializeToString(&payload)) {
@@ -41,7 +41,7 @@ absl::Status write_sync_cache(const std::string& path, const SyncCacheContent& c
   }
   std::string data = absl::StrCat(kMagic, content.global_version, " ", payload.size(), "\n");
   data.append(payload);
-  absl::StrAppend(&data, absl::StrFormat("%016x\n", fnv1a(data)));
+  absl::StrAppend(&data, absl::StrFormat("%016x\n", sync_cache_checksum(data)));
 
   const std::string tmp = absl::StrCat(path, ".tmp");
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -110,7 +110,8 @@ absl::StatusOr<SyncCacheContent> read_sync_cache(const std::string& path) {
   if (all.back() != '\n') return bad("truncated");
   absl::string_view body = all.substr(0, all.size() - 17);
   uint64_t sum = 0;
-  if (!absl::SimpleHexAtoi(all.substr(all.size() - 17, 16), &sum) || sum != fnv1a(body)) {
+  if (!absl::SimpleHexAtoi(all.substr(all.size() - 17, 16), &sum) ||
+      sum != sync_cache_checksum(std::string_view(body.data(), body.size()))) {
     return bad("checksum mismatch (truncated or corrupted)");
   }
   absl::string_view rest = body.substr(kMagic.size());

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -28,6 +29,10 @@ struct SyncCacheContent {
 // Writes `content` to `path` atomically. UNAVAILABLE (or RESOURCE_EXHAUSTED for a full
 // disk) naming the path; the old file stays whole either way.
 absl::Status write_sync_cache(const std::string& path, const SyncCacheContent& content);
+
+// The checksum the file ends with: FNV-1a-64 of everything before it (for tools and the
+// fuzzer that build or mend cache files).
+uint64_t sync_cache_checksum(std::string_view data);
 
 // Reads `path`. NOT_FOUND when there is no file; DATA_LOSS, saying what is wrong, for one
 // that is truncated, corrupted or not a cache (the caller ignores it with an event).

@@ -50,16 +50,13 @@ const std::string& scratch() {
   return *dir;
 }
 
-// What write_sync_cache appends: 16 hex digits of FNV-1a-64 over everything before them.
+// The file with the checksum its body calls for (src/sync/sync_cache.h).
 std::string with_checksum(std::string_view file) {
   if (file.size() < 17) return std::string(file);
-  std::string body(file.substr(0, file.size() - 17));
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : body) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return absl::StrCat(body, absl::StrFormat("%016x\n", h));
+  const std::string_view body = file.substr(0, file.size() - 17);
+  std::string out(body);
+  out += absl::StrFormat("%016x\n", internal::sync_cache_checksum(body));
+  return out;
 }
 
 }  // namespace
