@@ -33,6 +33,9 @@ constexpr absl::Duration kTick = absl::Milliseconds(50);
 constexpr int kMaxMessageBytes = 512 << 20;  // a whole fleet's first response, chunked
 
 enum Tag : intptr_t { kStart = 1, kRead, kWrite, kFinish };
+
+// How long a stream that is to end stays open after its last write completed.
+constexpr absl::Duration kFlushGrace = absl::Milliseconds(200);
 void* tag(Tag t) { return reinterpret_cast<void*>(t); }
 
 std::string default_client_id() {
@@ -345,8 +348,7 @@ class GrpcSyncSource final : public SyncSource {
               break;
             }
             out.pop_front();
-            write_next();
-            if (out.empty() && !end_after_writes.empty()) end(end_after_writes);
+            write_next();  // the stream ends once the NACK had kFlushGrace to leave (below)
             break;
           case kFinish:
             cq.Shutdown();
@@ -356,8 +358,11 @@ class GrpcSyncSource final : public SyncSource {
       // Periodic work, and the end of the stream once nothing is outstanding.
       if (!broken) {
         if (stopping()) end("client stopping");
+        // A write's completion means gRPC has the message, not that it left: cancelling at
+        // once could drop the NACK the server must see. So the stream stays a moment.
+        const absl::Duration since = absl::Now() - end_requested;
         if (!end_after_writes.empty() &&
-            (out.empty() || absl::Now() - end_requested > absl::Seconds(1))) {
+            ((out.empty() && !writing && since > kFlushGrace) || since > absl::Seconds(1))) {
           end(end_after_writes);
         }
         if (!answered && absl::Now() - started > options_.sync.response_timeout) {
