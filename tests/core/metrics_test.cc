@@ -146,7 +146,7 @@ TEST(MetricsTest, PerServiceHistogramsSumTheEndpoints) {
 
 TEST(MetricsTest, RetriesAdmittedAndRefusedAreCounted) {
   v1::ClientConfig config;
-  *config.add_services() = make_service("echo", 2, "round_robin");  // budget 10%
+  *config.add_services() = make_service("echo", 2, "round_robin");     // budget 10%
   config.mutable_services(0)->mutable_retry()->set_min_per_second(0);  // and no reserve
   SimClient c(config);
   for (int i = 0; i < 100; ++i) c.pick_and_report("echo", Outcome::ok(absl::Milliseconds(1)));
