@@ -34,7 +34,7 @@ class ShardedCursor {
     Shard& s = shards_[shard % kShards];
     const uint32_t i = s.next.load(std::memory_order_relaxed);
     s.next.store(i + 1 >= period_ ? 0 : i + 1, std::memory_order_relaxed);
-    return i < period_ ? i : 0;
+    return i;  // every value stored, as every starting one, is below the period
   }
 
   uint32_t period() const { return period_; }

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "absl/base/attributes.h"
 #include "src/common/thread_shard.h"
 
 namespace ufc::internal {
@@ -36,7 +37,7 @@ struct CpuShards {
   };
   // Computed on first use (a function-local static: safe even from other libraries'
   // static initialisers); afterwards one byte load checks the guard.
-  static const Config& config() {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static const Config& config() {
     static const Config c = init();
     return c;
   }
@@ -45,7 +46,16 @@ struct CpuShards {
   static Config init();
 };
 
-inline uint32_t cpu_shard() {
+// The same for a caller that has its thread_shard() at hand already (the fallback's).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint32_t cpu_shard(uint32_t thread) {
+  const CpuShards::Config& c = CpuShards::config();
+  if (__builtin_expect(c.cpu_offset != 0, 1)) {
+    const char* tp = static_cast<const char*>(__builtin_thread_pointer());
+    return *reinterpret_cast<const volatile uint32_t*>(tp + c.cpu_offset) & c.mask;
+  }
+  return thread & c.mask;
+}
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint32_t cpu_shard() {
   const CpuShards::Config& c = CpuShards::config();
   if (__builtin_expect(c.cpu_offset != 0, 1)) {
     const char* tp = static_cast<const char*>(__builtin_thread_pointer());

@@ -38,8 +38,6 @@ EpochDomain::ThreadExit::~ThreadExit() {
   }
 }
 
-thread_local EpochDomain::Record* EpochDomain::tls_record_ UFC_HOT_TLS = nullptr;
-
 EpochDomain::EpochDomain() : use_membarrier_(register_membarrier()) {
   // A child process has only the forking thread: the other threads' records would keep
   // their epochs forever and stall every reclaim in the child.
@@ -50,7 +48,6 @@ void EpochDomain::after_fork_in_child() {
   EpochDomain& d = global();
   for (Record* r = d.records_.load(std::memory_order_relaxed); r != nullptr; r = r->next) {
     if (r == tls_record_) continue;
-    r->depth = 0;
     r->epoch.store(0, std::memory_order_relaxed);
     r->in_use.store(false, std::memory_order_relaxed);
   }

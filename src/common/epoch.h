@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/synchronization/mutex.h"
 #include "src/common/tls.h"
 
@@ -28,7 +29,7 @@ namespace ufc::internal {
 
 // EpochDomain: read-side critical sections plus deferred deletion.
 //
-// Cost: enter+exit is a thread-local lookup and two stores (~1-2 ns with membarrier).
+// Cost: a Guard is a thread-local load, two loads and two stores (~1-2 ns with membarrier).
 // retire() takes a mutex; reclaim() issues one membarrier syscall and scans the thread
 // slots. Thread-safety: all methods are thread-safe. Sections nest.
 class EpochDomain {
@@ -39,17 +40,24 @@ class EpochDomain {
     return *domain;
   }
 
+  struct Record;  // one per thread; below
+
   // Guard: a read-side critical section. Pointers loaded from retire-protected atomics
-  // stay valid until the guard dies. Must not be held across blocking calls.
+  // stay valid until the guard dies. Must not be held across blocking calls. A guard
+  // inside another guard of the same thread is free: it finds the thread's announcement
+  // in place and leaves it to the outer one.
   class Guard {
    public:
-    explicit Guard(EpochDomain& domain = global()) : domain_(domain) { domain_.enter(); }
-    ~Guard() { domain_.exit(); }
+    ABSL_ATTRIBUTE_ALWAYS_INLINE explicit Guard(EpochDomain& domain = global())
+        : record_(domain.enter()) {}
+    ABSL_ATTRIBUTE_ALWAYS_INLINE ~Guard() {
+      if (record_ != nullptr) record_->epoch.store(0, std::memory_order_release);
+    }
     Guard(const Guard&) = delete;
     Guard& operator=(const Guard&) = delete;
 
    private:
-    EpochDomain& domain_;
+    Record* record_;  // the thread's record when this is the outermost section
   };
 
   // retire() schedules `object` for deletion once every reader that might have loaded it
@@ -78,10 +86,23 @@ class EpochDomain {
   // Whether readers use the membarrier fast path.
   bool uses_membarrier() const { return use_membarrier_; }
 
-  void enter() {
+  // One per thread that ever entered, reused after the thread exits.
+  struct alignas(64) Record {
+    // 0 when the owning thread is outside any section; otherwise the epoch it entered in.
+    std::atomic<uint64_t> epoch{0};
+    std::atomic<bool> in_use{false};
+    Record* next = nullptr;
+  };
+
+ private:
+  // Announces the calling thread in the current epoch and returns its record, or returns
+  // nullptr when the thread is inside a section already (its older announcement covers
+  // this one). Only the owning thread writes its record's epoch, so its own relaxed load
+  // tells whether it is inside.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE Record* enter() {
     Record* r = tls_record_;
     if (__builtin_expect(r == nullptr, 0)) r = register_thread();
-    if (r->depth++ != 0) return;
+    if (r->epoch.load(std::memory_order_relaxed) != 0) return nullptr;
     // Acquire pairs with retire_raw's increment: seeing the new epoch implies seeing the
     // unpublish that preceded it.
     r->epoch.store(global_epoch_.load(std::memory_order_acquire), std::memory_order_relaxed);
@@ -92,25 +113,12 @@ class EpochDomain {
     } else {
       std::atomic_thread_fence(std::memory_order_seq_cst);
     }
+    return r;
   }
 
-  void exit() {
-    Record* r = tls_record_;
-    if (--r->depth == 0) r->epoch.store(0, std::memory_order_release);
-  }
-
-  // One per thread that ever entered, reused after the thread exits.
-  struct alignas(64) Record {
-    // 0 when the owning thread is outside any section; otherwise the epoch it entered in.
-    std::atomic<uint64_t> epoch{0};
-    std::atomic<bool> in_use{false};
-    Record* next = nullptr;
-    uint32_t depth = 0;  // only the owning thread touches it
-  };
-
- private:
-  // The calling thread's record; trivially destructible, so access needs no TLS guard.
-  static thread_local Record* tls_record_ UFC_HOT_TLS;
+  // The calling thread's record. Defined here, constant-initialized and trivially
+  // destructible, so that other files read it directly (no TLS wrapper call or check).
+  static inline thread_local Record* tls_record_ UFC_HOT_TLS = nullptr;
   struct ThreadExit;  // releases the record when its thread exits
   static thread_local ThreadExit tls_exit_;
   Record* register_thread();

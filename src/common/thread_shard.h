@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "absl/base/attributes.h"
 #include "src/common/tls.h"
 
 namespace ufc::internal {
@@ -19,7 +20,7 @@ uint32_t assign();
 // thread_shard() returns a number fixed for the calling thread, handed out 0, 1, 2, ... in
 // order of first call, so the first N threads get distinct shards of an N-way structure
 // and a counter every thread bumps becomes N counters that do not share a cache line.
-inline uint32_t thread_shard() {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint32_t thread_shard() {
   const uint32_t s = thread_shard_internal::shard;
   return __builtin_expect(s != UINT32_MAX, 1) ? s : thread_shard_internal::assign();
 }

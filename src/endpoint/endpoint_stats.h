@@ -8,12 +8,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <new>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "src/common/coarse_clock.h"
 #include "src/common/cpu_shard.h"
 
 namespace ufc::internal {
@@ -37,14 +39,9 @@ struct ShardStats {
   static constexpr uint64_t kHolder = uint64_t{1} << 32;
 };
 static_assert(sizeof(ShardStats) == 48, "the per-endpoint, per-CPU cost");
+static_assert(offsetof(ShardStats, word) == 0, "a Pick's hold word is its ShardStats");
 
-// A 32-bit coarse time: monotonic nanoseconds >> 20 (units of 1.048576 ms), wrapping
-// every 52 days; differences are taken modulo 2^32. Never 0, which means "none".
-inline uint32_t coarse_tick(int64_t now_ns) {
-  const uint32_t t = static_cast<uint32_t>(static_cast<uint64_t>(now_ns) >> 20);
-  return t != 0 ? t : 1;
-}
-inline constexpr int64_t kCoarseTickNs = int64_t{1} << 20;
+// coarse_tick() and kCoarseTickNs, the 32-bit coarse time, are in coarse_clock.h.
 // A tick age that stands for "too long ago to matter" (~26 days).
 inline constexpr int64_t kLongAgoTicks = INT32_MAX;
 
