@@ -4,7 +4,11 @@
 // timings on these shared machines are not:
 //
 //   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-//     build/bench/pick_report_loop <iterations> <policy> <endpoints> [nohistogram]
+//     build/bench/pick_report_loop <iterations> <policy> <endpoints> [nohistogram] [handle|plain]
+//
+// `handle`: pick through a ServiceHandle (Client::service) instead of by name, with the same
+// request; `plain`: through a handle with no request (Client::pick(handle): PickRequest's
+// defaults, so no hash key).
 //
 // Instructions per pick+report = (Ir at 200000 iterations - Ir at 100000) / 100000.
 
@@ -15,8 +19,23 @@
 #include "ufc/client.h"
 
 int main(int argc, char** argv) {
-  if (argc != 4 && !(argc == 5 && std::string(argv[4]) == "nohistogram")) {
-    std::fprintf(stderr, "usage: %s <iterations> <policy> <endpoints> [nohistogram]\n", argv[0]);
+  bool histograms = true, handle = false, plain = false, usage = argc < 4;
+  for (int i = 4; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flag == "nohistogram") {
+      histograms = false;
+    } else if (flag == "handle") {
+      handle = true;
+    } else if (flag == "plain") {
+      plain = true;
+    } else {
+      usage = true;
+    }
+  }
+  if (usage) {
+    std::fprintf(stderr,
+                 "usage: %s <iterations> <policy> <endpoints> [nohistogram] [handle|plain]\n",
+                 argv[0]);
     return 2;
   }
   const long iterations = std::atol(argv[1]);
@@ -30,7 +49,7 @@ int main(int argc, char** argv) {
   }
   s.mutable_balancing()->set_policy(argv[2]);
   ufc::ClientOptions options;
-  options.latency_histograms = argc == 4;
+  options.latency_histograms = histograms;
   options.initial_config.emplace();
   *options.initial_config->add_services() = s;
   absl::StatusOr<std::unique_ptr<ufc::Client>> client = ufc::Client::create(options);
@@ -39,14 +58,38 @@ int main(int argc, char** argv) {
     return 1;
   }
   const ufc::Outcome outcome = ufc::Outcome::http(200, absl::Microseconds(1500));
+  const ufc::ServiceHandle svc = (*client)->service("svc").value();
   long failed = 0;
-  for (long i = 0; i < iterations; ++i) {
-    absl::StatusOr<ufc::Pick> pick = (*client)->pick({.service = "svc", .hash_key = "user-12345"});
-    if (!pick.ok()) {
-      ++failed;
-      continue;
+  // Two loops, not one with a choice inside, so that each builds its request as a caller
+  // would.
+  if (plain) {
+    for (long i = 0; i < iterations; ++i) {
+      absl::StatusOr<ufc::Pick> pick = (*client)->pick(svc);
+      if (!pick.ok()) {
+        ++failed;
+        continue;
+      }
+      (*client)->report(*pick, outcome);
     }
-    (*client)->report(*pick, outcome);
+  } else if (handle) {
+    for (long i = 0; i < iterations; ++i) {
+      absl::StatusOr<ufc::Pick> pick = (*client)->pick(svc, {.hash_key = "user-12345"});
+      if (!pick.ok()) {
+        ++failed;
+        continue;
+      }
+      (*client)->report(*pick, outcome);
+    }
+  } else {
+    for (long i = 0; i < iterations; ++i) {
+      absl::StatusOr<ufc::Pick> pick =
+          (*client)->pick({.service = "svc", .hash_key = "user-12345"});
+      if (!pick.ok()) {
+        ++failed;
+        continue;
+      }
+      (*client)->report(*pick, outcome);
+    }
   }
   return failed == 0 ? 0 : 1;
 }

@@ -40,6 +40,7 @@
 #include "ufc/random.h"
 #include "ufc/refusal.h"
 #include "ufc/resolver.h"
+#include "ufc/service_handle.h"
 #include "ufc/sync.h"
 #include "ufc/v1/config.pb.h"
 
@@ -157,6 +158,21 @@ class Client {
   // for a service without fault rules: one well-predicted branch.
   absl::StatusOr<Pick> pick(const PickRequest& request);
 
+  // service() resolves a service name once, for pick() and call() through the handle
+  // (ufc/service_handle.h): the same decisions without the name's lookup on every call. The
+  // service need not be configured yet (with sync, this subscribes to it). INVALID_ARGUMENT
+  // for a name no config could have (empty, over 255 bytes, a space, '^', a control or
+  // non-ASCII character). Takes the config mutex: call it at start-up, not per request.
+  absl::StatusOr<ServiceHandle> service(std::string_view name);
+
+  // pick() through a handle: as above for the handle's service (`request.service` is
+  // ignored). NOT_FOUND (kNotConfigured) while the client has no config for it;
+  // INVALID_ARGUMENT for an empty handle or one made by another Client.
+  absl::StatusOr<Pick> pick(const ServiceHandle& service, const PickRequest& request);
+  // The same for a request that asks for nothing special (PickRequest's defaults: no hash
+  // key, normal priority, not a retry, no deadline): the shortest request path there is.
+  absl::StatusOr<Pick> pick(const ServiceHandle& service);
+
   // call() runs one request with the service's retry policy, for bypass callers: pick,
   // `attempt(pick)` (talk to pick.address() within pick.timeouts(), return the outcome),
   // report; and again, to a backend not yet tried, after a transport failure (never after
@@ -193,6 +209,9 @@ class Client {
   //     });                                 // fusing, budget or backends say so
   //   }
   absl::StatusOr<Outcome> call(const PickRequest& request,
+                               absl::FunctionRef<Outcome(const Pick&)> attempt);
+  // call() through a handle (`request.service` is ignored).
+  absl::StatusOr<Outcome> call(const ServiceHandle& service, const PickRequest& request,
                                absl::FunctionRef<Outcome(const Pick&)> attempt);
 
   // report() records the outcome of the attempt made with `pick` (ufc/outcome.h says how

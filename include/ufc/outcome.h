@@ -123,10 +123,9 @@ struct Outcome {
     switch (status_kind) {
       case StatusKind::kNone:
         return OutcomeClass::kSuccess;
-      case StatusKind::kHttp:
-        return status_code >= 500   ? OutcomeClass::kServerError
-               : status_code >= 400 ? OutcomeClass::kClientError
-                                    : OutcomeClass::kSuccess;
+      case StatusKind::kHttp:  // kSuccess below 400, kClientError below 500, else kServerError
+        return static_cast<OutcomeClass>(static_cast<int>(status_code >= 400) +
+                                         static_cast<int>(status_code >= 500));
       case StatusKind::kGrpc:
         // Bit c set: gRPC code c is a client error (1, 3, 5-11, 16). 0 is OK; the rest,
         // and unknown codes, are server errors.

@@ -6,6 +6,7 @@
 #ifndef UFC_PICK_H_
 #define UFC_PICK_H_
 
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -22,9 +23,6 @@ namespace ufc {
 namespace internal {
 class Endpoint;
 class ClientCore;
-// Drops the Pick's hold on `endpoint` (and its in-flight slot if unreported); `shard` is
-// the CPU shard the pick was counted on.
-void release_pick(Endpoint* endpoint, uint32_t shard, bool reported) noexcept;
 }  // namespace internal
 
 // How much a request matters when a service must shed load; the lowest go first.
@@ -105,8 +103,9 @@ using Tag = std::pair<std::string, std::string>;
 // `Client::report` exactly once; a Pick destroyed unreported releases its in-flight slot.
 // With fault injection configured (ServiceConfig.faults), check fault() before sending.
 //
-// Cost: moving copies six words; destroying is one atomic decrement, on the per-CPU
-// record of the CPU that picked it (reporting or destroying it on another thread is fine).
+// Cost: moving copies seven words; destroying is one atomic decrement, inline, on the
+// per-CPU record of the CPU that picked it (reporting or destroying it on another thread
+// is fine).
 // Thread-safety: a Pick is not itself thread-safe; use each from one thread at a time.
 // Report it on the Client that made it, and not after that Client is destroyed; reading
 // it or destroying it later is fine (its backend's identity stays alive until then).
@@ -115,16 +114,14 @@ class Pick {
   Pick(Pick&& other) noexcept { take(other); }
   Pick& operator=(Pick&& other) noexcept {
     if (this != &other) {
-      if (endpoint_ != nullptr) internal::release_pick(endpoint_, shard_, reported_);
+      release();
       take(other);
     }
     return *this;
   }
   Pick(const Pick&) = delete;
   Pick& operator=(const Pick&) = delete;
-  ~Pick() {
-    if (endpoint_ != nullptr) internal::release_pick(endpoint_, shard_, reported_);
-  }
+  ~Pick() { release(); }
 
   // "host:port" exactly as configured (IPv6 hosts in brackets). "" for an injected abort
   // (fault().abort_status != 0), which has no backend; so are host() and tag(), port() is
@@ -180,11 +177,13 @@ class Pick {
   static uint32_t abort_fault(uint16_t status) { return status; }
   static uint32_t delay_fault(uint32_t delay_ms) { return delay_ms << kDelayShift; }
   static bool is_abort(uint32_t fault) { return (fault & kAbortMask) != 0; }
-  // `endpoint` is nullptr only for an injected abort (`fault` from abort_fault()).
-  Pick(internal::Endpoint* endpoint, uint32_t shard, int64_t connect_ns, int64_t read_ns,
-       int64_t write_ns, int64_t deadline_ns, bool retry_allowed, uint32_t max_attempts,
-       uint32_t fault)
+  // `endpoint` and `hold` are nullptr only for an injected abort (`fault` from
+  // abort_fault()); `hold` is the word Endpoint::on_pick counted this pick in.
+  Pick(internal::Endpoint* endpoint, std::atomic<uint64_t>* hold, uint32_t shard,
+       int64_t connect_ns, int64_t read_ns, int64_t write_ns, int64_t deadline_ns,
+       bool retry_allowed, uint32_t max_attempts, uint32_t fault)
       : endpoint_(endpoint),
+        hold_(hold),
         connect_ns_(connect_ns),
         read_ns_(read_ns),
         write_ns_(write_ns),
@@ -193,8 +192,18 @@ class Pick {
         max_attempts_(static_cast<uint8_t>(max_attempts)),
         shard_(static_cast<uint8_t>(shard)),
         fault_(fault) {}
+  // The endpoint's per-CPU word counts the Picks holding it (high half: its memory stays
+  // while one does) and the picks in flight (low half: until reported). Letting go takes
+  // this Pick out of both, or of the first only once report() took it out of flight.
+  static constexpr uint64_t kHolder = uint64_t{1} << 32;
+  void release() {
+    if (hold_ != nullptr) {
+      hold_->fetch_sub(kHolder + (reported_ ? 0 : 1), std::memory_order_release);
+    }
+  }
   void take(Pick& other) {
     endpoint_ = other.endpoint_;
+    hold_ = other.hold_;
     connect_ns_ = other.connect_ns_;
     read_ns_ = other.read_ns_;
     write_ns_ = other.write_ns_;
@@ -205,9 +214,11 @@ class Pick {
     shard_ = other.shard_;
     fault_ = other.fault_;
     other.endpoint_ = nullptr;
+    other.hold_ = nullptr;
   }
 
   internal::Endpoint* endpoint_ = nullptr;  // held (keeps the endpoint alive)
+  std::atomic<uint64_t>* hold_ = nullptr;   // the endpoint's word this Pick is counted in
   int64_t connect_ns_ = kNone;
   int64_t read_ns_ = kNone;
   int64_t write_ns_ = kNone;

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string_view>
 
+#include "absl/base/attributes.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "src/common/fast_random.h"
@@ -23,19 +24,21 @@
 namespace ufc::internal {
 
 // What a policy may use to decide, assembled by the client for each pick.
+// (Laid out without padding, which lets the request path build one with plain stores.)
 struct PickContext {
   Random random;
   uint32_t shard = 0;  // cpu_shard(): the endpoints' per-CPU view this pick reads and writes
+  // thread_shard(): which round-robin cursor this pick advances. Per thread, not per CPU,
+  // so that one thread sees a strict rotation even when it migrates between CPUs.
+  uint32_t thread = 0;
   int64_t now_ns = 0;  // CoarseClock reading
   std::string_view hash_key;
   const uint64_t* hash = nullptr;  // pre-hashed key, if the caller gave one
   // 0 for the first choice; n when the previous n choices were unusable (banned, already
   // tried). Deterministic policies use it to move on to their next candidate.
-  uint32_t attempt = 0;
-  // thread_shard(): which round-robin cursor this pick advances. Per thread, not per CPU,
-  // so that one thread sees a strict rotation even when it migrates between CPUs.
-  uint32_t thread = 0;
+  uint64_t attempt = 0;
 };
+static_assert(sizeof(PickContext) == 56, "PickContext has padding");
 
 // A candidate as the factory receives it. Only weight > 0 candidates reach a policy.
 struct WeightedEndpoint {
@@ -68,7 +71,9 @@ class Balancer {
 // probation. Thread-safety: as Balancer::pick.
 Endpoint* pick_again(const Balancer& balancer, PickContext& context, size_t candidates,
                      Endpoint* refused);
-inline Endpoint* pick_admitted(const Balancer& balancer, PickContext& context, size_t candidates) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline Endpoint* pick_admitted(const Balancer& balancer,
+                                                            PickContext& context,
+                                                            size_t candidates) {
   Endpoint* e = balancer.pick(context);
   if (__builtin_expect(e->admission() == 0, 1)) return e;
   return pick_again(balancer, context, candidates, e);

@@ -28,6 +28,18 @@ inline int64_t to_micros(absl::Duration d) {
 // The request path keeps durations and instants as int64 nanoseconds: comparing and
 // subtracting them is one instruction each, where absl::Duration arithmetic on its
 // (seconds, quarter-nanoseconds) representation is a dozen.
+// to_micros() clamped below at 0: a latency, which the clock can make negative only by
+// jumping. The fast path is non-negative by construction, so the clamp costs nothing there.
+inline int64_t to_latency_micros(absl::Duration d) {
+  const int64_t seconds = absl::time_internal::GetRepHi(d);
+  const uint32_t ticks = absl::time_internal::GetRepLo(d);
+  if (seconds >= 0 && seconds < (int64_t{1} << 30) && ticks != ~uint32_t{0}) {
+    return seconds * 1000000 + ticks / 4000;
+  }
+  const int64_t us = absl::ToInt64Microseconds(d);
+  return us > 0 ? us : 0;
+}
+
 inline constexpr int64_t kInfiniteNs = INT64_MAX;
 
 // to_nanos() is absl::ToInt64Nanoseconds (saturating to kInfiniteNs for infinity and

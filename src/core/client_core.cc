@@ -207,6 +207,12 @@ ClientCore::~ClientCore() {
     absl::MutexLock lock(&mu_);
     // Unpublish first, then retire: the usual order, even though no pick may run now.
     domain_.retire(const_cast<ServiceTable*>(registry_.exchange(nullptr)));
+    for (auto& [name, slot] : slots_) {  // handles may outlive the client, not its use
+      slot->state.store(nullptr, std::memory_order_relaxed);
+      slot->owner = nullptr;
+      unref_slot(slot);
+    }
+    slots_.clear();
     for (auto& [name, state] : services_) domain_.retire(state.release());
     services_.clear();
   }
@@ -259,7 +265,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_in(
   if (__builtin_expect(fault != 0, 0) && Pick::is_abort(fault)) {
     const AttemptPolicy& a = snapshot.attempt;
     const bool own = request.timeouts != nullptr;
-    return Pick(nullptr, 0,
+    return Pick(nullptr, nullptr, 0,
                 std::min(own ? to_nanos(request.timeouts->connect) : a.connect_ns, left_ns),
                 std::min(own ? to_nanos(request.timeouts->read) : a.read_ns, left_ns),
                 std::min(own ? to_nanos(request.timeouts->write) : a.write_ns, left_ns),
@@ -302,13 +308,11 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_in(
   write_ns = std::min(write_ns, left_ns);
 
   // 4. Routing: the candidate set.
-  PickContext context{random,
-                      cpu_shard(),
-                      now_ns,
-                      request.hash_key,
-                      request.hash.has_value() ? &*request.hash : nullptr,
-                      0,
-                      thread_shard()};
+  const uint32_t thread = thread_shard();
+  PickContext context{
+      random, cpu_shard(thread), thread,
+      now_ns, request.hash_key,  request.hash.has_value() ? &*request.hash : nullptr,
+      0};
   const CandidateSet* set = &snapshot.route(request, options_.self_service, random);
   // A set is empty only while the DNS names it draws on have never resolved.
   if (__builtin_expect(set->size == 0, 0)) {
@@ -339,9 +343,8 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_in(
       return refusal(kEveryBackendTried);
     }
   }
-  endpoint->on_pick(context.shard);
-  return Pick(endpoint, context.shard, connect_ns, read_ns, write_ns, deadline_ns, retry_allowed,
-              snapshot.attempt.max_attempts, fault);
+  return Pick(endpoint, endpoint->on_pick(context.shard), context.shard, connect_ns, read_ns,
+              write_ns, deadline_ns, retry_allowed, snapshot.attempt.max_attempts, fault);
 }
 
 // Out of line so that pick() stays as it was for a service without rules. The decision
@@ -367,27 +370,108 @@ ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::pick_with_faults(
   return pick;
 }
 
-absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) {
+// pick_in() for a request that needs more than the short path of pick_from(): out of
+// line, so that the short path stays short.
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::pick_full(
+    const PickRequest& request, ServiceState& service, const ServiceSnapshot& snapshot) {
+  // Fault injection (chaos drills) is decided out of line too.
+  if (snapshot.faults != nullptr) return pick_with_faults(request, service, snapshot);
+  return pick_in(request, service, snapshot, /*fault=*/0);
+}
+
+// The request path from the service on, inside the caller's epoch section. A request that
+// asks for nothing special (no deadline, not a retry, nothing to avoid, no timeouts of its
+// own) of a service that is not fusing and whose snapshot has nothing to check
+// (ServiceSnapshot::checks) needs no more than a balancer's choice: pick_in() would come to
+// the same Pick through tests that all fail. Everything else goes to pick_in().
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_from(
+    const PickRequest& request, ServiceState& service) {
+  const ServiceSnapshot& snapshot = *service.snapshot.load(std::memory_order_acquire);
+  const bool plain = snapshot.checks == 0 && !request.is_retry && request.timeouts == nullptr &&
+                     request.avoid.empty() && request.deadline.is_none() &&
+                     !service.fuse.fusing.load(std::memory_order_relaxed);
+  if (__builtin_expect(!plain, 0)) return pick_full(request, service, snapshot);
+  const CandidateSet& set = *snapshot.all;
+  const uint32_t thread = thread_shard();
+  PickContext context{Random(random_.get()),
+                      cpu_shard(thread),
+                      thread,
+                      coarse_.now_ns(),
+                      request.hash_key,
+                      request.hash.has_value() ? &*request.hash : nullptr,
+                      0};
+  Endpoint* endpoint = pick_admitted(*set.balancer, context, set.size);
+  const AttemptPolicy& a = snapshot.attempt;
+  return Pick(endpoint, endpoint->on_pick(context.shard), context.shard, a.connect_ns, a.read_ns,
+              a.write_ns, kInfiniteNs,
+              /*retry_allowed=*/a.max_attempts > 1, a.max_attempts, /*fault=*/0);
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::not_configured(std::string_view name) {
+  if (name.empty()) return absl::InvalidArgumentError("PickRequest.service is empty");
+  if (sync_ != nullptr) sync_->want(av(name));  // subscribes in the background
+  return with_refusal(
+      absl::NotFoundError(absl::StrCat("service \"", av(name), "\" is not configured")),
+      Refusal::kNotConfigured);
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_named(
+    const PickRequest& request) {
   EpochDomain::Guard guard(domain_);
   ServiceState* service = registry_.load(std::memory_order_acquire)->find(request.service);
-  if (__builtin_expect(service == nullptr, 0)) {
-    if (request.service.empty()) return absl::InvalidArgumentError("PickRequest.service is empty");
-    if (sync_ != nullptr) sync_->want(av(request.service));  // subscribes in the background
-    return with_refusal(absl::NotFoundError(absl::StrCat("service \"", av(request.service),
-                                                         "\" is not configured")),
-                        Refusal::kNotConfigured);
-  }
-  const ServiceSnapshot& snapshot = *service->snapshot.load(std::memory_order_acquire);
-  // Fault injection (chaos drills) is decided out of line; a service without fault rules
-  // pays this one branch.
-  if (__builtin_expect(snapshot.faults != nullptr, 0)) {
-    return pick_with_faults(request, *service, snapshot);
-  }
-  return pick_in(request, *service, snapshot, /*fault=*/0);
+  if (__builtin_expect(service == nullptr, 0)) return not_configured(request.service);
+  return pick_from(request, *service);
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_handle(
+    const ServiceHandle& handle, const PickRequest& request) {
+  const ServiceSlot* slot = handle.slot_;
+  if (__builtin_expect(slot == nullptr || slot->owner != this, 0)) return bad_handle(handle);
+  EpochDomain::Guard guard(domain_);
+  ServiceState* service = slot->state.load(std::memory_order_acquire);
+  if (__builtin_expect(service == nullptr, 0)) return not_configured(slot->name);
+  return pick_from(request, *service);
+}
+
+// A request that asks for nothing (every field its default): a constant, so that pick_from()
+// folds its tests of the request away.
+inline constexpr PickRequest kNothingAsked{};
+
+absl::StatusOr<Pick> ClientCore::pick(const PickRequest& request) { return pick_named(request); }
+absl::StatusOr<Pick> ClientCore::pick(const ServiceHandle& handle, const PickRequest& request) {
+  return pick_handle(handle, request);
+}
+absl::StatusOr<Pick> ClientCore::pick(const ServiceHandle& handle) {
+  return pick_handle(handle, kNothingAsked);
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::Status ClientCore::bad_handle(const ServiceHandle& handle) const {
+  if (!handle) return absl::InvalidArgumentError("pick: the ServiceHandle names no service");
+  return absl::InvalidArgumentError(absl::StrCat("pick: the ServiceHandle of \"", av(handle.name()),
+                                                 "\" belongs to another Client"));
 }
 
 absl::StatusOr<Outcome> ClientCore::call(const PickRequest& request,
                                          absl::FunctionRef<Outcome(const Pick&)> attempt) {
+  return call_with(
+      request, attempt, [&](const PickRequest& r) { return pick(r); },
+      [&] { return registry_.load(std::memory_order_acquire)->find(request.service); });
+}
+
+absl::StatusOr<Outcome> ClientCore::call(const ServiceHandle& handle, const PickRequest& request,
+                                         absl::FunctionRef<Outcome(const Pick&)> attempt) {
+  return call_with(
+      request, attempt, [&](const PickRequest& r) { return pick(handle, r); },
+      [&]() -> ServiceState* {
+        return handle.slot_ != nullptr ? handle.slot_->state.load(std::memory_order_acquire)
+                                       : nullptr;
+      });
+}
+
+template <typename PickFn, typename FindFn>
+absl::StatusOr<Outcome> ClientCore::call_with(const PickRequest& request,
+                                              absl::FunctionRef<Outcome(const Pick&)> attempt,
+                                              PickFn pick_one, FindFn find_service) {
   PickRequest req = request;
   // Backends tried so far; their Picks stay alive so the addresses stay valid.
   std::optional<Pick> kept[10];  // max_attempts is at most 10
@@ -397,7 +481,7 @@ absl::StatusOr<Outcome> ClientCore::call(const PickRequest& request,
   for (uint32_t attempt_no = 0;; ++attempt_no) {
     req.is_retry = request.is_retry || attempt_no > 0;
     req.avoid = absl::MakeConstSpan(tried, n_tried);
-    absl::StatusOr<Pick> pick = this->pick(req);
+    absl::StatusOr<Pick> pick = pick_one(req);
     if (!pick.ok()) {
       if (last.has_value()) return *last;  // a refused retry: the failure stands
       return pick.status();
@@ -414,7 +498,7 @@ absl::StatusOr<Outcome> ClientCore::call(const PickRequest& request,
     uint32_t max_attempts = 1;
     {
       EpochDomain::Guard guard(domain_);
-      if (ServiceState* s = registry_.load(std::memory_order_acquire)->find(request.service)) {
+      if (ServiceState* s = find_service()) {
         max_attempts = s->snapshot.load(std::memory_order_acquire)->attempt.max_attempts;
       }
     }
@@ -426,13 +510,6 @@ absl::StatusOr<Outcome> ClientCore::call(const PickRequest& request,
     tried[n_tried] = kept[n_tried]->address();
     ++n_tried;
   }
-}
-
-void ClientCore::report(const Pick& pick, const Outcome& outcome) {
-  if (pick.endpoint_ == nullptr || pick.reported_) return;
-  pick.reported_ = true;
-  pick.endpoint_->on_report(pick.shard_, outcome.classify(), to_micros(outcome.latency),
-                            coarse_.now_ns());
 }
 
 // --- The control path ---
@@ -496,6 +573,29 @@ absl::Status ClientCore::wait_for_config(std::string_view service, absl::Duratio
   return absl::DeadlineExceededError(absl::StrCat(
       "service \"", av(service), "\" not configured after ", absl::FormatDuration(timeout),
       sync_ != nullptr ? absl::StrCat("; sync: ", sync_->status_json()) : "; no sync configured"));
+}
+
+absl::StatusOr<ServiceHandle> ClientCore::service(std::string_view name) {
+  if (absl::Status s = check_service_name(name); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("service: ", s.message()));
+  }
+  ServiceHandle handle;
+  bool configured;
+  {
+    absl::MutexLock lock(&mu_);
+    auto [it, made] = slots_.try_emplace(std::string(name), nullptr);
+    if (made) {
+      it->second = new ServiceSlot(this, it->first);
+      auto state = services_.find(it->first);
+      it->second->state.store(state != services_.end() ? state->second.get() : nullptr,
+                              std::memory_order_release);
+    }
+    ref_slot(it->second);
+    handle = ServiceHandle(it->second);
+    configured = it->second->state.load(std::memory_order_relaxed) != nullptr;
+  }
+  if (!configured && sync_ != nullptr) sync_->want(av(name));  // subscribes in the background
+  return handle;
 }
 
 absl::Status ClientCore::attach(std::unique_ptr<ConfigSource> source) {
@@ -800,6 +900,13 @@ void ClientCore::publish_registry_locked() {
   for (const auto& [name, state] : services_) entries.emplace_back(name, state.get());
   const ServiceTable* old =
       registry_.exchange(new ServiceTable(std::move(entries)), std::memory_order_acq_rel);
+  // Handles see what the registry does; a removed service's state is unpublished from
+  // its slot here too, before it is retired below.
+  for (const auto& [name, slot] : slots_) {
+    auto it = services_.find(name);
+    slot->state.store(it != services_.end() ? it->second.get() : nullptr,
+                      std::memory_order_release);
+  }
   // Unpublished now, so retire: the old table and the services removed since it was built.
   domain_.retire(const_cast<ServiceTable*>(old));
   for (ServiceState* state : removed_unpublished_) domain_.retire(state);
@@ -811,6 +918,13 @@ void ClientCore::housekeeping() {
   {
     absl::MutexLock lock(&mu_);
     for (auto& [name, state] : services_) state->departed.expire(coarse_.now_ns());
+    // A slot only the map holds has no handle left, and none can appear but through
+    // service(), which takes mu_: it can go.
+    absl::erase_if(slots_, [](const auto& entry) {
+      if (entry.second->refs.load(std::memory_order_acquire) != 1) return false;
+      delete entry.second;
+      return true;
+    });
   }
   domain_.reclaim();
   Endpoint::sweep_graveyard();  // endpoints the last Picks have let go of since
@@ -829,3 +943,18 @@ void ClientCore::emit(std::vector<Event>& events) {
 }
 
 }  // namespace ufc::internal
+
+namespace ufc {
+
+// The request path's public face, here rather than in client.cc so that each call inlines
+// what it forwards to.
+absl::StatusOr<Pick> Client::pick(const PickRequest& request) { return core_->pick_named(request); }
+absl::StatusOr<Pick> Client::pick(const ServiceHandle& service, const PickRequest& request) {
+  return core_->pick_handle(service, request);
+}
+absl::StatusOr<Pick> Client::pick(const ServiceHandle& service) {
+  return core_->pick_handle(service, internal::kNothingAsked);
+}
+void Client::report(const Pick& pick, const Outcome& outcome) { core_->report(pick, outcome); }
+
+}  // namespace ufc

@@ -20,12 +20,15 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "src/banning/ban_manager.h"
 #include "src/common/coarse_clock.h"
+#include "src/common/duration.h"
 #include "src/common/epoch.h"
+#include "src/core/service_slot.h"
 #include "src/core/service_state.h"
 #include "src/core/service_table.h"
 #include "src/dns/dns_manager.h"
@@ -36,6 +39,7 @@
 #include "src/stats/client_stats.h"
 #include "src/sync/sync_source.h"
 #include "ufc/client.h"
+#include "ufc/service_handle.h"
 
 namespace ufc::internal {
 
@@ -49,9 +53,23 @@ class ClientCore final : public ConfigSink,
   ~ClientCore() override;
 
   absl::StatusOr<Pick> pick(const PickRequest& request);
+  absl::StatusOr<Pick> pick(const ServiceHandle& service, const PickRequest& request);
+  absl::StatusOr<Pick> pick(const ServiceHandle& service);
   absl::StatusOr<Outcome> call(const PickRequest& request,
                                absl::FunctionRef<Outcome(const Pick&)> attempt);
-  void report(const Pick& pick, const Outcome& outcome);
+  absl::StatusOr<Outcome> call(const ServiceHandle& service, const PickRequest& request,
+                               absl::FunctionRef<Outcome(const Pick&)> attempt);
+  // Client::report, inline: Client's request-path methods are defined in client_core.cc,
+  // so that each is one call.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void report(const Pick& pick, const Outcome& outcome) {
+    static_assert(Pick::kHolder == ShardStats::kHolder);
+    if (pick.endpoint_ == nullptr || pick.reported_) return;
+    pick.reported_ = true;
+    pick.endpoint_->on_report(pick.hold_, pick.shard_, outcome.classify(),
+                              to_latency_micros(outcome.latency), coarse_.tick());
+  }
+  // Client::service: the handle of `name` (a slot made on first use).
+  absl::StatusOr<ServiceHandle> service(std::string_view name);
   std::string query(std::string_view what);
   // Client::metrics_text (client_metrics.cc).
   std::string metrics_text(const MetricsOptions& options);
@@ -80,8 +98,28 @@ class ClientCore final : public ConfigSink,
   std::vector<ServiceStats> stats();
 
  private:
+  friend class ufc::Client;  // its pick() calls the inline forms below
   explicit ClientCore(const ClientOptions& options);
 
+  // pick()'s bodies, inline: defined in client_core.cc, where pick() and Client::pick()
+  // (only they) use them, so that each Client::pick is one call.
+  inline absl::StatusOr<Pick> pick_named(const PickRequest& request);
+  inline absl::StatusOr<Pick> pick_handle(const ServiceHandle& service, const PickRequest& request);
+
+  // pick() once the service is found: the short path, or pick_full().
+  absl::StatusOr<Pick> pick_from(const PickRequest& request, ServiceState& service);
+  // Everything pick_from() does not do itself: faults, then pick_in().
+  absl::StatusOr<Pick> pick_full(const PickRequest& request, ServiceState& service,
+                                 const ServiceSnapshot& snapshot);
+  // The refusal of a service this client has no config for (INVALID_ARGUMENT for "").
+  absl::StatusOr<Pick> not_configured(std::string_view name);
+  // Why `handle` cannot be used here: it names nothing, or another client's service.
+  absl::Status bad_handle(const ServiceHandle& handle) const;
+  // call() with the pick it makes and the lookup of the service's current attempt limit.
+  template <typename PickFn, typename FindFn>
+  absl::StatusOr<Outcome> call_with(const PickRequest& request,
+                                    absl::FunctionRef<Outcome(const Pick&)> attempt,
+                                    PickFn pick_one, FindFn find_service);
   // pick() once the service's snapshot is loaded: the deadline, an injected abort, fusing,
   // the retry budget, routing and balancing. `fault` is the Pick's fault word (0: none).
   absl::StatusOr<Pick> pick_in(const PickRequest& request, ServiceState& service,
@@ -161,6 +199,9 @@ class ClientCore final : public ConfigSink,
   // Who the caller is and the IDC map, for routing; replaced when the idc_map changes.
   std::shared_ptr<const RoutingEnv> env_ ABSL_GUARDED_BY(mu_);
   std::vector<ServiceState*> removed_unpublished_ ABSL_GUARDED_BY(mu_);
+  // The slots of the service handles made (one reference each), pointed at their services
+  // by publish_registry_locked(); dropped by housekeeping once no handle is left.
+  absl::flat_hash_map<std::string, ServiceSlot*> slots_ ABSL_GUARDED_BY(mu_);
   VersionBook versions_ ABSL_GUARDED_BY(mu_);  // nothing older replaces what applied
 };
 

@@ -152,58 +152,28 @@ uint64_t Endpoint::latency_sum_us() const {
       [](const ShardStats& st) { return st.latency_sum_us.load(std::memory_order_relaxed); });
 }
 
-void Endpoint::on_report(uint32_t shard, OutcomeClass cls, int64_t latency_us, int64_t now_ns) {
-  if (latency_us < 0) latency_us = 0;
+void Endpoint::on_failed_report(uint32_t shard, OutcomeClass cls, int64_t latency_us,
+                                uint32_t now_tick) {
   ShardStats& st = stats(shard);
   st.word.fetch_sub(1, std::memory_order_relaxed);
-  const int c = static_cast<int>(cls);
-  if (__builtin_expect(c >= kFirstFailure, 0)) {
-    failures_[c - kFirstFailure].fetch_add(1, std::memory_order_relaxed);
-  } else {
-    st.counts[c].fetch_add(1, std::memory_order_relaxed);
-  }
-  // The latency sum (for the interval mean the business detector compares) is a plain
-  // load and store: an atomic add here cost ~25% of a pick+report (bench, side by side).
-  // Two reports racing on one shard (a thread preempted mid-update) may lose one sample.
-  st.latency_sum_us.store(
-      st.latency_sum_us.load(std::memory_order_relaxed) + static_cast<uint64_t>(latency_us),
-      std::memory_order_relaxed);
-  if (hist_ != nullptr) hist_[shard * StatsArena::kSlotsPerChunk].add(latency_us);
+  failures_[static_cast<int>(cls) - kFirstFailure].fetch_add(1, std::memory_order_relaxed);
+  if (latency_us < 0) latency_us = 0;
+  add_latency(st, shard, latency_us);
+  push_outcome(/*failure=*/true);
+  update_ewma(st, latency_us, now_tick);
+}
 
+void Endpoint::push_outcome(bool failure) {
   const uint32_t rule = rule_.load(std::memory_order_relaxed);
-  if (WindowRule::enabled(rule)) {
-    // Shared by the shards, so written only when it changes: a healthy endpoint's window
-    // stays all successes and its line stays shared between cores. A plain load and store,
-    // not a CAS loop: two reports racing may drop one outcome, which delays a ban by one
-    // attempt at most.
-    const bool failure = c >= kFirstFailure;
-    const uint64_t before = window_.load(std::memory_order_relaxed);
-    const uint64_t w = FailureWindow::push(before, failure, WindowRule::window(rule));
-    if (w != before) window_.store(w, std::memory_order_relaxed);
-    if (failure && FailureWindow::tripped(w, rule)) on_trip(w);
-  }
-
-  // The shard's EWMA. Racing reports on one shard may lose one update; the average stays
-  // meaningful and the request path stays free of compare-and-swap loops.
-  const float sample = static_cast<float>(latency_us);
-  const float old = st.ewma_us.load(std::memory_order_relaxed);
-  const uint32_t last = st.last_tick.load(std::memory_order_relaxed);
-  const uint32_t tick = coarse_tick(now_ns);
-  float next = sample;
-  if (last != 0 && old > 0) {
-    float alpha = kMinAlpha;
-    // dt/(dt+D) exceeds kMinAlpha only when dt > D*a/(1-a): divide only then (rarely at
-    // high request rates, where reports arrive within the same clock tick).
-    if (tick != last) {
-      const int64_t dt = ticks_since(last, now_ns);
-      if (dt > static_cast<int64_t>(kDecayNs * kMinAlpha / (1 - kMinAlpha))) {
-        alpha = static_cast<float>(dt) / static_cast<float>(dt + kDecayNs);
-      }
-    }
-    next = old + alpha * (sample - old);
-  }
-  st.ewma_us.store(next, std::memory_order_relaxed);
-  if (tick != last) st.last_tick.store(tick, std::memory_order_relaxed);
+  if (!WindowRule::enabled(rule)) return;
+  // Shared by the shards, so written only when it changes: a healthy endpoint's window
+  // stays all successes and its line stays shared between cores. A plain load and store,
+  // not a CAS loop: two reports racing may drop one outcome, which delays a ban by one
+  // attempt at most.
+  const uint64_t before = window_.load(std::memory_order_relaxed);
+  const uint64_t w = FailureWindow::push(before, failure, WindowRule::window(rule));
+  if (w != before) window_.store(w, std::memory_order_relaxed);
+  if (failure && FailureWindow::tripped(w, rule)) on_trip(w);
 }
 
 bool Endpoint::mark_suspect() {

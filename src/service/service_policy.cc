@@ -266,6 +266,17 @@ ParsedService parse_checked_service(const v1::ServiceConfig& service, Validation
 
 }  // namespace
 
+absl::Status check_service_name(std::string_view name) {
+  ValidationErrors errors;
+  if (name.size() > kMaxNameLength) {
+    ValidationErrors::Scope scope(errors, "name");
+    errors.add(absl::StrCat("must be at most ", kMaxNameLength, " bytes, got ", name.size()));
+  } else {
+    validate_name(std::string(name), errors);
+  }
+  return errors.status();
+}
+
 ParsedService parse_service(const v1::ServiceConfig& service, ValidationErrors& errors) {
   if (!counts_ok(service, errors) || !strings_ok(service, errors)) return ParsedService{};
   return parse_checked_service(service, errors);

@@ -97,6 +97,10 @@ ParsedService parse_service(const v1::ServiceConfig& service, ValidationErrors& 
 // The same as a status: INVALID_ARGUMENT listing every problem.
 absl::StatusOr<ParsedService> parse_service(const v1::ServiceConfig& service);
 
+// check_service_name() says whether `name` could name a configured service (what
+// parse_service() checks of ServiceConfig.name): INVALID_ARGUMENT naming the problem.
+absl::Status check_service_name(std::string_view name);
+
 // parse_endpoints() reads an endpoint-only update of a service whose policy is `policy`:
 // the `endpoints` section alone (paths "endpoints[i]...", strings first as in
 // parse_service), and that every routing subset still selects one of them.

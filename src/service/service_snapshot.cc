@@ -49,6 +49,9 @@ void compile_sets(ServiceSnapshot& snap, const ServiceSnapshot* previous,
   snap.routes = compile_targets(snap.policy->routing.rules, layout, snap.sets, snap.env->caller);
   snap.banned = 0;
   for (bool o : snap.out) snap.banned += o ? 1 : 0;
+  snap.checks = (snap.faults != nullptr ? ServiceSnapshot::kFaults : 0) |
+                (!snap.routes.empty() ? ServiceSnapshot::kRouting : 0) |
+                (snap.all->size == 0 || snap.all->panic ? ServiceSnapshot::kUnusualSet : 0);
 }
 
 }  // namespace

@@ -26,8 +26,16 @@ namespace ufc::internal {
 // Immutable once published, apart from the balancers' cursors and the endpoints' own
 // atomics. Published through the client's per-service slot and freed through EpochDomain.
 struct ServiceSnapshot {
+  // What pick must look at besides the balancer, one bit each; 0 for a service without
+  // fault rules and routing rules whose endpoints are not all out (nearly every service
+  // nearly always), which lets pick take its short path (what the request asks for, and
+  // fusing, are checked there too).
+  static constexpr uint32_t kFaults = 1;      // fault rules: `faults` is set
+  static constexpr uint32_t kRouting = 2;     // routing rules: `routes` is not empty
+  static constexpr uint32_t kUnusualSet = 4;  // `all` is empty (DNS unresolved) or in panic
+  uint32_t checks = 0;
   AttemptPolicy attempt;  // policy->attempt, copied: pick reads it without another load
-  // &policy->faults when the service has fault rules, else nullptr: pick's one branch.
+  // &policy->faults when the service has fault rules, else nullptr.
   const FaultPolicy* faults = nullptr;
   std::vector<RouteTargets> routes;   // parallel to policy->routing.rules
   const CandidateSet* all = nullptr;  // requests no rule matches: every endpoint (sets[0])

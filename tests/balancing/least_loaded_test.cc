@@ -24,7 +24,7 @@ TEST(LeastLoadedTest, SendsLessTrafficToAThreeTimesSlowerEndpoint) {
   constexpr int kPicks = 100000;
   for (int i = 0; i < kPicks; ++i) {
     const int64_t now = kStart + i * kMs;
-    PickContext ctx{Random(&rng), 0, now};
+    PickContext ctx{.random = Random(&rng), .shard = 0, .now_ns = now};
     Endpoint* e = p2c.pick(ctx);
     e->on_pick(0);
     const int idx = eps.index_of(e);
@@ -48,7 +48,7 @@ TEST(LeastLoadedTest, PrefersFewerRequestsInFlightAtEqualLatency) {
   }
   for (int i = 0; i < 5; ++i) eps.at(0)->on_pick(0);  // five requests stuck on endpoint 0
   testing::SeededRandom rng(5);
-  PickContext ctx{Random(&rng), 0, kStart};
+  PickContext ctx{.random = Random(&rng), .shard = 0, .now_ns = kStart};
   for (int i = 0; i < 100; ++i) ASSERT_EQ(p2c.pick(ctx), eps.at(1));
   for (int i = 0; i < 5; ++i) eps.at(0)->release(0, false);
 }
@@ -63,7 +63,7 @@ TEST(LeastLoadedTest, IdleEndpointIsTriedAgainAfterIdleReset) {
   eps.at(1)->on_report(0, OutcomeClass::kSuccess, 10000, kStart + 2500 * kMs);
   eps.at(1)->release(0, true);
   testing::SeededRandom rng(9);
-  PickContext fresh{Random(&rng), 0, kStart + 1000 * kMs};
+  PickContext fresh{.random = Random(&rng), .shard = 0, .now_ns = kStart + 1000 * kMs};
   fresh.now_ns = kStart + 2600 * kMs;  // endpoint 0 silent for 2.6 s > 2 s
   EXPECT_EQ(p2c.pick(fresh), eps.at(0));
 }
@@ -80,7 +80,8 @@ TEST(LeastLoadedTest, ACpuWithoutSamplesBorrowsAnotherCpusLatency) {
     eps.at(i)->release(0, true);
   }
   testing::SeededRandom rng(3);
-  PickContext ctx{Random(&rng), 1, kStart + 10 * kMs};  // shard 1 has seen nothing
+  PickContext ctx{
+      .random = Random(&rng), .shard = 1, .now_ns = kStart + 10 * kMs};  // shard 1 has seen nothing
   for (int i = 0; i < 100; ++i) ASSERT_EQ(p2c.pick(ctx), eps.at(1)) << i;
   // Once every view is stale, the slow endpoint is worth a probe again.
   ctx.now_ns = kStart + 2500 * kMs;

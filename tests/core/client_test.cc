@@ -23,7 +23,7 @@ TEST(ClientTest, UnknownServiceIsNotFoundAndEmptyNameIsInvalid) {
   absl::StatusOr<Pick> unknown = c.client->pick({.service = "nope"});
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(unknown.status().message(), "service \"nope\" is not configured");
-  EXPECT_EQ(c.client->pick({}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.client->pick(PickRequest{}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 // A deadline at minus infinity saturates to INT64_MIN nanoseconds; pick() once wrapped

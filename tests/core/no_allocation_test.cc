@@ -68,7 +68,18 @@ TEST_P(NoAllocationTest, PickAndReportDoNotAllocate) {
     ++picked;
   }
   counting = false;
-  EXPECT_EQ(picked, 10000);
+  // Through a handle, with a request and without (service() itself may allocate).
+  const ServiceHandle echo = (*client)->service("echo").value();
+  counting = true;
+  for (int i = 0; i < 10000; ++i) {
+    absl::StatusOr<Pick> pick =
+        i % 2 == 0 ? (*client)->pick(echo, {.hash_key = "user-7"}) : (*client)->pick(echo);
+    if (!pick.ok()) break;
+    (*client)->report(*pick, outcome);
+    ++picked;
+  }
+  counting = false;
+  EXPECT_EQ(picked, 20000);
   EXPECT_EQ(allocations.load(), 0) << GetParam();
   // The counter itself works: an allocation while counting is seen. (A new-expression
   // could be elided by the optimizer; a direct call to operator new cannot.)

@@ -63,6 +63,12 @@ TEST(FusingTest, AvalancheSwitchesToStrictTimeoutsAndNoRetriesAndBack) {
   while (!during.ok()) during = c.client->pick({.service = "svc"});  // skip shed ones
   EXPECT_EQ(during->timeouts().read, ms(20)) << "T2 while fusing";
   EXPECT_FALSE(during->retry_allowed());
+  // Through a handle with nothing asked (pick's shortest path) too.
+  const ServiceHandle svc = c.client->service("svc").value();
+  absl::StatusOr<Pick> plain = c.client->pick(svc);
+  while (!plain.ok()) plain = c.client->pick(svc);
+  EXPECT_EQ(plain->timeouts().read, ms(20)) << "T2 while fusing, through a handle";
+  EXPECT_FALSE(plain->retry_allowed());
   // The caller's own timeouts never replace T2.
   Timeouts mine{ms(500), ms(500), ms(500)};
   absl::StatusOr<Pick> overridden = c.client->pick({.service = "svc", .timeouts = &mine});
