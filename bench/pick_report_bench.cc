@@ -153,6 +153,78 @@ BENCHMARK(BM_PickReport)
     ->Threads(2)
     ->UseRealTime();
 
+// The same through a ServiceHandle (Client::service): `mode` 1 with the same request,
+// 2 with none (Client::pick(handle): no hash key, so consistent_hash places at random).
+void BM_PickReportHandle(benchmark::State& state) {
+  ufc::Client& client = *current;
+  const ufc::ServiceHandle svc = client.service("svc").value();
+  const ufc::Outcome outcome = ufc::Outcome::http(200, absl::Microseconds(1500));
+  const std::vector<std::string>& k = keys();
+  size_t i = static_cast<size_t>(state.thread_index()) * 1000;
+  const bool plain = state.range(3) == 2;
+  for (auto _ : state) {
+    absl::StatusOr<ufc::Pick> pick =
+        plain ? client.pick(svc) : client.pick(svc, {.hash_key = k[i++ & (k.size() - 1)]});
+    client.report(*pick, outcome);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel(std::string(kPolicies[state.range(0)]) +
+                 (plain ? " handle, no request" : " handle"));
+}
+void HandleArgs(benchmark::internal::Benchmark* b) {
+  for (int p = 0; p < 6; ++p) {
+    for (int n : kSizes) {
+      b->Args({p, n, 1, 1});
+      b->Args({p, n, 1, 2});
+    }
+  }
+}
+BENCHMARK(BM_PickReportHandle)
+    ->Apply(HandleArgs)
+    ->ArgNames({"policy", "endpoints", "ban", "mode"})
+    ->Setup(SetUpClient)
+    ->Teardown(TearDownClient)
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+
+// By name, through a handle with the request, through a handle with none, interleaved
+// (batches of 2000 alternating over one client, 1000 endpoints): the medians side by side.
+void BM_HandleCostInterleaved(benchmark::State& state) {
+  auto client = make_client(kPolicies[state.range(0)], 1000);
+  const ufc::ServiceHandle svc = client->service("svc").value();
+  const ufc::Outcome outcome = ufc::Outcome::http(200, absl::Microseconds(1500));
+  const std::vector<std::string>& k = keys();
+  constexpr int kBatch = 2000;
+  std::vector<double> t[3];
+  size_t i = 0;
+  auto batch = [&](int mode) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int n = 0; n < kBatch; ++n) {
+      const std::string& key = k[i++ & (k.size() - 1)];
+      absl::StatusOr<ufc::Pick> pick = mode == 0 ? client->pick({.service = "svc", .hash_key = key})
+                                       : mode == 1 ? client->pick(svc, {.hash_key = key})
+                                                   : client->pick(svc);
+      client->report(*pick, outcome);
+    }
+    return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() /
+           kBatch;
+  };
+  for (auto _ : state) {
+    for (int mode = 0; mode < 3; ++mode) t[mode].push_back(batch(mode));
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
+  state.counters["name_ns"] = median(t[0]);
+  state.counters["handle_ns"] = median(t[1]);
+  state.counters["plain_ns"] = median(t[2]);
+  state.SetItemsProcessed(state.iterations() * 3 * kBatch);
+  state.SetLabel(kPolicies[state.range(0)]);
+}
+BENCHMARK(BM_HandleCostInterleaved)->DenseRange(0, 5)->ArgName("policy")->Iterations(500);
+
 // The same with a deadline on every request (far enough not to expire): the cost of the
 // deadline check and of capping the attempt's timeouts.
 // The latency histogram's cost: the same pick+report with ClientOptions::latency_histograms

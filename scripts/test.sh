@@ -52,7 +52,7 @@ echo "$out"
 echo "$out" | grep -q '"success_cnt":[1-9]' || { echo "outside-project smoke run failed" >&2; exit 1; }
 
 echo "== benchmark smoke run (figures are not checked here; see bench/)" >&2
-build/bench/pick_report_bench --benchmark_filter='BM_PickReport/policy:0/endpoints:10/|BM_DnsCostInterleaved/policy:0/' \
+build/bench/pick_report_bench --benchmark_filter='BM_PickReport/policy:0/endpoints:10/|BM_PickReportHandle/policy:0/endpoints:10/|BM_DnsCostInterleaved/policy:0/' \
   --benchmark_min_time=0.01 >/dev/null
 build/bench/hostile_config --scale=0.01 --timeout=60 >/dev/null
 build/bench/metrics_bench --services=10 --endpoints=20 --rounds=1 >/dev/null
