@@ -116,8 +116,16 @@ struct ClientOptions {
 
   // Whether reports fill a per-endpoint latency histogram (metrics_text()'s
   // ufc_request_duration_seconds): a store per report, and CPU shards x 128 bytes per
-  // endpoint. Default on.
+  // endpoint of a service in use. Default on.
   bool latency_histograms = true;
+
+  // Memory follows use. A service's endpoints get their per-CPU records (CPU shards x
+  // 48 B, and x 128 B more with latency_histograms) at its first pick, which allocates
+  // once (and takes an allocator lock); every later pick is lock- and allocation-free.
+  // After this long without a pick or a report they are folded into one record per
+  // endpoint (48 B, 176 B with the histogram: counts, latency and bans carry over) and
+  // given back. Zero or less: never given back.
+  absl::Duration idle_release = absl::Minutes(10);
 
   // Receives config, ban, IDC affinity, fuse, sync and DNS events (see ufc/event.h), on
   // the thread that caused them (the caller of apply/remove, the background executor, the

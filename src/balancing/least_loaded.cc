@@ -16,8 +16,7 @@ LeastLoaded::LeastLoaded(absl::Span<const WeightedEndpoint> endpoints, int64_t i
   for (const WeightedEndpoint& e : endpoints) max_weight = std::max(max_weight, e.weight);
   candidates_.reserve(endpoints.size());
   for (const WeightedEndpoint& e : endpoints) {
-    candidates_.push_back(
-        Candidate{e.endpoint, e.endpoint->stats_base(), static_cast<float>(max_weight / e.weight)});
+    candidates_.push_back(Candidate{e.endpoint, static_cast<float>(max_weight / e.weight)});
   }
 }
 
@@ -42,13 +41,14 @@ float LeastLoaded::borrowed_latency(const ShardStats* stats, uint32_t shard,
   return latency;
 }
 
-inline float LeastLoaded::cost(const Candidate& c, uint32_t shard, uint32_t now_tick) const {
-  const ShardStats& s = c.stats[shard * StatsArena::kSlotsPerChunk];
+inline float LeastLoaded::cost(const Candidate& c, const ShardStats* stats, uint32_t shard,
+                               uint32_t now_tick) const {
+  const ShardStats& s = stats[shard * StatsArena::kSlotsPerChunk];
   float latency = shard_ewma_us(s, now_tick, idle_reset_ticks_);
   // No fresh sample on this CPU (start-up, a new endpoint, a CPU that has not used it
   // lately): borrow the freshest other CPU's, so that every CPU does not rediscover a
   // slow endpoint by sending it traffic. Rare in steady state, so the remote reads are.
-  if (__builtin_expect(latency == 0, 0)) latency = borrowed_latency(c.stats, shard, now_tick);
+  if (__builtin_expect(latency == 0, 0)) latency = borrowed_latency(stats, shard, now_tick);
   return static_cast<float>(shard_inflight(s) + 1) * latency * c.inverse_weight;
 }
 
@@ -63,12 +63,16 @@ Endpoint* LeastLoaded::pick(const PickContext& context) const {
   if (j >= i) ++j;
   const Candidate& a = candidates_[i];
   const Candidate& b = candidates_[j];
+  // The records are read through the endpoints (they get them at their service's first
+  // pick): the chosen one's line is read next anyway, for its admission word.
+  const ShardStats* sa = a.endpoint->stats_base();
+  const ShardStats* sb = b.endpoint->stats_base();
   const uint32_t now_tick = coarse_tick(context.now_ns);
-  const float ca = cost(a, context.shard, now_tick);
-  const float cb = cost(b, context.shard, now_tick);
+  const float ca = cost(a, sa, context.shard, now_tick);
+  const float cb = cost(b, sb, context.shard, now_tick);
   if (ca != cb) return ca < cb ? a.endpoint : b.endpoint;
   const uint32_t off = context.shard * StatsArena::kSlotsPerChunk;
-  return shard_inflight(a.stats[off]) <= shard_inflight(b.stats[off]) ? a.endpoint : b.endpoint;
+  return shard_inflight(sa[off]) <= shard_inflight(sb[off]) ? a.endpoint : b.endpoint;
 }
 
 namespace {

@@ -27,7 +27,7 @@ namespace ufc::internal {
 // on its own view. A global view would read lines other cores write on every pick, which
 // costs more than the choice gains at two threads (bench/thread_scaling). Only when this
 // CPU has no fresh latency for a candidate does it borrow another CPU's.
-// Cost: one random draw and two endpoints' per-CPU records; no shared writes.
+// Cost: one random draw, two endpoints and their per-CPU records; no shared writes.
 class LeastLoaded final : public Balancer {
  public:
   LeastLoaded(absl::Span<const WeightedEndpoint> endpoints, int64_t idle_reset_ns);
@@ -37,10 +37,10 @@ class LeastLoaded final : public Balancer {
  private:
   struct Candidate {
     Endpoint* endpoint;
-    const ShardStats* stats;  // endpoint->stats_base(): the cost reads no other line
-    float inverse_weight;     // normalized so the largest weight is 1
+    float inverse_weight;  // normalized so the largest weight is 1
   };
-  float cost(const Candidate& c, uint32_t shard, uint32_t now_tick) const;
+  // `stats`: c.endpoint->stats_base().
+  float cost(const Candidate& c, const ShardStats* stats, uint32_t shard, uint32_t now_tick) const;
   // The freshest latency EWMA among the other CPUs' views; 0 if none is fresh.
   float borrowed_latency(const ShardStats* stats, uint32_t shard, uint32_t now_tick) const;
 

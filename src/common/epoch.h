@@ -66,6 +66,11 @@ class EpochDomain {
   void retire(T* object) {
     if (object != nullptr) retire_raw(object, [](void* p) { delete static_cast<T*>(p); });
   }
+  // The same for storage that goes back some other way than `delete` (an arena slot):
+  // `deleter(object)` runs once it is safe.
+  void retire(void* object, void (*deleter)(void*)) {
+    if (object != nullptr) retire_raw(object, deleter);
+  }
 
   // reclaim() deletes what is safe to delete now; never blocks on readers.
   void reclaim();

@@ -374,6 +374,8 @@ ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::pick_with_faults(
 // line, so that the short path stays short.
 ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::pick_full(
     const PickRequest& request, ServiceState& service, const ServiceSnapshot& snapshot) {
+  // An idle service's first pick gives its endpoints their records.
+  if (snapshot.checks.load() & ServiceSnapshot::kCold) activate(service, snapshot);
   // Fault injection (chaos drills) is decided out of line too.
   if (snapshot.faults != nullptr) return pick_with_faults(request, service, snapshot);
   return pick_in(request, service, snapshot, /*fault=*/0);
@@ -387,8 +389,9 @@ ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::pick_full(
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_from(
     const PickRequest& request, ServiceState& service) {
   const ServiceSnapshot& snapshot = *service.snapshot.load(std::memory_order_acquire);
-  const bool plain = snapshot.checks == 0 && !request.is_retry && request.timeouts == nullptr &&
-                     request.avoid.empty() && request.deadline.is_none() &&
+  const bool plain = snapshot.checks.load() == 0 && !request.is_retry &&
+                     request.timeouts == nullptr && request.avoid.empty() &&
+                     request.deadline.is_none() &&
                      !service.fuse.fusing.load(std::memory_order_relaxed);
   if (__builtin_expect(!plain, 0)) return pick_full(request, service, snapshot);
   const CandidateSet& set = *snapshot.all;
@@ -405,6 +408,21 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_from(
   return Pick(endpoint, endpoint->on_pick(context.shard), context.shard, a.connect_ns, a.read_ns,
               a.write_ns, kInfiniteNs,
               /*retry_allowed=*/a.max_attempts > 1, a.max_attempts, /*fault=*/0);
+}
+
+ABSL_ATTRIBUTE_NOINLINE void ClientCore::activate(ServiceState& service,
+                                                  const ServiceSnapshot& seen) {
+  absl::MutexLock lock(&service.activation_mu);
+  const ServiceSnapshot& current = *service.snapshot.load(std::memory_order_acquire);
+  // `seen` may be older than `current` (published meanwhile): the pick chooses from it.
+  for (const EndpointRef& e : seen.endpoints->endpoints) e->activate(domain_);
+  if (&current != &seen) {
+    for (const EndpointRef& e : current.endpoints->endpoints) e->activate(domain_);
+  }
+  service.hot = true;
+  service.fuse.idle.store(false, std::memory_order_release);  // the fuse tick reads them again
+  current.checks.clear(ServiceSnapshot::kCold);
+  seen.checks.clear(ServiceSnapshot::kCold);
 }
 
 ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::not_configured(std::string_view name) {
@@ -648,8 +666,13 @@ UpdateResult ClientCore::deliver(const ConfigUpdate& update) {
 
 absl::Status ClientCore::install_locked(const ConfigUpdate& update, const ParsedUpdate& parsed,
                                         UpdateResult& result, std::vector<Event>& events) {
+  // Only a complete update asks which services it drops: an incremental one costs the
+  // services it names, not the fleet.
   std::vector<std::string> configured;
-  for (const auto& [name, state] : services_) configured.push_back(name);
+  if (update.complete) {
+    configured.reserve(services_.size());
+    for (const auto& [name, state] : services_) configured.push_back(name);
+  }
   const VersionBook::Verdict verdict = versions_.judge(
       update, parsed, [this](const std::string& name) { return policy_locked(name); }, configured,
       result);
@@ -681,7 +704,9 @@ absl::Status ClientCore::install_locked(const ConfigUpdate& update, const Parsed
   }
   for (const std::string& name : verdict.gone) remove_locked(name, update.global_version, events);
   versions_.record(update, parsed, verdict);
-  publish_registry_locked();  // once for the whole update
+  // Once for the whole update, and only if it added or removed a service: the table maps
+  // names to states, which an update of a known service keeps.
+  if (registry_stale_) publish_registry_locked();
   if (update.complete) refresh_env_locked(update.content().idc_map(), events);
   return absl::OkStatus();
 }
@@ -691,6 +716,8 @@ void ClientCore::install_service_locked(std::shared_ptr<const ServicePolicy> pol
   auto it = services_.find(policy->name);
   if (it == services_.end()) {
     auto owned = std::make_unique<ServiceState>(policy->name);
+    owned->fuse.idle.store(true, std::memory_order_relaxed);  // no records until picked
+    registry_stale_ = true;
     owned->ban_id = bans_->add_service(policy->name);
     owned->fuse_id = fuses_->add_service(policy->name, &owned->fuse);
     it = services_.emplace(policy->name, std::move(owned)).first;
@@ -815,6 +842,7 @@ void ClientCore::remove_locked(const std::string& name, uint64_t removed_at,
   if (state->dns_id != 0) dns_->remove_service(state->dns_id);
   // Still reachable through the published registry: retired by the next publication.
   removed_unpublished_.push_back(state);
+  registry_stale_ = true;
   const uint64_t version = state->snapshot.load(std::memory_order_relaxed)->policy->version;
   events.push_back(
       make_event(EventType::kServiceRemoved, name, removed_at != 0 ? removed_at : version, ""));
@@ -834,7 +862,17 @@ void ClientCore::publish_locked(ServiceState& state, std::unique_ptr<ServiceSnap
                        c.widened ? "using every IDC" : "back to the local IDC")));
     }
   }
-  state.snapshot.store(next.release(), std::memory_order_release);
+  {
+    // A hot service's new endpoints get their records before any pick can see them; an
+    // idle service's snapshot sends its first pick to activate().
+    absl::MutexLock lock(&state.activation_mu);
+    if (state.hot) {
+      for (const EndpointRef& e : next->endpoints->endpoints) e->activate(domain_);
+    } else {
+      next->checks.set(ServiceSnapshot::kCold);
+    }
+    state.snapshot.store(next.release(), std::memory_order_release);
+  }
   ++state.publications;
   if (before != nullptr) domain_.retire(before);
 }
@@ -895,6 +933,7 @@ void ClientCore::refresh_env_locked(const google::protobuf::Map<std::string, std
 }
 
 void ClientCore::publish_registry_locked() {
+  registry_stale_ = false;
   std::vector<std::pair<std::string, ServiceState*>> entries;
   entries.reserve(services_.size());
   for (const auto& [name, state] : services_) entries.emplace_back(name, state.get());
@@ -926,8 +965,58 @@ void ClientCore::housekeeping() {
       return true;
     });
   }
+  release_idle_services();
   domain_.reclaim();
   Endpoint::sweep_graveyard();  // endpoints the last Picks have let go of since
+}
+
+void ClientCore::release_idle_services() {
+  if (options_.idle_release <= absl::ZeroDuration()) return;
+  const int64_t now = coarse_.now_ns();
+  const int64_t idle_ns = absl::ToInt64Nanoseconds(options_.idle_release);
+  std::vector<std::string> cooling;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [name, state] : services_) {
+      absl::MutexLock hot_lock(&state->activation_mu);
+      if (!state->hot) continue;
+      const ServiceSnapshot& snapshot = *state->snapshot.load(std::memory_order_relaxed);
+      uint64_t activity = 0;
+      for (const EndpointRef& e : snapshot.endpoints->endpoints) activity += e->activity();
+      if (activity != state->activity || state->active_at_ns == 0) {
+        state->activity = activity;
+        state->active_at_ns = now;
+        continue;
+      }
+      if (now - state->active_at_ns < idle_ns) continue;
+      // From here on a pick goes to activate(), which needs this mutex.
+      state->hot = false;
+      state->active_at_ns = 0;
+      snapshot.checks.set(ServiceSnapshot::kCold);
+      cooling.push_back(name);
+    }
+  }
+  if (cooling.empty()) return;
+  // Picks that read a snapshot before it was marked may still be on their way to the
+  // records: wait until every such one has left (each is short: pick holds no lock).
+  domain_.synchronize();
+  absl::MutexLock lock(&mu_);
+  for (const std::string& name : cooling) {
+    auto it = services_.find(name);
+    if (it == services_.end()) continue;  // removed meanwhile
+    ServiceState& state = *it->second;
+    absl::MutexLock hot_lock(&state.activation_mu);
+    if (state.hot) continue;  // picked again meanwhile
+    // Every snapshot published since is marked too (publish_locked); an endpoint a Pick
+    // still holds keeps its records until the service is picked and goes idle again.
+    const ServiceSnapshot& snapshot = *state.snapshot.load(std::memory_order_relaxed);
+    bool all = true;
+    for (const EndpointRef& e : snapshot.endpoints->endpoints) {
+      e->release_records(domain_);
+      all = all && !e->live();
+    }
+    if (all) state.fuse.idle.store(true, std::memory_order_release);
+  }
 }
 
 Event ClientCore::make_event(EventType type, const std::string& service, uint64_t version,

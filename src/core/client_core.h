@@ -111,6 +111,10 @@ class ClientCore final : public ConfigSink,
   // Everything pick_from() does not do itself: faults, then pick_in().
   absl::StatusOr<Pick> pick_full(const PickRequest& request, ServiceState& service,
                                  const ServiceSnapshot& snapshot);
+  // A pick found `seen` marked kCold: gives the endpoints of `seen` and of the service's
+  // current snapshot their per-CPU records, marks the service hot and clears kCold. Under
+  // the service's activation mutex; allocates. Idempotent.
+  void activate(ServiceState& service, const ServiceSnapshot& seen);
   // The refusal of a service this client has no config for (INVALID_ARGUMENT for "").
   absl::StatusOr<Pick> not_configured(std::string_view name);
   // Why `handle` cannot be used here: it names nothing, or another client's service.
@@ -164,8 +168,13 @@ class ClientCore final : public ConfigSink,
   // Adopts a new idc_map (if it differs) and recompiles every service's routing with it.
   void refresh_env_locked(const google::protobuf::Map<std::string, std::string>& idc_map,
                           std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Every kHousekeepingPeriod: departed endpoints, reclamation, the endpoint graveyard.
+  // Every kHousekeepingPeriod: departed endpoints, idle services, reclamation, the endpoint
+  // graveyard.
   void housekeeping();
+  // Gives back the per-CPU records of services idle for options_.idle_release: marks their
+  // snapshots kCold, waits until every pick that could have missed the mark has left, then
+  // folds the records of endpoints no Pick holds (unless a pick activated it meanwhile).
+  void release_idle_services();
   // BanManager::Listener: republishes the services whose ban states changed.
   void on_bans_changed(absl::Span<const std::string> services, std::vector<Event>& events) override;
   // DnsManager::Listener: rebuilds the service's endpoints from its names' answers.
@@ -199,6 +208,8 @@ class ClientCore final : public ConfigSink,
   // Who the caller is and the IDC map, for routing; replaced when the idc_map changes.
   std::shared_ptr<const RoutingEnv> env_ ABSL_GUARDED_BY(mu_);
   std::vector<ServiceState*> removed_unpublished_ ABSL_GUARDED_BY(mu_);
+  // A service was added or removed since the registry was last published.
+  bool registry_stale_ ABSL_GUARDED_BY(mu_) = false;
   // The slots of the service handles made (one reference each), pointed at their services
   // by publish_registry_locked(); dropped by housekeeping once no handle is left.
   absl::flat_hash_map<std::string, ServiceSlot*> slots_ ABSL_GUARDED_BY(mu_);

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "src/banning/ban_manager.h"
 #include "src/dns/dns_manager.h"
 #include "src/endpoint/endpoint.h"
@@ -46,6 +48,20 @@ struct ServiceState {
   // published; pick reads it only through such a snapshot (acquired), so the pointer is
   // never seen unset or changing. Kept when the rules go: a drill's counts stay visible.
   std::unique_ptr<FaultCounters> faults;
+
+  // --- Per-CPU records: memory follows use ---
+  // The service's endpoints get their per-CPU records at its first pick (a snapshot
+  // published while it is not `hot` carries ServiceSnapshot::kCold, which sends picks to
+  // ClientCore::activate) and give them back after ClientOptions::idle_release without a
+  // pick or report. This mutex orders that: the activating pick, the publication of a
+  // snapshot (which activates a hot service's new endpoints first) and the release.
+  // After the config mutex when both are held.
+  absl::Mutex activation_mu;
+  bool hot ABSL_GUARDED_BY(activation_mu) = false;
+  // Housekeeping's idle check (config mutex): the endpoints' activity when it last
+  // changed, and when that was.
+  uint64_t activity = 0;
+  int64_t active_at_ns = 0;
 
   // --- Control path, under the client's config mutex ---
   BanServiceId ban_id = 0;  // this service in the client's ban and fuse managers

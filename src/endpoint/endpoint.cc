@@ -27,24 +27,166 @@ Graveyard& graveyard() {
   return *g;
 }
 
+using HistogramArena = ShardArena<LatencyBuckets>;
+
+// What an endpoint without records reads as.
+const ShardStats kNoStats;
+
+void release_stats_slot(void* slot) {
+  StatsArena::global().release(static_cast<ShardStats*>(slot));
+}
+void release_histogram_slot(void* slot) {
+  HistogramArena::global().release(static_cast<LatencyBuckets*>(slot));
+}
+
+// Which of two coarse ticks (0: none) is the later one, across the counter's wrap.
+uint32_t later_tick(uint32_t a, uint32_t b) {
+  if (a == 0) return b;
+  if (b == 0) return a;
+  return static_cast<int32_t>(b - a) > 0 ? b : a;
+}
+
 }  // namespace
 
-Endpoint::Endpoint(EndpointIdentity identity, SuspectQueue* suspects, bool histogram)
-    : stats_(StatsArena::global().allocate()),
-      hist_(histogram ? ShardArena<LatencyBuckets>::global().allocate() : nullptr),
-      identity_(std::move(identity)),
-      suspects_(suspects) {}
+Endpoint::Endpoint(EndpointIdentity identity, SuspectQueue* suspects, bool histogram, bool live)
+    : histogram_(histogram), identity_(std::move(identity)), suspects_(suspects) {
+  if (live) activate();
+}
 
 Endpoint::~Endpoint() {
-  StatsArena::global().release(stats_);
-  if (hist_ != nullptr) ShardArena<LatencyBuckets>::global().release(hist_);
+  // Nothing reads a dying endpoint: its records go back at once.
+  if (ShardStats* s = stats_.load(std::memory_order_relaxed); s != nullptr) {
+    if (folded(s)) {
+      delete unfold(s);
+    } else {
+      StatsArena::global().release(s);
+    }
+  }
+  if (LatencyBuckets* h = hist_.load(std::memory_order_relaxed); h != nullptr) {
+    if (folded(h)) {
+      delete unfold(h);
+    } else {
+      HistogramArena::global().release(h);
+    }
+  }
+}
+
+Endpoint::StatsView Endpoint::stats_view() const {
+  const ShardStats* s = stats_.load(std::memory_order_acquire);
+  if (s == nullptr) return {&kNoStats, 1};
+  if (folded(s)) return {unfold(s), 1};
+  return {s, CpuShards::count()};
+}
+
+Endpoint::HistogramView Endpoint::histogram_view() const {
+  const LatencyBuckets* h = hist_.load(std::memory_order_acquire);
+  if (h == nullptr) return {nullptr, 0};
+  if (folded(h)) return {unfold(h), 1};
+  return {h, CpuShards::count()};
 }
 
 template <typename F>
 uint64_t Endpoint::sum_shards(F field) const {
+  EpochDomain::Guard guard;  // a folded or released record stays readable until it ends
+  const StatsView v = stats_view();
   uint64_t n = 0;
+  for (uint32_t s = 0; s < v.shards; ++s) n += field(v.base[s * StatsArena::kSlotsPerChunk]);
+  return n;
+}
+
+bool Endpoint::activate(EpochDomain& domain) {
+  ShardStats* now = stats_.load(std::memory_order_acquire);
+  if (now != nullptr && !folded(now)) return false;
+  ShardStats* live = StatsArena::global().allocate();
+  if (now != nullptr) {
+    // What the endpoint did before it went idle continues in shard 0.
+    const ShardStats& f = *unfold(now);
+    for (int c = 0; c < 3; ++c) {
+      live->counts[c].store(f.counts[c].load(std::memory_order_relaxed), std::memory_order_relaxed);
+    }
+    live->latency_sum_us.store(f.latency_sum_us.load(std::memory_order_relaxed),
+                               std::memory_order_relaxed);
+    live->ewma_us.store(f.ewma_us.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    live->last_tick.store(f.last_tick.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
+  if (histogram_) {
+    LatencyBuckets* h = hist_.load(std::memory_order_acquire);
+    LatencyBuckets* buckets = HistogramArena::global().allocate();
+    if (h != nullptr) {
+      for (int i = 0; i < kLatencyBuckets; ++i) {
+        buckets->n[i].store(unfold(h)->n[i].load(std::memory_order_relaxed),
+                            std::memory_order_relaxed);
+      }
+    }
+    // Before the records: a pick that finds them finds the buckets.
+    hist_.store(buckets, std::memory_order_release);
+    if (h != nullptr) domain.retire(unfold(h));
+  }
+  stats_.store(live, std::memory_order_release);
+  if (now != nullptr) domain.retire(unfold(now));
+  return true;
+}
+
+bool Endpoint::release_records(EpochDomain& domain) {
+  ShardStats* live = stats_.load(std::memory_order_acquire);
+  if (live == nullptr || folded(live)) return false;
+  // No pick can start (the caller's part), so once no Pick holds it nothing writes it.
+  if (holders() != 0) return false;
   const uint32_t shards = CpuShards::count();
-  for (uint32_t s = 0; s < shards; ++s) n += field(stats(s));
+  auto* f = new ShardStats();
+  double ewma_sum = 0, ewma_weight = 0;
+  uint32_t last = 0;
+  for (uint32_t s = 0; s < shards; ++s) {
+    const ShardStats& st = live[s * StatsArena::kSlotsPerChunk];
+    double requests = 1.0;
+    for (int c = 0; c < 3; ++c) {
+      const uint64_t n = st.counts[c].load(std::memory_order_relaxed);
+      f->counts[c].store(f->counts[c].load(std::memory_order_relaxed) + n,
+                         std::memory_order_relaxed);
+      requests += static_cast<double>(n);
+    }
+    f->latency_sum_us.store(f->latency_sum_us.load(std::memory_order_relaxed) +
+                                st.latency_sum_us.load(std::memory_order_relaxed),
+                            std::memory_order_relaxed);
+    const float e = st.ewma_us.load(std::memory_order_relaxed);
+    if (e > 0) {
+      ewma_sum += e * requests;
+      ewma_weight += requests;
+    }
+    last = later_tick(last, st.last_tick.load(std::memory_order_relaxed));
+  }
+  f->ewma_us.store(ewma_weight > 0 ? static_cast<float>(ewma_sum / ewma_weight) : 0.0f,
+                   std::memory_order_relaxed);
+  f->last_tick.store(last, std::memory_order_relaxed);
+  if (LatencyBuckets* h = hist_.load(std::memory_order_acquire); h != nullptr && !folded(h)) {
+    auto* fh = new LatencyBuckets();
+    for (uint32_t s = 0; s < shards; ++s) {
+      const LatencyBuckets& b = h[s * HistogramArena::kSlotsPerChunk];
+      for (int i = 0; i < kLatencyBuckets; ++i) {
+        fh->n[i].store(
+            fh->n[i].load(std::memory_order_relaxed) + b.n[i].load(std::memory_order_relaxed),
+            std::memory_order_relaxed);
+      }
+    }
+    hist_.store(fold_mark(fh), std::memory_order_release);
+    domain.retire(h, release_histogram_slot);
+  }
+  stats_.store(fold_mark(f), std::memory_order_release);
+  domain.retire(live, release_stats_slot);
+  return true;
+}
+
+uint64_t Endpoint::activity() const {
+  EpochDomain::Guard guard;
+  const ShardStats* live = stats_.load(std::memory_order_acquire);
+  if (live == nullptr || folded(live)) return 0;
+  uint64_t n = 0;
+  for (uint32_t s = 0; s < CpuShards::count(); ++s) {
+    const ShardStats& st = live[s * StatsArena::kSlotsPerChunk];
+    n += st.word.load(std::memory_order_relaxed);
+    for (const auto& c : st.counts) n += c.load(std::memory_order_relaxed);
+  }
+  for (const auto& f : failures_) n += f.load(std::memory_order_relaxed);
   return n;
 }
 
@@ -98,10 +240,11 @@ bool Endpoint::try_ref() {
 uint32_t Endpoint::inflight() const { return static_cast<uint32_t>(sum_shards(shard_inflight)); }
 
 float Endpoint::ewma_latency_us() const {
+  EpochDomain::Guard guard;
+  const StatsView v = stats_view();
   double sum = 0, weight = 0;
-  const uint32_t shards = CpuShards::count();
-  for (uint32_t s = 0; s < shards; ++s) {
-    const ShardStats& st = stats(s);
+  for (uint32_t s = 0; s < v.shards; ++s) {
+    const ShardStats& st = v.base[s * StatsArena::kSlotsPerChunk];
     const float e = st.ewma_us.load(std::memory_order_relaxed);
     if (e <= 0) continue;
     double w = 1.0;
@@ -113,10 +256,12 @@ float Endpoint::ewma_latency_us() const {
 }
 
 int64_t Endpoint::last_report_ns(int64_t now_ns) const {
+  EpochDomain::Guard guard;
+  const StatsView v = stats_view();
   int64_t newest = 0;
-  const uint32_t shards = CpuShards::count();
-  for (uint32_t s = 0; s < shards; ++s) {
-    const uint32_t last = stats(s).last_tick.load(std::memory_order_relaxed);
+  for (uint32_t s = 0; s < v.shards; ++s) {
+    const uint32_t last =
+        v.base[s * StatsArena::kSlotsPerChunk].last_tick.load(std::memory_order_relaxed);
     if (last == 0) continue;
     newest = std::max(newest, now_ns - ticks_since(last, now_ns));
   }
@@ -137,11 +282,12 @@ uint64_t Endpoint::requests() const {
 }
 
 bool Endpoint::latency_histogram(LatencyCounts& out) const {
-  if (hist_ == nullptr) return false;
+  if (!histogram_) return false;
   out.fill(0);
-  const uint32_t shards = CpuShards::count();
-  for (uint32_t s = 0; s < shards; ++s) {
-    const LatencyBuckets& b = hist_[s * ShardArena<LatencyBuckets>::kSlotsPerChunk];
+  EpochDomain::Guard guard;
+  const HistogramView v = histogram_view();
+  for (uint32_t s = 0; s < v.shards; ++s) {
+    const LatencyBuckets& b = v.base[s * HistogramArena::kSlotsPerChunk];
     for (int i = 0; i < kLatencyBuckets; ++i) out[i] += b.n[i].load(std::memory_order_relaxed);
   }
   return true;
@@ -271,13 +417,36 @@ void SuspectQueue::push(Endpoint* endpoint) {
 Endpoint* SuspectQueue::next(const Endpoint* endpoint) { return endpoint->next_suspect_; }
 
 void Endpoint::inherit_latency_from(const Endpoint& other) {
-  const uint32_t shards = CpuShards::count();
-  for (uint32_t s = 0; s < shards; ++s) {
-    stats(s).ewma_us.store(other.stats(s).ewma_us.load(std::memory_order_relaxed),
-                           std::memory_order_relaxed);
-    stats(s).last_tick.store(other.stats(s).last_tick.load(std::memory_order_relaxed),
-                             std::memory_order_relaxed);
+  EpochDomain::Guard guard;
+  const StatsView from = other.stats_view();
+  ShardStats* to = stats_.load(std::memory_order_acquire);
+  if (to != nullptr && !folded(to) && from.shards > 1) {
+    // Both live: each CPU's view carries over to the same CPU.
+    for (uint32_t s = 0; s < from.shards; ++s) {
+      const ShardStats& a = from.base[s * StatsArena::kSlotsPerChunk];
+      ShardStats& b = to[s * StatsArena::kSlotsPerChunk];
+      b.ewma_us.store(a.ewma_us.load(std::memory_order_relaxed), std::memory_order_relaxed);
+      b.last_tick.store(a.last_tick.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    }
+    return;
   }
+  // Otherwise one view: the other's blended EWMA and its latest report.
+  const float ewma = other.ewma_latency_us();
+  uint32_t last = 0;
+  for (uint32_t s = 0; s < from.shards; ++s) {
+    last = later_tick(
+        last, from.base[s * StatsArena::kSlotsPerChunk].last_tick.load(std::memory_order_relaxed));
+  }
+  if (ewma <= 0 || last == 0) return;
+  if (to == nullptr) {
+    // A new endpoint without records (not yet published): the view waits in a folded
+    // record for activate().
+    to = new ShardStats();
+    stats_.store(fold_mark(to), std::memory_order_release);
+  }
+  ShardStats& b = *unfold(to);
+  b.ewma_us.store(ewma, std::memory_order_relaxed);
+  b.last_tick.store(last, std::memory_order_relaxed);
 }
 
 }  // namespace ufc::internal

@@ -20,6 +20,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/base/casts.h"
+#include "src/common/epoch.h"
 #include "src/common/fast_random.h"
 #include "src/endpoint/endpoint_stats.h"
 #include "src/endpoint/latency_histogram.h"
@@ -64,6 +65,12 @@ struct EndpointIdentity {
 //    given probability, and only so many of them.
 // A pick refused by admits() asks its balancer again (balancing/balancer.h).
 //
+// Per-CPU records follow use: an endpoint built for a client (build_endpoints) starts
+// without them and gets them from activate(), which the client runs at its service's first
+// pick; release_records() folds them into one compact record when the service has gone
+// idle, and activate() carries that record over. Queries read whichever the endpoint holds
+// (nothing: zeros). pick and report only ever see an endpoint with records.
+//
 // Lifetime: two kinds of holders. Structural references (snapshots listing it, the
 // departed list, probes, the suspect queue) are counted in `refs_`, on the control path.
 // Picks are counted per CPU shard in ShardStats::word (high half), on the request path.
@@ -78,9 +85,10 @@ class Endpoint {
  public:
   // `suspects`: where a tripped failure window sends this endpoint (nullptr: nowhere).
   // `histogram`: whether reports fill a latency histogram (CpuShards::count() x 128 bytes
-  // more, and a store per report).
+  // more while it has records, and a store per report). `live`: born with per-CPU records
+  // (tests and direct users); false leaves them to activate().
   explicit Endpoint(EndpointIdentity identity, SuspectQueue* suspects = nullptr,
-                    bool histogram = false);
+                    bool histogram = false, bool live = true);
   Endpoint(const Endpoint&) = delete;
   Endpoint& operator=(const Endpoint&) = delete;
 
@@ -96,6 +104,7 @@ class Endpoint {
   // --- Request path ---
   // A pick on `shard`: one more holder and one more request in flight. Returns the word
   // that counts them, which the Pick keeps to let go (ufc/pick.h) and to report with.
+  // Only on an endpoint with records (live()).
   ABSL_ATTRIBUTE_ALWAYS_INLINE std::atomic<uint64_t>* on_pick(uint32_t shard) {
     std::atomic<uint64_t>& word = stats(shard).word;
     word.fetch_add(ShardStats::kHolder + 1, std::memory_order_relaxed);
@@ -119,7 +128,7 @@ class Endpoint {
   }
 
   // This shard's view, for least-loaded balancing: its requests in flight and latency
-  // EWMA (0 when it has no sample younger than `idle_ns`).
+  // EWMA (0 when it has no sample younger than `idle_ns`). Only while live(), as in a pick.
   uint32_t inflight(uint32_t shard) const { return shard_inflight(stats(shard)); }
   float ewma_latency_us(uint32_t shard, int64_t now_ns, int64_t idle_ns) const {
     return shard_ewma_us(stats(shard), now_ns, idle_ns);
@@ -133,9 +142,30 @@ class Endpoint {
   // uses one). Draws from `random` only on trial. Lock-free, no allocation.
   bool admits(const Random& random);
 
-  // Shard 0's record; shard s's is stats_base()[s * StatsArena::kSlotsPerChunk]. Fixed for
-  // the endpoint's life, so a balancer may keep it beside the endpoint and save a load.
-  const ShardStats* stats_base() const { return stats_; }
+  // Shard 0's record; shard s's is stats_base()[s * StatsArena::kSlotsPerChunk]. Only while
+  // live(): in a pick, which reads it with this line's admission word.
+  const ShardStats* stats_base() const { return stats_.load(std::memory_order_acquire); }
+
+  // --- Per-CPU records (control path; the first pick of an idle service) ---
+  // Whether the endpoint holds per-CPU records.
+  bool live() const {
+    const ShardStats* s = stats_.load(std::memory_order_acquire);
+    return s != nullptr && !folded(s);
+  }
+  // Gives the endpoint its per-CPU records, carrying over what release_records() folded
+  // (counts, latency sum and histogram, the EWMA, into shard 0). false if it had them.
+  // Allocates (ShardArena: a mutex); the folded record is freed through `domain` once no
+  // reader is left. Callers serialize activate() and release_records() of one endpoint
+  // (the client: its service's activation mutex).
+  bool activate(EpochDomain& domain = EpochDomain::global());
+  // Folds the per-CPU records into one record (48 B, and 128 B with a histogram) and gives
+  // them back through `domain`. false, and nothing done, if it holds none or a Pick still
+  // holds it. The caller makes sure no pick can start on it meanwhile (the client: its
+  // snapshot sends picks to activation, and every pick that could have missed that left).
+  bool release_records(EpochDomain& domain = EpochDomain::global());
+  // A signature of the request path's writes: changes with every pick and report while
+  // live(); 0 otherwise. What an idle check compares.
+  uint64_t activity() const;
 
   // --- Sums over the shards (queries, detectors; not the request path) ---
   uint32_t inflight() const;
@@ -146,7 +176,7 @@ class Endpoint {
   uint64_t count(OutcomeClass cls) const;
   uint64_t requests() const;  // all classes
   uint64_t latency_sum_us() const;
-  bool has_latency_histogram() const { return hist_ != nullptr; }
+  bool has_latency_histogram() const { return histogram_; }
   // The latency histogram summed over the shards; false (and `out` untouched) without one.
   bool latency_histogram(LatencyCounts& out) const;
   uint64_t window() const { return window_.load(std::memory_order_relaxed); }
@@ -203,8 +233,37 @@ class Endpoint {
   friend class SuspectQueue;  // links queued endpoints through next_suspect_
   static constexpr uint64_t kSuspect = 1;
   ~Endpoint();
-  ShardStats& stats(uint32_t shard) const { return stats_[shard * StatsArena::kSlotsPerChunk]; }
-  // The sum of `field(record)` over the shards.
+  // The request path's record (live only).
+  ShardStats& stats(uint32_t shard) const {
+    return stats_.load(std::memory_order_acquire)[shard * StatsArena::kSlotsPerChunk];
+  }
+  // Whatever the endpoint holds, for readers inside an epoch section: `shards` records at
+  // the arena's stride (one when folded; one of zeros when it holds none).
+  struct StatsView {
+    const ShardStats* base;
+    uint32_t shards;
+  };
+  StatsView stats_view() const;
+  // The same for the histogram: base == nullptr without one.
+  struct HistogramView {
+    const LatencyBuckets* base;
+    uint32_t shards;
+  };
+  HistogramView histogram_view() const;
+  // A folded record is marked in its pointer's low bit.
+  template <typename T>
+  static bool folded(const T* p) {
+    return (reinterpret_cast<uintptr_t>(p) & 1) != 0;
+  }
+  template <typename T>
+  static T* unfold(T* p) {
+    return reinterpret_cast<T*>(reinterpret_cast<uintptr_t>(p) & ~uintptr_t{1});
+  }
+  template <typename T>
+  static T* fold_mark(T* p) {
+    return reinterpret_cast<T*>(reinterpret_cast<uintptr_t>(p) | 1);
+  }
+  // The sum of `field(record)` over the shards (any state; takes an epoch section).
   template <typename F>
   uint64_t sum_shards(F field) const;
   uint64_t holders() const;  // Picks alive, over all shards (acquire)
@@ -228,17 +287,21 @@ class Endpoint {
     st.latency_sum_us.store(
         st.latency_sum_us.load(std::memory_order_relaxed) + static_cast<uint64_t>(latency_us),
         std::memory_order_relaxed);
-    if (hist_ != nullptr) hist_[shard * StatsArena::kSlotsPerChunk].add(latency_us);
+    LatencyBuckets* const hist = hist_.load(std::memory_order_relaxed);
+    if (hist != nullptr) hist[shard * StatsArena::kSlotsPerChunk].add(latency_us);
   }
   static void update_ewma(ShardStats& st, int64_t latency_us, uint32_t tick);
   static constexpr uint32_t kClaimed = 4;  // the hold took a slot of claimed_gate_
 
-  ShardStats* const stats_;     // shard 0's record (StatsArena slot)
-  LatencyBuckets* const hist_;  // shard 0's buckets (ShardArena slot), or nullptr
+  // Shard 0's record (a StatsArena slot) while live; a folded record (marked); or nullptr.
+  std::atomic<ShardStats*> stats_{nullptr};
+  // The same for the histogram's buckets; nullptr also without a histogram.
+  std::atomic<LatencyBuckets*> hist_{nullptr};
   // Beside stats_, which every pick loads: checking it costs no extra cache line.
   std::atomic<uint32_t> admission_{0};  // kHeld | kTrial | kClaimed | trial share << 16
   std::atomic<uint32_t> refs_{1};       // structural; born with one reference
   std::atomic<uint32_t> rule_{0};       // WindowRule; 0 = by-request detection off
+  const bool histogram_;                // reports fill a latency histogram
   std::atomic<uint64_t> window_{0};     // FailureWindow word
   // The watcher's handle (high 63 bits) and whether the endpoint is queued (bit 0).
   std::atomic<uint64_t> watch_{kNoWatch << 1};

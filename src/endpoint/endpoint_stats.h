@@ -10,8 +10,10 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
+#include <map>
 #include <new>
-#include <vector>
+#include <set>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -83,12 +85,15 @@ inline float shard_ewma_us(const ShardStats& s, int64_t now_ns, int64_t idle_ns)
 // is one record per CPU shard; slots come in chunks of kSlotsPerChunk laid out shard-major,
 // so the records one shard writes are contiguous and a shard's block is a whole number of
 // cache lines: two CPUs never write one line, and an endpoint costs CpuShards::count() x
-// sizeof(Record) bytes, not a cache line per CPU. Chunks are never returned to the heap
-// (freed slots are reused): the arena is as large as the most endpoints alive at once.
+// sizeof(Record) bytes, not a cache line per CPU.
 //
-// Thread-safety: allocate/release take a mutex; they run on the control path only (an
-// endpoint is created by a config change and deleted by reclamation, never by pick or
-// report).
+// Slots are handed out lowest chunk first, so live slots pack into few chunks; a chunk
+// whose slots are all free goes back to the heap once another chunk has room (one spare is
+// kept, so a service going idle and back does not churn the heap).
+//
+// Thread-safety: allocate/release take a mutex. They run on the control path, and on the
+// first pick of a service whose endpoints hold no records (see Endpoint::activate), never
+// on a pick or report of a service already in use.
 template <typename Record>
 class ShardArena {
  public:
@@ -104,19 +109,24 @@ class ShardArena {
   // A zeroed slot; shard s's record is slot[s * kSlotsPerChunk].
   Record* allocate() {
     absl::MutexLock lock(&mu_);
-    if (free_.empty()) {
+    if (open_.empty()) {
       // A 64-aligned chunk keeps every shard block on its own lines.
       void* raw = ::operator new(chunk_bytes(), std::align_val_t(64));
       Record* chunk = static_cast<Record*>(raw);
       for (size_t i = 0; i < size_t{kSlotsPerChunk} * shards_; ++i) new (&chunk[i]) Record();
-      chunks_.push_back(raw);
-      for (uint32_t k = kSlotsPerChunk; k-- > 0;) free_.push_back(chunk + k);
+      chunks_.emplace(chunk, kAllFree);
+      open_.insert(chunk);
     }
-    Record* slot = free_.back();
-    free_.pop_back();
-    return slot;
+    Record* chunk = *open_.begin();
+    uint64_t& free = chunks_.find(chunk)->second;
+    const int k = __builtin_ctzll(free);
+    free &= free - 1;
+    if (free == 0) open_.erase(chunk);
+    ++in_use_;
+    return chunk + k;
   }
-  // Zeroes the slot and keeps it for reuse.
+  // Zeroes the slot and takes it back; frees its chunk if that leaves the chunk empty and
+  // another has room.
   void release(Record* slot) {
     for (uint32_t s = 0; s < shards_; ++s) {
       Record* r = &slot[s * kSlotsPerChunk];
@@ -124,16 +134,37 @@ class ShardArena {
       new (r) Record();
     }
     absl::MutexLock lock(&mu_);
-    free_.push_back(slot);
+    auto it = std::prev(chunks_.upper_bound(slot));
+    Record* chunk = it->first;
+    if (it->second == 0) open_.insert(chunk);
+    it->second |= uint64_t{1} << (slot - chunk);
+    --in_use_;
+    if (it->second == kAllFree && open_.size() > 1) {
+      open_.erase(chunk);
+      chunks_.erase(it);
+      ::operator delete(static_cast<void*>(chunk), std::align_val_t(64));
+    }
   }
 
   size_t chunk_bytes() const { return sizeof(Record) * kSlotsPerChunk * shards_; }
+  // Slots handed out and not released; chunks held (tests, benchmarks).
+  size_t slots_in_use() const {
+    absl::MutexLock lock(&mu_);
+    return in_use_;
+  }
+  size_t chunks() const {
+    absl::MutexLock lock(&mu_);
+    return chunks_.size();
+  }
 
  private:
+  static_assert(kSlotsPerChunk == 64, "a chunk's free slots are one 64-bit mask");
+  static constexpr uint64_t kAllFree = ~uint64_t{0};
   ShardArena() : shards_(CpuShards::count()) {}
-  absl::Mutex mu_;
-  std::vector<Record*> free_ ABSL_GUARDED_BY(mu_);
-  std::vector<void*> chunks_ ABSL_GUARDED_BY(mu_);  // kept: the arena lives as long as the process
+  mutable absl::Mutex mu_;
+  std::map<Record*, uint64_t> chunks_ ABSL_GUARDED_BY(mu_);  // chunk -> its free slots
+  std::set<Record*> open_ ABSL_GUARDED_BY(mu_);              // chunks with a free slot
+  size_t in_use_ ABSL_GUARDED_BY(mu_) = 0;
   const uint32_t shards_;
 };
 

@@ -69,6 +69,11 @@ struct FuseGate {
 
   // Retries left until the next tick; taken by retry picks only.
   alignas(64) std::atomic<int64_t> retry_tokens{0};
+  // Set while the service's endpoints hold no per-CPU records (it is idle: the client
+  // gave them back, or it was never picked): no report can arrive, so the fuse tick
+  // skips reading them. Written by the client (which sets it for a new service and
+  // clears it before the first pick's report); false, read every tick, for other users.
+  std::atomic<bool> idle{false};
   // Written on the fusing path only (per-class demand while fusing, drops) and by refused
   // retries.
   void count_demand(int traffic_class) { counts_.add(traffic_class); }

@@ -49,9 +49,9 @@ void compile_sets(ServiceSnapshot& snap, const ServiceSnapshot* previous,
   snap.routes = compile_targets(snap.policy->routing.rules, layout, snap.sets, snap.env->caller);
   snap.banned = 0;
   for (bool o : snap.out) snap.banned += o ? 1 : 0;
-  snap.checks = (snap.faults != nullptr ? ServiceSnapshot::kFaults : 0) |
-                (!snap.routes.empty() ? ServiceSnapshot::kRouting : 0) |
-                (snap.all->size == 0 || snap.all->panic ? ServiceSnapshot::kUnusualSet : 0);
+  snap.checks.set((snap.faults != nullptr ? ServiceSnapshot::kFaults : 0) |
+                  (!snap.routes.empty() ? ServiceSnapshot::kRouting : 0) |
+                  (snap.all->size == 0 || snap.all->panic ? ServiceSnapshot::kUnusualSet : 0));
 }
 
 }  // namespace
@@ -134,7 +134,9 @@ EndpointUpdate build_endpoints(const std::vector<EndpointSpec>& specs, const End
       ref = EndpointRef::share(it->second);
       kept.insert(ref.get());
     } else {
-      ref = EndpointRef::adopt(new Endpoint(std::move(identity), suspects, histograms));
+      // Without per-CPU records: the client gives them at the service's first pick.
+      ref = EndpointRef::adopt(
+          new Endpoint(std::move(identity), suspects, histograms, /*live=*/false));
       if (it != before.end()) {
         ref->inherit_latency_from(*it->second);
         update.replaced.emplace_back(ref.get(), it->second);

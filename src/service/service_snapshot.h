@@ -5,6 +5,8 @@
 #ifndef UFC_SERVICE_SERVICE_SNAPSHOT_H_
 #define UFC_SERVICE_SERVICE_SNAPSHOT_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -23,17 +25,38 @@ namespace ufc::internal {
 // balancer. Built only by compile_snapshot(), so every field is derived in one place: a
 // ban, an unban or a new IDC map recompiles the sets over the same policy and endpoints.
 //
-// Immutable once published, apart from the balancers' cursors and the endpoints' own
-// atomics. Published through the client's per-service slot and freed through EpochDomain.
+// Immutable once published, apart from the balancers' cursors, the endpoints' own atomics
+// and the kCold bit of `checks`. Published through the client's per-service slot and freed
+// through EpochDomain.
 struct ServiceSnapshot {
   // What pick must look at besides the balancer, one bit each; 0 for a service without
-  // fault rules and routing rules whose endpoints are not all out (nearly every service
-  // nearly always), which lets pick take its short path (what the request asks for, and
-  // fusing, are checked there too).
+  // fault rules and routing rules whose endpoints are not all out and hold their per-CPU
+  // records (nearly every service in use nearly always), which lets pick take its short
+  // path (what the request asks for, and fusing, are checked there too).
   static constexpr uint32_t kFaults = 1;      // fault rules: `faults` is set
   static constexpr uint32_t kRouting = 2;     // routing rules: `routes` is not empty
   static constexpr uint32_t kUnusualSet = 4;  // `all` is empty (DNS unresolved) or in panic
-  uint32_t checks = 0;
+  // The endpoints may lack their per-CPU records (the service is idle): pick activates the
+  // service first. Set by the client when it publishes for an idle service or lets one go
+  // idle, cleared by the activating pick; so atomic, on a published snapshot.
+  static constexpr uint32_t kCold = 8;
+  class Checks {
+   public:
+    Checks() = default;
+    Checks(const Checks& other) : bits_(other.load()) {}
+    Checks& operator=(const Checks& other) {
+      bits_.store(other.load(), std::memory_order_relaxed);
+      return *this;
+    }
+    // Acquire: a pick that sees kCold cleared sees the records the activation gave.
+    uint32_t load() const { return bits_.load(std::memory_order_acquire); }
+    void set(uint32_t bits) const { bits_.fetch_or(bits, std::memory_order_release); }
+    void clear(uint32_t bits) const { bits_.fetch_and(~bits, std::memory_order_release); }
+
+   private:
+    mutable std::atomic<uint32_t> bits_{0};
+  };
+  Checks checks;
   AttemptPolicy attempt;  // policy->attempt, copied: pick reads it without another load
   // &policy->faults when the service has fault rules, else nullptr.
   const FaultPolicy* faults = nullptr;
@@ -100,7 +123,8 @@ struct EndpointUpdate {
 
 // build_endpoints() turns specs into a set. Endpoints of `previous` whose address and tags
 // are unchanged are shared, so their live state carries over. New endpoints report a
-// tripped failure window to `suspects`, and fill a latency histogram if `histograms`.
+// tripped failure window to `suspects`, fill a latency histogram if `histograms`, and hold
+// no per-CPU records yet (Endpoint::activate).
 EndpointUpdate build_endpoints(const std::vector<EndpointSpec>& specs, const EndpointSet* previous,
                                SuspectQueue* suspects, bool histograms = false);
 

@@ -93,12 +93,117 @@ TEST(EndpointShardsTest, ReleasedSlotsComeBackZeroed) {
   slot[(CpuShards::count() - 1) * StatsArena::kSlotsPerChunk].word.store(3);
   arena.release(slot);
   ShardStats* again = arena.allocate();
-  ASSERT_EQ(again, slot);  // the free list is LIFO
+  ASSERT_EQ(again, slot);  // the lowest free slot goes first
   for (uint32_t s = 0; s < CpuShards::count(); ++s) {
     EXPECT_EQ(again[s * StatsArena::kSlotsPerChunk].counts[0].load(), 0u);
     EXPECT_EQ(again[s * StatsArena::kSlotsPerChunk].word.load(), 0u);
   }
   arena.release(again);
+}
+
+TEST(EndpointShardsTest, AnEmptiedChunkGoesBackToTheHeapButOneSpareStays) {
+  StatsArena& arena = StatsArena::global();
+  const size_t chunks = arena.chunks();
+  const size_t in_use = arena.slots_in_use();
+  std::vector<ShardStats*> slots;
+  for (uint32_t i = 0; i < 3 * StatsArena::kSlotsPerChunk; ++i) slots.push_back(arena.allocate());
+  EXPECT_EQ(arena.slots_in_use(), in_use + slots.size());
+  EXPECT_GE(arena.chunks(), chunks + 2);
+  for (ShardStats* slot : slots) arena.release(slot);
+  EXPECT_EQ(arena.slots_in_use(), in_use);
+  // Every chunk but one with room is freed again.
+  EXPECT_LE(arena.chunks(), chunks + 1);
+}
+
+EndpointRef make_cold_endpoint(const std::string& address, bool histogram) {
+  EndpointIdentity id;
+  id.address = address;
+  id.port = 80;
+  return EndpointRef::adopt(new Endpoint(std::move(id), nullptr, histogram, /*live=*/false));
+}
+
+// Memory follows use: an endpoint built without records holds none until activated, reads
+// as zeros meanwhile, and folds them into one record when they are given back, with every
+// count, the latency sum, the histogram and the EWMA carried over both ways.
+TEST(EndpointRecordsTest, ActivateReleaseAndActivateAgainKeepEveryCount) {
+  StatsArena& stats = StatsArena::global();
+  ShardArena<LatencyBuckets>& buckets = ShardArena<LatencyBuckets>::global();
+  const size_t stats_before = stats.slots_in_use();
+  const size_t buckets_before = buckets.slots_in_use();
+  EndpointRef e = make_cold_endpoint("10.0.0.1:80", /*histogram=*/true);
+  EXPECT_FALSE(e->live());
+  EXPECT_EQ(stats.slots_in_use(), stats_before) << "no records before the first use";
+  EXPECT_EQ(e->requests(), 0u);
+  EXPECT_EQ(e->activity(), 0u);
+  LatencyCounts hist;
+  ASSERT_TRUE(e->latency_histogram(hist));
+  EXPECT_EQ(hist[0], 0u);
+
+  ASSERT_TRUE(e->activate());
+  EXPECT_FALSE(e->activate()) << "once";
+  EXPECT_TRUE(e->live());
+  EXPECT_EQ(stats.slots_in_use(), stats_before + 1);
+  EXPECT_EQ(buckets.slots_in_use(), buckets_before + 1);
+  e->on_pick(0);
+  e->on_pick(1);
+  e->on_pick(2);
+  e->on_report(0, OutcomeClass::kSuccess, 100, kStart);
+  e->on_report(1, OutcomeClass::kServerError, 300, kStart);
+  e->on_report(2, OutcomeClass::kConnectRefused, 1000, kStart);
+  e->release(0, true);
+  e->release(1, true);
+  e->on_pick(3);  // still held: the records stay
+  EXPECT_FALSE(e->release_records()) << "a Pick holds it";
+  EXPECT_TRUE(e->live());
+  e->release(3, false);
+  e->release(2, true);
+  const uint64_t activity = e->activity();
+  EXPECT_NE(activity, 0u);
+  const float ewma = e->ewma_latency_us();
+
+  ASSERT_TRUE(e->release_records());
+  EXPECT_FALSE(e->live());
+  EXPECT_FALSE(e->release_records()) << "nothing left to give";
+  EpochDomain::global().synchronize();  // the slots go back once no reader is left
+  EXPECT_EQ(stats.slots_in_use(), stats_before);
+  EXPECT_EQ(buckets.slots_in_use(), buckets_before);
+  EXPECT_EQ(e->count(OutcomeClass::kSuccess), 1u);
+  EXPECT_EQ(e->count(OutcomeClass::kServerError), 1u);
+  EXPECT_EQ(e->count(OutcomeClass::kConnectRefused), 1u);
+  EXPECT_EQ(e->requests(), 3u);
+  EXPECT_EQ(e->latency_sum_us(), 1400u);
+  EXPECT_EQ(e->inflight(), 0u);
+  EXPECT_FLOAT_EQ(e->ewma_latency_us(), ewma);
+  EXPECT_NEAR(e->last_report_ns(kStart + 5 * kMs), kStart, 1.1 * kMs);
+  ASSERT_TRUE(e->latency_histogram(hist));
+  EXPECT_EQ(hist[0] + hist[1] + hist[2], 3u);
+
+  ASSERT_TRUE(e->activate());
+  EXPECT_EQ(e->requests(), 3u) << "the folded counts continue in shard 0";
+  EXPECT_EQ(e->latency_sum_us(), 1400u);
+  e->on_pick(1);
+  e->on_report(1, OutcomeClass::kSuccess, 200, kStart);
+  e->release(1, true);
+  EXPECT_EQ(e->count(OutcomeClass::kSuccess), 2u);
+  EXPECT_EQ(e->requests(), 4u);
+  ASSERT_TRUE(e->latency_histogram(hist));
+  uint64_t total = 0;
+  for (uint64_t n : hist) total += n;
+  EXPECT_EQ(total, 4u);
+}
+
+TEST(EndpointRecordsTest, ANewEndpointInheritsTheLatencyViewWithoutRecords) {
+  EndpointRef old = make_endpoint("10.0.0.1:80");
+  old->on_pick(0);
+  old->on_report(0, OutcomeClass::kSuccess, 5000, kStart);
+  old->release(0, true);
+  EndpointRef next = make_cold_endpoint("10.0.0.1:80", /*histogram=*/false);
+  next->inherit_latency_from(*old);
+  EXPECT_FALSE(next->live());
+  EXPECT_FLOAT_EQ(next->ewma_latency_us(), 5000);
+  EXPECT_EQ(next->requests(), 0u) << "counts stay with the old endpoint";
+  ASSERT_TRUE(next->activate());
+  EXPECT_FLOAT_EQ(next->ewma_latency_us(0, kStart, 2000 * kMs), 5000);
 }
 
 TEST(EndpointLifetimeTest, APickKeepsTheEndpointAfterItsLastReference) {

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,7 +39,9 @@ inline v1::ServiceConfig make_service(const std::string& name, int n, const std:
 
 class SimClient {
  public:
-  explicit SimClient(v1::ClientConfig config = {}, uint64_t seed = 1, std::string self_idc = "")
+  // `adjust` may change the options before the client is created.
+  explicit SimClient(v1::ClientConfig config = {}, uint64_t seed = 1, std::string self_idc = "",
+                     const std::function<void(ClientOptions&)>& adjust = nullptr)
       : clock(std::make_shared<SimClock>()),
         executor(std::make_shared<ManualExecutor>(clock)),
         random(std::make_shared<SeededRandom>(seed)),
@@ -54,6 +57,7 @@ class SimClient {
     options.prober = prober;
     options.resolver = resolver;
     options.on_event = [this](const Event& e) { events.push_back(e); };
+    if (adjust) adjust(options);
     auto created = Client::create(options);
     if (!created.ok()) {
       std::fprintf(stderr, "SimClient: %s\n", std::string(created.status().message()).c_str());
