@@ -44,8 +44,8 @@ BanRecord inherited(const BanRecord& old) {
 }
 
 Figures figures_of(const Endpoint& e) {
-  return Figures{e.requests(), e.count(OutcomeClass::kClientError),
-                 e.count(OutcomeClass::kServerError), e.latency_sum_us()};
+  const Endpoint::Totals t = e.totals();  // one pass: the detectors read the whole fleet
+  return Figures{t.requests, t.client_errors, t.server_errors, t.latency_sum_us};
 }
 
 Figures operator+(Figures a, const Figures& b) {
@@ -80,6 +80,8 @@ struct BanManager::Service {
   absl::Time last_evaluation = absl::InfinitePast();  // business-signal interval
   TripGate* gate = nullptr;                           // gates_[id]
   absl::Time rates_at = absl::InfinitePast();         // records' recent_* last updated
+  const std::atomic<bool>* idle = nullptr;            // the client's (add_service)
+  bool settled = false;  // idle, and a pass found nothing to do: housekeeping skips it
 };
 
 // Probe answers arrive on the prober's thread, possibly after the manager is gone: they go
@@ -182,10 +184,11 @@ BanManager::~BanManager() {
   }
 }
 
-BanServiceId BanManager::add_service(std::string name) {
+BanServiceId BanManager::add_service(std::string name, const std::atomic<bool>* idle) {
   absl::MutexLock lock(&mu_);
   auto service = std::make_unique<Service>();
   service->name = std::move(name);
+  service->idle = idle;
   const BanServiceId id = services_.add(std::move(service));
   // Watch handles keep the id in 31 bits (the endpoint's word also holds a flag); ids are
   // reused, so this bounds the services tracked at once, not over time.
@@ -205,6 +208,7 @@ void BanManager::update_service(
   {
     absl::MutexLock lock(&mu_);
     Service& s = services_[id];
+    s.settled = false;  // new endpoints or policy: housekeeping looks again
     absl::flat_hash_map<const Endpoint*, const Endpoint*> replaces(replaced.begin(),
                                                                    replaced.end());
     std::vector<BanRecord> records(endpoints->size());
@@ -740,10 +744,11 @@ void BanManager::evaluate_business_locked(Service& s, absl::Time now, Pass& pass
   for (size_t i = 0; i < s.records.size(); ++i) {
     const Endpoint& e = *s.set->endpoints[i];
     BanRecord& b = s.records[i];
-    const uint64_t requests = e.requests();
-    const uint64_t c4 = e.count(OutcomeClass::kClientError);
-    const uint64_t c5 = e.count(OutcomeClass::kServerError);
-    const uint64_t latency = e.latency_sum_us();
+    const Figures f = figures_of(e);
+    const uint64_t requests = f.requests;
+    const uint64_t c4 = f.status_4xx;
+    const uint64_t c5 = f.status_5xx;
+    const uint64_t latency = f.latency_us;
     if (b.has_baseline && b.state == BanState::kHealthy) {
       samples[i] = IntervalSample{requests - b.base_requests, c4 - b.base_4xx, c5 - b.base_5xx,
                                   static_cast<double>(latency - b.base_latency_us)};
@@ -770,6 +775,15 @@ void BanManager::housekeeping() {
     const absl::Time now = clock_.now();
     services_.for_each([&](Service& s) {
       if (!s.policy.enabled) return;
+      // An idle service's figures and windows stand still: once settled, nothing changes
+      // until a pick makes it active (or an update comes).
+      const bool idle = s.idle != nullptr && s.idle->load(std::memory_order_acquire);
+      if (!idle) {
+        s.settled = false;
+      } else if (s.settled) {
+        return;
+      }
+      bool evaluated = false;
       end_episode_locked(s);  // the episode may be over
       for (size_t i = 0; i < s.records.size(); ++i) {
         BanRecord& b = s.records[i];
@@ -799,10 +813,17 @@ void BanManager::housekeeping() {
       if (s.policy.by_business && now - s.last_evaluation >= s.policy.interval) {
         s.last_evaluation = now;
         evaluate_business_locked(s, now, pass);
+        evaluated = true;
       }
       report_passed_over_locked(s, pass);
       end_episode_locked(s);
       sync_gate_locked(s);
+      // Settled once idle with every endpoint healthy and the figures of its last active
+      // interval judged (the baselines are then the figures, which no report moves).
+      if (idle && (evaluated || !s.policy.by_business)) {
+        s.settled = std::all_of(s.records.begin(), s.records.end(),
+                                [](const BanRecord& b) { return b.state == BanState::kHealthy; });
+      }
     });
   }
   // Republish first; then probe, outside the lock (a prober may answer synchronously, and

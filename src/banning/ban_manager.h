@@ -15,6 +15,7 @@
 #ifndef UFC_BANNING_BAN_MANAGER_H_
 #define UFC_BANNING_BAN_MANAGER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -119,8 +120,13 @@ class BanManager {
   // to every Endpoint built for them. Lives as long as the manager.
   SuspectQueue* suspects() { return &suspects_; }
 
-  // add_service() starts tracking a service, with no endpoints yet.
-  BanServiceId add_service(std::string name);
+  // add_service() starts tracking a service, with no endpoints yet. `idle`, if given, is
+  // the client's word for "no report can arrive": set while the service's endpoints hold
+  // no per-CPU records (FuseGate::idle). Once a pass over an idle service, with its
+  // business evaluation, found every endpoint healthy, housekeeping skips it until the
+  // word clears or an update comes: the fleet's idle services cost nothing per pass. It
+  // must outlive remove_service().
+  BanServiceId add_service(std::string name, const std::atomic<bool>* idle = nullptr);
   // update_service() installs a version of the service: its policy, config version (for
   // events) and endpoints. Endpoints already tracked for it keep their records; each
   // (new, old) pair in `replaced` (same address, new tags) inherits the old one's record

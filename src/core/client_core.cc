@@ -718,7 +718,7 @@ void ClientCore::install_service_locked(std::shared_ptr<const ServicePolicy> pol
     auto owned = std::make_unique<ServiceState>(policy->name);
     owned->fuse.idle.store(true, std::memory_order_relaxed);  // no records until picked
     registry_stale_ = true;
-    owned->ban_id = bans_->add_service(policy->name);
+    owned->ban_id = bans_->add_service(policy->name, &owned->fuse.idle);
     owned->fuse_id = fuses_->add_service(policy->name, &owned->fuse);
     it = services_.emplace(policy->name, std::move(owned)).first;
   }

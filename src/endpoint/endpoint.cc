@@ -293,6 +293,27 @@ bool Endpoint::latency_histogram(LatencyCounts& out) const {
   return true;
 }
 
+Endpoint::Totals Endpoint::totals() const {
+  Totals t;
+  if (stats_.load(std::memory_order_acquire) != nullptr) {
+    EpochDomain::Guard guard;
+    const StatsView v = stats_view();
+    for (uint32_t s = 0; s < v.shards; ++s) {
+      const ShardStats& st = v.base[s * StatsArena::kSlotsPerChunk];
+      const uint64_t ok = st.counts[0].load(std::memory_order_relaxed);
+      const uint64_t c4 = st.counts[1].load(std::memory_order_relaxed);
+      const uint64_t c5 = st.counts[2].load(std::memory_order_relaxed);
+      t.answered += ok + c4 + c5;
+      t.client_errors += c4;
+      t.server_errors += c5;
+      t.latency_sum_us += st.latency_sum_us.load(std::memory_order_relaxed);
+    }
+  }
+  t.requests = t.answered;
+  for (const auto& f : failures_) t.requests += f.load(std::memory_order_relaxed);
+  return t;
+}
+
 uint64_t Endpoint::latency_sum_us() const {
   return sum_shards(
       [](const ShardStats& st) { return st.latency_sum_us.load(std::memory_order_relaxed); });

@@ -176,6 +176,16 @@ class Endpoint {
   uint64_t count(OutcomeClass cls) const;
   uint64_t requests() const;  // all classes
   uint64_t latency_sum_us() const;
+  // The counts detectors compare, in one pass over the shards (one epoch section): what
+  // requests(), count() of the first three classes and latency_sum_us() would say. An
+  // endpoint never picked costs one load.
+  struct Totals {
+    uint64_t requests = 0;  // every class
+    uint64_t answered = 0;  // success + 4xx + 5xx: no transport failure
+    uint64_t client_errors = 0, server_errors = 0;
+    uint64_t latency_sum_us = 0;
+  };
+  Totals totals() const;
   bool has_latency_histogram() const { return histogram_; }
   // The latency histogram summed over the shards; false (and `out` untouched) without one.
   bool latency_histogram(LatencyCounts& out) const;

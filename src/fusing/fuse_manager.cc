@@ -106,12 +106,10 @@ void FuseManager::tick_locked(Service& s, std::vector<Event>& events) {
     latency = s.last_latency;
   } else {
     for (const EndpointRef& e : s.endpoints->endpoints) {
-      latency += e->latency_sum_us();
-      for (int c = 0; c < kOutcomeClassCount; ++c) {
-        const uint64_t n = e->count(static_cast<OutcomeClass>(c));
-        requests += n;
-        if (c < static_cast<int>(OutcomeClass::kConnectRefused)) ok += n;
-      }
+      const Endpoint::Totals t = e->totals();  // one pass over its shards
+      latency += t.latency_sum_us;
+      requests += t.requests;
+      ok += t.answered;
     }
   }
   const uint64_t failed_total = requests - ok;

@@ -172,6 +172,12 @@ TEST(EndpointRecordsTest, ActivateReleaseAndActivateAgainKeepEveryCount) {
   EXPECT_EQ(e->count(OutcomeClass::kConnectRefused), 1u);
   EXPECT_EQ(e->requests(), 3u);
   EXPECT_EQ(e->latency_sum_us(), 1400u);
+  const Endpoint::Totals t = e->totals();
+  EXPECT_EQ(t.requests, 3u);
+  EXPECT_EQ(t.answered, 2u);
+  EXPECT_EQ(t.client_errors, 0u);
+  EXPECT_EQ(t.server_errors, 1u);
+  EXPECT_EQ(t.latency_sum_us, 1400u);
   EXPECT_EQ(e->inflight(), 0u);
   EXPECT_FLOAT_EQ(e->ewma_latency_us(), ewma);
   EXPECT_NEAR(e->last_report_ns(kStart + 5 * kMs), kStart, 1.1 * kMs);
@@ -186,6 +192,8 @@ TEST(EndpointRecordsTest, ActivateReleaseAndActivateAgainKeepEveryCount) {
   e->release(1, true);
   EXPECT_EQ(e->count(OutcomeClass::kSuccess), 2u);
   EXPECT_EQ(e->requests(), 4u);
+  EXPECT_EQ(e->totals().requests, 4u) << "live: summed over the shards";
+  EXPECT_EQ(e->totals().latency_sum_us, 1600u);
   ASSERT_TRUE(e->latency_histogram(hist));
   uint64_t total = 0;
   for (uint64_t n : hist) total += n;
