@@ -56,6 +56,7 @@ build/bench/pick_report_bench --benchmark_filter='BM_PickReport/policy:0/endpoin
   --benchmark_min_time=0.01 >/dev/null
 build/bench/hostile_config --scale=0.01 --timeout=60 >/dev/null
 build/bench/metrics_bench --services=10 --endpoints=20 --rounds=1 >/dev/null
+build/bench/fleet_bench --services=20 --endpoints=20 --updates=5 >/dev/null
 build/bench/overload_sim --world=loopback --arms=ufc-adapt,ufc-adapt+deadline --profile=k=4 \
   --csv=/dev/null >/dev/null
 build/bench/overload_real --quick >/dev/null
