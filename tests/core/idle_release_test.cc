@@ -121,6 +121,43 @@ TEST(IdleReleaseTest, AnIdleServiceGivesItsRecordsBackAndKeepsItsCountsAndBans) 
   EXPECT_EQ(arena.slots_in_use(), before + 14);
 }
 
+// A ban runs its course while its service is idle: the ban manager does not skip a
+// service with a banned endpoint, so the ban expires, the probe goes out and the endpoint
+// comes back, all without a pick (and without records).
+TEST(IdleReleaseTest, ABanExpiresAndIsProbedWhileItsServiceIsIdle) {
+  v1::ClientConfig config;
+  v1::ServiceConfig echo = make_service("echo", 4, "round_robin");
+  echo.mutable_ban()->mutable_base_time()->set_seconds(20);
+  *config.add_services() = echo;
+  StatsArena& arena = StatsArena::global();
+  const size_t before = arena.slots_in_use();
+  SimClient c(config, 1, "", [](ClientOptions& o) { o.idle_release = absl::Seconds(2); });
+  const std::string dead = "10.0.0.2:80";
+  for (int i = 0; i < 40; ++i) {
+    absl::StatusOr<Pick> pick = c.client->pick({.service = "echo"});
+    ASSERT_TRUE(pick.ok());
+    c.client->report(
+        *pick, pick->address() == dead
+                   ? Outcome::transport_error(Transport::kConnectRefused, absl::Milliseconds(1))
+                   : Outcome::ok(absl::Milliseconds(2)));
+  }
+  c.executor->advance(absl::Milliseconds(500));
+  ASSERT_EQ(info(*c.client, "echo", "banned_cnt"), 1);
+  for (int s = 0; s < 10 && arena.slots_in_use() != before; ++s) {
+    c.executor->advance(absl::Seconds(1));
+  }
+  ASSERT_EQ(arena.slots_in_use(), before) << "idle: the records went back";
+  EXPECT_TRUE(c.prober->probed().empty());
+  c.executor->advance(absl::Seconds(25));  // past the 20 s ban; the probe finds it open
+  EXPECT_EQ(c.prober->probed(), std::vector<std::string>{dead});
+  EXPECT_EQ(info(*c.client, "echo", "banned_cnt"), 0) << "unbanned while idle";
+  EXPECT_EQ(arena.slots_in_use(), before) << "and still idle";
+  const double dead_before = endpoint_counts(*c.client, "echo").at(dead + " request_cnt");
+  for (int i = 0; i < 8; ++i) c.pick_and_report("echo", Outcome::ok(absl::Milliseconds(2)));
+  EXPECT_EQ(endpoint_counts(*c.client, "echo").at(dead + " request_cnt"), dead_before + 2)
+      << "back in rotation";
+}
+
 // Bursts of picks from several threads, with pauses long enough for housekeeping to give
 // the records back between them (idle_release 1 ms, real clock): every report must land in
 // the counts, whether its pick raced a release or not, and a Pick held across a pause keeps
