@@ -458,6 +458,7 @@ bool BanManager::try_ban_locked(Service& s, size_t i, Verdict verdict, absl::Tim
                                 Pass& pass) {
   BanRecord& b = s.records[i];
   if (b.state != BanState::kHealthy) return false;
+  s.settled = false;  // whatever happens, housekeeping looks at the service again
   if (room.banned + 1 > room.limit) {
     // At the limit: the slot of the mildest holder, if this one is clearly worse.
     size_t mildest = s.records.size();

@@ -974,12 +974,23 @@ void ClientCore::release_idle_services() {
   if (options_.idle_release <= absl::ZeroDuration()) return;
   const int64_t now = coarse_.now_ns();
   const int64_t idle_ns = absl::ToInt64Nanoseconds(options_.idle_release);
+  // The check reads every shard of every endpoint in use, under mu_: a quarter of the idle
+  // time apart is precise enough (the default, 10 min: once a second; never more often
+  // than housekeeping runs).
+  const int64_t period_ns = std::min<int64_t>(idle_ns / 4, 1'000'000'000);
+  if (now - last_idle_check_ns_ < period_ns) return;
+  last_idle_check_ns_ = now;
   std::vector<std::string> cooling;
   {
     absl::MutexLock lock(&mu_);
     for (auto& [name, state] : services_) {
       absl::MutexLock hot_lock(&state->activation_mu);
-      if (!state->hot) continue;
+      if (!state->hot) {
+        // Endpoints a Pick held at the release: folded once it let go. No pick can start
+        // on them (kCold stays set while the service is not hot; the grace was waited).
+        if (!state->fuse.idle.load(std::memory_order_relaxed)) release_held_locked(*state);
+        continue;
+      }
       const ServiceSnapshot& snapshot = *state->snapshot.load(std::memory_order_relaxed);
       uint64_t activity = 0;
       for (const EndpointRef& e : snapshot.endpoints->endpoints) activity += e->activity();
@@ -1009,14 +1020,18 @@ void ClientCore::release_idle_services() {
     if (state.hot) continue;  // picked again meanwhile
     // Every snapshot published since is marked too (publish_locked); an endpoint a Pick
     // still holds keeps its records until the service is picked and goes idle again.
-    const ServiceSnapshot& snapshot = *state.snapshot.load(std::memory_order_relaxed);
-    bool all = true;
-    for (const EndpointRef& e : snapshot.endpoints->endpoints) {
-      e->release_records(domain_);
-      all = all && !e->live();
-    }
-    if (all) state.fuse.idle.store(true, std::memory_order_release);
+    release_held_locked(state);
   }
+}
+
+void ClientCore::release_held_locked(ServiceState& state) {
+  const ServiceSnapshot& snapshot = *state.snapshot.load(std::memory_order_relaxed);
+  bool all = true;
+  for (const EndpointRef& e : snapshot.endpoints->endpoints) {
+    e->release_records(domain_);
+    all = all && !e->live();
+  }
+  if (all) state.fuse.idle.store(true, std::memory_order_release);
 }
 
 Event ClientCore::make_event(EventType type, const std::string& service, uint64_t version,

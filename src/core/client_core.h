@@ -175,6 +175,10 @@ class ClientCore final : public ConfigSink,
   // snapshots kCold, waits until every pick that could have missed the mark has left, then
   // folds the records of endpoints no Pick holds (unless a pick activated it meanwhile).
   void release_idle_services();
+  // Folds the records of the endpoints of a service that is not hot which no Pick holds;
+  // marks the service idle once none is left with records. Under mu_ and its
+  // activation_mu, after the grace that followed marking it kCold.
+  void release_held_locked(ServiceState& state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // BanManager::Listener: republishes the services whose ban states changed.
   void on_bans_changed(absl::Span<const std::string> services, std::vector<Event>& events) override;
   // DnsManager::Listener: rebuilds the service's endpoints from its names' answers.
@@ -210,6 +214,7 @@ class ClientCore final : public ConfigSink,
   std::vector<ServiceState*> removed_unpublished_ ABSL_GUARDED_BY(mu_);
   // A service was added or removed since the registry was last published.
   bool registry_stale_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t last_idle_check_ns_ = 0;  // housekeeping's (the executor's) only
   // The slots of the service handles made (one reference each), pointed at their services
   // by publish_registry_locked(); dropped by housekeeping once no handle is left.
   absl::flat_hash_map<std::string, ServiceSlot*> slots_ ABSL_GUARDED_BY(mu_);

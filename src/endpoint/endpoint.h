@@ -163,8 +163,10 @@ class Endpoint {
   // holds it. The caller makes sure no pick can start on it meanwhile (the client: its
   // snapshot sends picks to activation, and every pick that could have missed that left).
   bool release_records(EpochDomain& domain = EpochDomain::global());
-  // A signature of the request path's writes: changes with every pick and report while
-  // live(); 0 otherwise. What an idle check compares.
+  // A signature of the request path's writes while live() (0 otherwise), what an idle
+  // check compares: it moves with every report, and while a Pick is alive. A pick that is
+  // released unreported leaves no trace, so a caller that never reports looks idle (its
+  // records are folded, and come back at its next pick).
   uint64_t activity() const;
 
   // --- Sums over the shards (queries, detectors; not the request path) ---

@@ -158,6 +158,31 @@ TEST(IdleReleaseTest, ABanExpiresAndIsProbedWhileItsServiceIsIdle) {
       << "back in rotation";
 }
 
+// A Pick held while its service goes idle keeps its endpoint's records (the report may
+// still come); once it is let go, the next idle check folds those too.
+TEST(IdleReleaseTest, AHeldPickKeepsItsRecordsUntilItIsLetGo) {
+  v1::ClientConfig config;
+  *config.add_services() = make_service("echo", 5, "round_robin");
+  StatsArena& arena = StatsArena::global();
+  const size_t before = arena.slots_in_use();
+  SimClient c(config, 1, "", [](ClientOptions& o) { o.idle_release = absl::Seconds(2); });
+  std::optional<Pick> held;
+  {
+    absl::StatusOr<Pick> pick = c.client->pick({.service = "echo"});
+    ASSERT_TRUE(pick.ok());
+    held.emplace(*std::move(pick));
+  }
+  ASSERT_EQ(arena.slots_in_use(), before + 5);
+  c.executor->advance(absl::Seconds(10));
+  EXPECT_EQ(arena.slots_in_use(), before + 1) << "all but the held one folded";
+  c.client->report(*held, Outcome::ok(absl::Seconds(10)));
+  held.reset();
+  c.executor->advance(absl::Seconds(3));
+  EXPECT_EQ(arena.slots_in_use(), before) << "let go: folded at the next check";
+  EXPECT_EQ(info(*c.client, "echo", "request_cnt"), 1) << "its report counted";
+  EXPECT_EQ(info(*c.client, "echo", "inflight"), 0);
+}
+
 // Bursts of picks from several threads, with pauses long enough for housekeeping to give
 // the records back between them (idle_release 1 ms, real clock): every report must land in
 // the counts, whether its pick raced a release or not, and a Pick held across a pause keeps
