@@ -34,22 +34,13 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "ufc/client.h"
 
 namespace {
 
-int flag(int argc, char** argv, const char* name, int fallback) {
-  const size_t n = std::strlen(name);
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], name, n) == 0 && argv[i][n] == '=') return std::atoi(argv[i] + n + 1);
-  }
-  return fallback;
-}
-
-size_t heap_in_use() {
-  struct mallinfo2 m = mallinfo2();
-  return m.uordblks + m.hblkhd;
-}
+using ufc::bench::flag;
+using ufc::bench::heap_in_use;
 
 size_t rss_bytes() {
   std::ifstream statm("/proc/self/statm");
