@@ -14,6 +14,7 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "ufc/deadline.h"
@@ -111,7 +112,9 @@ using Tag = std::pair<std::string, std::string>;
 // it or destroying it later is fine (its backend's identity stays alive until then).
 class Pick {
  public:
-  Pick(Pick&& other) noexcept { take(other); }
+  // Inline, always: the request path returns a Pick through a temporary, which the compiler
+  // removes only when it sees the moved-from temporary's release() do nothing.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE Pick(Pick&& other) noexcept { take(other); }
   Pick& operator=(Pick&& other) noexcept {
     if (this != &other) {
       release();
@@ -121,7 +124,7 @@ class Pick {
   }
   Pick(const Pick&) = delete;
   Pick& operator=(const Pick&) = delete;
-  ~Pick() { release(); }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE ~Pick() { release(); }
 
   // "host:port" exactly as configured (IPv6 hosts in brackets). "" for an injected abort
   // (fault().abort_status != 0), which has no backend; so are host() and tag(), port() is
@@ -196,12 +199,12 @@ class Pick {
   // while one does) and the picks in flight (low half: until reported). Letting go takes
   // this Pick out of both, or of the first only once report() took it out of flight.
   static constexpr uint64_t kHolder = uint64_t{1} << 32;
-  void release() {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void release() {
     if (hold_ != nullptr) {
       hold_->fetch_sub(kHolder + (reported_ ? 0 : 1), std::memory_order_release);
     }
   }
-  void take(Pick& other) {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void take(Pick& other) {
     endpoint_ = other.endpoint_;
     hold_ = other.hold_;
     connect_ns_ = other.connect_ns_;

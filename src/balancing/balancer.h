@@ -18,6 +18,7 @@
 #include "absl/base/attributes.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "src/balancing/sharded_cursor.h"
 #include "src/common/fast_random.h"
 #include "src/endpoint/endpoint.h"
 
@@ -52,6 +53,9 @@ struct WeightedEndpoint {
 // per-shard cursors and the endpoints' own atomics. Cost: O(1) for every policy.
 class Balancer {
  public:
+  Balancer() = default;
+  Balancer(const Balancer&) = delete;  // show_cursor() points into the subclass
+  Balancer& operator=(const Balancer&) = delete;
   virtual ~Balancer() = default;
 
   // Never returns nullptr: the candidate list is not empty.
@@ -59,6 +63,44 @@ class Balancer {
 
   // Heap bytes the policy holds beyond sizeof(*this), for memory accounting.
   virtual size_t memory_bytes() const = 0;
+
+  // The simple policies' choice without a virtual call, for the request path's short path
+  // (which then makes no call at all). Round robin and weighted round robin show their
+  // cursor (kCursor: pick(context) is pick_by_cursor(context.thread)); random shows its
+  // table (kUniform: pick(context) is pick_uniform(context.random.next())). The others
+  // show nothing (kNone) and are asked through pick().
+  enum class Shortcut : uint8_t { kNone, kCursor, kUniform };
+  Shortcut shortcut() const { return shortcut_; }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE Endpoint* pick_by_cursor(uint32_t thread) const {
+    const uint32_t i = cursor_->next(thread);
+    return table_[schedule_ != nullptr ? schedule_[i] : i];
+  }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE Endpoint* pick_uniform(uint64_t random) const {
+    return table_[Random::reduce(random, size_)];
+  }
+
+ protected:
+  // `cursor` steps over `schedule` (indices into `table`), or over `table` itself when
+  // `schedule` is nullptr; or a uniform choice among the `size` entries of `table`. What
+  // they point to is the subclass's and never changes after this.
+  void show_cursor(const ShardedCursor* cursor, Endpoint* const* table, const uint32_t* schedule) {
+    shortcut_ = Shortcut::kCursor;
+    cursor_ = cursor;
+    table_ = table;
+    schedule_ = schedule;
+  }
+  void show_uniform(Endpoint* const* table, uint32_t size) {
+    shortcut_ = Shortcut::kUniform;
+    table_ = table;
+    size_ = size;
+  }
+
+ private:
+  Shortcut shortcut_ = Shortcut::kNone;
+  uint32_t size_ = 0;
+  const ShardedCursor* cursor_ = nullptr;
+  Endpoint* const* table_ = nullptr;
+  const uint32_t* schedule_ = nullptr;
 };
 
 // pick_admitted() is how the client asks a balancer: its choice, unless that endpoint's

@@ -9,6 +9,7 @@ namespace ufc::internal {
 RandomChoice::RandomChoice(absl::Span<const WeightedEndpoint> endpoints) {
   endpoints_.reserve(endpoints.size());
   for (const WeightedEndpoint& e : endpoints) endpoints_.push_back(e.endpoint);
+  show_uniform(endpoints_.data(), static_cast<uint32_t>(endpoints_.size()));
 }
 
 extern const BalancingPolicy kRandomPolicy = {

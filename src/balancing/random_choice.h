@@ -17,7 +17,7 @@ class RandomChoice final : public Balancer {
  public:
   explicit RandomChoice(absl::Span<const WeightedEndpoint> endpoints);
   Endpoint* pick(const PickContext& context) const override {
-    return endpoints_[context.random.below(static_cast<uint32_t>(endpoints_.size()))];
+    return pick_uniform(context.random.next());
   }
   size_t memory_bytes() const override { return endpoints_.capacity() * sizeof(Endpoint*); }
 

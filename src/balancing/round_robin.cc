@@ -10,6 +10,7 @@ RoundRobin::RoundRobin(absl::Span<const WeightedEndpoint> endpoints)
     : cursor_(static_cast<uint32_t>(endpoints.size())) {
   endpoints_.reserve(endpoints.size());
   for (const WeightedEndpoint& e : endpoints) endpoints_.push_back(e.endpoint);
+  show_cursor(&cursor_, endpoints_.data(), nullptr);
 }
 
 extern const BalancingPolicy kRoundRobinPolicy = {

@@ -19,7 +19,7 @@ class RoundRobin final : public Balancer {
  public:
   explicit RoundRobin(absl::Span<const WeightedEndpoint> endpoints);
   Endpoint* pick(const PickContext& context) const override {
-    return endpoints_[cursor_.next(context.thread)];
+    return pick_by_cursor(context.thread);
   }
   size_t memory_bytes() const override { return endpoints_.capacity() * sizeof(Endpoint*); }
 

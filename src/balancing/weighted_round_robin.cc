@@ -228,6 +228,7 @@ WeightedRoundRobin::WeightedRoundRobin(absl::Span<const WeightedEndpoint> endpoi
       }()) {
   endpoints_.reserve(endpoints.size());
   for (const WeightedEndpoint& e : endpoints) endpoints_.push_back(e.endpoint);
+  show_cursor(&cursor_, endpoints_.data(), schedule_.data());
 }
 
 extern const BalancingPolicy kWeightedRoundRobinPolicy = {

@@ -28,7 +28,7 @@ class WeightedRoundRobin final : public Balancer {
  public:
   explicit WeightedRoundRobin(absl::Span<const WeightedEndpoint> endpoints);
   Endpoint* pick(const PickContext& context) const override {
-    return endpoints_[schedule_[cursor_.next(context.thread)]];
+    return pick_by_cursor(context.thread);
   }
   size_t memory_bytes() const override {
     return endpoints_.capacity() * sizeof(Endpoint*) + schedule_.capacity() * sizeof(uint32_t);

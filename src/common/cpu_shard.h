@@ -38,17 +38,23 @@ struct CpuShards {
   // Computed on first use (a function-local static: safe even from other libraries'
   // static initialisers); afterwards one byte load checks the guard.
   ABSL_ATTRIBUTE_ALWAYS_INLINE static const Config& config() {
-    static const Config c = init();
+    static const Config& c = (ready_ = init());
     return c;
   }
+  // The same without the guard, for a request path: config() ran before anything sharded
+  // was built (its size is count()), and a pick reaches sharded state only through a
+  // publication that followed, so it reads the final value (never the zero-initialized one).
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static const Config& ready() { return ready_; }
 
  private:
   static Config init();
+  static inline Config ready_{0, 0};  // written once, by config()'s first call
 };
 
 // The same for a caller that has its thread_shard() at hand already (the fallback's).
+// Only on a request path, past the load of something sharded (see CpuShards::ready()).
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint32_t cpu_shard(uint32_t thread) {
-  const CpuShards::Config& c = CpuShards::config();
+  const CpuShards::Config& c = CpuShards::ready();
   if (__builtin_expect(c.cpu_offset != 0, 1)) {
     const char* tp = static_cast<const char*>(__builtin_thread_pointer());
     return *reinterpret_cast<const volatile uint32_t*>(tp + c.cpu_offset) & c.mask;

@@ -30,13 +30,18 @@ inline int64_t to_micros(absl::Duration d) {
 // (seconds, quarter-nanoseconds) representation is a dozen.
 // to_micros() clamped below at 0: a latency, which the clock can make negative only by
 // jumping. The fast path is non-negative by construction, so the clamp costs nothing there.
-inline int64_t to_latency_micros(absl::Duration d) {
+// (An infinite Duration's seconds are INT64_MIN or INT64_MAX, so the range test alone
+// keeps it from the fast path: only finite ones carry ticks below 4e9.)
+inline bool fast_latency_micros(absl::Duration d, int64_t& us) {
   const int64_t seconds = absl::time_internal::GetRepHi(d);
-  const uint32_t ticks = absl::time_internal::GetRepLo(d);
-  if (seconds >= 0 && seconds < (int64_t{1} << 30) && ticks != ~uint32_t{0}) {
-    return seconds * 1000000 + ticks / 4000;
-  }
-  const int64_t us = absl::ToInt64Microseconds(d);
+  if (static_cast<uint64_t>(seconds) >= (uint64_t{1} << 30)) return false;
+  us = seconds * 1000000 + absl::time_internal::GetRepLo(d) / 4000;
+  return true;
+}
+inline int64_t to_latency_micros(absl::Duration d) {
+  int64_t us;
+  if (fast_latency_micros(d, us)) return us;
+  us = absl::ToInt64Microseconds(d);
   return us > 0 ? us : 0;
 }
 

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "src/common/thread_shard.h"
+
 namespace ufc::internal {
 
 namespace {
@@ -73,6 +75,7 @@ EpochDomain::Record* EpochDomain::acquire_record() {
 
 // Only the global domain exists, so one thread-local record per thread suffices.
 EpochDomain::Record* EpochDomain::register_thread() {
+  thread_shard();  // assigned before the record shows: see try_enter()
   Record* r = acquire_record();
   tls_record_ = r;
   tls_exit_.record = r;

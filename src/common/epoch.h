@@ -60,6 +60,25 @@ class EpochDomain {
     Record* record_;  // the thread's record when this is the outermost section
   };
 
+  // A section without a Guard, for a request path that must not keep one alive across
+  // calls (a path with no calls saves no registers): try_enter() enters as the outermost
+  // section and returns the thread's record, or returns nullptr, having entered nothing,
+  // when the thread is inside a section already or has no record yet (take a Guard then).
+  // leave(record) ends the section; every path out of it must. A thread that has a record
+  // has its thread_shard() assigned (register_thread() assigns it first), so a section
+  // try_enter() opened may read thread_shard_internal::shard without the test.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE Record* try_enter() {
+    Record* r = tls_record_;
+    if (__builtin_expect(r == nullptr || r->epoch.load(std::memory_order_relaxed) != 0, 0)) {
+      return nullptr;
+    }
+    announce(r);
+    return r;
+  }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static void leave(Record* record) {
+    record->epoch.store(0, std::memory_order_release);
+  }
+
   // retire() schedules `object` for deletion once every reader that might have loaded it
   // has left its section. The caller must already have unpublished it.
   template <typename T>
@@ -108,6 +127,11 @@ class EpochDomain {
     Record* r = tls_record_;
     if (__builtin_expect(r == nullptr, 0)) r = register_thread();
     if (r->epoch.load(std::memory_order_relaxed) != 0) return nullptr;
+    announce(r);
+    return r;
+  }
+  // Announces the thread's record `r` in the current epoch.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void announce(Record* r) {
     // Acquire pairs with retire_raw's increment: seeing the new epoch implies seeing the
     // unpublish that preceded it.
     r->epoch.store(global_epoch_.load(std::memory_order_acquire), std::memory_order_relaxed);
@@ -118,7 +142,6 @@ class EpochDomain {
     } else {
       std::atomic_thread_fence(std::memory_order_seq_cst);
     }
-    return r;
   }
 
   // The calling thread's record. Defined here, constant-initialized and trivially

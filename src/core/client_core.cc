@@ -3,6 +3,7 @@
 #include "src/core/client_core.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <optional>
 #include <utility>
@@ -381,33 +382,113 @@ ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::pick_full(
   return pick_in(request, service, snapshot, /*fault=*/0);
 }
 
-// The request path from the service on, inside the caller's epoch section. A request that
-// asks for nothing special (no deadline, not a retry, nothing to avoid, no timeouts of its
-// own) of a service that is not fusing and whose snapshot has nothing to check
-// (ServiceSnapshot::checks) needs no more than a balancer's choice: pick_in() would come to
-// the same Pick through tests that all fail. Everything else goes to pick_in().
+namespace {
+
+// Whether a request asks for nothing special (no deadline, not a retry, nothing to avoid,
+// no timeouts of its own) of a service that is not fusing and whose snapshot has nothing to
+// check (ServiceSnapshot::checks): then pick_in() would come to no more than the
+// balancer's choice from the whole set, through tests that all fail.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool plain(const PickRequest& request,
+                                               const ServiceState& service,
+                                               const ServiceSnapshot& snapshot) {
+  // No deadline, read on the seconds alone: besides none (absl::InfiniteFuture()), only
+  // instants some 292 billion years ahead have the largest, and budget() takes those for
+  // none as well.
+  const bool no_deadline =
+      absl::time_internal::GetRepHi(absl::time_internal::ToUnixDuration(
+          request.deadline.instant().reading())) == std::numeric_limits<int64_t>::max();
+  return snapshot.checks.load() == 0 && !request.is_retry && request.timeouts == nullptr &&
+         request.avoid.empty() && no_deadline &&
+         !service.fuse.fusing.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
+// The request path from the service on, inside the caller's epoch section: a plain
+// request (see plain()) gets the balancer's choice, everything else pick_full().
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_from(
     const PickRequest& request, ServiceState& service) {
   const ServiceSnapshot& snapshot = *service.snapshot.load(std::memory_order_acquire);
-  const bool plain = snapshot.checks.load() == 0 && !request.is_retry &&
-                     request.timeouts == nullptr && request.avoid.empty() &&
-                     request.deadline.is_none() &&
-                     !service.fuse.fusing.load(std::memory_order_relaxed);
-  if (__builtin_expect(!plain, 0)) return pick_full(request, service, snapshot);
+  if (__builtin_expect(!plain(request, service, snapshot), 0)) {
+    return pick_full(request, service, snapshot);
+  }
   const CandidateSet& set = *snapshot.all;
-  const uint32_t thread = thread_shard();
-  PickContext context{Random(random_.get()),
-                      cpu_shard(thread),
-                      thread,
-                      coarse_.now_ns(),
-                      request.hash_key,
-                      request.hash.has_value() ? &*request.hash : nullptr,
-                      0};
+  PickContext context = plain_context(request);
   Endpoint* endpoint = pick_admitted(*set.balancer, context, set.size);
-  const AttemptPolicy& a = snapshot.attempt;
-  return Pick(endpoint, endpoint->on_pick(context.shard), context.shard, a.connect_ns, a.read_ns,
-              a.write_ns, kInfiniteNs,
-              /*retry_allowed=*/a.max_attempts > 1, a.max_attempts, /*fault=*/0);
+  return make_pick(PlainPick(endpoint, context.shard, snapshot.attempt));
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline PickContext ClientCore::plain_context(
+    const PickRequest& request) {
+  const uint32_t thread = thread_shard();
+  return PickContext{Random(random_.get()),
+                     cpu_shard(thread),
+                     thread,
+                     coarse_.now_ns(),
+                     request.hash_key,
+                     request.hash.has_value() ? &*request.hash : nullptr,
+                     0};
+}
+
+// The short path, in an epoch section `section` the caller entered with try_enter() for
+// `service` (nullptr: not configured): a plain request of a service whose balancer shows a
+// shortcut (round robin, weighted round robin, random) costs loads, the cursor's step or a
+// draw, and the pick's count, and no call, so it saves no registers. Every other way out ends the
+// section in a tail call: to `slow()`, the whole path under a Guard from the start, before anything
+// was chosen; to pick_chosen() once the balancer is to be asked, or its choice was not admitted.
+template <typename Slow>
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_short(
+    EpochDomain::Record* section, const PickRequest& request, ServiceState* service, Slow slow) {
+  if (__builtin_expect(service != nullptr, 1)) {
+    const ServiceSnapshot& snapshot = *service->snapshot.load(std::memory_order_acquire);
+    // Assigned: the thread has an epoch record (EpochDomain::try_enter()).
+    const uint32_t thread = thread_shard_internal::shard;
+    if (__builtin_expect(plain(request, *service, snapshot), 1)) {
+      const Balancer& balancer = *snapshot.all->balancer;
+      Endpoint* endpoint;
+      if (balancer.shortcut() == Balancer::Shortcut::kCursor) {
+        endpoint = balancer.pick_by_cursor(thread);
+      } else {
+        // Random: the thread's generator, unless a source is injected or it is not seeded
+        // yet (both through pick_chosen(), which draws as Random does).
+        fast_random_internal::Xoshiro256& generator = fast_random_internal::generator;
+        if (balancer.shortcut() != Balancer::Shortcut::kUniform || random_.get() != nullptr ||
+            !generator.seeded) {
+          return pick_chosen(section, request, snapshot, nullptr);
+        }
+        endpoint = balancer.pick_uniform(generator.next());
+      }
+      if (__builtin_expect(endpoint->admission() != 0, 0)) {
+        return pick_chosen(section, request, snapshot, endpoint);
+      }
+      const PlainPick pick(endpoint, cpu_shard(thread), snapshot.attempt);
+      EpochDomain::leave(section);
+      return make_pick(pick);
+    }
+  }
+  EpochDomain::leave(section);
+  return slow();
+}
+
+// pick_short() once the balancer is to be asked (`refused` nullptr) or its cursor's choice
+// `refused` was not admitted: the rest of pick_from()'s plain path, then the section ends.
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::pick_chosen(
+    EpochDomain::Record* section, const PickRequest& request, const ServiceSnapshot& snapshot,
+    Endpoint* refused) {
+  const CandidateSet& set = *snapshot.all;
+  PickContext context = plain_context(request);
+  Endpoint* endpoint = refused == nullptr ? pick_admitted(*set.balancer, context, set.size)
+                                          : pick_again(*set.balancer, context, set.size, refused);
+  const PlainPick pick(endpoint, context.shard, snapshot.attempt);
+  EpochDomain::leave(section);
+  return make_pick(pick);
+}
+
+ABSL_ATTRIBUTE_NOINLINE void ClientCore::report_unusual_latency(const Pick& pick,
+                                                                const Outcome& outcome) {
+  pick.reported_ = true;
+  pick.endpoint_->on_report(pick.hold_, pick.shard_, outcome.classify(),
+                            to_latency_micros(outcome.latency), coarse_.tick());
 }
 
 ABSL_ATTRIBUTE_NOINLINE void ClientCore::activate(ServiceState& service,
@@ -433,7 +514,8 @@ ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::not_configured(std::str
       Refusal::kNotConfigured);
 }
 
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_named(
+// pick()'s whole path under a Guard: what pick_short() falls back to.
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::pick_named_guarded(
     const PickRequest& request) {
   EpochDomain::Guard guard(domain_);
   ServiceState* service = registry_.load(std::memory_order_acquire)->find(request.service);
@@ -441,14 +523,32 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_named(
   return pick_from(request, *service);
 }
 
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_handle(
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::pick_handle_guarded(
     const ServiceHandle& handle, const PickRequest& request) {
   const ServiceSlot* slot = handle.slot_;
-  if (__builtin_expect(slot == nullptr || slot->owner != this, 0)) return bad_handle(handle);
   EpochDomain::Guard guard(domain_);
   ServiceState* service = slot->state.load(std::memory_order_acquire);
   if (__builtin_expect(service == nullptr, 0)) return not_configured(slot->name);
   return pick_from(request, *service);
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_named(
+    const PickRequest& request) {
+  EpochDomain::Record* section = domain_.try_enter();
+  if (__builtin_expect(section == nullptr, 0)) return pick_named_guarded(request);
+  return pick_short(section, request,
+                    registry_.load(std::memory_order_acquire)->find(request.service),
+                    [&] { return pick_named_guarded(request); });
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_handle(
+    const ServiceHandle& handle, const PickRequest& request) {
+  const ServiceSlot* slot = handle.slot_;
+  if (__builtin_expect(slot == nullptr || slot->owner != this, 0)) return bad_handle(handle);
+  EpochDomain::Record* section = domain_.try_enter();
+  if (__builtin_expect(section == nullptr, 0)) return pick_handle_guarded(handle, request);
+  return pick_short(section, request, slot->state.load(std::memory_order_acquire),
+                    [&] { return pick_handle_guarded(handle, request); });
 }
 
 // A request that asks for nothing (every field its default): a constant, so that pick_from()

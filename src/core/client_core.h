@@ -64,10 +64,18 @@ class ClientCore final : public ConfigSink,
   ABSL_ATTRIBUTE_ALWAYS_INLINE void report(const Pick& pick, const Outcome& outcome) {
     static_assert(Pick::kHolder == ShardStats::kHolder);
     if (pick.endpoint_ == nullptr || pick.reported_) return;
+    int64_t latency_us;
+    // A latency beyond the fast conversion (negative, or decades) goes out of line, so
+    // that the common path makes no call: it saves no registers.
+    if (__builtin_expect(!fast_latency_micros(outcome.latency, latency_us), 0)) {
+      return report_unusual_latency(pick, outcome);
+    }
     pick.reported_ = true;
-    pick.endpoint_->on_report(pick.hold_, pick.shard_, outcome.classify(),
-                              to_latency_micros(outcome.latency), coarse_.tick());
+    pick.endpoint_->on_report(pick.hold_, pick.shard_, outcome.classify(), latency_us,
+                              coarse_.tick());
   }
+  // report() of a latency the fast conversion does not take.
+  void report_unusual_latency(const Pick& pick, const Outcome& outcome);
   // Client::service: the handle of `name` (a slot made on first use).
   absl::StatusOr<ServiceHandle> service(std::string_view name);
   std::string query(std::string_view what);
@@ -106,8 +114,44 @@ class ClientCore final : public ConfigSink,
   inline absl::StatusOr<Pick> pick_named(const PickRequest& request);
   inline absl::StatusOr<Pick> pick_handle(const ServiceHandle& service, const PickRequest& request);
 
-  // pick() once the service is found: the short path, or pick_full().
+  // The short path of both (cursor policies, no call) in a section try_enter() opened;
+  // everything else through `slow` (the *_guarded form) or pick_chosen().
+  template <typename Slow>
+  absl::StatusOr<Pick> pick_short(EpochDomain::Record* section, const PickRequest& request,
+                                  ServiceState* service, Slow slow);
+  absl::StatusOr<Pick> pick_chosen(EpochDomain::Record* section, const PickRequest& request,
+                                   const ServiceSnapshot& snapshot, Endpoint* refused);
+  // The whole path under a Guard, out of line.
+  absl::StatusOr<Pick> pick_named_guarded(const PickRequest& request);
+  absl::StatusOr<Pick> pick_handle_guarded(const ServiceHandle& service,
+                                           const PickRequest& request);
+  // pick() once the service is found: the balancer's choice for a plain request, or
+  // pick_full().
   absl::StatusOr<Pick> pick_from(const PickRequest& request, ServiceState& service);
+  // The balancer's context for a plain request.
+  PickContext plain_context(const PickRequest& request);
+  // A plain request's Pick (the service's normal timeouts, no deadline, no fault): counted
+  // and read inside the epoch section, made once it ended, straight into the caller's
+  // StatusOr.
+  struct PlainPick {
+    ABSL_ATTRIBUTE_ALWAYS_INLINE PlainPick(Endpoint* e, uint32_t s, const AttemptPolicy& a)
+        : endpoint(e),
+          hold(e->on_pick(s)),
+          shard(s),
+          max_attempts(a.max_attempts),
+          connect_ns(a.connect_ns),
+          read_ns(a.read_ns),
+          write_ns(a.write_ns) {}
+    Endpoint* endpoint;
+    std::atomic<uint64_t>* hold;
+    uint32_t shard;
+    uint32_t max_attempts;
+    int64_t connect_ns, read_ns, write_ns;
+  };
+  ABSL_ATTRIBUTE_ALWAYS_INLINE static Pick make_pick(const PlainPick& p) {
+    return Pick(p.endpoint, p.hold, p.shard, p.connect_ns, p.read_ns, p.write_ns, kInfiniteNs,
+                /*retry_allowed=*/p.max_attempts > 1, p.max_attempts, /*fault=*/0);
+  }
   // Everything pick_from() does not do itself: faults, then pick_in().
   absl::StatusOr<Pick> pick_full(const PickRequest& request, ServiceState& service,
                                  const ServiceSnapshot& snapshot);

@@ -366,10 +366,11 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Endpoint::on_report(std::atomic<uint64_
   st.counts[static_cast<int>(cls)].fetch_add(1, std::memory_order_relaxed);
   if (latency_us < 0) latency_us = 0;
   add_latency(st, shard, latency_us);
-  // The failure window: a success leaves a window of successes (0) as it is, so only a
-  // window with a failure in it needs the push.
-  if (__builtin_expect(window_.load(std::memory_order_relaxed) != 0, 0)) push_outcome(false);
   update_ewma(st, latency_us, now_tick);
+  // The failure window: a success leaves a window of successes (0) as it is, so only a
+  // window with a failure in it needs the push. Last, a tail call: the success path calls
+  // nothing and saves no registers.
+  if (__builtin_expect(window_.load(std::memory_order_relaxed) != 0, 0)) push_outcome(false);
 }
 
 // EndpointRef: an owning pointer (one reference).

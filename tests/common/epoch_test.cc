@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "src/common/thread_shard.h"
 
 namespace ufc::internal {
 namespace {
@@ -79,6 +80,37 @@ TEST(EpochTest, SectionsNest) {
   reader.join();
   domain.drain();
   EXPECT_EQ(deleted.load(), 1);
+}
+
+// try_enter(): nothing for a thread without a record or inside a section already (the
+// caller takes a Guard then); otherwise a section like a Guard's, which keeps what it may
+// have loaded until leave(). A thread with a record has its thread_shard() assigned.
+TEST(EpochTest, TryEnterOpensAnOutermostSectionOnly) {
+  EpochDomain& domain = EpochDomain::global();
+  std::atomic<int> deleted{0};
+  std::atomic<bool> entered{false}, retired{false};
+  std::atomic<int> fresh_thread = -1, nested = -1;
+  std::thread reader([&] {
+    fresh_thread = domain.try_enter() == nullptr;  // no record yet: nothing entered
+    { EpochDomain::Guard registers; }
+    EXPECT_NE(thread_shard_internal::shard, UINT32_MAX);
+    EpochDomain::Record* section = domain.try_enter();
+    ASSERT_NE(section, nullptr);
+    nested = domain.try_enter() == nullptr;  // inside: nothing more entered
+    entered = true;
+    while (!retired) std::this_thread::yield();
+    EpochDomain::leave(section);
+  });
+  while (!entered) std::this_thread::yield();
+  domain.retire(new Tracked(&deleted));
+  domain.reclaim();
+  EXPECT_EQ(deleted.load(), 0) << "the section try_enter() opened must keep the object";
+  retired = true;
+  reader.join();
+  domain.drain();
+  EXPECT_EQ(deleted.load(), 1);
+  EXPECT_EQ(fresh_thread.load(), 1);
+  EXPECT_EQ(nested.load(), 1);
 }
 
 // Readers dereference whatever is published while a writer keeps replacing and retiring

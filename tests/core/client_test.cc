@@ -119,6 +119,69 @@ TEST(ClientTest, ReportTwiceCountsOnceAndUnreportedPickReleasesInflight) {
   EXPECT_THAT(info, HasSubstr("\"inflight\":0"));
 }
 
+// A latency the request path's fast conversion does not take (negative, infinite, decades)
+// is reported out of line: counted once, as 0 or saturated, never lost.
+TEST(ClientTest, UnusualLatenciesAreReportedOnce) {
+  v1::ClientConfig config;
+  *config.add_services() = make_service("echo", 1, "round_robin");
+  SimClient c(config);
+  for (absl::Duration latency : {absl::Microseconds(-5), absl::InfiniteDuration(),
+                                 -absl::InfiniteDuration(), absl::Hours(24 * 365 * 40)}) {
+    absl::StatusOr<Pick> pick = c.client->pick({.service = "echo"});
+    ASSERT_TRUE(pick.ok());
+    c.client->report(*pick, Outcome::http(200, latency));
+    c.client->report(*pick, Outcome::http(500, latency));  // ignored
+  }
+  const std::string info = c.client->query("request_info^echo");
+  EXPECT_THAT(info, HasSubstr("\"request_cnt\":4,\"success_cnt\":4,\"4xx_cnt\":0,\"5xx_cnt\":0"));
+  EXPECT_THAT(info, HasSubstr("\"inflight\":0"));
+}
+
+// Without an injected RandomSource the short path draws the random policy's choice from
+// the thread's generator: uniform over the set; and a held endpoint it draws goes through
+// pick_again() as any policy's choice does.
+TEST(ClientTest, RandomFromTheThreadsGeneratorIsUniformAndSkipsAHeldEndpoint) {
+  v1::ClientConfig config;
+  *config.add_services() = make_service("echo", 4, "random");
+  SimClient c(config, 1, "", [](ClientOptions& o) { o.random = nullptr; });
+  const ServiceHandle echo = c.client->service("echo").value();
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 4000; ++i) {
+    absl::StatusOr<Pick> p =
+        i % 2 == 0 ? c.client->pick(echo) : c.client->pick({.service = "echo"});
+    ASSERT_TRUE(p.ok()) << p.status();
+    ++seen[std::string(p->address())];
+    c.client->report(*p, Outcome::http(200, ms(3)));
+  }
+  ASSERT_EQ(seen.size(), 4u);
+  for (const auto& [address, n] : seen) {
+    EXPECT_GT(n, 800) << address;  // 1000 expected, sd ~27
+    EXPECT_LT(n, 1200) << address;
+  }
+  // Five refusals in a row hold 10.0.0.1 at once (the ban waits for the manager's tick,
+  // which this simulated executor never runs).
+  int refused = 0;
+  for (int i = 0; i < 1000 && refused < 5; ++i) {
+    absl::StatusOr<Pick> p = c.client->pick(echo);
+    ASSERT_TRUE(p.ok());
+    const bool bad = p->address() == "10.0.0.1:80";
+    c.client->report(*p, bad ? Outcome::transport_error(Transport::kConnectRefused, ms(1))
+                             : Outcome::http(200, ms(3)));
+    refused += bad;
+  }
+  ASSERT_EQ(refused, 5);
+  seen.clear();
+  for (int i = 0; i < 2000; ++i) {
+    absl::StatusOr<Pick> p = c.client->pick(echo);
+    ASSERT_TRUE(p.ok());
+    ++seen[std::string(p->address())];
+  }
+  // Drawn first a quarter of the time (~500 picks if the hold were ignored); redrawn up to
+  // four times (pick_again fails open after min(n, 64) draws): ~2 of 2000 keep it.
+  EXPECT_LE(seen["10.0.0.1:80"], 10);
+  EXPECT_GT(seen["10.0.0.2:80"] + seen["10.0.0.3:80"] + seen["10.0.0.4:80"], 1990);
+}
+
 TEST(ClientTest, MovedPickReportsOnce) {
   v1::ClientConfig config;
   *config.add_services() = make_service("echo", 1, "round_robin");
