@@ -218,6 +218,7 @@ class Pick {
     fault_ = other.fault_;
     other.endpoint_ = nullptr;
     other.hold_ = nullptr;
+    other.reported_ = true;  // nothing left to report
   }
 
   internal::Endpoint* endpoint_ = nullptr;  // held (keeps the endpoint alive)
@@ -226,6 +227,8 @@ class Pick {
   int64_t read_ns_ = kNone;
   int64_t write_ns_ = kNone;
   int64_t deadline_ns_ = kNone;  // on the client's monotonic clock
+  // Reported, or nothing to report (an injected abort, a moved-from Pick): report() reads
+  // this alone.
   mutable bool reported_ = false;
   bool retry_allowed_ = true;
   uint8_t max_attempts_ = 1;

@@ -266,11 +266,13 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_in(
   if (__builtin_expect(fault != 0, 0) && Pick::is_abort(fault)) {
     const AttemptPolicy& a = snapshot.attempt;
     const bool own = request.timeouts != nullptr;
-    return Pick(nullptr, nullptr, 0,
-                std::min(own ? to_nanos(request.timeouts->connect) : a.connect_ns, left_ns),
-                std::min(own ? to_nanos(request.timeouts->read) : a.read_ns, left_ns),
-                std::min(own ? to_nanos(request.timeouts->write) : a.write_ns, left_ns),
-                deadline_ns, /*retry_allowed=*/false, a.max_attempts, fault);
+    Pick aborted(nullptr, nullptr, 0,
+                 std::min(own ? to_nanos(request.timeouts->connect) : a.connect_ns, left_ns),
+                 std::min(own ? to_nanos(request.timeouts->read) : a.read_ns, left_ns),
+                 std::min(own ? to_nanos(request.timeouts->write) : a.write_ns, left_ns),
+                 deadline_ns, /*retry_allowed=*/false, a.max_attempts, fault);
+    aborted.reported_ = true;  // nothing to report: report() returns at once
+    return aborted;
   }
 
   // 3. Fusing: drop this request with its class's probability; strict timeouts, no retries.

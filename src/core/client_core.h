@@ -63,7 +63,7 @@ class ClientCore final : public ConfigSink,
   // so that each is one call.
   ABSL_ATTRIBUTE_ALWAYS_INLINE void report(const Pick& pick, const Outcome& outcome) {
     static_assert(Pick::kHolder == ShardStats::kHolder);
-    if (pick.endpoint_ == nullptr || pick.reported_) return;
+    if (pick.reported_) return;  // also an injected abort's, and a moved-from Pick
     int64_t latency_us;
     // A latency beyond the fast conversion (negative, or decades) goes out of line, so
     // that the common path makes no call: it saves no registers.
