@@ -61,12 +61,12 @@ class EpochDomain {
   };
 
   // A section without a Guard, for a request path that must not keep one alive across
-  // calls (a path with no calls saves no registers): try_enter() enters as the outermost
-  // section and returns the thread's record, or returns nullptr, having entered nothing,
-  // when the thread is inside a section already or has no record yet (take a Guard then).
-  // leave(record) ends the section; every path out of it must. A thread that has a record
-  // has its thread_shard() assigned (register_thread() assigns it first), so a section
-  // try_enter() opened may read thread_shard_internal::shard without the test.
+  // calls (a path that calls nothing keeps few registers): try_enter() enters as the
+  // outermost section and returns the thread's record, or returns nullptr, having entered
+  // nothing, when the thread is inside a section already or has no record yet (take a
+  // Guard then). leave(record) ends the section; every path out of it must. A thread that
+  // has a record has its thread_shard() assigned (register_thread() assigns it first), so
+  // a section try_enter() opened may read thread_shard_internal::shard without the test.
   ABSL_ATTRIBUTE_ALWAYS_INLINE Record* try_enter() {
     Record* r = tls_record_;
     if (__builtin_expect(r == nullptr || r->epoch.load(std::memory_order_relaxed) != 0, 0)) {

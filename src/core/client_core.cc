@@ -435,9 +435,12 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline PickContext ClientCore::plain_context(
 // The short path, in an epoch section `section` the caller entered with try_enter() for
 // `service` (nullptr: not configured): a plain request of a service whose balancer shows a
 // shortcut (round robin, weighted round robin, random) costs loads, the cursor's step or a
-// draw, and the pick's count, and no call, so it saves no registers. Every other way out ends the
-// section in a tail call: to `slow()`, the whole path under a Guard from the start, before anything
-// was chosen; to pick_chosen() once the balancer is to be asked, or its choice was not admitted.
+// draw, and the pick's count, and makes no call, which keeps the registers it saves few.
+// Every other way out ends the section and returns what the next step makes of it:
+// `slow()`, the whole path under a Guard from the start, before anything was chosen;
+// pick_chosen() once the balancer is to be asked, or its shortcut's choice was not
+// admitted. (GCC does not tail-call a function that returns a StatusOr in memory, so those
+// are calls, made only off the short path.)
 template <typename Slow>
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_short(
     EpochDomain::Record* section, const PickRequest& request, ServiceState* service, Slow slow) {
@@ -472,8 +475,9 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_short(
   return slow();
 }
 
-// pick_short() once the balancer is to be asked (`refused` nullptr) or its cursor's choice
-// `refused` was not admitted: the rest of pick_from()'s plain path, then the section ends.
+// pick_short() once the balancer is to be asked (`refused` nullptr) or its shortcut's
+// choice `refused` was not admitted: the rest of pick_from()'s plain path, then the section
+// ends.
 ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::pick_chosen(
     EpochDomain::Record* section, const PickRequest& request, const ServiceSnapshot& snapshot,
     Endpoint* refused) {
