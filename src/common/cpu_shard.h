@@ -41,9 +41,10 @@ struct CpuShards {
     static const Config& c = (ready_ = init());
     return c;
   }
-  // The same without the guard, for a request path: config() ran before anything sharded
-  // was built (its size is count()), and a pick reaches sharded state only through a
-  // publication that followed, so it reads the final value (never the zero-initialized one).
+  // The same without the guard, for a request path once it holds something sharded (an
+  // endpoint with records): config() ran before that was built (its size is count()), and
+  // the pick reached it through a publication that followed, so it reads the final value.
+  // Never before (a process may not have called config() yet).
   ABSL_ATTRIBUTE_ALWAYS_INLINE static const Config& ready() { return ready_; }
 
  private:

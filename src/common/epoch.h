@@ -78,6 +78,18 @@ class EpochDomain {
   ABSL_ATTRIBUTE_ALWAYS_INLINE static void leave(Record* record) {
     record->epoch.store(0, std::memory_order_release);
   }
+  // leave() when it goes out of scope, also by an exception: for a path off the short one
+  // that calls what may throw.
+  class Leave {
+   public:
+    explicit Leave(Record* record) : record_(record) {}
+    ~Leave() { leave(record_); }
+    Leave(const Leave&) = delete;
+    Leave& operator=(const Leave&) = delete;
+
+   private:
+    Record* record_;
+  };
 
   // retire() schedules `object` for deletion once every reader that might have loaded it
   // has left its section. The caller must already have unpublished it.

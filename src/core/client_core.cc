@@ -311,17 +311,19 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_in(
   write_ns = std::min(write_ns, left_ns);
 
   // 4. Routing: the candidate set.
-  const uint32_t thread = thread_shard();
-  PickContext context{
-      random, cpu_shard(thread), thread,
-      now_ns, request.hash_key,  request.hash.has_value() ? &*request.hash : nullptr,
-      0};
   const CandidateSet* set = &snapshot.route(request, options_.self_service, random);
   // A set is empty only while the DNS names it draws on have never resolved.
   if (__builtin_expect(set->size == 0, 0)) {
     if (request.is_retry) service.fuse.return_retry_token();
     return refusal(kNoEndpoints);
   }
+  // Only now the CPU shard: a set with endpoints means their records were sized by
+  // CpuShards::count(), so ready() reads the final config (see cpu_shard.h).
+  const uint32_t thread = thread_shard();
+  PickContext context{
+      random, cpu_shard(thread), thread,
+      now_ns, request.hash_key,  request.hash.has_value() ? &*request.hash : nullptr,
+      0};
   if (__builtin_expect(set->panic, 0)) {
     service.panic_picks.fetch_add(1, std::memory_order_relaxed);
   }
@@ -481,13 +483,14 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_short(
 ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::pick_chosen(
     EpochDomain::Record* section, const PickRequest& request, const ServiceSnapshot& snapshot,
     Endpoint* refused) {
+  // The section ends however this returns: drawing may throw (a RandomSource of the
+  // caller's, std::random_device seeding the thread's generator).
+  const EpochDomain::Leave leave(section);
   const CandidateSet& set = *snapshot.all;
   PickContext context = plain_context(request);
   Endpoint* endpoint = refused == nullptr ? pick_admitted(*set.balancer, context, set.size)
                                           : pick_again(*set.balancer, context, set.size, refused);
-  const PlainPick pick(endpoint, context.shard, snapshot.attempt);
-  EpochDomain::leave(section);
-  return make_pick(pick);
+  return make_pick(PlainPick(endpoint, context.shard, snapshot.attempt));
 }
 
 ABSL_ATTRIBUTE_NOINLINE void ClientCore::report_unusual_latency(const Pick& pick,

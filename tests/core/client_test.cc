@@ -4,9 +4,11 @@
 
 #include <fstream>
 #include <map>
+#include <stdexcept>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/common/epoch.h"
 #include "tests/testing/sim_client.h"
 
 namespace ufc {
@@ -180,6 +182,25 @@ TEST(ClientTest, RandomFromTheThreadsGeneratorIsUniformAndSkipsAHeldEndpoint) {
   // four times (pick_again fails open after min(n, 64) draws): ~2 of 2000 keep it.
   EXPECT_LE(seen["10.0.0.1:80"], 10);
   EXPECT_GT(seen["10.0.0.2:80"] + seen["10.0.0.3:80"] + seen["10.0.0.4:80"], 1990);
+}
+
+// A RandomSource of the caller's that throws: the exception reaches the caller, and the
+// epoch section the pick opened is closed on the way out (a section left open would keep
+// every retired snapshot of the process alive and the client's destructor waiting).
+TEST(ClientTest, AThrowingRandomSourceLeavesNoEpochSectionOpen) {
+  struct Throwing : RandomSource {
+    uint64_t next() override { throw std::runtime_error("no entropy"); }
+  };
+  v1::ClientConfig config;
+  *config.add_services() = make_service("echo", 4, "random");
+  SimClient c(config, 1, "", [](ClientOptions& o) { o.random = std::make_shared<Throwing>(); });
+  const ServiceHandle echo = c.client->service("echo").value();
+  { internal::EpochDomain::Guard registers; }  // the thread has a record: the short path
+  EXPECT_THROW(c.client->pick(echo).IgnoreError(), std::runtime_error);
+  EXPECT_THROW(c.client->pick({.service = "echo"}).IgnoreError(), std::runtime_error);
+  internal::EpochDomain::Record* section = internal::EpochDomain::global().try_enter();
+  EXPECT_NE(section, nullptr) << "the thread is still inside a section";
+  if (section != nullptr) internal::EpochDomain::leave(section);
 }
 
 TEST(ClientTest, MovedPickReportsOnce) {

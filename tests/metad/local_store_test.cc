@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
@@ -130,11 +131,18 @@ TEST(LocalStoreTest, KillNineLosesNothingAcknowledged) {
       }
     }
     ::close(fds[1]);
+    // The kill lands at a random point once the writer got going: wait for its first two
+    // acknowledgements (a loaded machine, ctest -j, may take longer than the kill's delay
+    // just to start it), then 20..80 ms more.
+    std::string acked;
+    char buf[4096];
+    for (ssize_t n; std::count(acked.begin(), acked.end(), '\n') < 2 &&
+                    (n = ::read(fds[0], buf, sizeof buf)) > 0;) {
+      acked.append(buf, n);
+    }
     ::usleep(20000 + round * 15000);
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
-    std::string acked;
-    char buf[4096];
     for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) acked.append(buf, n);
     ::close(fds[0]);
     // The last acknowledged state of each name, and the one operation that may have landed
