@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -77,6 +78,34 @@ struct MetricsOptions {
   bool endpoint_histograms = true;
 };
 
+// BackupOptions: the backup cluster (ufc-agentd instances, usually in backup mode) for the
+// services this client has no config for: at a cold start before the cache or the control
+// server delivered, or with the control plane down. Needs the library built with gRPC.
+//
+// A pick for such a service is asked of a backup agent, as ufc::AgentClient does: the
+// agents are balanced round robin and banned by an in-process ufc::Client over this list
+// (two failures in a row, a TCP probe before one is used again), and a pick no agent
+// answers goes to the next one. The agent's choice comes back as an ordinary Pick, and
+// report() of it reaches that agent. As soon as the service's config arrives (from sync,
+// a file, apply), its picks are made in-process again, without a network hop.
+//
+// Cost: only such picks pay: a blocking call to an agent (at most agents.size() x
+// `timeout`; bounded by the request's deadline too), and a report that reaches the agent
+// within about a millisecond, from a background thread (report() itself stays a few
+// stores). The agent learns each outcome's class, not its exact status: an HTTP 404 is
+// forwarded as a 4xx, which is all banning and fusing read. A Pick released unreported
+// is not forwarded (the agent counts its ticket as unreported when it expires).
+struct BackupOptions {
+  // "host:port" of each backup agent. Empty (the default): no forwarding.
+  std::vector<std::string> agents;
+  // Bearer token the agents require (backup mode off loopback needs one). Empty: none.
+  std::string token;
+  // PEM CA bundle (a file): reach the agents over TLS. Empty: plaintext.
+  std::string tls_ca_file;
+  // An agent that has not answered within this is taken for down. [1ms, 1min].
+  absl::Duration timeout = absl::Milliseconds(200);
+};
+
 // ClientOptions: how to build a Client. Every field has a usable default.
 struct ClientOptions {
   // The caller's own service name and IDC (routing and per-caller policies use them).
@@ -106,6 +135,10 @@ struct ClientOptions {
   // Config from control servers (ufc-metad) and the on-disk cache: see ufc/sync.h.
   // Default: none.
   SyncOptions sync;
+
+  // Backup agents asked for the services this client has no config for (see
+  // BackupOptions). Default: none, and such picks are refused as not configured.
+  BackupOptions backup;
 
   // How DNS destinations (ServiceConfig.destinations) are resolved: `resolver` if set
   // (shared with other clients, or your own naming system), else a c-ares resolver made
@@ -261,6 +294,10 @@ class Client {
   //                            usable, panic, IDC affinity), requests no rule matched
   //   "sync"                   the control-server sync: server, connected, global version,
   //                            services held, responses and services received, last error
+  //   "backup"                 picks asked of backup agents (BackupOptions): answered,
+  //                            refused by the agents, unanswered; reports forwarded,
+  //                            lost (the agent was gone), picks released unreported, and
+  //                            picks still out
   // Anything else returns {"error":"..."}. Safe to call while picks run; O(endpoints).
   std::string query(std::string_view what);
 

@@ -187,10 +187,16 @@ absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptio
     core->sync_ = source->get();
     if (absl::Status s = core->attach(*std::move(source)); !s.ok()) return s;
   }
+  if (!options.backup.agents.empty()) {
+    absl::StatusOr<std::unique_ptr<BackupAgents>> agents = BackupAgents::create(options.backup);
+    if (!agents.ok()) return agents.status();
+    core->remote_ = std::make_unique<RemotePicks>(*std::move(agents));
+  }
   return core;
 }
 
 ClientCore::~ClientCore() {
+  remote_.reset();  // forwards the reports made by now, then lets its endpoints go
   {
     absl::MutexLock lock(&sources_mu_);
     sources_.clear();
@@ -515,30 +521,64 @@ ABSL_ATTRIBUTE_NOINLINE void ClientCore::activate(ServiceState& service,
   seen.checks.clear(ServiceSnapshot::kCold);
 }
 
-ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::not_configured(std::string_view name) {
+ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::not_configured(const PickRequest& request,
+                                                                        std::string_view name) {
   if (name.empty()) return absl::InvalidArgumentError("PickRequest.service is empty");
   if (sync_ != nullptr) sync_->want(av(name));  // subscribes in the background
+  std::string backup;                           // why no backup agent chose, if one was asked
+  if (remote_ != nullptr) {
+    PickRequest forwarded = request;
+    forwarded.service = name;
+    absl::StatusOr<RemotePicks::Choice> got = remote_->pick(forwarded, cpu_shard(thread_shard()));
+    if (got.ok()) return remote_pick(*got);
+    // An agent's refusal stands (shed, deadline spent, ...), but for "not configured"
+    // there too: that is this client's own refusal below.
+    const Refusal why = refusal_of(got.status());
+    if (why != Refusal::kNone && why != Refusal::kNotConfigured) return got.status();
+    backup = absl::StrCat(" (backup agents: ", got.status().message(), ")");
+  }
   return with_refusal(
-      absl::NotFoundError(absl::StrCat("service \"", av(name), "\" is not configured")),
+      absl::NotFoundError(absl::StrCat("service \"", av(name), "\" is not configured", backup)),
       Refusal::kNotConfigured);
 }
 
-// pick()'s whole path under a Guard: what pick_short() falls back to.
+Pick ClientCore::remote_pick(const RemotePicks::Choice& choice) {
+  const AgentPick& p = choice.pick;
+  const int64_t deadline_ns =
+      p.deadline.is_none() ? kInfiniteNs : to_nanos(p.deadline.instant().reading());
+  const uint32_t fault =
+      p.fault.abort_status != 0
+          ? Pick::abort_fault(std::clamp<uint16_t>(p.fault.abort_status, 200, 599))
+          : Pick::delay_fault(static_cast<uint32_t>(std::clamp<int64_t>(
+                absl::ToInt64Milliseconds(p.fault.delay), 0, (int64_t{1} << 22) - 1)));
+  Pick pick(choice.endpoint, choice.hold, cpu_shard(thread_shard()), to_nanos(p.timeouts.connect),
+            to_nanos(p.timeouts.read), to_nanos(p.timeouts.write), deadline_ns, p.retry_allowed,
+            std::clamp<uint32_t>(p.max_attempts, 1, 10), fault);
+  if (choice.endpoint == nullptr) pick.reported_ = true;  // an abort: nothing to report
+  return pick;
+}
+
+// pick()'s whole path under a Guard: what pick_short() falls back to. A service this
+// client lacks is handled after the section: asking a backup agent takes a round trip.
 ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::pick_named_guarded(
     const PickRequest& request) {
-  EpochDomain::Guard guard(domain_);
-  ServiceState* service = registry_.load(std::memory_order_acquire)->find(request.service);
-  if (__builtin_expect(service == nullptr, 0)) return not_configured(request.service);
-  return pick_from(request, *service);
+  {
+    EpochDomain::Guard guard(domain_);
+    ServiceState* service = registry_.load(std::memory_order_acquire)->find(request.service);
+    if (__builtin_expect(service != nullptr, 1)) return pick_from(request, *service);
+  }
+  return not_configured(request, request.service);
 }
 
 ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::pick_handle_guarded(
     const ServiceHandle& handle, const PickRequest& request) {
   const ServiceSlot* slot = handle.slot_;
-  EpochDomain::Guard guard(domain_);
-  ServiceState* service = slot->state.load(std::memory_order_acquire);
-  if (__builtin_expect(service == nullptr, 0)) return not_configured(slot->name);
-  return pick_from(request, *service);
+  {
+    EpochDomain::Guard guard(domain_);
+    ServiceState* service = slot->state.load(std::memory_order_acquire);
+    if (__builtin_expect(service != nullptr, 1)) return pick_from(request, *service);
+  }
+  return not_configured(request, slot->name);
 }
 
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_named(

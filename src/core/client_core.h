@@ -28,6 +28,7 @@
 #include "src/common/coarse_clock.h"
 #include "src/common/duration.h"
 #include "src/common/epoch.h"
+#include "src/core/remote_picks.h"
 #include "src/core/service_slot.h"
 #include "src/core/service_state.h"
 #include "src/core/service_table.h"
@@ -159,8 +160,12 @@ class ClientCore final : public ConfigSink,
   // current snapshot their per-CPU records, marks the service hot and clears kCold. Under
   // the service's activation mutex; allocates. Idempotent.
   void activate(ServiceState& service, const ServiceSnapshot& seen);
-  // The refusal of a service this client has no config for (INVALID_ARGUMENT for "").
-  absl::StatusOr<Pick> not_configured(std::string_view name);
+  // A pick for `name`, a service this client has no config for: a backup agent's choice
+  // (ClientOptions::backup), else the refusal (INVALID_ARGUMENT for ""). Outside any
+  // epoch section of this client's: the agent's round trip would hold reclamation up.
+  absl::StatusOr<Pick> not_configured(const PickRequest& request, std::string_view name);
+  // The Pick of a backup agent's choice.
+  static Pick remote_pick(const RemotePicks::Choice& choice);
   // Why `handle` cannot be used here: it names nothing, or another client's service.
   absl::Status bad_handle(const ServiceHandle& handle) const;
   // call() with the pick it makes and the lookup of the service's current attempt limit.
@@ -248,6 +253,9 @@ class ClientCore final : public ConfigSink,
   std::vector<std::unique_ptr<ConfigSource>> sources_ ABSL_GUARDED_BY(sources_mu_);
   // The control-server sync, when configured (owned by sources_; set once in create()).
   SyncSource* sync_ = nullptr;
+  // Picks asked of backup agents, when ClientOptions::backup lists some (set once in
+  // create()).
+  std::unique_ptr<RemotePicks> remote_;
 
   std::atomic<const ServiceTable*> registry_;  // published; services owned by services_
 

@@ -54,11 +54,14 @@ std::string ClientCore::query(std::string_view what) {
   if (what == "sync") {
     return sync_ != nullptr ? sync_->status_json() : error_json("no sync configured");
   }
+  if (what == "backup") {
+    return remote_ != nullptr ? remote_->status_json() : error_json("no backup agents configured");
+  }
   const size_t caret = what.find('^');
   const std::string_view kind = what.substr(0, caret == std::string_view::npos ? 0 : caret + 1);
   if (kind != "request_info^" && kind != "endpoints^" && kind != "routes^") {
     return error_json(absl::StrCat("unknown query \"", av(what),
-                                   "\"; expected services, sync, request_info^<service>, "
+                                   "\"; expected services, sync, backup, request_info^<service>, "
                                    "endpoints^<service> or routes^<service>"));
   }
   const std::string_view service = what.substr(caret + 1);

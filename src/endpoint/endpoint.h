@@ -171,6 +171,8 @@ class Endpoint {
 
   // --- Sums over the shards (queries, detectors; not the request path) ---
   uint32_t inflight() const;
+  // Picks alive, over all shards (acquire: what their holders did before letting go shows).
+  uint64_t holders() const;
   // Mean of the shards' EWMAs, weighted by their request counts; 0 until the first report.
   float ewma_latency_us() const;
   // CoarseClock time of the latest report, to ~1 ms; 0 if none. `now_ns` anchors it.
@@ -278,7 +280,6 @@ class Endpoint {
   // The sum of `field(record)` over the shards (any state; takes an epoch section).
   template <typename F>
   uint64_t sum_shards(F field) const;
-  uint64_t holders() const;  // Picks alive, over all shards (acquire)
   // A structural reference from the request path: fails once the count reached zero.
   bool try_ref();
   // Queues the endpoint unless queued already; false if it could not (no snapshot lists

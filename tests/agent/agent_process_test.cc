@@ -27,6 +27,7 @@
 #include "tests/dns/dnsmasq_process.h"
 #include "tests/metad/metad_process.h"
 #include "ufc/agent_client.h"
+#include "ufc/client.h"
 #include "ufc/refusal.h"
 #include "ufc/v1/agent.grpc.pb.h"
 #include "ufc/v1/meta.grpc.pb.h"
@@ -505,6 +506,90 @@ TEST(AgentProcess, AServiceTheLocalAgentLacksIsAskedOfABackup) {
   absl::StatusOr<AgentPick> again = agents->pick({.service = "else"});
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->agent, "local");
+}
+
+// A thick client (libufc in-process) with no config for "echo" yet: its control server
+// has none. Its picks are made by a backup agent, and its reports reach that agent; once
+// the control server delivers the config, picks are made in-process.
+TEST(AgentProcess, AThickClientWithoutConfigUsesTheBackupClusterThenGoesInProcess) {
+  World world;
+  const std::string token = write_file(world.dir(), "token", "s3cret");
+  ServerProcess backup(UFC_AGENTD_BIN), metad(UFC_METAD_BIN);
+  ASSERT_TRUE(
+      backup.start({"--mode=backup", "--config=" + world.config(), "--token_file=" + token}))
+      << backup.log();
+  ASSERT_TRUE(metad.start({"--data_dir=" + world.dir() + "/metad"})) << metad.log();
+
+  ClientOptions options;
+  options.self_service = "thick";
+  options.sync.servers = {{metad.address(), ""}};
+  options.backup.agents = {backup.address()};
+  options.backup.token = "s3cret";
+  std::unique_ptr<Client> client = Client::create(options).value();
+
+  // Picks from the backup agent, spread over both backends, and real requests to them.
+  std::set<std::string> backends;
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<Pick> pick = client->pick({.service = "echo"});
+    ASSERT_TRUE(pick.ok()) << pick.status();
+    backends.emplace(pick->address());
+    EXPECT_EQ(pick->host(), "127.0.0.1");
+    const Outcome outcome = ufc_examples::http_get(*pick, "/");
+    EXPECT_EQ(outcome.classify(), OutcomeClass::kSuccess) << pick->address();
+    client->report(*pick, outcome);
+  }
+  EXPECT_EQ(backends.size(), 2u);
+  // A pick released unreported is not forwarded.
+  { ASSERT_TRUE(client->pick({.service = "echo"}).ok()); }
+  bool forwarded = false;
+  for (int i = 0; i < 500 && !forwarded; ++i) {
+    forwarded = client->query("backup").find(
+                    "\"forwarded\":20,\"lost\":0,\"unreported\":1,"
+                    "\"out\":0") != std::string::npos;
+    if (!forwarded) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(forwarded) << client->query("backup");
+  EXPECT_THAT(client->query("backup"), HasSubstr("\"picks\":21,"));
+  // The agent counted them: 20 successes of its own picks.
+  {
+    auto b = stub(backup.address());
+    v1::AgentQueryRequest q;
+    q.set_what("request_info^echo");
+    v1::AgentQueryResponse qr;
+    grpc::ClientContext c;
+    set_deadline(c);
+    c.AddMetadata("authorization", "Bearer s3cret");
+    ASSERT_TRUE(b->Query(&c, q, &qr).ok());
+    EXPECT_THAT(qr.json(), HasSubstr("\"request_cnt\":20,\"success_cnt\":20,"));
+  }
+  // Known to nobody: this client's own refusal, saying what the backups said.
+  absl::StatusOr<Pick> nope = client->pick({.service = "nope"});
+  EXPECT_EQ(refusal_of(nope.status()), Refusal::kNotConfigured);
+  EXPECT_THAT(std::string(nope.status().message()), HasSubstr("backup agents"));
+
+  // The control server gets the config; the client has subscribed on its first pick.
+  {
+    v1::ClientConfig config;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(world.config_json(), &config).ok());
+    auto admin =
+        v1::Meta::NewStub(grpc::CreateChannel(metad.address(), grpc::InsecureChannelCredentials()));
+    v1::PutServiceRequest req;
+    *req.mutable_service() = config.services(0);
+    req.mutable_service()->set_version(0);
+    v1::PutServiceResponse resp;
+    grpc::ClientContext c;
+    set_deadline(c);
+    ASSERT_TRUE(admin->PutService(&c, req, &resp).ok());
+  }
+  ASSERT_TRUE(client->wait_for_config("echo", absl::Seconds(10)).ok()) << client->query("sync");
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<Pick> pick = client->pick({.service = "echo"});
+    ASSERT_TRUE(pick.ok()) << pick.status();
+    client->report(*pick, ufc_examples::http_get(*pick, "/"));
+  }
+  EXPECT_THAT(client->query("backup"), HasSubstr("\"picks\":21,"));  // no more
+  EXPECT_THAT(client->query("request_info^echo"),
+              HasSubstr("\"request_cnt\":20,\"success_cnt\":20,"));
 }
 
 // A backup agent on TLS with a token: AgentClient verifies it against the CA and falls

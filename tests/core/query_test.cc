@@ -76,10 +76,10 @@ TEST(QueryTest, UnknownQueriesAndServicesAreJsonErrors) {
   SimClient c;
   EXPECT_EQ(c.client->query("request_info^nope"),
             "{\"error\":\"service \\\"nope\\\" is not configured\"}");
-  EXPECT_EQ(
-      c.client->query("bogus"),
-      "{\"error\":\"unknown query \\\"bogus\\\"; expected services, sync, request_info^<service>, "
-      "endpoints^<service> or routes^<service>\"}");
+  EXPECT_EQ(c.client->query("bogus"),
+            "{\"error\":\"unknown query \\\"bogus\\\"; expected services, sync, backup, "
+            "request_info^<service>, "
+            "endpoints^<service> or routes^<service>\"}");
   EXPECT_EQ(c.client->query("services"), "{\"services\":[]}");
 }
 
