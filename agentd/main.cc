@@ -55,6 +55,10 @@ ABSL_FLAG(std::string, metad_tls_ca_file, "", "PEM CA: reach the control servers
 ABSL_FLAG(std::string, cache_dir, "", "keep the last good config here (cold starts)");
 ABSL_FLAG(std::string, self_service, "ufc-agentd", "this agent's name in the control plane");
 ABSL_FLAG(std::string, self_idc, "", "this agent's IDC (routing, control-server choice)");
+ABSL_FLAG(std::string, host, "",
+          "the host this agent reports to the control servers, as its host's endpoints are "
+          "configured (e.g. its IP); default: the host name. Their agent watch drains a "
+          "host's endpoints when its agent is gone (ServiceConfig.agent_watch)");
 ABSL_FLAG(std::string, agent_id, "", "this agent's id in ListClients (default agentd/host/pid)");
 ABSL_FLAG(std::string, token_file, "", "bearer token: Query needs it; in backup mode, every RPC");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve TLS");
@@ -269,6 +273,7 @@ int main(int argc, char** argv) {
   if (!metad_token.ok()) return fail(metad_token.status());
   options.sync.token = *metad_token;
   options.sync.client_id = absl::GetFlag(FLAGS_agent_id);
+  options.sync.host = absl::GetFlag(FLAGS_host);
   if (options.sync.client_id.empty()) {
     char host[256] = {0};
     ::gethostname(host, sizeof host - 1);

@@ -170,6 +170,15 @@ v1::ListServicesResponse Hub::list() const {
   return response;
 }
 
+std::vector<std::shared_ptr<const v1::ServiceConfig>> Hub::watched_services() const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<std::shared_ptr<const v1::ServiceConfig>> out;
+  for (const auto& [name, entry] : services_) {
+    if (entry.config->agent_watch().enabled()) out.push_back(entry.config);
+  }
+  return out;
+}
+
 uint64_t Hub::revision() const {
   absl::ReaderMutexLock lock(&mu_);
   return revision_;

@@ -90,6 +90,10 @@ class Hub {
   bool build(WatchCursor& cursor, v1::WatchResponse& out, bool& more,
              std::vector<std::shared_ptr<const v1::ServiceConfig>>* borrowed = nullptr) const;
 
+  // The services with agent_watch enabled (agent_watch.h), as held (shared, immutable;
+  // version = mod revision). O(services) pointer copies.
+  std::vector<std::shared_ptr<const v1::ServiceConfig>> watched_services() const;
+
   uint64_t revision() const;
   bool store_available() const;
 

@@ -29,6 +29,7 @@
 #include "absl/synchronization/mutex.h"
 #include "agentd/proxy/proxy.h"
 #include "grpcpp/grpcpp.h"
+#include "metad/agent_watch.h"
 #include "metad/hub.h"
 #include "metad/meta_service.h"
 #include "metad/store/local_store.h"
@@ -54,6 +55,9 @@ ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:7071",
 ABSL_FLAG(std::string, metrics_port_file, "", "write the metrics listener's port here (for tests)");
 ABSL_FLAG(std::string, metrics_token_file, "",
           "bearer token /metrics requires (required when --metrics_listen is not loopback)");
+ABSL_FLAG(int64_t, agent_watch_period_ms, 1000,
+          "how often services with agent_watch are checked against the live agents "
+          "(0: never; see ServiceConfig.agent_watch)");
 ABSL_FLAG(std::string, fault_invalid_service, "",
           "testing only: send this service to watchers with an invalid weight");
 
@@ -117,6 +121,31 @@ int main(int argc, char** argv) {
   options.fault_invalid_service = absl::GetFlag(FLAGS_fault_invalid_service);
   ufc::metad::MetaService service(hub, **store, options);
   service.start();
+
+  // The closed loop around dead agents: the hosts of the agents with a stream open, on
+  // any server over the store.
+  std::unique_ptr<ufc::metad::AgentWatch> agent_watch;
+  if (const int64_t period = absl::GetFlag(FLAGS_agent_watch_period_ms); period > 0) {
+    ufc::metad::AgentWatch::Options watch;
+    watch.period = absl::Milliseconds(period);
+    watch.log = [](const std::string& line) {
+      std::fprintf(stderr, "ufc-metad: %s\n", line.c_str());
+    };
+    agent_watch = std::make_unique<ufc::metad::AgentWatch>(
+        hub,
+        [&service]() -> std::optional<absl::flat_hash_set<std::string>> {
+          absl::StatusOr<ufc::v1::ListClientsResponse> clients = service.fleet_clients();
+          if (!clients.ok()) return std::nullopt;
+          absl::flat_hash_set<std::string> hosts;
+          for (const ufc::v1::ClientStatus& c : clients->clients()) {
+            if (!ufc::metad::is_agent(c)) continue;
+            for (std::string& h : ufc::metad::agent_hosts(c)) hosts.insert(std::move(h));
+          }
+          return hosts;
+        },
+        std::move(watch));
+    agent_watch->start();
+  }
 
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
@@ -203,6 +232,7 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &sig);
   std::fprintf(stderr, "ufc-metad: signal %d, stopping\n", sig);
   metrics.reset();
+  agent_watch.reset();  // before the service it reads
   service.stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   (*store)->stop();

@@ -590,26 +590,26 @@ grpc::ServerUnaryReactor* MetaService::ListClients(grpc::CallbackServerContext* 
                                                    const v1::ListClientsRequest* request,
                                                    v1::ListClientsResponse* response) {
   return admin(context, options_.admin_token, [&]() -> absl::Status {
-    if (!store_.shares_clients()) {
-      *response = local_clients();
-      return absl::OkStatus();
-    }
-    // The whole fleet, as every server last published it; this server's own, live.
-    v1::ListClientsResponse mine = local_clients();
-    absl::StatusOr<std::vector<std::string>> all = store_.list_clients();
-    if (!all.ok()) {
-      *response = std::move(mine);  // the store is away: what this server knows
-      return absl::OkStatus();
-    }
-    response->set_global_version(hub_.revision());
-    for (const v1::ClientStatus& c : mine.clients()) *response->add_clients() = c;
-    for (const std::string& bytes : *all) {
-      v1::ClientStatus c;
-      if (!c.ParseFromString(bytes) || c.server_id() == options_.server_id) continue;
-      *response->add_clients() = std::move(c);
-    }
+    absl::StatusOr<v1::ListClientsResponse> all = fleet_clients();
+    // The store is away: what this server knows.
+    *response = all.ok() ? *std::move(all) : local_clients();
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<v1::ListClientsResponse> MetaService::fleet_clients() const {
+  if (!store_.shares_clients()) return local_clients();
+  // The whole fleet, as every server last published it; this server's own, live.
+  absl::StatusOr<std::vector<std::string>> all = store_.list_clients();
+  if (!all.ok()) return all.status();
+  v1::ListClientsResponse response = local_clients();
+  response.set_global_version(hub_.revision());
+  for (const std::string& bytes : *all) {
+    v1::ClientStatus c;
+    if (!c.ParseFromString(bytes) || c.server_id() == options_.server_id) continue;
+    *response.add_clients() = std::move(c);
+  }
+  return response;
 }
 
 }  // namespace ufc::metad

@@ -89,6 +89,11 @@ class MetaService final : public v1::Meta::CallbackService {
   // clients).
   std::string metrics_text() const;
 
+  // Every client with a stream open: this server's, and with a store that shares clients
+  // every other server's as last published (ListClients). The store's error when its
+  // registry cannot be read.
+  absl::StatusOr<v1::ListClientsResponse> fleet_clients() const;
+
   const Options& options() const { return options_; }
   Hub& hub() { return hub_; }
 

@@ -51,6 +51,10 @@ struct SyncOptions {
   std::string cache_dir;
   // This client's id in the servers' ListClients. Empty: host-pid-random.
   std::string client_id;
+  // The host this client says it runs on (ClientIdentity.host), e.g. the address its
+  // host's endpoints are configured with; a control server's agent watch matches an
+  // agent's endpoints by it (ServiceConfig.agent_watch). Empty: the machine's host name.
+  std::string host;
   // Backoff between rounds of failed connects: jittered, doubling from min to max.
   absl::Duration backoff_min = absl::Milliseconds(100);
   absl::Duration backoff_max = absl::Seconds(5);

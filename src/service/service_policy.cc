@@ -91,6 +91,21 @@ std::vector<EndpointSpec> parse_endpoint_list(
         any_positive = true;
       }
     }
+    if (e.has_agent_drain()) {  // set by ufc-metad's agent watch (config.proto)
+      ValidationErrors::Scope field(errors, "agent_drain");
+      const v1::AgentDrain& d = e.agent_drain();
+      if (d.has_weight() &&
+          !(d.weight() == 0 || (d.weight() >= kMinWeight && d.weight() <= kMaxWeight))) {
+        ValidationErrors::Scope w(errors, "weight");
+        errors.add(
+            absl::StrCat("must be 0 or in [", kMinWeight, ", ", kMaxWeight, "], got ", d.weight()));
+      }
+      if (d.since_unix_ms() < 0) {
+        ValidationErrors::Scope since(errors, "since_unix_ms");
+        errors.add(absl::StrCat("must be >= 0, got ", d.since_unix_ms()));
+      }
+      if (spec.weight != 0) errors.add("is set, so the endpoint's weight must be 0");
+    }
     for (const auto& [key, value] : e.tags()) {  // counts and lengths: checked first
       ValidationErrors::Scope field(errors, "tags");
       if (key.empty()) errors.add("keys must not be empty");
@@ -252,6 +267,12 @@ ParsedService parse_checked_service(const v1::ServiceConfig& service, Validation
                             "\" is not a tier; expected \"online\", \"offline\" or none"));
   }
   policy->tier = service.tier();
+  if (service.has_agent_watch()) {  // read by ufc-metad only; checked for every reader
+    ValidationErrors::Scope section(errors, "agent_watch");
+    const v1::AgentWatch& w = service.agent_watch();
+    if (w.has_after()) check_duration(errors, "after", w.after(), absl::Seconds(1), absl::Hours(1));
+    if (w.has_max_share()) check_open_closed(errors, "max_share", w.max_share(), 0, 1);
+  }
   policy->fuse.attempt_timeout = policy->attempt.strict_read_ns != kInfiniteNs
                                      ? absl::Nanoseconds(policy->attempt.strict_read_ns)
                                  : policy->attempt.strict_connect_ns != kInfiniteNs

@@ -231,9 +231,13 @@ class GrpcSyncSource final : public SyncSource {
     id->set_client_id(client_id_);
     id->set_self_service(options_.self_service);
     id->set_idc(options_.self_idc);
-    char host[256] = {0};
-    ::gethostname(host, sizeof host - 1);
-    id->set_host(host);
+    if (!options_.sync.host.empty()) {
+      id->set_host(options_.sync.host);
+    } else {
+      char host[256] = {0};
+      ::gethostname(host, sizeof host - 1);
+      id->set_host(host);
+    }
     id->set_pid(static_cast<uint32_t>(::getpid()));
     id->set_library_version("ufc");
     absl::MutexLock lock(&mu_);

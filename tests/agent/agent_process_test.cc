@@ -592,6 +592,124 @@ TEST(AgentProcess, AThickClientWithoutConfigUsesTheBackupClusterThenGoesInProces
               HasSubstr("\"request_cnt\":20,\"success_cnt\":20,"));
 }
 
+// The closed loop around a dead agent: three hosts, each with its agent (ufc-agentd
+// --host), and a service whose endpoint on each host opted into agent_watch. A host whose
+// agent is killed has its endpoint drained by the control server, at most max_share of
+// them; callers (a thick client synced from it) stop picking it; the weight comes back
+// with the agent. The endpoints' hosts are names that are never dialled.
+TEST(AgentProcess, TheControlServerDrainsTheHostOfADeadAgentAndRestoresIt) {
+  TempDir dir;
+  ServerProcess metad(UFC_METAD_BIN);
+  ASSERT_TRUE(metad.start({"--data_dir=" + dir.path() + "/metad", "--agent_watch_period_ms=100"}))
+      << metad.log();
+  auto admin =
+      v1::Meta::NewStub(grpc::CreateChannel(metad.address(), grpc::InsecureChannelCredentials()));
+  const std::vector<std::string> hosts = {"host-a.test", "host-b.test", "host-c.test"};
+  {
+    v1::PutServiceRequest req;
+    v1::ServiceConfig* s = req.mutable_service();
+    s->set_name("echo");
+    for (const std::string& h : hosts) s->add_endpoints()->set_address(h + ":80");
+    s->mutable_agent_watch()->set_enabled(true);
+    s->mutable_agent_watch()->mutable_after()->set_seconds(1);
+    s->mutable_agent_watch()->set_max_share(0.34);  // one of three
+    v1::PutServiceResponse resp;
+    grpc::ClientContext c;
+    set_deadline(c);
+    ASSERT_TRUE(admin->PutService(&c, req, &resp).ok());
+  }
+  auto agent = [&](const std::string& host) {
+    auto p = std::make_unique<ServerProcess>(UFC_AGENTD_BIN);
+    EXPECT_TRUE(p->start({"--metad=" + metad.address(), "--host=" + host})) << p->log();
+    return p;
+  };
+  std::vector<std::unique_ptr<ServerProcess>> agents;
+  for (const std::string& h : hosts) agents.push_back(agent(h));
+  auto agents_listed = [&] {
+    v1::ListClientsRequest req;
+    v1::ListClientsResponse resp;
+    grpc::ClientContext c;
+    set_deadline(c);
+    if (!admin->ListClients(&c, req, &resp).ok()) return 0;
+    int n = 0;
+    for (const v1::ClientStatus& client : resp.clients()) {
+      n += client.client().self_service() == "ufc-agentd" && client.last_ack_unix_ms() > 0;
+    }
+    return n;
+  };
+  for (int i = 0; i < 500 && agents_listed() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(agents_listed(), 3);
+
+  ClientOptions options;
+  options.self_service = "caller";
+  options.sync.servers = {{metad.address(), ""}};
+  options.sync.services = {"echo"};
+  std::unique_ptr<Client> client = Client::create(options).value();
+  ASSERT_TRUE(client->wait_for_config("echo", absl::Seconds(10)).ok());
+  auto picked = [&] {
+    std::set<std::string> seen;
+    for (int i = 0; i < 30; ++i) {
+      absl::StatusOr<Pick> p = client->pick({.service = "echo"});
+      if (p.ok()) seen.emplace(p->host());
+    }
+    return seen;
+  };
+  EXPECT_EQ(picked().size(), 3u);
+  auto stored = [&] {
+    v1::GetServiceRequest req;
+    req.set_name("echo");
+    v1::GetServiceResponse resp;
+    grpc::ClientContext c;
+    set_deadline(c);
+    EXPECT_TRUE(admin->GetService(&c, req, &resp).ok());
+    return resp.service();
+  };
+  auto drained = [](const v1::ServiceConfig& s, int i) {
+    return s.endpoints(i).has_agent_drain() && s.endpoints(i).weight() == 0;
+  };
+  // `until` holds within 10 s.
+  auto eventually = [](auto until) {
+    for (int i = 0; i < 1000; ++i) {
+      if (until()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return until();
+  };
+
+  const absl::Time killed = absl::Now();
+  agents[1]->kill(SIGKILL);
+  ASSERT_TRUE(eventually([&] { return drained(stored(), 1); })) << metad.log();
+  const absl::Duration took = absl::Now() - killed;
+  EXPECT_GE(took, absl::Seconds(1));  // not before `after`
+  EXPECT_THAT(metad.log(), HasSubstr("agent_watch: echo: drained host-b.test:80"));
+  ASSERT_TRUE(eventually([&] {
+    return picked() == std::set<std::string>{"host-a.test", "host-c.test"};
+  }));
+
+  // A second host gone: max_share leaves it in rotation.
+  agents[2]->kill(SIGKILL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  v1::ServiceConfig now = stored();
+  EXPECT_TRUE(drained(now, 1));
+  EXPECT_FALSE(now.endpoints(2).has_agent_drain());
+  EXPECT_FALSE(now.endpoints(2).has_weight());
+
+  // host-b's agent is back: its endpoint is restored, which makes room to drain host-c's.
+  agents[1] = agent("host-b.test");
+  ASSERT_TRUE(eventually([&] {
+    const v1::ServiceConfig s = stored();
+    return !s.endpoints(1).has_agent_drain() && !s.endpoints(1).has_weight() && drained(s, 2);
+  })) << metad.log();
+  EXPECT_THAT(metad.log(), HasSubstr("agent_watch: echo: restored host-b.test:80"));
+  ASSERT_TRUE(eventually([&] {
+    return picked() == std::set<std::string>{"host-a.test", "host-b.test"};
+  }));
+  std::fprintf(stderr, "drained %.2f s after the kill (after = 1 s, pass every 100 ms)\n",
+               absl::ToDoubleSeconds(took));
+}
+
 // A backup agent on TLS with a token: AgentClient verifies it against the CA and falls
 // back to it; without the CA (plaintext) the backup does not answer.
 TEST(AgentProcess, BackupOverTlsWithAToken) {

@@ -123,6 +123,31 @@ TEST(ConfigValidationTest, RejectsInfiniteAndHugeWeights) {
             "endpoints[1].weight: must be <= 1e+06, got 2e+06");
 }
 
+// The control server's agent watch (config.proto AgentWatch, AgentDrain): clients check
+// what they are sent like any other section.
+TEST(ConfigValidationTest, ChecksTheAgentWatchAndItsDrains) {
+  v1::ServiceConfig s = good_service("svc");
+  s.mutable_agent_watch()->set_enabled(true);
+  s.mutable_agent_watch()->mutable_after()->set_seconds(30);
+  s.mutable_agent_watch()->set_max_share(0.25);
+  s.mutable_endpoints(0)->set_weight(0);
+  s.mutable_endpoints(0)->mutable_agent_drain()->set_weight(5);
+  s.mutable_endpoints(0)->mutable_agent_drain()->set_since_unix_ms(1);
+  EXPECT_TRUE(validate_service(s).ok()) << validate_service(s);
+
+  s.mutable_agent_watch()->mutable_after()->set_seconds(0);
+  s.mutable_agent_watch()->set_max_share(0);
+  s.mutable_endpoints(0)->mutable_agent_drain()->set_weight(-1);
+  s.mutable_endpoints(0)->mutable_agent_drain()->set_since_unix_ms(-5);
+  s.mutable_endpoints(1)->mutable_agent_drain();  // drained, yet weighted
+  EXPECT_EQ(std::string(validate_service(s).message()),
+            "endpoints[0].agent_drain.weight: must be 0 or in [1e-06, 1e+06], got -1; "
+            "endpoints[0].agent_drain.since_unix_ms: must be >= 0, got -5; "
+            "endpoints[1].agent_drain: is set, so the endpoint's weight must be 0; "
+            "agent_watch.after: must be in [1s, 1h], got 0; "
+            "agent_watch.max_share: must be in (0, 1], got 0");
+}
+
 TEST(ConfigValidationTest, RejectsSubnormalWeightsThatWouldBlowUpTables) {
   v1::ServiceConfig s = good_service("svc");
   s.mutable_endpoints(0)->set_weight(1e-306);
