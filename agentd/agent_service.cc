@@ -293,15 +293,21 @@ void AgentService::do_pick(const v1::AgentPickRequest& request, Deadline deadlin
   endpoint->set_host(std::string(pick->host()));
   endpoint->set_port(pick->port());
   for (const Tag& tag : pick->tags()) (*endpoint->mutable_tags())[tag.first] = tag.second;
-  const Timeouts t = pick->timeouts();
+  Timeouts t = pick->timeouts();
+  if (const Deadline d = pick->deadline(); !d.is_none()) {
+    // The pick capped the timeouts by its cached clock, which may lag (a busy machine
+    // delays its refresh); what goes on the wire is capped again by a fresh reading.
+    const absl::Duration left = d.remaining(*clock_);
+    t.connect = std::min(t.connect, left);
+    t.read = std::min(t.read, left);
+    t.write = std::min(t.write, left);
+    if (auto ms = wire_ms(left)) response->set_deadline_remaining_ms(*ms);
+  }
   if (auto ms = wire_ms(t.connect)) response->set_connect_timeout_ms(*ms);
   if (auto ms = wire_ms(t.read)) response->set_read_timeout_ms(*ms);
   if (auto ms = wire_ms(t.write)) response->set_write_timeout_ms(*ms);
   response->set_retry_allowed(pick->retry_allowed());
   response->set_max_attempts(pick->max_attempts());
-  if (const Deadline d = pick->deadline(); !d.is_none()) {
-    if (auto ms = wire_ms(d.remaining(*clock_))) response->set_deadline_remaining_ms(*ms);
-  }
   char ticket[kTicketSize];
   if (options_.on_report) {
     tickets_->put(*std::move(pick), arrival, ticket, request.caller_service(), request.service());

@@ -14,6 +14,8 @@
 //   session             one stream, batches of --batch picks (+ the previous batch's
 //                       reports), --window batches in flight: pairs/s
 //   in-process          Client::pick + Client::report, for scale
+//   thick, no config    a ufc::Client without the service's config and the agent as its
+//                       backup (ClientOptions::backup): pick+report latency p50/p99
 // The goal (issue 15): agent/echo latency <= 1.2, session >= 100,000 pairs/s on 2 cores.
 
 #include <algorithm>
@@ -227,6 +229,29 @@ double run_in_process(ufc::Client& client, double seconds) {
   return seconds * 1e9 / n;
 }
 
+// A thick client without the service's config: each pick is asked of the backup agent
+// (ClientOptions::backup), its report forwarded in the background. Per-pair latency.
+Unary run_thick(ufc::Client& thick, double seconds) {
+  std::vector<double> lat;
+  const absl::Time end = absl::Now() + absl::Seconds(seconds);
+  while (absl::Now() < end) {
+    const absl::Time start = absl::Now();
+    absl::StatusOr<ufc::Pick> p = thick.pick({.service = "svc"});
+    if (!p.ok()) {
+      std::fprintf(stderr, "thick pick: %s\n", std::string(p.status().message()).c_str());
+      std::exit(1);
+    }
+    thick.report(*p, ufc::Outcome::http(200, absl::Microseconds(800)));
+    lat.push_back(absl::ToDoubleMicroseconds(absl::Now() - start));
+  }
+  std::sort(lat.begin(), lat.end());
+  Unary u;
+  u.p50_us = lat[lat.size() / 2];
+  u.p99_us = lat[std::min(lat.size() - 1, lat.size() * 99 / 100)];
+  u.pairs_per_s = static_cast<double>(lat.size()) / seconds;
+  return u;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -276,10 +301,16 @@ int main(int argc, char** argv) {
   auto echo_stub = ufc::v1::Agent::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", echo_port), grpc::InsecureChannelCredentials()));
 
+  // A thick client that has no config for "svc": the agent is its backup.
+  ufc::ClientOptions thick_options;
+  thick_options.self_service = "thick";
+  thick_options.backup.agents = {absl::StrCat("127.0.0.1:", agent_port)};
+  std::unique_ptr<ufc::Client> thick = ufc::Client::create(thick_options).value();
+
   std::printf("agent_bench: %.1f s per row, session batch %d window %d, response %zu bytes\n",
               seconds, batch, window, canned.ByteSizeLong());
   // Interleaved, echo first then agent, twice; the second round is reported (warm).
-  Unary ue1, ua1, ue4, ua4;
+  Unary ue1, ua1, ue4, ua4, thick1;
   double se = 0, sa = 0;
   for (int round = 0; round < 2; ++round) {
     ue1 = run_unary(*echo_stub, 1, seconds);
@@ -288,6 +319,7 @@ int main(int argc, char** argv) {
     ua4 = run_unary(*agent_stub, 4, seconds);
     se = run_session(*echo_stub, batch, window, seconds);
     sa = run_session(*agent_stub, batch, window, seconds);
+    thick1 = run_thick(*thick, seconds);
   }
   const double in_process_ns = run_in_process(*client, seconds);
   std::printf("%-22s %12s %12s %12s\n", "", "echo", "agent", "agent/echo");
@@ -299,11 +331,16 @@ int main(int argc, char** argv) {
               ua4.pairs_per_s, ua4.pairs_per_s / ue4.pairs_per_s);
   std::printf("%-22s %10.0f/s %10.0f/s %12.2f\n", "session pairs", se, sa, sa / se);
   std::printf("%-22s %23.1f ns per pick+report\n", "in-process", in_process_ns);
+  std::printf("%-22s p50 %.1fus p99 %.1fus (%.2f of the agent's unary pair at p50): a pick "
+              "asked of the backup agent, its report forwarded\n",
+              "thick, no config", thick1.p50_us, thick1.p99_us, thick1.p50_us / ua1.p50_us);
+  std::printf("%-22s %s\n", "", thick->query("backup").c_str());
   const ufc::agentd::TicketTable::Stats t = agent->tickets().stats();
   std::printf("tickets: issued %llu, reported %llu, outstanding %llu\n",
               static_cast<unsigned long long>(t.issued),
               static_cast<unsigned long long>(t.reported),
               static_cast<unsigned long long>(t.outstanding));
+  thick.reset();  // its forwarder reports to the agent: before the server goes
   agent_server->Shutdown();
   echo_server->Shutdown();
   agent->stop();

@@ -662,7 +662,8 @@ absl::StatusOr<Outcome> ClientCore::call_with(const PickRequest& request,
     report(*pick, outcome);
     last = outcome;
     const bool transport_failure = outcome.transport != Transport::kOk;
-    uint32_t max_attempts = 1;
+    // The service's current limit; a backup agent's pick (no config here) carries its own.
+    uint32_t max_attempts = pick->max_attempts();
     {
       EpochDomain::Guard guard(domain_);
       if (ServiceState* s = find_service()) {

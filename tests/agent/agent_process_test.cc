@@ -539,18 +539,23 @@ TEST(AgentProcess, AThickClientWithoutConfigUsesTheBackupClusterThenGoesInProces
     client->report(*pick, outcome);
   }
   EXPECT_EQ(backends.size(), 2u);
+  // call() runs its attempts on the agent's picks too.
+  absl::StatusOr<Outcome> called = client->call(
+      {.service = "echo"}, [](const Pick& p) { return ufc_examples::http_get(p, "/"); });
+  ASSERT_TRUE(called.ok()) << called.status();
+  EXPECT_EQ(called->classify(), OutcomeClass::kSuccess);
   // A pick released unreported is not forwarded.
   { ASSERT_TRUE(client->pick({.service = "echo"}).ok()); }
   bool forwarded = false;
   for (int i = 0; i < 500 && !forwarded; ++i) {
     forwarded = client->query("backup").find(
-                    "\"forwarded\":20,\"lost\":0,\"unreported\":1,"
+                    "\"forwarded\":21,\"lost\":0,\"unreported\":1,"
                     "\"out\":0") != std::string::npos;
     if (!forwarded) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(forwarded) << client->query("backup");
-  EXPECT_THAT(client->query("backup"), HasSubstr("\"picks\":21,"));
-  // The agent counted them: 20 successes of its own picks.
+  EXPECT_THAT(client->query("backup"), HasSubstr("\"picks\":22,"));
+  // The agent counted them: 21 successes of its own picks.
   {
     auto b = stub(backup.address());
     v1::AgentQueryRequest q;
@@ -560,7 +565,7 @@ TEST(AgentProcess, AThickClientWithoutConfigUsesTheBackupClusterThenGoesInProces
     set_deadline(c);
     c.AddMetadata("authorization", "Bearer s3cret");
     ASSERT_TRUE(b->Query(&c, q, &qr).ok());
-    EXPECT_THAT(qr.json(), HasSubstr("\"request_cnt\":20,\"success_cnt\":20,"));
+    EXPECT_THAT(qr.json(), HasSubstr("\"request_cnt\":21,\"success_cnt\":21,"));
   }
   // Known to nobody: this client's own refusal, saying what the backups said.
   absl::StatusOr<Pick> nope = client->pick({.service = "nope"});
@@ -587,7 +592,7 @@ TEST(AgentProcess, AThickClientWithoutConfigUsesTheBackupClusterThenGoesInProces
     ASSERT_TRUE(pick.ok()) << pick.status();
     client->report(*pick, ufc_examples::http_get(*pick, "/"));
   }
-  EXPECT_THAT(client->query("backup"), HasSubstr("\"picks\":21,"));  // no more
+  EXPECT_THAT(client->query("backup"), HasSubstr("\"picks\":22,"));  // no more
   EXPECT_THAT(client->query("request_info^echo"),
               HasSubstr("\"request_cnt\":20,\"success_cnt\":20,"));
 }

@@ -10,15 +10,18 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/agent/http_test_peers.h"
 #include "tests/metad/metad_process.h"
+#include "ufc/v1/agent.grpc.pb.h"
 
 namespace ufc {
 namespace {
@@ -483,14 +486,31 @@ TEST(ProxyProcessTest, InjectedFaultsAtTheirRatesWithoutFeedingBanOrFuse) {
   EXPECT_EQ(other.load(), 0);
   EXPECT_NEAR(aborted.load(), total / 10, total * 0.015) << "aborts";
   // The delay is drawn independently of the abort, and an abort wins: 10% of the requests
-  // not aborted are delayed. (A request slower than 5 ms by itself would count too.)
+  // not aborted are delayed. The share is read from the agent's own count (request_info's
+  // "faults"), not from response times, which a busy machine inflates; and every delayed
+  // request took at least the delay.
   ASSERT_GT(ok.load(), 0);
-  EXPECT_NEAR(static_cast<double>(delayed.load()) / ok.load(), 0.10, 0.015) << "delays";
+  int delays = -1;
+  {
+    auto stub = v1::Agent::NewStub(
+        grpc::CreateChannel(agent.process().address(), grpc::InsecureChannelCredentials()));
+    v1::AgentQueryRequest q;
+    q.set_what("request_info^chaos");
+    v1::AgentQueryResponse r;
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    ASSERT_TRUE(stub->Query(&c, q, &r).ok());
+    const size_t at = r.json().find("\"delays\":");
+    ASSERT_NE(at, std::string::npos) << r.json();
+    delays = std::atoi(r.json().c_str() + at + 9);
+  }
+  EXPECT_NEAR(static_cast<double>(delays) / ok.load(), 0.10, 0.015) << "delays";
+  EXPECT_GE(delayed.load(), delays) << "a delayed request is never faster than its delay";
   std::printf(
       "faults through the proxy: %d aborted of %d (%.2f%%), %d delayed of %d not aborted "
-      "(%.2f%%)\n",
-      aborted.load(), total, 100.0 * aborted.load() / total, delayed.load(), ok.load(),
-      100.0 * delayed.load() / ok.load());
+      "(%.2f%%; %d took >= 5 ms)\n",
+      aborted.load(), total, 100.0 * aborted.load() / total, delays, ok.load(),
+      100.0 * delays / ok.load(), delayed.load());
   EXPECT_EQ(backend.requests(), ok.load()) << "aborted requests never reach the backend";
   const std::string log = agent.log();
   EXPECT_EQ(log.find("ban chaos"), std::string::npos) << log;
