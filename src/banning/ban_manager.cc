@@ -34,7 +34,7 @@ uint64_t handle_of(BanServiceId id, size_t position) {
 // new endpoint afresh, or puts it on probation afresh.
 BanRecord inherited(const BanRecord& old) {
   BanRecord r = old;
-  r.has_baseline = false;
+  if (r.has_counts()) r.mutable_counts().has_baseline = false;
   if (r.state == BanState::kProbing || r.state == BanState::kProbation) {
     r.state = BanState::kBanned;
     r.history().until = absl::InfinitePast();
@@ -46,6 +46,19 @@ BanRecord inherited(const BanRecord& old) {
 Figures figures_of(const Endpoint& e) {
   const Endpoint::Totals t = e.totals();  // one pass: the detectors read the whole fleet
   return Figures{t.requests, t.client_errors, t.server_errors, t.latency_sum_us};
+}
+
+// Counts as of now: the baselines are the figures, and nothing is recent.
+void rebase(BanCounts& c, const Endpoint& e) {
+  const Endpoint::Totals t = e.totals();
+  c.has_baseline = true;
+  c.base_requests = t.requests;
+  c.base_4xx = t.client_errors;
+  c.base_5xx = t.server_errors;
+  c.base_latency_us = t.latency_sum_us;
+  c.recent_failures = c.recent_requests = 0;
+  c.seen_failures = t.requests - t.answered;
+  c.seen_requests = t.requests;
 }
 
 Figures operator+(Figures a, const Figures& b) {
@@ -82,6 +95,9 @@ struct BanManager::Service {
   absl::Time rates_at = absl::InfinitePast();         // records' recent_* last updated
   const std::atomic<bool>* idle = nullptr;            // the client's (add_service)
   bool settled = false;  // idle, and a pass found nothing to do: housekeeping skips it
+  // Settled, and the records' counts given back (BanCounts): wake_counts_locked() takes
+  // them again from the endpoints' figures before anything reads them.
+  bool counts_dropped = false;
 };
 
 // Probe answers arrive on the prober's thread, possibly after the manager is gone: they go
@@ -290,6 +306,13 @@ std::vector<bool> BanManager::out_of_rotation(BanServiceId id) const {
   return out;
 }
 
+size_t BanManager::records_with_counts(BanServiceId id) const {
+  absl::MutexLock lock(&mu_);
+  const Service& s = services_[id];
+  return static_cast<size_t>(std::count_if(s.records.begin(), s.records.end(),
+                                           [](const BanRecord& b) { return b.has_counts(); }));
+}
+
 BanManager::ServiceBans BanManager::stats(BanServiceId id, bool per_endpoint) const {
   absl::MutexLock lock(&mu_);
   const Service& s = services_[id];
@@ -411,7 +434,16 @@ Event BanManager::ban_event(EventType type, const Service& s, size_t i,
   return e;
 }
 
+void BanManager::wake_counts_locked(Service& s) {
+  if (!s.counts_dropped) return;
+  s.counts_dropped = false;
+  for (size_t i = 0; i < s.records.size(); ++i) {
+    rebase(s.records[i].mutable_counts(), *s.set->endpoints[i]);
+  }
+}
+
 void BanManager::update_rates_locked(Service& s, absl::Time now) {
+  wake_counts_locked(s);
   // Only when a window trips (not every housekeeping: summing every endpoint's shards is
   // what a 100,000-endpoint service cannot afford ten times a second), at most every 50 ms.
   // After a long quiet spell the first update counts everything since at full weight: a
@@ -429,12 +461,13 @@ void BanManager::update_rates_locked(Service& s, absl::Time now) {
     }
     const uint64_t requests = e.requests();
     // A record that moved to a new endpoint (retagged) starts its counts again.
-    if (failures < b.seen_failures || requests < b.seen_requests)
-      b.seen_failures = b.seen_requests = 0;
-    b.recent_failures = b.recent_failures * decay + static_cast<double>(failures - b.seen_failures);
-    b.recent_requests = b.recent_requests * decay + static_cast<double>(requests - b.seen_requests);
-    b.seen_failures = failures;
-    b.seen_requests = requests;
+    BanCounts& c = b.mutable_counts();
+    if (failures < c.seen_failures || requests < c.seen_requests)
+      c.seen_failures = c.seen_requests = 0;
+    c.recent_failures = c.recent_failures * decay + static_cast<double>(failures - c.seen_failures);
+    c.recent_requests = c.recent_requests * decay + static_cast<double>(requests - c.seen_requests);
+    c.seen_failures = failures;
+    c.seen_requests = requests;
   }
 }
 
@@ -447,7 +480,8 @@ std::optional<BanManager::Verdict> BanManager::judge_trip_locked(const Service& 
   if (s.policy.compare_peers) {
     const BanRecord& b = s.records[i];
     const bool member = s.set->weights[i] > 0 && b.state == BanState::kHealthy;
-    peers = windows.peers_of(window, b.recent_failures, b.recent_requests, member);
+    peers =
+        windows.peers_of(window, b.counts().recent_failures, b.counts().recent_requests, member);
   }
   std::optional<Outlier> o = judge_trip(window, rule, peers, why);
   if (!o.has_value()) return std::nullopt;
@@ -690,7 +724,7 @@ void BanManager::drain_suspects() {
         windows[j] = s->set->endpoints[j]->window();
         const BanRecord& b = s->records[j];
         if (s->set->weights[j] > 0 && b.state == BanState::kHealthy) {
-          service_windows.add(windows[j], b.recent_failures, b.recent_requests);
+          service_windows.add(windows[j], b.counts().recent_failures, b.counts().recent_requests);
         }
       }
       std::vector<std::pair<size_t, Verdict>> outliers;
@@ -741,6 +775,7 @@ void BanManager::drain_suspects() {
 }
 
 void BanManager::evaluate_business_locked(Service& s, absl::Time now, Pass& pass) {
+  wake_counts_locked(s);
   std::vector<IntervalSample> samples(s.records.size());
   for (size_t i = 0; i < s.records.size(); ++i) {
     const Endpoint& e = *s.set->endpoints[i];
@@ -750,15 +785,16 @@ void BanManager::evaluate_business_locked(Service& s, absl::Time now, Pass& pass
     const uint64_t c4 = f.status_4xx;
     const uint64_t c5 = f.status_5xx;
     const uint64_t latency = f.latency_us;
-    if (b.has_baseline && b.state == BanState::kHealthy) {
-      samples[i] = IntervalSample{requests - b.base_requests, c4 - b.base_4xx, c5 - b.base_5xx,
-                                  static_cast<double>(latency - b.base_latency_us)};
+    BanCounts& c = b.mutable_counts();
+    if (c.has_baseline && b.state == BanState::kHealthy) {
+      samples[i] = IntervalSample{requests - c.base_requests, c4 - c.base_4xx, c5 - c.base_5xx,
+                                  static_cast<double>(latency - c.base_latency_us)};
     }
-    b.has_baseline = true;
-    b.base_requests = requests;
-    b.base_4xx = c4;
-    b.base_5xx = c5;
-    b.base_latency_us = latency;
+    c.has_baseline = true;
+    c.base_requests = requests;
+    c.base_4xx = c4;
+    c.base_5xx = c5;
+    c.base_latency_us = latency;
   }
   Room room = room_locked(s);
   // Worst first: under the max ratio the slots go to the most severe.
@@ -781,6 +817,7 @@ void BanManager::housekeeping() {
       const bool idle = s.idle != nullptr && s.idle->load(std::memory_order_acquire);
       if (!idle) {
         s.settled = false;
+        wake_counts_locked(s);  // in use again: counts from now on
       } else if (s.settled) {
         return;
       }
@@ -824,6 +861,12 @@ void BanManager::housekeeping() {
       if (idle && (evaluated || !s.policy.by_business)) {
         s.settled = std::all_of(s.records.begin(), s.records.end(),
                                 [](const BanRecord& b) { return b.state == BanState::kHealthy; });
+        // Memory follows use: the counts go until the service is in use again (a known,
+        // idle backend keeps its 24-byte record, and its history if it had bans).
+        if (s.settled && !s.counts_dropped) {
+          for (BanRecord& b : s.records) b.drop_counts();
+          s.counts_dropped = true;
+        }
       }
     });
   }

@@ -126,6 +126,13 @@ class BanManager {
   // business evaluation, found every endpoint healthy, housekeeping skips it until the
   // word clears or an update comes: the fleet's idle services cost nothing per pass. It
   // must outlive remove_service().
+  //
+  // Memory follows use: once settled, the service's records give back their counts (the
+  // detectors' baselines and recent rates, BanCounts), leaving 24 bytes per endpoint; the
+  // first pass after the word clears takes them again from the endpoints' figures. The
+  // reports made between the service's first pick and that pass (at most
+  // kHousekeepingPeriod) fall into the new baselines: its first business interval judges
+  // what came after.
   BanServiceId add_service(std::string name, const std::atomic<bool>* idle = nullptr);
   // update_service() installs a version of the service: its policy, config version (for
   // events) and endpoints. Endpoints already tracked for it keep their records; each
@@ -145,6 +152,8 @@ class BanManager {
   // Per endpoint of the service's current EndpointSet: out of rotation (banned, or its
   // transport ban expired and the probe has not answered yet). On probation is in.
   std::vector<bool> out_of_rotation(BanServiceId id) const;
+  // How many of the service's records hold counts (tests, memory figures).
+  size_t records_with_counts(BanServiceId id) const;
 
   // The service's ban figures: bans issued over its life, endpoints out of rotation now,
   // and each endpoint's state (parallel to its EndpointSet).
@@ -183,6 +192,9 @@ class BanManager {
   Service* find_locked(const Endpoint& endpoint, size_t& position) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Room room_locked(const Service& service) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A settled service's records gave their counts back: takes them again, as of now (the
+  // baselines are the figures, nothing is recent). Before anything reads the counts.
+  void wake_counts_locked(Service& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Brings the records' recent transport-failure counts up to date.
   void update_rates_locked(Service& service, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Judges the tripped endpoint `i` against its peers' windows and recent counts

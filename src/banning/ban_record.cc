@@ -4,6 +4,8 @@
 
 namespace ufc::internal {
 
+const BanCounts BanRecord::kNoCounts;
+
 const char* ban_state_name(BanState state) {
   switch (state) {
     case BanState::kHealthy:

@@ -63,12 +63,10 @@ struct BanHistory {
   Figures peers_base;  // the sum of every other endpoint's then
 };
 
-// BanRecord: everything the ban manager remembers about a backend across bans and config
-// versions, kept in the manager (one per endpoint of a tracked service), under its mutex.
-// The request path learns of bans through the snapshot, which leaves banned backends out.
-struct BanRecord {
-  BanState state = BanState::kHealthy;
-
+// BanCounts: what the detectors keep of a backend's counts between passes. Only for a
+// service in use: created at the first pass that needs them, dropped once the service has
+// gone idle and settled (BanManager), so a known-but-idle backend does not carry them.
+struct BanCounts {
   // Business-signal baselines: cumulative figures at the previous interval evaluation.
   bool has_baseline = false;
   uint64_t base_requests = 0, base_4xx = 0, base_5xx = 0, base_latency_us = 0;
@@ -77,11 +75,29 @@ struct BanRecord {
   // failure rate when another endpoint's window trips; and the counts they were taken at.
   double recent_failures = 0, recent_requests = 0;
   uint64_t seen_failures = 0, seen_requests = 0;
+};
+
+// BanRecord: everything the ban manager remembers about a backend across bans and config
+// versions, kept in the manager (one per endpoint of a tracked service), under its mutex.
+// The request path learns of bans through the snapshot, which leaves banned backends out.
+// 24 bytes for a backend that is healthy and idle (nearly all of a large fleet); the counts
+// and the history are allocated when needed.
+struct BanRecord {
+  BanState state = BanState::kHealthy;
 
   // Out of rotation: banned or probing (a backend on probation takes traffic).
   bool out() const { return state == BanState::kBanned || state == BanState::kProbing; }
   // Holds a slot under the max ratio: anything but healthy.
   bool holds_slot() const { return state != BanState::kHealthy; }
+
+  // The counts: all zero (no baseline) until mutable_counts() first made them.
+  const BanCounts& counts() const { return counts_ != nullptr ? *counts_ : kNoCounts; }
+  BanCounts& mutable_counts() {
+    if (counts_ == nullptr) counts_ = std::make_unique<BanCounts>();
+    return *counts_;
+  }
+  bool has_counts() const { return counts_ != nullptr; }
+  void drop_counts() { counts_.reset(); }
 
   BanHistory& history() {
     if (history_ == nullptr) history_ = std::make_unique<BanHistory>();
@@ -94,15 +110,7 @@ struct BanRecord {
   BanRecord(const BanRecord& o) { *this = o; }
   BanRecord& operator=(const BanRecord& o) {
     state = o.state;
-    has_baseline = o.has_baseline;
-    base_requests = o.base_requests;
-    base_4xx = o.base_4xx;
-    base_5xx = o.base_5xx;
-    base_latency_us = o.base_latency_us;
-    recent_failures = o.recent_failures;
-    recent_requests = o.recent_requests;
-    seen_failures = o.seen_failures;
-    seen_requests = o.seen_requests;
+    counts_ = o.counts_ != nullptr ? std::make_unique<BanCounts>(*o.counts_) : nullptr;
     history_ = o.history_ != nullptr ? std::make_unique<BanHistory>(*o.history_) : nullptr;
     return *this;
   }
@@ -110,8 +118,11 @@ struct BanRecord {
   BanRecord& operator=(BanRecord&&) = default;
 
  private:
+  static const BanCounts kNoCounts;
+  std::unique_ptr<BanCounts> counts_;
   std::unique_ptr<BanHistory> history_;
 };
+static_assert(sizeof(BanRecord) <= 24, "what every known endpoint costs the ban manager");
 
 }  // namespace ufc::internal
 

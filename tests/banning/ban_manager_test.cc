@@ -409,6 +409,38 @@ TEST_F(BanManagerTest, BusinessOutlierIsBannedAfterOneIntervalAgainstItsPeers) {
   EXPECT_THAT(bans_->out_of_rotation(id), ElementsAre(false, true, false, false, false));
 }
 
+// Memory follows use: a settled idle service gives its records' counts back; in use
+// again, it takes them as of then, and an outlier is caught as before.
+TEST_F(BanManagerTest, AnIdleServiceGivesItsCountsBackAndJudgesItsNextUseAfresh) {
+  std::atomic<bool> idle{false};
+  const BanServiceId id = bans_->add_service("svc", &idle);
+  auto set = endpoints(5);
+  std::vector<Event> settle;
+  bans_->update_service(id, policy("business"), 1, set, {}, settle);
+  EXPECT_EQ(bans_->records_with_counts(id), 0u) << "none before the first pass";
+  executor_->advance(absl::Milliseconds(100));  // the first evaluation: baselines only
+  EXPECT_EQ(bans_->records_with_counts(id), 5u);
+  for (int i = 0; i < 5; ++i) answer(*set, i, 100, OutcomeClass::kSuccess, 10000);
+  executor_->advance(absl::Seconds(10));
+  idle.store(true);  // a pass with its evaluation finds it idle and healthy: settled
+  executor_->advance(absl::Seconds(11));
+  EXPECT_EQ(bans_->records_with_counts(id), 0u) << "settled: 24 bytes a record";
+  EXPECT_TRUE(events(EventType::kBan).empty());
+
+  idle.store(false);
+  executor_->advance(absl::Milliseconds(100));  // the pass that takes the counts again
+  EXPECT_EQ(bans_->records_with_counts(id), 5u);
+  for (int round = 0; round < 10; ++round) {
+    for (int i = 0; i < 5; ++i) {
+      answer(*set, i, 10, i == 3 ? OutcomeClass::kServerError : OutcomeClass::kSuccess, 10000);
+    }
+    executor_->advance(absl::Seconds(1));
+  }
+  ASSERT_EQ(events(EventType::kBan).size(), 1u);
+  EXPECT_EQ(events(EventType::kBan)[0].endpoint, "10.0.0.4:80");
+  EXPECT_EQ(events(EventType::kBan)[0].detail, "5xx share 100.0% vs peers 0.0%");
+}
+
 TEST_F(BanManagerTest, ANewVersionKeepsRecordsOfEndpointsThatStayAndForgetsThoseThatLeft) {
   const BanServiceId id = bans_->add_service("svc");
   auto v1 = endpoints(4);
