@@ -56,6 +56,7 @@ void FuseManager::update_service(FuseServiceId id, const FusePolicy& fuse, const
   s.retry = retry;
   s.version = version;
   s.endpoints = std::move(endpoints);
+  s.dormant = false;  // a tick looks again: the new policy's grant, say
   // A new service has its reserve at once: the first failures may be retried before the
   // first tick has seen any request.
   if (s.retry_window.empty() && s.retry_granted == 0) {
@@ -98,7 +99,16 @@ void FuseManager::tick_locked(Service& s, std::vector<Event>& events) {
   FuseGate& gate = *s.gate;
   // --- Measure ---
   uint64_t requests = 0, ok = 0, latency = 0;
-  if (gate.idle.load(std::memory_order_acquire)) {
+  const bool idle = gate.idle.load(std::memory_order_acquire);
+  if (idle && s.dormant) return;  // nothing can change until a pick wakes it
+  if (!idle && s.dormant) {
+    // In use again after an idle spell the controller did not see tick by tick: it
+    // starts afresh, as does the retry window (the tokens left stand until this tick).
+    s.dormant = false;
+    s.controller.reset();
+    s.retry_window.clear();
+  }
+  if (idle) {
     // Nothing moved since the records were folded: the sums are the last ones (and the
     // fleet's idle services cost no reads of their endpoints).
     requests = s.last_requests;
@@ -152,6 +162,10 @@ void FuseManager::tick_locked(Service& s, std::vector<Event>& events) {
   s.retry_window.back().second += late;
   s.retries_taken += retries + late;
   s.retry_granted = grant;
+  // Idle, and a whole retry window without traffic: unless it is fusing, later ticks would
+  // change nothing (the grant is the reserve), so they skip it until it is picked again.
+  const bool quiet =
+      idle && firsts_sum == 0 && retries_sum == 0 && s.retry_window.size() >= window_ticks;
 
   // --- Decide ---
   const bool was_fusing = gate.fusing.load(std::memory_order_relaxed);
@@ -165,6 +179,7 @@ void FuseManager::tick_locked(Service& s, std::vector<Event>& events) {
       events.push_back(event(EventType::kFuseEnd, "fusing disabled"));
     }
     s.controller.reset();
+    if (quiet) s.dormant = true;
     return;
   }
   if (s.controller == nullptr || s.controller_policy != s.fuse) {
@@ -192,6 +207,8 @@ void FuseManager::tick_locked(Service& s, std::vector<Event>& events) {
   }
   gate.pacing.store(rate > 0, std::memory_order_relaxed);
   gate.fusing.store(now_fusing, std::memory_order_relaxed);
+
+  if (quiet && !now_fusing) s.dormant = true;
 
   // --- Report ---
   const double success = (d_ok + d_failed) > 0 ? static_cast<double>(d_ok) / (d_ok + d_failed) : 1;

@@ -12,6 +12,12 @@
 //   publish   the FuseGate the request path reads: fusing (strict timeouts, no retries)
 //             and the per-class thresholds; the retry tokens for the next tick
 //   report    fuse_start / fuse_step / fuse_end events
+//
+// An idle service (FuseGate::idle: its endpoints hold no per-CPU records) that is not
+// fusing and has had no traffic for a whole retry window is dormant: ticks skip it, so
+// the fleet's idle services cost nothing per tick. In use again, its controller starts
+// afresh (the idle spell lasted at least ClientOptions::idle_release, which its windows
+// would have forgotten anyway).
 
 #ifndef UFC_FUSING_FUSE_MANAGER_H_
 #define UFC_FUSING_FUSE_MANAGER_H_
@@ -97,6 +103,9 @@ class FuseManager {
     std::deque<std::pair<uint64_t, uint64_t>> retry_window;  // per tick: (firsts, retries)
     uint64_t fuse_starts = 0;
     uint64_t retries_taken = 0;  // retry tokens used, since the service was added
+    // Idle with nothing left to decide: ticks skip it until it is in use again (the fleet's
+    // idle services cost nothing per tick).
+    bool dormant = false;
   };
 
   void tick_locked(Service& s, std::vector<Event>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
