@@ -64,27 +64,53 @@ absl::Time AgentHosts::gone_since(absl::string_view host) const {
   return it == hosts_.end() || it->second.alive ? absl::InfiniteFuture() : it->second.gone_since;
 }
 
+// gRPC's peer strings percent-encode what URIs must ("ipv6:%5B::1%5D:41234").
+std::string percent_decoded(absl::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto hex = [](char c) {
+      return absl::ascii_isdigit(static_cast<unsigned char>(c))
+                 ? c - '0'
+                 : absl::ascii_tolower(static_cast<unsigned char>(c)) - 'a' + 10;
+    };
+    if (s[i] == '%' && i + 2 < s.size() &&
+        absl::ascii_isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        absl::ascii_isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> agent_hosts(const v1::ClientStatus& client) {
   std::vector<std::string> out;
   if (!client.client().host().empty()) out.push_back(client.client().host());
-  absl::string_view peer = client.peer();
+  const std::string decoded = percent_decoded(client.peer());
+  absl::string_view peer = decoded;
   if (absl::ConsumePrefix(&peer, "ipv4:") || absl::ConsumePrefix(&peer, "ipv6:")) {
     const size_t colon = peer.rfind(':');
     if (colon != absl::string_view::npos) peer = peer.substr(0, colon);
     absl::ConsumePrefix(&peer, "[");
     absl::ConsumeSuffix(&peer, "]");
+    peer = peer.substr(0, peer.find('%'));  // an IPv6 zone ("fe80::1%eth0")
     if (!peer.empty()) out.emplace_back(peer);
   }
   return out;
 }
 
 bool is_agent(const v1::ClientStatus& client) {
-  return client.client().self_service() == "ufc-agentd";
+  // The program, whatever --self_service names it; or the name agentd reports by default.
+  return client.client().process() == "ufc-agentd" ||
+         client.client().self_service() == "ufc-agentd";
 }
 
 std::optional<DrainPlan> plan_drain(const v1::ServiceConfig& service, const AgentHosts& hosts,
                                     absl::Time now) {
   const v1::AgentWatch& watch = service.agent_watch();
+  const bool enabled = watch.enabled();  // off (or gone) with drains left: all restored
   DrainPlan plan;
   plan.service = service;
   auto& endpoints = *plan.service.mutable_endpoints();
@@ -96,7 +122,7 @@ std::optional<DrainPlan> plan_drain(const v1::ServiceConfig& service, const Agen
   int drained = 0, weighted = 0;
   for (int i = 0; i < n; ++i) {
     v1::Endpoint& e = endpoints[i];
-    if (e.has_agent_drain() && !host[i].empty() && hosts.alive(host[i])) {
+    if (e.has_agent_drain() && (!enabled || (!host[i].empty() && hosts.alive(host[i])))) {
       if (e.agent_drain().has_weight()) {
         e.set_weight(e.agent_drain().weight());
       } else {
@@ -109,7 +135,7 @@ std::optional<DrainPlan> plan_drain(const v1::ServiceConfig& service, const Agen
     weighted += !e.has_weight() || e.weight() > 0;
   }
 
-  if (hosts.any_alive()) {
+  if (enabled && hosts.any_alive()) {
     const absl::Duration after = after_of(watch);
     const double share = watch.has_max_share() ? watch.max_share() : kDefaultMaxShare;
     const int allowed = static_cast<int>(std::floor(share * n + 1e-9));

@@ -67,9 +67,10 @@ class AgentHosts {
 };
 
 // The hosts an agent's stream stands for: its reported host, and the address the stream
-// comes from (gRPC's peer: "ipv4:10.0.0.7:41234", "ipv6:[::1]:41234").
+// comes from (gRPC's peer: "ipv4:10.0.0.7:41234", "ipv6:%5B::1%5D:41234", percent-encoded).
 std::vector<std::string> agent_hosts(const v1::ClientStatus& client);
-// Whether a ListClients entry is an agent (ufc-agentd's self_service).
+// Whether a ListClients entry is an agent: its program is ufc-agentd (ClientIdentity.process,
+// whatever --self_service says), or it reports agentd's default self_service.
 bool is_agent(const v1::ClientStatus& client);
 
 // What one pass does to one service.
@@ -77,8 +78,8 @@ struct DrainPlan {
   v1::ServiceConfig service;                   // the new config (its version is the one read)
   std::vector<std::string> drained, restored;  // endpoint addresses
 };
-// plan_drain() is what the agent watch does to `service` (with agent_watch enabled) at
-// `now`: restores every drained endpoint whose host has an agent again, then drains
+// plan_drain() is what the agent watch does to `service` at `now`: restores every drained
+// endpoint whose host has an agent again (every one, when agent_watch is off), then drains
 // endpoints with weight whose host is lost, longest gone first, within max_share and
 // keeping one endpoint with weight; none when `hosts` sees no agent at all. nullopt
 // when nothing changes. Cost: O(endpoints log endpoints).

@@ -174,7 +174,13 @@ std::vector<std::shared_ptr<const v1::ServiceConfig>> Hub::watched_services() co
   absl::ReaderMutexLock lock(&mu_);
   std::vector<std::shared_ptr<const v1::ServiceConfig>> out;
   for (const auto& [name, entry] : services_) {
-    if (entry.config->agent_watch().enabled()) out.push_back(entry.config);
+    const v1::ServiceConfig& c = *entry.config;
+    // Also one whose watch was turned off with drains left: they are restored.
+    if (c.agent_watch().enabled() ||
+        std::any_of(c.endpoints().begin(), c.endpoints().end(),
+                    [](const v1::Endpoint& e) { return e.has_agent_drain(); })) {
+      out.push_back(entry.config);
+    }
   }
   return out;
 }

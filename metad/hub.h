@@ -90,8 +90,9 @@ class Hub {
   bool build(WatchCursor& cursor, v1::WatchResponse& out, bool& more,
              std::vector<std::shared_ptr<const v1::ServiceConfig>>* borrowed = nullptr) const;
 
-  // The services with agent_watch enabled (agent_watch.h), as held (shared, immutable;
-  // version = mod revision). O(services) pointer copies.
+  // The services with agent_watch enabled (agent_watch.h), and those with drains left
+  // after it was turned off, as held (shared, immutable; version = mod revision).
+  // O(services) pointer copies, and O(endpoints) of the services with the watch off.
   std::vector<std::shared_ptr<const v1::ServiceConfig>> watched_services() const;
 
   uint64_t revision() const;

@@ -94,7 +94,13 @@ struct MetricsOptions {
 // within about a millisecond, from a background thread (report() itself stays a few
 // stores). The agent learns each outcome's class, not its exact status: an HTTP 404 is
 // forwarded as a 4xx, which is all banning and fusing read. A Pick released unreported
-// is not forwarded (the agent counts its ticket as unreported when it expires).
+// is not forwarded (the agent counts its ticket as unreported when it expires). The agent
+// uses the service's timeouts (PickRequest::timeouts is not sent). A pick made inside
+// another epoch section of the library's (from a RandomSource of yours, say) would make
+// the agent call in it and hold memory reclamation up meanwhile: pick from outside them.
+// Errors: the agents' refusals as from a pick (shed, deadline spent...) and their own
+// errors (UNAUTHENTICATED for a wrong token); "not configured" there too, or no agent
+// answering, is this client's NOT_FOUND / Refusal::kNotConfigured, saying why.
 struct BackupOptions {
   // "host:port" of each backup agent. Empty (the default): no forwarding.
   std::vector<std::string> agents;

@@ -6,6 +6,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
@@ -42,8 +43,10 @@ absl::StatusOr<std::unique_ptr<BackupAgents>> BackupAgents::create(const BackupO
   agent.agent_timeout = options.timeout;
   absl::StatusOr<std::unique_ptr<AgentClient>> client = AgentClient::create(agent);
   if (!client.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("ClientOptions: backup: ", client.status().message()));
+    // AgentClient names its own fields ("backups: ..."): these are backup.agents.
+    std::string why(client.status().message());
+    if (absl::StartsWith(why, "backups: ")) why = "agents: " + why.substr(9);
+    return absl::InvalidArgumentError(absl::StrCat("ClientOptions: backup.", why));
   }
   return std::unique_ptr<BackupAgents>(new AgentBackups(*std::move(client)));
 }

@@ -176,6 +176,11 @@ absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptio
       core->executor_->run_every(options.clock_tick, [self] { self->coarse_.refresh(); }));
   core->tasks_.push_back(
       core->executor_->run_every(kHousekeepingPeriod, [self] { self->housekeeping(); }));
+  if (!options.backup.agents.empty()) {  // before sync starts: a bad option fails first
+    absl::StatusOr<std::unique_ptr<BackupAgents>> agents = BackupAgents::create(options.backup);
+    if (!agents.ok()) return agents.status();
+    core->remote_ = std::make_unique<RemotePicks>(*std::move(agents));
+  }
   if (!options.sync.servers.empty() || !options.sync.cache_dir.empty()) {
     SyncSource::Options sync;
     sync.sync = options.sync;
@@ -186,11 +191,6 @@ absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptio
     if (!source.ok()) return source.status();
     core->sync_ = source->get();
     if (absl::Status s = core->attach(*std::move(source)); !s.ok()) return s;
-  }
-  if (!options.backup.agents.empty()) {
-    absl::StatusOr<std::unique_ptr<BackupAgents>> agents = BackupAgents::create(options.backup);
-    if (!agents.ok()) return agents.status();
-    core->remote_ = std::make_unique<RemotePicks>(*std::move(agents));
   }
   return core;
 }
@@ -531,10 +531,14 @@ ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::not_configured(const Pi
     forwarded.service = name;
     absl::StatusOr<RemotePicks::Choice> got = remote_->pick(forwarded, cpu_shard(thread_shard()));
     if (got.ok()) return remote_pick(*got);
-    // An agent's refusal stands (shed, deadline spent, ...), but for "not configured"
-    // there too: that is this client's own refusal below.
+    // An agent's refusal stands (shed, deadline spent, ...), and so does an error of its
+    // own (a wrong token, a request it finds invalid); "not configured" there too, and no
+    // agent answering, leave this client's own refusal below, saying so.
     const Refusal why = refusal_of(got.status());
     if (why != Refusal::kNone && why != Refusal::kNotConfigured) return got.status();
+    if (why == Refusal::kNone && got.status().code() != absl::StatusCode::kUnavailable) {
+      return got.status();
+    }
     backup = absl::StrCat(" (backup agents: ", got.status().message(), ")");
   }
   return with_refusal(
@@ -551,7 +555,7 @@ Pick ClientCore::remote_pick(const RemotePicks::Choice& choice) {
           ? Pick::abort_fault(std::clamp<uint16_t>(p.fault.abort_status, 200, 599))
           : Pick::delay_fault(static_cast<uint32_t>(std::clamp<int64_t>(
                 absl::ToInt64Milliseconds(p.fault.delay), 0, (int64_t{1} << 22) - 1)));
-  Pick pick(choice.endpoint, choice.hold, cpu_shard(thread_shard()), to_nanos(p.timeouts.connect),
+  Pick pick(choice.endpoint, choice.hold, choice.shard, to_nanos(p.timeouts.connect),
             to_nanos(p.timeouts.read), to_nanos(p.timeouts.write), deadline_ns, p.retry_allowed,
             std::clamp<uint32_t>(p.max_attempts, 1, 10), fault);
   if (choice.endpoint == nullptr) pick.reported_ = true;  // an abort: nothing to report

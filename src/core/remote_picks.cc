@@ -63,9 +63,8 @@ RemotePicks::~RemotePicks() {
     stop_ = true;
   }
   thread_.join();
-  // What was reported by now still reaches its agent (a report is read at its second poll).
-  poll_once();
-  poll_once();
+  // What was reported by now still reaches its agent, within kFinalForwarding in all.
+  poll_once(absl::Now() + kFinalForwarding, /*last=*/true);
   absl::MutexLock lock(&mu_);
   out_.clear();  // the rest: their Picks keep the endpoints until they go
 }
@@ -93,6 +92,7 @@ absl::StatusOr<RemotePicks::Choice> RemotePicks::pick(const PickRequest& request
   choice.endpoint = endpoint.get();
   // Counted before the thread can see it: a pick out is never taken for a released one.
   choice.hold = endpoint->on_pick(shard);
+  choice.shard = shard;
   {
     absl::MutexLock lock(&mu_);
     AgentPick kept;
@@ -120,7 +120,7 @@ void RemotePicks::run() {
   }
 }
 
-void RemotePicks::poll_once() {
+void RemotePicks::poll_once(absl::Time give_up, bool last) {
   struct Ready {
     AgentPick pick;
     Outcome outcome;
@@ -134,9 +134,10 @@ void RemotePicks::poll_once() {
       const Endpoint& e = *o.endpoint;
       bool finished = false;
       if (e.requests() != 0) {
-        // Reported: the record's latency store follows its count, so it is read a poll
-        // later, when the reporting thread is long done.
-        if (o.reported) {
+        // Reported. The record's latency is stored after its count: it is read once the
+        // Pick is let go (the release orders the report's stores before it), or, for a
+        // Pick kept long after its report, kLatePolls later.
+        if (last || e.holders() == 0 || ++o.polls_reported >= kLatePolls) {
           OutcomeClass cls = OutcomeClass::kSuccess;
           for (int c = 0; c < kOutcomeClassCount; ++c) {
             if (e.count(static_cast<OutcomeClass>(c)) != 0) cls = static_cast<OutcomeClass>(c);
@@ -145,7 +146,6 @@ void RemotePicks::poll_once() {
               Ready{std::move(o.pick), outcome_of(cls, absl::Microseconds(e.latency_sum_us()))});
           finished = true;
         }
-        o.reported = true;
       } else if (e.holders() == 0 && e.requests() == 0) {
         // Released unreported (acquire: a report made before the release shows).
         unreported_.fetch_add(1, std::memory_order_relaxed);
@@ -160,8 +160,8 @@ void RemotePicks::poll_once() {
     out_.swap(still);
   }
   for (const Ready& r : ready) {
-    (agents_->report(r.pick, r.outcome).ok() ? forwarded_ : lost_)
-        .fetch_add(1, std::memory_order_relaxed);
+    const bool sent = absl::Now() < give_up && agents_->report(r.pick, r.outcome).ok();
+    (sent ? forwarded_ : lost_).fetch_add(1, std::memory_order_relaxed);
   }
 }
 

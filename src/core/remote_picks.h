@@ -9,7 +9,8 @@
 // path has no test for "remote" anywhere. A background thread watches the endpoints of the
 // picks still out (every `poll` while there are any; asleep otherwise): one that has been
 // reported is forwarded to the agent that made it (its outcome class and latency, read
-// back from the record), one released unreported is forgotten. Either way the endpoint's
+// back from the record once the Pick is let go, or kLatePolls after the report while it
+// is held), one released unreported is forgotten. Either way the endpoint's
 // reference goes; it is deleted once no Pick holds it (Endpoint's graveyard).
 //
 // Thread-safety: thread-safe. Cost: pick() is the agent's round trip and two allocations
@@ -42,8 +43,9 @@ class RemotePicks {
  public:
   explicit RemotePicks(std::unique_ptr<BackupAgents> agents,
                        absl::Duration poll = absl::Milliseconds(1));
-  // Stops the thread after forwarding what was reported by then; picks still out are
-  // dropped (their Picks stay safe to use and destroy; reporting them does nothing more).
+  // Stops the thread after forwarding what was reported by then (for at most
+  // kFinalForwarding); picks still out are dropped (their Picks stay safe to use and destroy;
+  // reporting them does nothing more).
   ~RemotePicks();
   RemotePicks(const RemotePicks&) = delete;
   RemotePicks& operator=(const RemotePicks&) = delete;
@@ -54,6 +56,7 @@ class RemotePicks {
   struct Choice {
     Endpoint* endpoint = nullptr;
     std::atomic<uint64_t>* hold = nullptr;
+    uint32_t shard = 0;
     AgentPick pick;
   };
   // Asks an agent for `request` (its service set). The agents' refusals and failures as
@@ -76,13 +79,18 @@ class RemotePicks {
  private:
   struct Out {
     EndpointRef endpoint;
-    AgentPick pick;         // the ticket and the agent, for the report
-    bool reported = false;  // seen reported at the previous poll: read at this one
+    AgentPick pick;          // the ticket and the agent, for the report
+    int polls_reported = 0;  // polls that found it reported while its Pick is still held
   };
+  // A report whose Pick is still held is forwarded this many polls after it was made.
+  static constexpr int kLatePolls = 50;
+  // The destructor forwards what was reported for at most this long.
+  static constexpr absl::Duration kFinalForwarding = absl::Seconds(1);
   void run();
   bool woken() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || !out_.empty(); }
-  // One pass over the picks out: what to forward and what to forget.
-  void poll_once();
+  // One pass over the picks out: what to forward and what to forget. Reports due after
+  // `give_up` are counted lost; the `last` pass forwards every report made.
+  void poll_once(absl::Time give_up = absl::InfiniteFuture(), bool last = false);
 
   const std::unique_ptr<BackupAgents> agents_;
   const absl::Duration poll_;

@@ -2,6 +2,7 @@
 //
 // SyncSource over gRPC: the ufc.v1.Meta Watch stream on a completion queue.
 
+#include <errno.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -239,6 +240,7 @@ class GrpcSyncSource final : public SyncSource {
       id->set_host(host);
     }
     id->set_pid(static_cast<uint32_t>(::getpid()));
+    id->set_process(program_invocation_short_name);  // glibc: argv[0]'s last component
     id->set_library_version("ufc");
     absl::MutexLock lock(&mu_);
     r.set_all_services(options_.sync.all_services);

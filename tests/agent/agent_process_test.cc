@@ -567,6 +567,15 @@ TEST(AgentProcess, AThickClientWithoutConfigUsesTheBackupClusterThenGoesInProces
     ASSERT_TRUE(b->Query(&c, q, &qr).ok());
     EXPECT_THAT(qr.json(), HasSubstr("\"request_cnt\":21,\"success_cnt\":21,"));
   }
+  // A wrong token is the agent's answer, not a missing config.
+  {
+    ClientOptions wrong = options;
+    wrong.backup.token = "wrong";
+    wrong.sync = SyncOptions{};
+    std::unique_ptr<Client> other = Client::create(wrong).value();
+    absl::StatusOr<Pick> refused = other->pick({.service = "echo"});
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnauthenticated) << refused.status();
+  }
   // Known to nobody: this client's own refusal, saying what the backups said.
   absl::StatusOr<Pick> nope = client->pick({.service = "nope"});
   EXPECT_EQ(refusal_of(nope.status()), Refusal::kNotConfigured);

@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "src/common/coarse_clock.h"
+#include "ufc/client.h"
 #include "ufc/refusal.h"
 
 namespace ufc::internal {
@@ -231,6 +232,26 @@ TEST(RemotePicksTest, PicksOutliveTheirTracker) {
   Endpoint::sweep_graveyard();
   EXPECT_EQ(Endpoint::graveyard_size(), 0u);
   EXPECT_EQ(agents->reports().size(), 1u);
+}
+
+TEST(BackupOptionsTest, BadOptionsFailCreateNamingTheField) {
+  ClientOptions options;
+  options.backup.agents = {"127.0.0.1"};  // no port
+  absl::StatusOr<std::unique_ptr<Client>> c = Client::create(options);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("ClientOptions: backup.agents: "), std::string_view::npos)
+      << c.status();
+  options.backup.agents = {"127.0.0.1:1", "127.0.0.1:1"};
+  c = Client::create(options);
+  EXPECT_NE(c.status().message().find("backup.agents: 127.0.0.1:1 is listed twice"),
+            std::string_view::npos)
+      << c.status();
+  options.backup.agents = {"127.0.0.1:1"};
+  options.backup.timeout = absl::ZeroDuration();
+  c = Client::create(options);
+  EXPECT_NE(c.status().message().find("ClientOptions: backup.timeout: must be in [1ms, 1min]"),
+            std::string_view::npos)
+      << c.status();
 }
 
 }  // namespace

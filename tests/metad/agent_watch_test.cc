@@ -68,7 +68,9 @@ TEST(AgentHostsTest, AnAgentStandsForItsReportedHostAndWhereItsStreamComesFrom) 
   c.mutable_client()->set_host("web-7");
   c.set_peer("ipv4:10.0.0.7:41234");
   EXPECT_THAT(agent_hosts(c), ElementsAre("web-7", "10.0.0.7"));
-  c.set_peer("ipv6:[fe80::1]:5000");
+  c.set_peer("ipv6:%5Bfe80::1%5D:5000");  // as gRPC writes it: percent-encoded
+  EXPECT_THAT(agent_hosts(c), ElementsAre("web-7", "fe80::1"));
+  c.set_peer("ipv6:%5Bfe80::1%25eth0%5D:5000");  // with a zone
   EXPECT_THAT(agent_hosts(c), ElementsAre("web-7", "fe80::1"));
   c.mutable_client()->clear_host();
   c.set_peer("unix:/run/x.sock");
@@ -77,6 +79,8 @@ TEST(AgentHostsTest, AnAgentStandsForItsReportedHostAndWhereItsStreamComesFrom) 
   EXPECT_TRUE(is_agent(c));
   c.mutable_client()->set_self_service("checkout");
   EXPECT_FALSE(is_agent(c));
+  c.mutable_client()->set_process("ufc-agentd");  // renamed with --self_service
+  EXPECT_TRUE(is_agent(c));
 }
 
 TEST(PlanDrainTest, DrainsAHostGoneForTheWaitAndRestoresItWhenItsAgentIsBack) {
@@ -150,6 +154,21 @@ TEST(PlanDrainTest, AtMostMaxShareLongestGoneFirstAndNeverTheLastWeightedEndpoin
   EXPECT_EQ(r->drained.size(), 1u);
 }
 
+TEST(PlanDrainTest, TurningTheWatchOffRestoresEveryDrain) {
+  v1::ServiceConfig s = service(3);
+  AgentHosts h;
+  h.observe(hosts({1, 2, 3}), kT0);
+  h.observe(hosts({1, 3}), kT0);
+  std::optional<DrainPlan> p = plan_drain(s, h, kT0 + absl::Minutes(1));
+  ASSERT_TRUE(p.has_value());
+  p->service.mutable_agent_watch()->set_enabled(false);  // the owner turns it off
+  std::optional<DrainPlan> off = plan_drain(p->service, h, kT0 + absl::Minutes(2));
+  ASSERT_TRUE(off.has_value());
+  EXPECT_THAT(off->restored, ElementsAre("10.0.0.2:80"));  // its host still has no agent
+  EXPECT_FALSE(off->service.endpoints(1).has_agent_drain());
+  EXPECT_FALSE(plan_drain(off->service, h, kT0 + absl::Minutes(3)).has_value());
+}
+
 TEST(PlanDrainTest, AServerThatSeesNoAgentAtAllDrainsNothing) {
   v1::ServiceConfig s = service(4, absl::Seconds(10), 1.0);
   AgentHosts h;
@@ -207,6 +226,22 @@ TEST_F(AgentWatchTest, PassesWriteDrainsAndRestoresThroughTheStore) {
   EXPECT_FALSE(back.endpoints(1).has_agent_drain());
   EXPECT_EQ(watch_->counters().restored, 1u);
   EXPECT_EQ(watch_->counters().write_errors, 0u);
+}
+
+TEST_F(AgentWatchTest, AServiceWhoseWatchWasTurnedOffGetsItsDrainsBack) {
+  watch_->pass(kT0);
+  alive_ = hosts({1, 3});
+  watch_->pass(kT0 + absl::Seconds(1));
+  watch_->pass(kT0 + absl::Seconds(6));
+  v1::ServiceConfig drained = get("echo");
+  ASSERT_TRUE(drained.endpoints(1).has_agent_drain());
+  v1::PutServiceRequest put;  // the owner keeps the drained endpoints, turns the watch off
+  *put.mutable_service() = drained;
+  put.mutable_service()->mutable_agent_watch()->set_enabled(false);
+  ASSERT_TRUE(hub_->put(put).ok());
+  watch_->pass(kT0 + absl::Seconds(7));
+  EXPECT_FALSE(get("echo").endpoints(1).has_agent_drain());
+  EXPECT_FALSE(get("echo").endpoints(1).has_weight());
 }
 
 TEST_F(AgentWatchTest, AnAdminsPutReplacingADrainIsDrainedAgainWhileTheHostIsGone) {
