@@ -95,6 +95,13 @@ void FuseManager::tick() {
   }
 }
 
+size_t FuseManager::dormant() const {
+  absl::MutexLock lock(&mu_);
+  size_t n = 0;
+  services_.for_each([&](const Service& s) { n += s.dormant; });
+  return n;
+}
+
 void FuseManager::tick_locked(Service& s, std::vector<Event>& events) {
   FuseGate& gate = *s.gate;
   // --- Measure ---
@@ -162,10 +169,9 @@ void FuseManager::tick_locked(Service& s, std::vector<Event>& events) {
   s.retry_window.back().second += late;
   s.retries_taken += retries + late;
   s.retry_granted = grant;
-  // Idle, and a whole retry window without traffic: unless it is fusing, later ticks would
+  // Idle, and no traffic left in the retry window: unless it is fusing, later ticks would
   // change nothing (the grant is the reserve), so they skip it until it is picked again.
-  const bool quiet =
-      idle && firsts_sum == 0 && retries_sum == 0 && s.retry_window.size() >= window_ticks;
+  const bool quiet = idle && firsts_sum == 0 && retries_sum == 0;
 
   // --- Decide ---
   const bool was_fusing = gate.fusing.load(std::memory_order_relaxed);

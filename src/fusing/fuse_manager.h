@@ -14,7 +14,7 @@
 //   report    fuse_start / fuse_step / fuse_end events
 //
 // An idle service (FuseGate::idle: its endpoints hold no per-CPU records) that is not
-// fusing and has had no traffic for a whole retry window is dormant: ticks skip it, so
+// fusing and has no traffic left in its retry window is dormant: ticks skip it, so
 // the fleet's idle services cost nothing per tick. In use again, its controller starts
 // afresh (the idle spell lasted at least ClientOptions::idle_release, which its windows
 // would have forgotten anyway).
@@ -82,6 +82,8 @@ class FuseManager {
 
   // One tick for every service; the timer calls it every kFuseTick.
   void tick();
+  // Services the ticks skip now (see the file comment). Tests.
+  size_t dormant() const;
 
  private:
   struct Service {

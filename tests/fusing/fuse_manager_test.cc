@@ -135,6 +135,37 @@ TEST_F(FuseManagerTest, ARemovedServiceIsNoLongerTicked) {
   EXPECT_EQ(executor_->pending(), 0u) << "the tick is cancelled";
 }
 
+// An idle service without traffic in its retry window is skipped by the ticks, with its
+// reserve of retry tokens in place; in use again it is ticked (and fuses) as before.
+TEST_F(FuseManagerTest, AnIdleQuietServiceIsDormantUntilItIsInUseAgain) {
+  RetryPolicy retry;
+  fuses_->update_service(id_, FusePolicy{}, retry, 1, set_);
+  gate_.idle.store(true);  // known, never picked
+  executor_->advance(kFuseTick);
+  EXPECT_EQ(fuses_->dormant(), 1u);
+  EXPECT_EQ(gate_.retry_tokens.load(), retry.reserve());
+
+  gate_.idle.store(false);
+  for (int i = 0; i < 20; ++i) tick(100, 100);
+  EXPECT_EQ(fuses_->dormant(), 0u);
+  gate_.idle.store(true);  // its records folded: the window still holds its traffic
+  executor_->advance(retry.window / 2);
+  EXPECT_EQ(fuses_->dormant(), 0u);
+  executor_->advance(retry.window);
+  EXPECT_EQ(fuses_->dormant(), 1u);
+  EXPECT_EQ(gate_.retry_tokens.load(), retry.reserve());
+
+  // In use again, and failing: it fuses as a service that was never idle would.
+  gate_.idle.store(false);
+  for (int i = 0; i < 30 && !gate_.fusing.load(); ++i) tick(100, 10);
+  EXPECT_TRUE(gate_.fusing.load());
+  EXPECT_EQ(fuses_->dormant(), 0u);
+  // Idle while fusing: not dormant, so the ticks take it out of fusing.
+  gate_.idle.store(true);
+  for (int i = 0; i < 600 && gate_.fusing.load(); ++i) executor_->advance(kFuseTick);
+  EXPECT_FALSE(gate_.fusing.load());
+}
+
 TEST_F(FuseManagerTest, SeedReportsEveryChangeOfTheDropShareInForce) {
   FusePolicy fine;
   fine.step = 0.05;  // below the 0.1 the events used to wait for
