@@ -269,6 +269,10 @@ class Client {
 
   // query() returns live state as JSON:
   //   "services"               every service: version, policy, endpoints, counts
+  //   "services^<after>"       the same for at most 100 services, the first ones after
+  //                            <after> in name order ("services^" starts at the first),
+  //                            with "next":"<name>" when more follow: ask for
+  //                            "services^<name>" then. Costs what it shows, not the fleet
   //   "request_info^<service>" {"request_info":{"request_cnt":6,"success_cnt":4,
   //                             "4xx_cnt":0,"5xx_cnt":2,"transport_fail_cnt":0,
   //                             "inflight":0,"mtime":1573456024}}
@@ -304,7 +308,8 @@ class Client {
   //                            refused by the agents, unanswered; reports forwarded,
   //                            lost (the agent was gone), picks released unreported, and
   //                            picks still out
-  // Anything else returns {"error":"..."}. Safe to call while picks run; O(endpoints).
+  // Anything else returns {"error":"..."}. Safe to call while picks run; O(endpoints) of
+  // what it shows.
   std::string query(std::string_view what);
 
   // metrics_text() renders the client's live state in Prometheus' text format (0.0.4):

@@ -875,6 +875,7 @@ void ClientCore::install_service_locked(std::shared_ptr<const ServicePolicy> pol
     owned->ban_id = bans_->add_service(policy->name, &owned->fuse.idle);
     owned->fuse_id = fuses_->add_service(policy->name, &owned->fuse);
     it = services_.emplace(policy->name, std::move(owned)).first;
+    by_name_.emplace(it->first, it->second.get());
   }
   ServiceState& state = *it->second;
   const bool dns = !policy->destinations.empty();
@@ -990,6 +991,7 @@ void ClientCore::remove_locked(const std::string& name, uint64_t removed_at,
                                std::vector<Event>& events) {
   auto it = services_.find(name);
   ServiceState* state = it->second.release();
+  by_name_.erase(name);
   services_.erase(it);
   bans_->remove_service(state->ban_id);
   fuses_->remove_service(state->fuse_id);

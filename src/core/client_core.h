@@ -15,6 +15,7 @@
 #define UFC_CORE_CLIENT_CORE_H_
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -105,6 +106,9 @@ class ClientCore final : public ConfigSink,
 
   // Every service's stats, sorted by name (what query renders).
   std::vector<ServiceStats> stats();
+  // query("services^<after>"): at most `limit` services after `after` in name order, and
+  // whether more follow. O(log services + the page's endpoints).
+  std::vector<ServiceStats> stats_page(std::string_view after, size_t limit, bool& more);
 
  private:
   friend class ufc::Client;  // its pick() calls the inline forms below
@@ -261,6 +265,9 @@ class ClientCore final : public ConfigSink,
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<ServiceState>> services_ ABSL_GUARDED_BY(mu_);
+  // The same services in name order (query's pages). Its own copy of the names: a
+  // flat_hash_map moves its keys when it grows.
+  std::map<std::string, ServiceState*, std::less<>> by_name_ ABSL_GUARDED_BY(mu_);
   // Who the caller is and the IDC map, for routing; replaced when the idc_map changes.
   std::shared_ptr<const RoutingEnv> env_ ABSL_GUARDED_BY(mu_);
   std::vector<ServiceState*> removed_unpublished_ ABSL_GUARDED_BY(mu_);

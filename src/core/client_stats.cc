@@ -13,6 +13,11 @@
 #include "src/stats/stats_json.h"
 
 namespace ufc::internal {
+namespace {
+
+constexpr size_t kServicesPage = 100;  // services per query("services^<after>") page
+
+}  // namespace
 
 ServiceStats ClientCore::stats_locked(ServiceState& state, bool departed_inflight) {
   const ServiceSnapshot& snap = *state.snapshot.load(std::memory_order_acquire);
@@ -49,8 +54,24 @@ std::vector<ServiceStats> ClientCore::stats() {
   return out;
 }
 
+std::vector<ServiceStats> ClientCore::stats_page(std::string_view after, size_t limit, bool& more) {
+  absl::MutexLock lock(&mu_);
+  std::vector<ServiceStats> out;
+  auto it = by_name_.upper_bound(after);
+  for (; it != by_name_.end() && out.size() < limit; ++it) {
+    out.push_back(stats_locked(*it->second, false));
+  }
+  more = it != by_name_.end();
+  return out;
+}
+
 std::string ClientCore::query(std::string_view what) {
   if (what == "services") return services_json(stats());
+  if (what.substr(0, 9) == "services^") {  // a page: O(what it shows), for a large fleet
+    bool more = false;
+    const std::vector<ServiceStats> page = stats_page(what.substr(9), kServicesPage, more);
+    return services_json(page, more && !page.empty() ? page.back().name : std::string());
+  }
   if (what == "sync") {
     return sync_ != nullptr ? sync_->status_json() : error_json("no sync configured");
   }
@@ -60,9 +81,10 @@ std::string ClientCore::query(std::string_view what) {
   const size_t caret = what.find('^');
   const std::string_view kind = what.substr(0, caret == std::string_view::npos ? 0 : caret + 1);
   if (kind != "request_info^" && kind != "endpoints^" && kind != "routes^") {
-    return error_json(absl::StrCat("unknown query \"", av(what),
-                                   "\"; expected services, sync, backup, request_info^<service>, "
-                                   "endpoints^<service> or routes^<service>"));
+    return error_json(absl::StrCat(
+        "unknown query \"", av(what),
+        "\"; expected services, services^<after>, sync, backup, request_info^<service>, "
+        "endpoints^<service> or routes^<service>"));
   }
   const std::string_view service = what.substr(caret + 1);
   absl::MutexLock lock(&mu_);

@@ -58,9 +58,11 @@ OutcomeCounts& OutcomeCounts::operator+=(const OutcomeCounts& other) {
   return *this;
 }
 
-std::string services_json(const std::vector<ServiceStats>& services) {
+std::string services_json(const std::vector<ServiceStats>& services, const std::string& next) {
   JsonWriter w;
-  w.begin_object().key("services").begin_array();
+  w.begin_object();
+  if (!next.empty()) w.key("next").value(next);
+  w.key("services").begin_array();
   for (const ServiceStats& s : services) {
     w.begin_object();
     w.key("name").value(s.name);

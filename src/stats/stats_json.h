@@ -15,7 +15,10 @@
 namespace ufc::internal {
 
 // {"services":[{"name":...,"version":...,...},...]}, in the order given.
-std::string services_json(const std::vector<ServiceStats>& services);
+// {"services":[...]}, with "next":"<name>" first when a page has more after it (the
+// `after` of the next page; empty: none).
+std::string services_json(const std::vector<ServiceStats>& services,
+                          const std::string& next = std::string());
 // {"request_info":{"request_cnt":...,...}}
 std::string request_info_json(const ServiceStats& service);
 // {"endpoints":{"service":...,"version":...,"policy":...,"list":[...]}}

@@ -3,6 +3,10 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/sim_client.h"
@@ -10,7 +14,9 @@
 namespace ufc {
 namespace {
 
+using ::testing::HasSubstr;
 using testing::make_service;
+using ::testing::Not;
 using testing::SimClient;
 
 google::protobuf::Struct parse(const std::string& json) {
@@ -77,10 +83,45 @@ TEST(QueryTest, UnknownQueriesAndServicesAreJsonErrors) {
   EXPECT_EQ(c.client->query("request_info^nope"),
             "{\"error\":\"service \\\"nope\\\" is not configured\"}");
   EXPECT_EQ(c.client->query("bogus"),
-            "{\"error\":\"unknown query \\\"bogus\\\"; expected services, sync, backup, "
-            "request_info^<service>, "
+            "{\"error\":\"unknown query \\\"bogus\\\"; expected services, services^<after>, "
+            "sync, backup, request_info^<service>, "
             "endpoints^<service> or routes^<service>\"}");
   EXPECT_EQ(c.client->query("services"), "{\"services\":[]}");
+}
+
+// A large fleet is listed a page at a time, in name order: every service once, and each
+// page costs what it shows.
+TEST(QueryTest, ServicesComeInPagesInNameOrder) {
+  v1::ClientConfig config;
+  for (int i = 0; i < 250; ++i) {
+    *config.add_services() = make_service("svc-" + std::to_string(1000 + i), 2, "round_robin");
+  }
+  SimClient c(config);
+  std::vector<std::string> names;
+  std::string after;
+  int pages = 0;
+  for (;; ++pages) {
+    const google::protobuf::Struct page = parse(c.client->query("services^" + after));
+    for (const auto& v : page.fields().at("services").list_value().values()) {
+      names.push_back(v.struct_value().fields().at("name").string_value());
+    }
+    auto next = page.fields().find("next");
+    if (next == page.fields().end()) break;
+    EXPECT_EQ(next->second.string_value(), names.back());
+    after = next->second.string_value();
+    ASSERT_LT(pages, 10);
+  }
+  EXPECT_EQ(pages, 2) << "100 + 100 + 50";
+  ASSERT_EQ(names.size(), 250u);
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+  EXPECT_EQ(names.front(), "svc-1000");
+  EXPECT_EQ(names.back(), "svc-1249");
+  // A cursor need not be a name; past the end is an empty last page.
+  EXPECT_THAT(c.client->query("services^svc-1248x"), HasSubstr("\"name\":\"svc-1249\""));
+  EXPECT_EQ(c.client->query("services^zzz"), "{\"services\":[]}");
+  // A removed service leaves the pages.
+  ASSERT_TRUE(c.client->remove("svc-1000").ok());
+  EXPECT_THAT(c.client->query("services^"), Not(HasSubstr("\"svc-1000\"")));
 }
 
 TEST(QueryTest, AQueryWithInvalidUtf8StillGetsValidJson) {
