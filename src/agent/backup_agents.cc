@@ -6,9 +6,11 @@
 
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "src/config/address.h"
 
 namespace ufc::internal {
 namespace {
@@ -34,6 +36,20 @@ absl::StatusOr<std::unique_ptr<BackupAgents>> BackupAgents::create(const BackupO
     return absl::InvalidArgumentError(
         absl::StrCat("ClientOptions: backup.timeout: must be in [1ms, 1min], got ",
                      absl::FormatDuration(options.timeout)));
+  }
+  // The addresses first, named as the caller wrote them (and before any channel exists).
+  absl::flat_hash_map<std::string, size_t> seen;  // canonical address -> index
+  for (size_t i = 0; i < options.agents.size(); ++i) {
+    absl::StatusOr<HostPort> hp = parse_address(options.agents[i]);
+    if (!hp.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ClientOptions: backup.agents[", i, "]: ", hp.status().message()));
+    }
+    if (auto [it, added] = seen.emplace(hp->canonical, i); !added) {
+      return absl::InvalidArgumentError(absl::StrCat("ClientOptions: backup.agents[", i,
+                                                     "]: duplicate of backup.agents[", it->second,
+                                                     "] (\"", options.agents[it->second], "\")"));
+    }
   }
   AgentClientOptions agent;
   agent.local.clear();  // backups only: this client is its own local path
