@@ -331,9 +331,10 @@ int main(int argc, char** argv) {
               ua4.pairs_per_s, ua4.pairs_per_s / ue4.pairs_per_s);
   std::printf("%-22s %10.0f/s %10.0f/s %12.2f\n", "session pairs", se, sa, sa / se);
   std::printf("%-22s %23.1f ns per pick+report\n", "in-process", in_process_ns);
-  std::printf("%-22s p50 %.1fus p99 %.1fus (%.2f of the agent's unary pair at p50): a pick "
-              "asked of the backup agent, its report forwarded\n",
-              "thick, no config", thick1.p50_us, thick1.p99_us, thick1.p50_us / ua1.p50_us);
+  std::printf(
+      "%-22s p50 %.1fus p99 %.1fus (%.2f of the agent's unary pair at p50): a pick "
+      "asked of the backup agent, its report forwarded\n",
+      "thick, no config", thick1.p50_us, thick1.p99_us, thick1.p50_us / ua1.p50_us);
   std::printf("%-22s %s\n", "", thick->query("backup").c_str());
   const ufc::agentd::TicketTable::Stats t = agent->tickets().stats();
   std::printf("tickets: issued %llu, reported %llu, outstanding %llu\n",

@@ -77,6 +77,20 @@ void set_deadline(grpc::ClientContext& context, int ms = 5000) {
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(ms));
 }
 
+// Puts the world's "echo" into the control server at `metad`.
+bool put_echo(const std::string& metad, const World& world) {
+  v1::ClientConfig config;
+  if (!google::protobuf::util::JsonStringToMessage(world.config_json(), &config).ok()) return false;
+  auto admin = v1::Meta::NewStub(grpc::CreateChannel(metad, grpc::InsecureChannelCredentials()));
+  v1::PutServiceRequest req;
+  *req.mutable_service() = config.services(0);
+  req.mutable_service()->set_version(0);
+  v1::PutServiceResponse resp;
+  grpc::ClientContext c;
+  set_deadline(c);
+  return admin->PutService(&c, req, &resp).ok();
+}
+
 std::string write_file(const std::string& dir, const std::string& name, const std::string& s) {
   const std::string path = dir + "/" + name;
   std::ofstream(path) << s;
@@ -333,19 +347,7 @@ TEST(AgentProcess, ColdStartFromCacheWithTheControlServerDown) {
   World world;
   ServerProcess metad(UFC_METAD_BIN);
   ASSERT_TRUE(metad.start({"--data_dir=" + world.dir() + "/metad"})) << metad.log();
-  {
-    v1::ClientConfig config;
-    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(world.config_json(), &config).ok());
-    auto admin =
-        v1::Meta::NewStub(grpc::CreateChannel(metad.address(), grpc::InsecureChannelCredentials()));
-    v1::PutServiceRequest req;
-    *req.mutable_service() = config.services(0);
-    req.mutable_service()->set_version(0);
-    v1::PutServiceResponse resp;
-    grpc::ClientContext c;
-    set_deadline(c);
-    ASSERT_TRUE(admin->PutService(&c, req, &resp).ok());
-  }
+  ASSERT_TRUE(put_echo(metad.address(), world));
   const std::string cache = world.dir() + "/cache";
   const std::vector<std::string> flags = {"--metad=" + metad.address(), "--cache_dir=" + cache};
   auto picks_echo = [](const std::string& address) {
@@ -582,19 +584,7 @@ TEST(AgentProcess, AThickClientWithoutConfigUsesTheBackupClusterThenGoesInProces
   EXPECT_THAT(std::string(nope.status().message()), HasSubstr("backup agents"));
 
   // The control server gets the config; the client has subscribed on its first pick.
-  {
-    v1::ClientConfig config;
-    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(world.config_json(), &config).ok());
-    auto admin =
-        v1::Meta::NewStub(grpc::CreateChannel(metad.address(), grpc::InsecureChannelCredentials()));
-    v1::PutServiceRequest req;
-    *req.mutable_service() = config.services(0);
-    req.mutable_service()->set_version(0);
-    v1::PutServiceResponse resp;
-    grpc::ClientContext c;
-    set_deadline(c);
-    ASSERT_TRUE(admin->PutService(&c, req, &resp).ok());
-  }
+  ASSERT_TRUE(put_echo(metad.address(), world));
   ASSERT_TRUE(client->wait_for_config("echo", absl::Seconds(10)).ok()) << client->query("sync");
   for (int i = 0; i < 20; ++i) {
     absl::StatusOr<Pick> pick = client->pick({.service = "echo"});
