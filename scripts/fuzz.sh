@@ -35,7 +35,7 @@ while getopts "t:j:o:b:h" opt; do
 done
 shift $((OPTIND - 1))
 all=(json_config_fuzz service_config_fuzz client_config_fuzz deadline_fuzz address_fuzz
-     http_parser_fuzz sync_cache_fuzz)
+     http_parser_fuzz sync_cache_fuzz watch_response_fuzz)
 fuzzers=("$@")
 [ ${#fuzzers[@]} -eq 0 ] && fuzzers=("${all[@]}")
 

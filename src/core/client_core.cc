@@ -861,7 +861,9 @@ absl::Status ClientCore::install_locked(const ConfigUpdate& update, const Parsed
   // Once for the whole update, and only if it added or removed a service: the table maps
   // names to states, which an update of a known service keeps.
   if (registry_stale_) publish_registry_locked();
-  if (update.complete) refresh_env_locked(update.content().idc_map(), events);
+  if (update.complete || update.replace_idc_map) {
+    refresh_env_locked(update.content().idc_map(), events);
+  }
   return absl::OkStatus();
 }
 

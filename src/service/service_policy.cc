@@ -382,10 +382,28 @@ MergedEndpoints merge_endpoints(const ServicePolicy& policy,
   return out;
 }
 
+bool check_idc_map(const v1::ClientConfig& config, ValidationErrors& errors) {
+  if (!check_count(errors, "idc_map", config.idc_map_size(), kMaxIdcMapEntries)) return false;
+  if (!strings_ok(config, v1::ClientConfig::kIdcMapFieldNumber, errors)) return false;
+  bool ok = true;
+  for (const auto& [physical, logical] : config.idc_map()) {
+    ValidationErrors::Scope field(errors, "idc_map");
+    if (physical.empty() || logical.empty()) {
+      errors.add(
+          absl::StrCat("\"", physical, "\" -> \"", logical, "\": IDC names must not be empty"));
+      ok = false;
+    }
+  }
+  return ok;
+}
+
 std::vector<ParsedService> parse_client_config(const v1::ClientConfig& config,
                                                ValidationErrors& errors) {
   std::vector<ParsedService> parsed;
-  if (!check_count(errors, "idc_map", config.idc_map_size(), kMaxIdcMapEntries)) return parsed;
+  if (config.idc_map_size() > kMaxIdcMapEntries) {
+    check_count(errors, "idc_map", config.idc_map_size(), kMaxIdcMapEntries);
+    return parsed;
+  }
   int64_t endpoints = 0;
   for (const v1::ServiceConfig& service : config.services()) endpoints += service.endpoints_size();
   if (endpoints > kMaxEndpointsPerConfig) {
@@ -394,15 +412,7 @@ std::vector<ParsedService> parse_client_config(const v1::ClientConfig& config,
                             kMaxEndpointsPerConfig, " are allowed per config"));
     return parsed;
   }
-  const bool idc_map_ok = strings_ok(config, v1::ClientConfig::kIdcMapFieldNumber, errors);
-  for (const auto& [physical, logical] : config.idc_map()) {
-    if (!idc_map_ok) break;
-    ValidationErrors::Scope field(errors, "idc_map");
-    if (physical.empty() || logical.empty()) {
-      errors.add(
-          absl::StrCat("\"", physical, "\" -> \"", logical, "\": IDC names must not be empty"));
-    }
-  }
+  check_idc_map(config, errors);
   ValidationErrors::Scope scope(errors, "services");
   if (config.services_size() > kMaxServices) {
     errors.add(absl::StrCat("has ", config.services_size(), " entries, at most ", kMaxServices,

@@ -126,6 +126,10 @@ MergedEndpoints merge_endpoints(const ServicePolicy& policy,
                                 const std::vector<EndpointSpec>& configured,
                                 const std::vector<std::vector<DnsEndpoint>>& dns);
 
+// check_idc_map() checks config.idc_map (its size, then its strings, then that no IDC name
+// is empty), adding every problem to `errors` under "idc_map". True when it added none.
+bool check_idc_map(const v1::ClientConfig& config, ValidationErrors& errors);
+
 // parse_client_config() reads every service of `config` as parse_service() does (paths
 // under "services[i]"), and checks its idc_map (strings first) and that names are unique
 // (among services whose strings passed), adding every problem to `errors`. The services,

@@ -45,8 +45,11 @@ struct ConfigUpdate {
   uint64_t global_version = 0;
   // A complete set: every service `config` does not list is removed (at global_version),
   // and config.idc_map replaces the client's. Otherwise services are added or changed one
-  // by one and the idc_map is left alone.
+  // by one and the idc_map is left alone, unless replace_idc_map says otherwise.
   bool complete = false;
+  // config.idc_map replaces the client's even though the update is not complete (the sync
+  // stream's IDC map). An invalid one rejects the update whole ("idc_map...").
+  bool replace_idc_map = false;
   // A complete update that would remove every configured service, or more than a share
   // of them, is refused whole (FAILED_PRECONDITION, nothing changes) unless these allow
   // it: the caller's ApplyOptions; unset (every source), ClientOptions::apply_defaults.

@@ -20,8 +20,10 @@ struct ParsedUpdate {
 
 // parse_update() parses every service of `update`. All or nothing: any problem sets
 // `result.status` (paths "services[i]...", and the idc_map) and parses nothing. Otherwise
-// each bad service (or one listed twice) goes to `result.rejected` with paths relative to
-// it, and the rest parse. Pure: no client state is read, so it runs outside the lock.
+// each bad service (and every copy of one listed twice) goes to `result.rejected` with
+// paths relative to it, and the rest parse. With replace_idc_map, an invalid idc_map sets
+// `result.status` ("idc_map...") and parses nothing. Pure: no client state is read, so it runs
+// outside the lock.
 ParsedUpdate parse_update(const ConfigUpdate& update, UpdateResult& result);
 
 }  // namespace ufc::internal

@@ -23,6 +23,7 @@
 #include "src/sync/server_rotation.h"
 #include "src/sync/sync_cache.h"
 #include "src/sync/sync_source.h"
+#include "src/sync/watch_state.h"
 #include "ufc/v1/meta.grpc.pb.h"
 
 namespace ufc::internal {
@@ -85,31 +86,34 @@ class GrpcSyncSource final : public SyncSource {
   }
 
   SyncStats stats() const override {
+    const WatchState::Counters c = state_.counters();
     absl::MutexLock lock(&mu_);
-    return SyncStats{connected_, global_, connects_, nacks_sent_,
-                     static_cast<uint64_t>(have_.size())};
+    return SyncStats{connected_, state_.global(), connects_, c.nacks_sent,
+                     static_cast<uint64_t>(state_.services())};
   }
 
   std::string status_json() const override {
+    const WatchState::Counters c = state_.counters();
     absl::MutexLock lock(&mu_);
     JsonWriter w;
     w.begin_object().key("sync").begin_object();
     w.key("client_id").value(client_id_);
     w.key("server").value(server_);
     w.key("connected").value(connected_);
-    w.key("global_version").value(global_);
-    w.key("services").value(static_cast<uint64_t>(have_.size()));
+    w.key("global_version").value(state_.global());
+    w.key("idc_map_version").value(state_.idc_map_version());
+    w.key("services").value(static_cast<uint64_t>(state_.services()));
     w.key("subscribed").value(static_cast<uint64_t>(subscribed_.size()));
     w.key("all_services").value(options_.sync.all_services);
     w.key("unknown").begin_array();
-    for (const std::string& u : unknown_) w.value(u);
+    for (const std::string& u : state_.unknown()) w.value(u);
     w.end_array();
     w.key("connects").value(connects_);
-    w.key("responses").value(responses_);
-    w.key("services_received").value(services_received_);
-    w.key("removals_received").value(removals_received_);
-    w.key("bytes_received").value(bytes_received_);
-    w.key("nacks_sent").value(nacks_sent_);
+    w.key("responses").value(c.responses);
+    w.key("services_received").value(c.services_received);
+    w.key("removals_received").value(c.removals_received);
+    w.key("bytes_received").value(c.bytes_received);
+    w.key("nacks_sent").value(c.nacks_sent);
     w.key("cache").value(cache_path_);
     w.key("last_error").value(last_error_);
     w.end_object().end_object();
@@ -149,51 +153,41 @@ class GrpcSyncSource final : public SyncSource {
       }
       return;
     }
-    ConfigUpdate update;
-    update.global_version = cache->global_version;
-    update.config = cache->config;
-    const UpdateResult result = sink_->deliver(update);
-    if (!result.status.ok()) {
+    const uint64_t global = cache->global_version;
+    const size_t cached = static_cast<size_t>(cache->config.services_size());
+    absl::StatusOr<std::vector<std::string>> loaded = state_.load_cache(*std::move(cache), *sink_);
+    if (!loaded.ok()) {
       emit(EventType::kCacheIgnored,
-           absl::StrCat("sync cache ", cache_path_, ": ", result.status.message()));
+           absl::StrCat("sync cache ", cache_path_, ": ", loaded.status().message()));
       return;
     }
-    absl::flat_hash_set<std::string> rejected;
-    for (const auto& [name, status] : result.rejected) rejected.insert(name);
-    size_t loaded = 0;
-    {
+    if (!options_.sync.all_services) {
       absl::MutexLock lock(&mu_);
-      global_ = cache->global_version;
-      for (v1::ServiceConfig& s : *cache->config.mutable_services()) {
-        if (rejected.contains(s.name())) continue;
-        have_[s.name()] = s.version();
-        if (!options_.sync.all_services) subscribed_.insert(s.name());
-        configs_[s.name()] = std::move(s);
-      }
-      loaded = have_.size();
+      for (const std::string& name : *loaded) subscribed_.insert(name);
     }
     emit(EventType::kCacheLoaded,
-         absl::StrCat("sync cache ", cache_path_, ": ", loaded, " services at global version ",
-                      cache->global_version, rejected.empty() ? "" : ", some rejected"),
-         cache->global_version);
+         absl::StrCat("sync cache ", cache_path_, ": ", loaded->size(),
+                      " services at global version ", global,
+                      loaded->size() < cached ? ", some rejected" : ""),
+         global);
   }
 
   void flush_cache(bool force) {
     if (cache_path_.empty()) return;
-    SyncCacheContent content;
     {
       absl::MutexLock lock(&mu_);
-      if (!cache_dirty_) return;
       if (!force && absl::Now() - cache_written_ < options_.sync.cache_interval) return;
-      content.global_version = global_;
-      for (const auto& [name, config] : configs_) *content.config.add_services() = config;
-      cache_dirty_ = false;
+    }
+    std::optional<SyncCacheContent> content = state_.take_cache();
+    if (!content) return;
+    {
+      absl::MutexLock lock(&mu_);
       cache_written_ = absl::Now();
     }
-    if (absl::Status s = write_sync_cache(cache_path_, content); !s.ok()) {
+    if (absl::Status s = write_sync_cache(cache_path_, *content); !s.ok()) {
+      state_.mark_dirty();  // try again later
       absl::MutexLock lock(&mu_);
       last_error_ = std::string(s.message());
-      cache_dirty_ = true;  // try again later
     }
   }
 
@@ -248,8 +242,7 @@ class GrpcSyncSource final : public SyncSource {
       for (const std::string& s : subscribed_) r.add_subscribe(s);
     }
     pending_subscribe_.clear();
-    for (const auto& [name, version] : have_) (*r.mutable_have())[name] = version;
-    r.set_have_global(global_);
+    state_.fill_hello(r);
     return r;
   }
 
@@ -433,77 +426,12 @@ class GrpcSyncSource final : public SyncSource {
 
   // Applies one response and queues its ACK. An error ends the stream (after the NACK).
   absl::Status on_response(v1::WatchResponse& response, std::deque<v1::WatchRequest>& out) {
-    v1::WatchRequest ack_request;
-    v1::Ack* ack = ack_request.mutable_ack();
-    ack->set_response_id(response.response_id());
-    uint64_t have_global;
-    {
-      absl::MutexLock lock(&mu_);
-      ++responses_;
-      services_received_ += response.services_size();
-      removals_received_ += response.removals_size();
-      bytes_received_ += response.ByteSizeLong();
-      have_global = global_;
-      unknown_.assign(response.unknown().begin(), response.unknown().end());
-    }
-    absl::Status refuse;
-    if (!response.more() && response.global_version() < have_global) {
-      refuse = absl::FailedPreconditionError(
-          absl::StrCat("global_version: the server is at ", response.global_version(),
-                       ", older than the client's ", have_global,
-                       " (a different or rolled-back store); not followed"));
-    }
-    if (!refuse.ok()) {
-      ack->set_error(std::string(refuse.message()));
-      out.push_back(std::move(ack_request));
-      emit(EventType::kConfigRejected, std::string(refuse.message()), response.global_version());
-      absl::MutexLock lock(&mu_);
-      ++nacks_sent_;
-      return refuse;
-    }
-
-    ConfigUpdate update;
-    update.global_version = response.more() ? 0 : response.global_version();
-    std::map<std::string, uint64_t> versions;
-    for (v1::ServiceConfig& s : *response.mutable_services()) {
-      versions[s.name()] = s.version();
-      *update.config.add_services() = std::move(s);
-    }
-    for (const v1::ServiceRemoval& r : response.removals()) {
-      update.removals.push_back({r.name(), r.version()});
-    }
-    const UpdateResult result = sink_->deliver(update);
-    absl::flat_hash_set<std::string> rejected;
-    for (const auto& [name, status] : result.rejected) {
-      rejected.insert(name);
-      v1::Nack* n = ack->add_nacks();
-      n->set_service(name);
-      auto v = versions.find(name);
-      n->set_version(v == versions.end() ? 0 : v->second);
-      n->set_error(std::string(status.message()));
-    }
-    if (!result.status.ok()) ack->set_error(std::string(result.status.message()));
-    {
-      absl::MutexLock lock(&mu_);
-      if (result.status.ok()) {
-        for (v1::ServiceConfig& s : *update.config.mutable_services()) {
-          if (rejected.contains(s.name())) continue;
-          have_[s.name()] = s.version();
-          configs_[s.name()] = std::move(s);
-        }
-        for (const ServiceRemoval& r : update.removals) {
-          if (rejected.contains(r.name)) continue;
-          have_.erase(r.name);
-          configs_.erase(r.name);
-        }
-        if (update.global_version != 0) global_ = std::max(global_, update.global_version);
-        cache_dirty_ = true;
-        ack->set_global_version(global_);
-      }
-      nacks_sent_ += ack->nacks_size() + (ack->error().empty() ? 0 : 1);
-    }
-    out.push_back(std::move(ack_request));
-    return absl::OkStatus();
+    v1::WatchRequest ack;
+    absl::Status s = state_.apply(response, *sink_, ack);
+    out.push_back(std::move(ack));
+    if (!s.ok())
+      emit(EventType::kConfigRejected, std::string(s.message()), response.global_version());
+    return s;
   }
 
   const Options options_;
@@ -516,28 +444,18 @@ class GrpcSyncSource final : public SyncSource {
   ServerRotation rotation_;
   std::mt19937_64 rng_;
   bool recheck_ = false;
+  // What the client holds from the servers (its own lock).
+  WatchState state_;
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<std::string> subscribed_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> pending_subscribe_ ABSL_GUARDED_BY(mu_);
-  // What the client holds from the servers: name -> version, the configs (for the cache),
-  // and the global version.
-  absl::flat_hash_map<std::string, uint64_t> have_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, v1::ServiceConfig> configs_ ABSL_GUARDED_BY(mu_);
-  uint64_t global_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<std::string> unknown_ ABSL_GUARDED_BY(mu_);
-  bool cache_dirty_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time cache_written_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::string server_ ABSL_GUARDED_BY(mu_);
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
   std::string last_error_ ABSL_GUARDED_BY(mu_);
   uint64_t connects_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t responses_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t services_received_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t removals_received_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t bytes_received_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t nacks_sent_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace

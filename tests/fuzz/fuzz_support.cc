@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/common/strings.h"
+#include "src/core/client_core.h"
 #include "tests/testing/fake_resolver.h"
 #include "ufc/config.h"
 
@@ -26,26 +27,44 @@ void fuzz_note(std::string_view what) {
   if (verbose) std::fprintf(stderr, "%.*s\n", static_cast<int>(what.size()), what.data());
 }
 
-std::unique_ptr<FuzzClient> FuzzClient::create(const v1::ClientConfig& config,
-                                               absl::Status* status) {
-  auto c = std::make_unique<FuzzClient>();
-  c->clock = std::make_shared<testing::SimClock>();
-  c->executor = std::make_shared<testing::ManualExecutor>(c->clock);
+namespace {
+ClientOptions fuzz_options(FuzzClient& c, const v1::ClientConfig& config) {
+  c.clock = std::make_shared<testing::SimClock>();
+  c.executor = std::make_shared<testing::ManualExecutor>(c.clock);
   ClientOptions options;
   options.self_service = "tester";
   options.self_idc = "bj";
   options.initial_config = config;
-  options.clock = c->clock;
-  options.executor = c->executor;
+  options.clock = c.clock;
+  options.executor = c.executor;
   options.random = std::make_shared<testing::SeededRandom>(1);
   options.prober = std::make_shared<testing::FakeProber>();
   // DNS destinations are looked up by a resolver that never answers: no thread, no
   // network, and (what the pick checks rely on) no endpoint beyond the config's own.
   options.resolver = std::make_shared<testing::FakeResolver>();
-  absl::StatusOr<std::unique_ptr<Client>> created = Client::create(options);
+  return options;
+}
+}  // namespace
+
+FuzzClient::FuzzClient() = default;
+FuzzClient::~FuzzClient() = default;
+
+std::unique_ptr<FuzzClient> FuzzClient::create(const v1::ClientConfig& config,
+                                               absl::Status* status) {
+  auto c = std::make_unique<FuzzClient>();
+  absl::StatusOr<std::unique_ptr<Client>> created = Client::create(fuzz_options(*c, config));
   if (status != nullptr) *status = created.status();
   if (!created.ok()) return nullptr;
   c->client = *std::move(created);
+  return c;
+}
+
+std::unique_ptr<FuzzClient> FuzzClient::create_core(const v1::ClientConfig& config) {
+  auto c = std::make_unique<FuzzClient>();
+  absl::StatusOr<std::unique_ptr<internal::ClientCore>> created =
+      internal::ClientCore::create(fuzz_options(*c, config));
+  if (!created.ok()) return nullptr;
+  c->core = *std::move(created);
   return c;
 }
 
@@ -97,13 +116,16 @@ const v1::ClientConfig& good_config() {
   return *config;
 }
 
-std::string observable_state(Client& client, std::string_view service) {
+namespace {
+template <typename C>
+std::string observable_state_of(C& client, std::string_view service) {
   return absl::StrCat(client.query("services"), "\n",
                       client.query(absl::StrCat("endpoints^", internal::av(service))), "\n",
                       client.query(absl::StrCat("routes^", internal::av(service))));
 }
 
-void check_picks_in_config(Client& client, const v1::ServiceConfig& config) {
+template <typename C>
+void check_picks_of(C& client, const v1::ServiceConfig& config) {
   std::set<std::string, std::less<>> addresses;
   for (const v1::Endpoint& e : config.endpoints()) addresses.insert(e.address());
 
@@ -140,6 +162,21 @@ void check_picks_in_config(Client& client, const v1::ServiceConfig& config) {
       }
     }
   }
+}
+
+}  // namespace
+
+std::string observable_state(Client& client, std::string_view service) {
+  return observable_state_of(client, service);
+}
+std::string observable_state(internal::ClientCore& client, std::string_view service) {
+  return observable_state_of(client, service);
+}
+void check_picks_in_config(Client& client, const v1::ServiceConfig& config) {
+  check_picks_of(client, config);
+}
+void check_picks_in_config(internal::ClientCore& client, const v1::ServiceConfig& config) {
+  check_picks_of(client, config);
 }
 
 }  // namespace ufc::fuzz

@@ -22,6 +22,10 @@
 #include "tests/testing/sim_clock.h"
 #include "ufc/client.h"
 
+namespace ufc::internal {
+class ClientCore;
+}  // namespace ufc::internal
+
 namespace ufc::fuzz {
 
 // fuzz_fail() reports a broken invariant and aborts (libFuzzer records the input).
@@ -41,10 +45,16 @@ struct FuzzClient {
   // nullptr, with `status` set, when Client::create refuses `config`.
   static std::unique_ptr<FuzzClient> create(const v1::ClientConfig& config,
                                             absl::Status* status = nullptr);
+  // The same, as the ClientCore under a Client (in `core`, `client` unset): for harnesses
+  // that deliver to it as a ConfigSink, the way config sources do. nullptr when refused.
+  static std::unique_ptr<FuzzClient> create_core(const v1::ClientConfig& config);
+  FuzzClient();
+  ~FuzzClient();
 
   std::shared_ptr<testing::SimClock> clock;
   std::shared_ptr<testing::ManualExecutor> executor;
   std::unique_ptr<Client> client;
+  std::unique_ptr<internal::ClientCore> core;
 };
 
 // The last good config the update harnesses start from: service kGoodService (routes,
@@ -56,11 +66,13 @@ const v1::ClientConfig& good_config();
 // What query() says about `service` (services list, endpoints, routes): equal before and
 // after an update that was rejected, as long as no traffic and no time passed in between.
 std::string observable_state(Client& client, std::string_view service);
+std::string observable_state(internal::ClientCore& client, std::string_view service);
 
 // Picks from `service` a few times (plain, with a hash key, with each route's attributes
 // and callers) and aborts if a pick returns an address that `config` does not list.
 // A pick may fail (e.g. a deadline or an empty subset); it may not go outside the config.
 void check_picks_in_config(Client& client, const v1::ServiceConfig& config);
+void check_picks_in_config(internal::ClientCore& client, const v1::ServiceConfig& config);
 
 }  // namespace ufc::fuzz
 

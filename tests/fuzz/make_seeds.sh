@@ -30,3 +30,23 @@ open(sys.argv[2] + ".cache", "wb").write(b"\x00" + whole)
 open(sys.argv[2] + ".torn", "wb").write(b"\x01" + whole[:-1])
 PY
 done
+
+# watch_response_fuzz: each seeds/watch_response_fuzz/*.txtpb is a conversation (the
+# harness's input after its mode byte: `repeated ufc.v1.WatchResponse responses = 1`),
+# once after the harness's baseline (mode 1) and once on a client that never synced (0).
+conv=$(mktemp -d)
+trap 'rm -rf "$conv"' EXIT
+cat >"$conv/conversation.proto" <<'PROTO'
+syntax = "proto3";
+package ufc.fuzz;
+import "ufc/v1/meta.proto";
+message Conversation { repeated ufc.v1.WatchResponse responses = 1; }
+PROTO
+mkdir -p tests/fuzz/corpus/watch_response_fuzz
+for src in tests/fuzz/seeds/watch_response_fuzz/*.txtpb; do
+  name=$(basename "${src%.txtpb}")
+  protoc -I protos -I /usr/include -I "$conv" --encode=ufc.fuzz.Conversation conversation.proto \
+    <"$src" >"$conv/$name.pb"
+  { printf '\001'; cat "$conv/$name.pb"; } >"tests/fuzz/corpus/watch_response_fuzz/$name.synced"
+  { printf '\000'; cat "$conv/$name.pb"; } >"tests/fuzz/corpus/watch_response_fuzz/$name.cold"
+done

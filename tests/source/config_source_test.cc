@@ -161,6 +161,18 @@ TEST(ConfigSourceTest, AServiceListedTwiceIsRejectedTheSecondTimeWhateverTheFirs
   EXPECT_EQ(c.core->pick({.service = "svc"}).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST(ConfigSourceTest, AServiceListedTwiceIsRejectedBothTimesAndKeepsWhatItHad) {
+  SimCore c;
+  c.core->deliver(update_of(1, {make_service("svc", 2, "round_robin", 1)}));
+  const UpdateResult r = c.core->deliver(update_of(
+      3, {make_service("svc", 3, "round_robin", 2), make_service("svc", 4, "round_robin", 3)}));
+  ASSERT_EQ(r.rejected.size(), 2u);
+  EXPECT_EQ(r.rejected[0].second.message(), "name: listed twice in one update");
+  EXPECT_EQ(r.rejected[1].second.message(), "name: listed twice in one update");
+  ASSERT_NE(c.core->policy("svc"), nullptr);
+  EXPECT_EQ(c.core->policy("svc")->version, 1u) << "neither copy replaced the last good one";
+}
+
 TEST(ConfigSourceTest, TheSameVersionAndContentAgainIsANoOp) {
   SimCore c;
   c.core->deliver(update_of(1, {make_service("a", 2, "round_robin", 1)}));
