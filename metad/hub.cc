@@ -11,8 +11,10 @@
 
 namespace ufc::metad {
 
-std::string stored_value(const v1::ServiceConfig& service) {
-  v1::ServiceConfig copy = service;
+namespace {
+template <typename Message>
+std::string deterministic_without_version(const Message& m) {
+  Message copy = m;
   copy.set_version(0);
   std::string out;
   {
@@ -23,8 +25,17 @@ std::string stored_value(const v1::ServiceConfig& service) {
   }
   return out;
 }
+}  // namespace
 
-Hub::Hub(Store& store, Options options) : store_(store), options_(options) {}
+std::string stored_value(const v1::ServiceConfig& service) {
+  return deterministic_without_version(service);
+}
+std::string stored_value(const v1::IdcMap& idc_map) {
+  return deterministic_without_version(idc_map);
+}
+
+Hub::Hub(Store& store, Options options)
+    : store_(store), options_(options), idc_map_(std::make_shared<v1::IdcMap>()) {}
 Hub::~Hub() { store_.stop(); }
 
 absl::Status Hub::start() {
@@ -53,6 +64,15 @@ std::shared_ptr<const v1::ServiceConfig> parse_stored(const std::string& name,
   config->set_version(version);
   return config;
 }
+
+// The stored IDC map at `version`; an unreadable value reads as an empty map (a writer
+// other than metad), a delete as empty at the delete's revision.
+std::shared_ptr<const v1::IdcMap> parse_idc_map(const std::string& value, uint64_t version) {
+  auto map = std::make_shared<v1::IdcMap>();
+  if (!map->ParseFromString(value)) map->Clear();
+  map->set_version(version);
+  return map;
+}
 }  // namespace
 
 void Hub::reset(const StoreSnapshot& snapshot) {
@@ -60,7 +80,14 @@ void Hub::reset(const StoreSnapshot& snapshot) {
   {
     absl::MutexLock lock(&mu_);
     std::map<std::string, Entry, std::less<>> next;
+    std::shared_ptr<const v1::IdcMap> idc_map = std::make_shared<v1::IdcMap>();
+    std::string idc_map_value;
     for (const StoredService& s : snapshot.services) {
+      if (s.name == kIdcMapKey) {
+        idc_map = parse_idc_map(s.value, s.mod_revision);
+        idc_map_value = s.value;
+        continue;
+      }
       auto config = parse_stored(s.name, s.value, s.mod_revision);
       if (config == nullptr) continue;
       next[s.name] = Entry{std::move(config), s.value};
@@ -75,6 +102,17 @@ void Hub::reset(const StoreSnapshot& snapshot) {
       if (services_.find(name) == services_.end()) log_.emplace_back(revision_, name);
     }
     services_ = std::move(next);
+    if (idc_map_value != idc_map_value_ || idc_map->version() != idc_map_->version()) {
+      // A store without it (or one reset to another) means the map is gone: a version of
+      // its own so that watchers that had one are told.
+      if (idc_map_value.empty() && idc_map_->version() != 0) {
+        auto cleared = std::make_shared<v1::IdcMap>();
+        cleared->set_version(revision_);
+        idc_map = std::move(cleared);
+      }
+      idc_map_ = std::move(idc_map);
+      idc_map_value_ = std::move(idc_map_value);
+    }
     while (log_.size() > options_.log_size) {
       log_start_ = log_.front().first;
       log_.pop_front();
@@ -89,6 +127,11 @@ void Hub::apply_events(const std::vector<StoreEvent>& events, uint64_t revision)
     absl::MutexLock lock(&mu_);
     if (revision <= revision_) return;  // already seen (a reset overtook it)
     for (const StoreEvent& e : events) {
+      if (e.name == kIdcMapKey) {
+        idc_map_ = parse_idc_map(e.deleted ? std::string() : e.value, e.revision);
+        idc_map_value_ = e.deleted ? std::string() : e.value;
+        continue;
+      }
       if (e.deleted) {
         services_.erase(e.name);
       } else {
@@ -134,8 +177,50 @@ absl::StatusOr<v1::PutServiceResponse> Hub::put(const v1::PutServiceRequest& req
   return response;
 }
 
+absl::StatusOr<v1::PutIdcMapResponse> Hub::put_idc_map(const v1::PutIdcMapRequest& request) {
+  v1::ClientConfig check;
+  *check.mutable_idc_map() = request.idc_map();
+  if (absl::Status valid = ufc::validate_config(check); !valid.ok()) {
+    return absl::InvalidArgumentError(valid.message());
+  }
+  v1::IdcMap map;
+  *map.mutable_entries() = request.idc_map();
+  const std::string value = stored_value(map);
+  v1::PutIdcMapResponse response;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    const uint64_t current = idc_map_->version();
+    if (request.has_expected_version() && request.expected_version() != current) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("expected_version: the IDC map is at version ", current, ", not ",
+                       request.expected_version()));
+    }
+    if (value == idc_map_value_ && (current != 0 || value.empty())) {
+      response.set_version(current);
+      response.set_unchanged(true);
+      return response;
+    }
+  }
+  // The store checks the version again, atomically (another server may write meanwhile).
+  std::optional<uint64_t> expected;
+  if (request.has_expected_version()) expected = request.expected_version();
+  absl::StatusOr<uint64_t> revision = store_.put(kIdcMapKey, value, expected);
+  if (!revision.ok()) return revision.status();
+  response.set_version(*revision);
+  return response;
+}
+
+v1::IdcMap Hub::idc_map() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return *idc_map_;
+}
+
 absl::StatusOr<v1::DeleteServiceResponse> Hub::remove(const v1::DeleteServiceRequest& request) {
   if (request.name().empty()) return absl::InvalidArgumentError("name: empty");
+  if (request.name() == kIdcMapKey) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("name: \"", kIdcMapKey, "\" is where the IDC map is kept, not a service"));
+  }
   std::optional<uint64_t> expected;
   if (request.has_expected_version()) expected = request.expected_version();
   absl::StatusOr<uint64_t> revision = store_.remove(request.name(), expected);
@@ -279,6 +364,13 @@ bool Hub::build(WatchCursor& cursor, v1::WatchResponse& out, bool& more,
   cursor.fresh.erase(std::unique(cursor.fresh.begin(), cursor.fresh.end()), cursor.fresh.end());
   size_t bytes = 0;
   bool any = false;
+  if (cursor.idc_map_version != idc_map_->version()) {
+    *out.mutable_idc_map() = *idc_map_;
+    cursor.idc_map_version = idc_map_->version();
+    cursor.wanted = std::max(cursor.wanted, idc_map_->version());
+    bytes += idc_map_value_.size() + 16;
+    any = true;
+  }
   size_t done = 0;
   for (; done < cursor.fresh.size() && bytes < options_.max_response_bytes; ++done) {
     const std::string& name = cursor.fresh[done];

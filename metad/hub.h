@@ -8,6 +8,10 @@
 // difference into one WatchResponse: for a watcher one change behind, O(changes), not
 // O(services). A watcher behind the log's start (or a new subscription) is diffed in full.
 //
+// The IDC map (v1::IdcMap) is stored beside the services under kIdcMapKey, a name no
+// service can have ('^' is refused in service names), and sent to every watcher whose
+// version of it differs, whatever it subscribes to.
+//
 // The hub learns changes only from the store's watch (this server's writes and every
 // other server's alike), so every server over one store sends the same versions.
 //
@@ -37,6 +41,9 @@
 
 namespace ufc::metad {
 
+// Where the IDC map is stored: a name no service can have.
+inline constexpr absl::string_view kIdcMapKey = "^idc_map";
+
 // What one watcher subscribed to and has been sent. Owned by the watcher; build() reads
 // and advances it (the caller serializes calls per cursor).
 struct WatchCursor {
@@ -51,6 +58,7 @@ struct WatchCursor {
   // The newest revision at which something this watcher subscribes to changed (what its
   // ACKs must reach to be up to date).
   uint64_t wanted = 0;
+  uint64_t idc_map_version = 0;  // the version of the IDC map the watcher has
 };
 
 class Hub {
@@ -76,6 +84,10 @@ class Hub {
   absl::StatusOr<v1::PutServiceResponse> put(const v1::PutServiceRequest& request);
   absl::StatusOr<v1::DeleteServiceResponse> remove(const v1::DeleteServiceRequest& request);
   absl::StatusOr<v1::GetServiceResponse> get(const std::string& name) const;
+  // The IDC map, validated as ClientConfig.idc_map is (INVALID_ARGUMENT "idc_map...");
+  // replaced whole, an empty one clears it. Then the store's errors.
+  absl::StatusOr<v1::PutIdcMapResponse> put_idc_map(const v1::PutIdcMapRequest& request);
+  v1::IdcMap idc_map() const;
   v1::ListServicesResponse list() const;
 
   // Fills `out` with one response bringing `cursor` closer to the hub's state (a big
@@ -122,6 +134,9 @@ class Hub {
   std::deque<std::pair<uint64_t, std::string>> log_ ABSL_GUARDED_BY(mu_);
   uint64_t log_start_ ABSL_GUARDED_BY(mu_) = 0;
   bool available_ ABSL_GUARDED_BY(mu_) = true;
+  // The IDC map (never null; version 0: never set) and its stored form.
+  std::shared_ptr<const v1::IdcMap> idc_map_ ABSL_GUARDED_BY(mu_);
+  std::string idc_map_value_ ABSL_GUARDED_BY(mu_);
 };
 
 // Takes the borrowed services of a build() back out of `out` (without deleting them) and
@@ -129,9 +144,10 @@ class Hub {
 void release_borrowed(v1::WatchResponse& out,
                       std::vector<std::shared_ptr<const v1::ServiceConfig>>& borrowed);
 
-// The stored form of a service: serialized without its version (the store's revision is
-// the version). Exposed for tests.
+// The stored form of a service (or of the IDC map): serialized without its version (the
+// store's revision is the version). Exposed for tests.
 std::string stored_value(const v1::ServiceConfig& service);
+std::string stored_value(const v1::IdcMap& idc_map);
 
 }  // namespace ufc::metad
 

@@ -172,6 +172,7 @@ class WatchSession : public grpc::ServerBidiReactor<v1::WatchRequest, v1::WatchR
       identity_ = r.client();
       if (identity_.client_id().empty()) identity_.set_client_id(peer_);
       cursor_.all_services = r.all_services();
+      cursor_.idc_map_version = r.have_idc_map();
       acked_global_ = r.have_global();
     } else if (r.all_services() && !cursor_.all_services) {
       return absl::InvalidArgumentError("all_services: only in the first request");
@@ -309,7 +310,10 @@ class WatchSession : public grpc::ServerBidiReactor<v1::WatchRequest, v1::WatchR
 };
 
 MetaService::MetaService(Hub& hub, Store& store, Options options)
-    : hub_(hub), store_(store), options_(std::move(options)) {
+    : hub_(hub),
+      store_(store),
+      options_(std::move(options)),
+      writers_(options_.writer_threads, options_.max_queued_writes) {
   if (options_.server_id.empty()) {
     char host[256] = {0};
     ::gethostname(host, sizeof host - 1);
@@ -334,6 +338,7 @@ void MetaService::stop() {
   }
   for (auto& s : sessions) s->end(grpc::Status(grpc::StatusCode::UNAVAILABLE, "server stopping"));
   if (notifier_.joinable()) notifier_.join();
+  writers_.stop();
 }
 
 void MetaService::on_change() {
@@ -538,19 +543,37 @@ grpc::ServerUnaryReactor* admin(grpc::CallbackServerContext* context, const std:
   reactor->Finish(to_grpc(body()));
   return reactor;
 }
+
+// An admin write: the token check here, `body` on the writer pool (it waits for the store),
+// which finishes the call. `body` must hold no reference to the handler's locals.
+template <typename Body>
+grpc::ServerUnaryReactor* admin_write(grpc::CallbackServerContext* context,
+                                      const std::string& token, WriterPool& pool, Body body) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!token_matches(context, token)) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "bad or missing token"));
+    return reactor;
+  }
+  // The pool outlives the call: stop() runs what is queued before the server shuts down.
+  absl::Status posted =
+      pool.post([reactor, body = std::move(body)]() mutable { reactor->Finish(to_grpc(body())); });
+  if (!posted.ok()) reactor->Finish(to_grpc(posted));
+  return reactor;
+}
 }  // namespace
 
 grpc::ServerUnaryReactor* MetaService::PutService(grpc::CallbackServerContext* context,
                                                   const v1::PutServiceRequest* request,
                                                   v1::PutServiceResponse* response) {
-  return admin(context, options_.admin_token, [&]() -> absl::Status {
-    const absl::Time start = absl::Now();
-    absl::StatusOr<v1::PutServiceResponse> r = hub_.put(*request);
-    put_latency_.add(absl::Now() - start, r.ok());
-    if (!r.ok()) return r.status();
-    *response = *std::move(r);
-    return absl::OkStatus();
-  });
+  return admin_write(context, options_.admin_token, writers_,
+                     [this, request, response]() -> absl::Status {
+                       const absl::Time start = absl::Now();
+                       absl::StatusOr<v1::PutServiceResponse> r = hub_.put(*request);
+                       put_latency_.add(absl::Now() - start, r.ok());
+                       if (!r.ok()) return r.status();
+                       *response = *std::move(r);
+                       return absl::OkStatus();
+                     });
 }
 
 grpc::ServerUnaryReactor* MetaService::GetService(grpc::CallbackServerContext* context,
@@ -567,14 +590,15 @@ grpc::ServerUnaryReactor* MetaService::GetService(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* MetaService::DeleteService(grpc::CallbackServerContext* context,
                                                      const v1::DeleteServiceRequest* request,
                                                      v1::DeleteServiceResponse* response) {
-  return admin(context, options_.admin_token, [&]() -> absl::Status {
-    const absl::Time start = absl::Now();
-    absl::StatusOr<v1::DeleteServiceResponse> r = hub_.remove(*request);
-    delete_latency_.add(absl::Now() - start, r.ok());
-    if (!r.ok()) return r.status();
-    *response = *std::move(r);
-    return absl::OkStatus();
-  });
+  return admin_write(context, options_.admin_token, writers_,
+                     [this, request, response]() -> absl::Status {
+                       const absl::Time start = absl::Now();
+                       absl::StatusOr<v1::DeleteServiceResponse> r = hub_.remove(*request);
+                       delete_latency_.add(absl::Now() - start, r.ok());
+                       if (!r.ok()) return r.status();
+                       *response = *std::move(r);
+                       return absl::OkStatus();
+                     });
 }
 
 grpc::ServerUnaryReactor* MetaService::ListServices(grpc::CallbackServerContext* context,
@@ -593,6 +617,29 @@ grpc::ServerUnaryReactor* MetaService::ListClients(grpc::CallbackServerContext* 
     absl::StatusOr<v1::ListClientsResponse> all = fleet_clients();
     // The store is away: what this server knows.
     *response = all.ok() ? *std::move(all) : local_clients();
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* MetaService::PutIdcMap(grpc::CallbackServerContext* context,
+                                                 const v1::PutIdcMapRequest* request,
+                                                 v1::PutIdcMapResponse* response) {
+  return admin_write(context, options_.admin_token, writers_,
+                     [this, request, response]() -> absl::Status {
+                       const absl::Time start = absl::Now();
+                       absl::StatusOr<v1::PutIdcMapResponse> r = hub_.put_idc_map(*request);
+                       put_latency_.add(absl::Now() - start, r.ok());
+                       if (!r.ok()) return r.status();
+                       *response = *std::move(r);
+                       return absl::OkStatus();
+                     });
+}
+
+grpc::ServerUnaryReactor* MetaService::GetIdcMap(grpc::CallbackServerContext* context,
+                                                 const v1::GetIdcMapRequest* request,
+                                                 v1::IdcMap* response) {
+  return admin(context, options_.admin_token, [&]() -> absl::Status {
+    *response = hub_.idc_map();
     return absl::OkStatus();
   });
 }

@@ -28,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "metad/hub.h"
+#include "metad/writer_pool.h"
 #include "src/endpoint/latency_histogram.h"
 #include "ufc/v1/meta.grpc.pb.h"
 
@@ -46,14 +47,18 @@ class MetaService final : public v1::Meta::CallbackService {
     // Fault injection for tests (--fault_invalid_service): every response carrying this
     // service sends it with an invalid weight, as a broken server would.
     std::string fault_invalid_service;
+    // Admin writes (Put, Delete) run on this many threads of their own, never on gRPC's
+    // (metad/writer_pool.h); more than `max_queued_writes` waiting: RESOURCE_EXHAUSTED.
+    size_t writer_threads = 4;
+    size_t max_queued_writes = 10000;
   };
   MetaService(Hub& hub, Store& store, Options options);
   ~MetaService() override;
 
   // Starts the notifier thread; the hub's changes reach watchers from then on.
   void start();
-  // Ends every watch stream (UNAVAILABLE) and stops the threads. Call before the server
-  // shuts down.
+  // Ends every watch stream (UNAVAILABLE), finishes the queued writes (later ones are
+  // UNAVAILABLE) and stops the threads. Call before the server shuts down.
   void stop();
 
   grpc::ServerBidiReactor<v1::WatchRequest, v1::WatchResponse>* Watch(
@@ -73,6 +78,12 @@ class MetaService final : public v1::Meta::CallbackService {
   grpc::ServerUnaryReactor* ListClients(grpc::CallbackServerContext* context,
                                         const v1::ListClientsRequest* request,
                                         v1::ListClientsResponse* response) override;
+  grpc::ServerUnaryReactor* PutIdcMap(grpc::CallbackServerContext* context,
+                                      const v1::PutIdcMapRequest* request,
+                                      v1::PutIdcMapResponse* response) override;
+  grpc::ServerUnaryReactor* GetIdcMap(grpc::CallbackServerContext* context,
+                                      const v1::GetIdcMapRequest* request,
+                                      v1::IdcMap* response) override;
 
   // Counters (for tests and, later, /metrics).
   struct Counters {
@@ -110,6 +121,7 @@ class MetaService final : public v1::Meta::CallbackService {
   Hub& hub_;
   Store& store_;
   const Options options_;
+  WriterPool writers_;
 
   mutable absl::Mutex mu_;
   absl::flat_hash_set<std::shared_ptr<WatchSession>> sessions_ ABSL_GUARDED_BY(mu_);

@@ -4,7 +4,10 @@
 //
 //   ufcctl [--server=127.0.0.1:7070] put FILE.json     one ServiceConfig, or a ClientConfig
 //   ufcctl get NAME | delete NAME | list | clients | watch
+//   ufcctl idc-map | put-idc-map FILE.json              the store's IDC map
 //
+// A ClientConfig's idcMap is put with its services (when it has one); `put-idc-map` puts
+// a file's idcMap alone, exactly (an empty or absent one clears the store's).
 // `put` validates locally first (the library's own validator) and prints each field error;
 // the server's errors are printed as they come. Exit codes: 0 done; 1 the server refused
 // (invalid, version mismatch, not found); 2 usage or a local validation error; 3 the
@@ -116,6 +119,54 @@ class Ctl {
   std::string token_;
 };
 
+// --expected_version applies to the IDC map only with `expected`: put-idc-map.
+int put_idc_map(Ctl& ctl, const ufc::v1::ClientConfig& config, bool expected) {
+  ufc::v1::PutIdcMapRequest request;
+  *request.mutable_idc_map() = config.idc_map();
+  if (int64_t v = absl::GetFlag(FLAGS_expected_version); expected && v >= 0) {
+    request.set_expected_version(static_cast<uint64_t>(v));
+  }
+  ufc::v1::PutIdcMapResponse response;
+  grpc::ClientContext context;
+  ctl.prepare(context);
+  grpc::Status s = ctl.stub().PutIdcMap(&context, request, &response);
+  if (!s.ok()) return report(s, "put idc map");
+  std::printf("idc map (%d entries): version %llu%s\n", config.idc_map_size(),
+              static_cast<unsigned long long>(response.version()),
+              response.unchanged() ? " (unchanged)" : "");
+  return kOk;
+}
+
+// A file holding a ClientConfig's idcMap and no services.
+int put_idc_map_file(Ctl& ctl, const std::string& path) {
+  bool ok = false;
+  const std::string text = read_all(path, ok);
+  if (!ok) {
+    std::fprintf(stderr, "ufcctl: put-idc-map: cannot read %s\n", path.c_str());
+    return kUsage;
+  }
+  absl::StatusOr<ufc::v1::ClientConfig> config = ufc::parse_config_json(text);
+  absl::Status valid = config.ok() ? ufc::validate_config(*config) : config.status();
+  if (valid.ok() && config->services_size() > 0) {
+    valid = absl::InvalidArgumentError("services: put-idc-map takes an idcMap alone (use put)");
+  }
+  if (!valid.ok()) {
+    std::fprintf(stderr, "ufcctl: %s: %s\n", path.c_str(), std::string(valid.message()).c_str());
+    return kUsage;
+  }
+  return put_idc_map(ctl, *config, /*expected=*/true);
+}
+
+int get_idc_map(Ctl& ctl) {
+  ufc::v1::IdcMap response;
+  grpc::ClientContext context;
+  ctl.prepare(context);
+  grpc::Status s = ctl.stub().GetIdcMap(&context, {}, &response);
+  if (!s.ok()) return report(s, "idc-map");
+  std::printf("%s\n", to_json(response).c_str());
+  return kOk;
+}
+
 int put(Ctl& ctl, const std::string& path) {
   bool ok = false;
   const std::string text = read_all(path, ok);
@@ -140,6 +191,7 @@ int put(Ctl& ctl, const std::string& path) {
     return kUsage;
   }
   int worst = kOk;
+  if (!config->idc_map().empty()) worst = put_idc_map(ctl, *config, /*expected=*/false);
   for (const ufc::v1::ServiceConfig& service : config->services()) {
     ufc::v1::PutServiceRequest request;
     *request.mutable_service() = service;
@@ -262,6 +314,11 @@ int watch(Ctl& ctl) {
       std::printf("delete %s version %llu\n", r.name().c_str(),
                   static_cast<unsigned long long>(r.version()));
     }
+    if (response.has_idc_map()) {
+      std::printf("idc map version %llu (%d entries)\n",
+                  static_cast<unsigned long long>(response.idc_map().version()),
+                  response.idc_map().entries_size());
+    }
     if (!response.more()) {
       std::printf("-- global version %llu\n",
                   static_cast<unsigned long long>(response.global_version()));
@@ -279,7 +336,8 @@ int watch(Ctl& ctl) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "ufcctl [flags] put FILE.json | get NAME | delete NAME | list | clients | watch");
+      "ufcctl [flags] put FILE.json | get NAME | delete NAME | list | clients | watch | "
+      "idc-map | put-idc-map FILE.json");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
@@ -294,6 +352,8 @@ int main(int argc, char** argv) {
   if (cmd == "list") return list(ctl);
   if (cmd == "clients") return clients(ctl);
   if (cmd == "watch") return watch(ctl);
+  if (cmd == "idc-map") return get_idc_map(ctl);
+  if (cmd == "put-idc-map" && has_arg) return put_idc_map_file(ctl, args[2]);
   std::fprintf(stderr, "usage: %s\n", absl::ProgramUsageMessage().data());
   return kUsage;
 }

@@ -2,6 +2,8 @@
 
 #include "metad/hub.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -135,6 +137,87 @@ TEST_F(HubTest, PutsAreValidatedByTheLibraryAndUnchangedPutsWriteNothing) {
   EXPECT_EQ(same->version(), v);
   EXPECT_EQ(hub_->revision(), v);
   EXPECT_EQ(hub_->get("a").value().service().version(), v);
+}
+
+v1::PutIdcMapRequest idc_map_request(std::map<std::string, std::string> entries) {
+  v1::PutIdcMapRequest r;
+  for (const auto& [physical, logical] : entries) (*r.mutable_idc_map())[physical] = logical;
+  return r;
+}
+
+TEST_F(HubTest, TheIdcMapIsValidatedStoredAndSentToEveryWatcherOnce) {
+  // Validated as a ClientConfig's idc_map: nothing stored.
+  absl::StatusOr<v1::PutIdcMapResponse> bad = hub_->put_idc_map(idc_map_request({{"bj-1", ""}}));
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("idc_map"));
+  EXPECT_EQ(hub_->revision(), 0u);
+
+  hub_->put(put_request("a", 1)).value();
+  WatchCursor c;  // subscribes to "a" only: the map goes to it all the same
+  c.subscribed = {"a"};
+  c.fresh = {"a"};
+  EXPECT_FALSE(build(c).has_idc_map()) << "no map stored yet";
+
+  const uint64_t v =
+      hub_->put_idc_map(idc_map_request({{"bj-1", "bj"}, {"sh-1", "sh"}})).value().version();
+  EXPECT_EQ(hub_->revision(), v);
+  v1::WatchResponse r = build(c);
+  EXPECT_TRUE(built_);
+  ASSERT_TRUE(r.has_idc_map());
+  EXPECT_EQ(r.idc_map().version(), v);
+  EXPECT_EQ(r.idc_map().entries().at("bj-1"), "bj");
+  EXPECT_EQ(r.idc_map().entries_size(), 2);
+  EXPECT_TRUE(r.services().empty());
+  EXPECT_EQ(r.global_version(), v);
+  build(c);
+  EXPECT_FALSE(built_) << "sent once";
+
+  // The same map again writes nothing; a stale expected version is refused.
+  absl::StatusOr<v1::PutIdcMapResponse> same =
+      hub_->put_idc_map(idc_map_request({{"sh-1", "sh"}, {"bj-1", "bj"}}));
+  ASSERT_TRUE(same.ok());
+  EXPECT_TRUE(same->unchanged());
+  EXPECT_EQ(same->version(), v);
+  v1::PutIdcMapRequest stale = idc_map_request({{"bj-1", "sh"}});
+  stale.set_expected_version(v - 1);
+  EXPECT_EQ(hub_->put_idc_map(stale).status().code(), absl::StatusCode::kFailedPrecondition);
+
+  // A watcher that has this version is not sent it; one with an older one is.
+  WatchCursor has;
+  has.all_services = true;
+  has.idc_map_version = v;
+  EXPECT_FALSE(build(has).has_idc_map());
+  WatchCursor old;
+  old.all_services = true;
+  old.idc_map_version = v - 1;
+  EXPECT_TRUE(build(old).has_idc_map());
+
+  // Not a service: not listed, not deletable as one.
+  const v1::ListServicesResponse listed = hub_->list();
+  ASSERT_EQ(listed.services_size(), 1);
+  EXPECT_EQ(listed.services(0).name(), "a");
+  v1::DeleteServiceRequest del;
+  del.set_name(std::string(kIdcMapKey));
+  EXPECT_EQ(hub_->remove(del).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(hub_->get(std::string(kIdcMapKey)).status().code(), absl::StatusCode::kNotFound);
+
+  // Cleared: an empty map at a new version reaches the watcher.
+  const uint64_t cleared = hub_->put_idc_map(idc_map_request({})).value().version();
+  EXPECT_GT(cleared, v);
+  r = build(c);
+  ASSERT_TRUE(r.has_idc_map());
+  EXPECT_EQ(r.idc_map().version(), cleared);
+  EXPECT_TRUE(r.idc_map().entries().empty());
+
+  // It survives a restart of the server (a new hub over the same store).
+  hub_->put_idc_map(idc_map_request({{"gz-1", "gz"}})).value();
+  hub_.reset();
+  store_.reset();
+  store_ = LocalStore::open(dir_.path()).value();
+  Hub again(*store_, {});
+  ASSERT_TRUE(again.start().ok());
+  EXPECT_EQ(again.idc_map().entries().at("gz-1"), "gz");
+  EXPECT_GT(again.idc_map().version(), cleared);
 }
 
 }  // namespace

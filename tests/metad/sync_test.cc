@@ -6,8 +6,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <atomic>
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
@@ -238,6 +241,111 @@ TEST(SyncTest, TwoClientsFollowPutsUpdatesDeletesRestartsAndColdStartFromTheCach
   EXPECT_EQ(picked(*c3, "a"), "");
   EXPECT_EQ(e3.count(EventType::kCacheLoaded), 1) << e3.details(EventType::kCacheIgnored);
   EXPECT_THAT(e3.details(EventType::kCacheLoaded), HasSubstr("1 services"));
+}
+
+// Runs ufcctl against `server` with `args`; its exit code, and what it printed in `out`.
+int ufcctl(const std::string& server, const std::string& args, std::string* out = nullptr) {
+  const std::string cmd =
+      absl::StrCat(UFC_UFCCTL_BIN, " --server=", server, " --timeout_ms=5000 ", args, " 2>&1");
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return -1;
+  std::string text;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, p)) text.append(buf, n);
+  const int status = ::pclose(p);
+  if (out != nullptr) *out = text;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// The addresses 40 picks of `name` return.
+std::set<std::string> picks_of(Client& client, const std::string& name) {
+  std::set<std::string> out;
+  for (int i = 0; i < 40; ++i) {
+    absl::StatusOr<Pick> p = client.pick({.service = name});
+    if (p.ok()) out.insert(std::string(p->address()));
+  }
+  return out;
+}
+
+TEST(SyncTest, TheStoresIdcMapSteersEveryClientsIdcAffinityAndIsCached) {
+  TempDir dir;
+  MetadProcess metad(UFC_METAD_BIN);
+  ASSERT_TRUE(metad.start({"--data_dir=" + dir.path() + "/store"}));
+  Admin admin(metad.address());
+  // Endpoints tagged with physical IDCs; the client runs in "bj-1". Without a map no
+  // endpoint is in its IDC, so affinity falls back to all of them.
+  v1::ServiceConfig svc = service("svc", 2001);
+  (*svc.mutable_endpoints(0)->mutable_tags())["idc"] = "bj-2";
+  v1::Endpoint* sh = svc.add_endpoints();
+  sh->set_address("127.0.0.1:2002");
+  (*sh->mutable_tags())["idc"] = "sh-1";
+  svc.mutable_idc_affinity()->set_enabled(true);
+  ASSERT_TRUE(admin.put(svc).ok());
+
+  Events e1, e2;
+  ClientOptions o1 = sync_options(metad.address(), e1);
+  o1.self_idc = "bj-1";
+  o1.sync.services = {"svc"};  // a subscriber of one service gets the map all the same
+  o1.sync.cache_dir = dir.path();
+  ClientOptions o2 = sync_options(metad.address(), e2);
+  o2.self_idc = "bj-1";
+  o2.sync.all_services = true;
+  auto c1 = Client::create(o1).value();
+  auto c2 = Client::create(o2).value();
+  const std::set<std::string> both{"127.0.0.1:2001", "127.0.0.1:2002"};
+  for (Client* c : {c1.get(), c2.get()}) {
+    ASSERT_TRUE(c->wait_for_config("svc", absl::Seconds(10)).ok()) << c->query("sync");
+    EXPECT_EQ(picks_of(*c, "svc"), both);
+  }
+
+  // ufcctl validates locally first: an empty IDC name never reaches the server.
+  const std::string bad = dir.path() + "/bad.json";
+  std::ofstream(bad) << R"({"idcMap": {"bj-1": ""}})";
+  std::string out;
+  EXPECT_EQ(ufcctl(metad.address(), "put-idc-map " + bad, &out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("idc_map"));
+
+  // "bj-1" and "bj-2" are one logical IDC: both clients keep to the bj endpoint.
+  const std::string map = dir.path() + "/map.json";
+  std::ofstream(map) << R"({"idcMap": {"bj-1": "bj", "bj-2": "bj", "sh-1": "sh"}})";
+  ASSERT_EQ(ufcctl(metad.address(), "put-idc-map " + map, &out), 0) << out;
+  const std::set<std::string> bj{"127.0.0.1:2001"};
+  for (Client* c : {c1.get(), c2.get()}) {
+    ASSERT_TRUE(eventually([&] { return picks_of(*c, "svc") == bj; })) << c->query("sync");
+  }
+  ASSERT_EQ(ufcctl(metad.address(), "idc-map", &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"bj-2\": \"bj\""));
+  const uint64_t version = sync_stat(*c1, "idc_map_version");
+  EXPECT_GT(version, 0u);
+  EXPECT_TRUE(eventually([&] { return sync_stat(*c2, "idc_map_version") == version; }));
+  EXPECT_EQ(sync_stat(*c1, "services_received"), 1u) << "the map came without the service";
+
+  // The map changes: "bj-1" is now where sh is.
+  std::ofstream(map) << R"({"idcMap": {"bj-1": "sh", "sh-1": "sh"}})";
+  ASSERT_EQ(ufcctl(metad.address(), "put-idc-map " + map, &out), 0) << out;
+  const std::set<std::string> moved{"127.0.0.1:2002"};
+  for (Client* c : {c1.get(), c2.get()}) {
+    ASSERT_TRUE(eventually([&] { return picks_of(*c, "svc") == moved; })) << c->query("sync");
+  }
+
+  // The server gone, a restarted client has the map from its cache.
+  ASSERT_TRUE(eventually([&] { return sync_stat(*c1, "idc_map_version") > version; }));
+  absl::SleepFor(absl::Milliseconds(100));  // the cache write (cache_interval 20 ms)
+  metad.kill(SIGKILL);
+  c1.reset();
+  Events e3;
+  ClientOptions o3 = o1;
+  o3.on_event = e3.callback();
+  auto c3 = Client::create(o3).value();
+  EXPECT_EQ(e3.count(EventType::kCacheLoaded), 1) << e3.details(EventType::kCacheIgnored);
+  EXPECT_EQ(picks_of(*c3, "svc"), moved);
+
+  // Back: the server sends the map again (the cache keeps no version), nothing else.
+  ASSERT_TRUE(metad.start({"--data_dir=" + dir.path() + "/store"}, metad.port()));
+  ASSERT_TRUE(eventually([&] { return sync_stat(*c3, "idc_map_version") > version; }))
+      << c3->query("sync");
+  EXPECT_EQ(sync_stat(*c3, "services_received"), 0u);
+  EXPECT_EQ(picks_of(*c3, "svc"), moved);
 }
 
 TEST(SyncTest, AnInvalidPutIsRefusedWithFieldPathsAndNothingIsStored) {

@@ -1,0 +1,55 @@
+// Copyright 2026 The UFC Authors. Licensed under the Apache License, Version 2.0.
+//
+// metad/writer_pool.h: the threads the admin writes run on.
+//
+// A Put or a Delete waits for the store: an fsync of the local store (milliseconds), an
+// etcd round trip (more when etcd is slow or away). Run on one of gRPC's callback threads,
+// that wait would hold a thread the Watch streams need, so a burst of writes would delay
+// every push. The admin handlers post the write here instead and finish their reactor
+// from the pool.
+//
+// Thread-safety: every method may be called from any thread.
+
+#ifndef UFC_METAD_WRITER_POOL_H_
+#define UFC_METAD_WRITER_POOL_H_
+
+#include <cstddef>
+#include <deque>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+
+namespace ufc::metad {
+
+class WriterPool {
+ public:
+  // `threads` >= 1 workers; at most `max_queued` jobs wait for one.
+  WriterPool(size_t threads, size_t max_queued);
+  ~WriterPool();  // stop()
+
+  // Queues `job`. RESOURCE_EXHAUSTED when max_queued jobs wait already, UNAVAILABLE when
+  // the pool is stopping: `job` is not run, and the caller answers at once.
+  absl::Status post(absl::AnyInvocable<void()> job);
+
+  // Runs what is queued, then joins the workers; post() refuses from now on. Idempotent.
+  void stop();
+
+  size_t queued() const;
+
+ private:
+  void work();
+
+  const size_t max_queued_;
+  mutable absl::Mutex mu_;
+  std::deque<absl::AnyInvocable<void()>> jobs_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace ufc::metad
+
+#endif  // UFC_METAD_WRITER_POOL_H_
