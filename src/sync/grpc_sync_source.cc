@@ -292,11 +292,14 @@ class GrpcSyncSource final : public SyncSource {
       writing = true;
       stream->Write(out.front(), tag(kWrite));
     };
-    auto end = [&](std::string reason) {
+    // `cancel`: end the call from this side. A stream the server ended is not cancelled:
+    // Finish then gets the server's status (a wrong token's UNAUTHENTICATED, say), which a
+    // cancel would replace with CANCELLED.
+    auto end = [&](std::string reason, bool cancel = true) {
       if (end_reason.empty()) end_reason = std::move(reason);
       if (!broken) {
         broken = true;
-        context.TryCancel();
+        if (cancel) context.TryCancel();
       }
     };
     for (;;) {
@@ -320,7 +323,7 @@ class GrpcSyncSource final : public SyncSource {
           case kRead:
             reading = false;
             if (!ok) {
-              end("the server closed the stream");
+              end("the server closed the stream", /*cancel=*/false);
               break;
             }
             if (first_response) {

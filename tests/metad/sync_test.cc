@@ -348,6 +348,60 @@ TEST(SyncTest, TheStoresIdcMapSteersEveryClientsIdcAffinityAndIsCached) {
   EXPECT_EQ(picks_of(*c3, "svc"), moved);
 }
 
+// TLS and both tokens, end to end: a client needs the CA and the Watch token, ufcctl the CA
+// and the admin token; without either they are refused, and say why.
+TEST(SyncTest, OverTlsWithTokensOnlyClientsWithTheCaAndTheTokenSync) {
+  TempDir dir;
+  const std::string cert = dir.path() + "/metad.pem", key = dir.path() + "/metad.key";
+  const std::string cmd =
+      absl::StrCat("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=ufc-test -keyout ",
+                   key, " -out ", cert, " -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1");
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "openssl is not installed";
+  std::ofstream(dir.path() + "/admin") << "admin-secret\n";
+  std::ofstream(dir.path() + "/watch") << "watch-secret\n";
+  MetadProcess metad(UFC_METAD_BIN);
+  ASSERT_TRUE(metad.start({"--data_dir=" + dir.path() + "/store", "--tls_cert=" + cert,
+                           "--tls_key=" + key, "--admin_token_file=" + dir.path() + "/admin",
+                           "--watch_token_file=" + dir.path() + "/watch"}));
+  const std::string svc = dir.path() + "/svc.json";
+  std::ofstream(svc) << R"({"name": "svc", "endpoints": [{"address": "127.0.0.1:2001"}]})";
+  const std::string tls = " --tls_ca=" + cert;
+  std::string out;
+  EXPECT_EQ(ufcctl(metad.address(), "put " + svc + tls, &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr("UNAUTHENTICATED"));
+  EXPECT_EQ(ufcctl(metad.address(), "put " + svc + " --token_file=" + dir.path() + "/admin", &out),
+            3)
+      << "plaintext to a TLS server: unreachable. " << out;
+  ASSERT_EQ(
+      ufcctl(metad.address(), "put " + svc + tls + " --token_file=" + dir.path() + "/admin", &out),
+      0)
+      << out;
+
+  Events good_events, plain_events, wrong_events;
+  ClientOptions good = sync_options(metad.address(), good_events);
+  good.sync.services = {"svc"};
+  good.sync.tls_ca_file = cert;
+  good.sync.token = "watch-secret";
+  ClientOptions plain = good;  // no CA: plaintext
+  plain.sync.tls_ca_file.clear();
+  plain.on_event = plain_events.callback();
+  ClientOptions wrong = good;
+  wrong.sync.token = "admin-secret";  // the other token
+  wrong.on_event = wrong_events.callback();
+  auto g = Client::create(good).value();
+  auto p = Client::create(plain).value();
+  auto w = Client::create(wrong).value();
+  ASSERT_TRUE(g->wait_for_config("svc", absl::Seconds(10)).ok()) << g->query("sync");
+  EXPECT_EQ(picked(*g, "svc"), "127.0.0.1:2001");
+  EXPECT_FALSE(p->wait_for_config("svc", absl::Milliseconds(1500)).ok());
+  EXPECT_FALSE(w->wait_for_config("svc", absl::Milliseconds(10)).ok());
+  EXPECT_FALSE(sync_connected(*p));
+  EXPECT_FALSE(sync_connected(*w));
+  EXPECT_THAT(w->query("sync"), HasSubstr("bad or missing token"));
+  EXPECT_EQ(picked(*p, "svc"), "");
+  EXPECT_EQ(picked(*w, "svc"), "");
+}
+
 TEST(SyncTest, AnInvalidPutIsRefusedWithFieldPathsAndNothingIsStored) {
   TempDir dir;
   MetadProcess metad(UFC_METAD_BIN);
