@@ -339,7 +339,11 @@ class Client {
   absl::Status apply(const v1::ClientConfig& config);
   absl::Status apply(const v1::ClientConfig& config, const ApplyOptions& options);
 
-  // remove() drops a service. NOT_FOUND if it is not configured.
+  // remove() drops a service. NOT_FOUND if it is not configured. With sync, the client
+  // also unsubscribes from it and drops it from the cache, so the control server's next
+  // change does not bring it back; a later pick() or wait_for_config() subscribes again.
+  // (With sync.all_services the server sends every service: it is back at its next
+  // change.)
   absl::Status remove(std::string_view service);
 
   // wait_for_config() blocks until `service` is configured or `timeout` passes: for

@@ -723,6 +723,7 @@ absl::Status ClientCore::remove(std::string_view service) {
     remove_locked(name, /*removed_at=*/0, events);
     publish_registry_locked();
   }
+  if (sync_ != nullptr) sync_->unwant(av(service));  // not installed again until wanted
   emit(events);
   domain_.reclaim();
   return absl::OkStatus();

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <fstream>
@@ -81,8 +82,24 @@ class GrpcSyncSource final : public SyncSource {
     absl::MutexLock lock(&mu_);
     if (subscribed_.size() >= kMaxSubscriptions) return;
     if (subscribed_.insert(std::string(service)).second) {
+      // After an unwant() not sent yet both go, in that order (the server applies a
+      // request's unsubscribes first): it forgets what it sent, and sends it afresh.
       pending_subscribe_.emplace_back(service);
     }
+  }
+
+  void unwant(absl::string_view service) override {
+    const std::string name(service);
+    state_.forget(name);
+    if (options_.sync.all_services) return;
+    absl::MutexLock lock(&mu_);
+    if (subscribed_.erase(name) == 0) return;
+    auto pending = std::find(pending_subscribe_.begin(), pending_subscribe_.end(), name);
+    if (pending != pending_subscribe_.end()) {
+      pending_subscribe_.erase(pending);  // never sent: nothing to take back
+      return;
+    }
+    pending_unsubscribe_.push_back(name);
   }
 
   SyncStats stats() const override {
@@ -242,6 +259,7 @@ class GrpcSyncSource final : public SyncSource {
       for (const std::string& s : subscribed_) r.add_subscribe(s);
     }
     pending_subscribe_.clear();
+    pending_unsubscribe_.clear();
     state_.fill_hello(r);
     return r;
   }
@@ -377,14 +395,16 @@ class GrpcSyncSource final : public SyncSource {
           end("back to a server of the client's own IDC");
         }
         if (answered) {
-          std::vector<std::string> names;
+          std::vector<std::string> names, dropped;
           {
             absl::MutexLock lock(&mu_);
             names.swap(pending_subscribe_);
+            dropped.swap(pending_unsubscribe_);
           }
-          if (!names.empty()) {
+          if (!names.empty() || !dropped.empty()) {
             v1::WatchRequest r;
             for (std::string& n : names) r.add_subscribe(std::move(n));
+            for (std::string& n : dropped) r.add_unsubscribe(std::move(n));
             out.push_back(std::move(r));
             write_next();
           }
@@ -429,9 +449,40 @@ class GrpcSyncSource final : public SyncSource {
 
   // Applies one response and queues its ACK. An error ends the stream (after the NACK).
   absl::Status on_response(v1::WatchResponse& response, std::deque<v1::WatchRequest>& out) {
+    if (!options_.sync.all_services) {
+      // A service dropped (unwant) while this response was on its way is not installed
+      // again.
+      absl::MutexLock lock(&mu_);
+      google::protobuf::RepeatedPtrField<v1::ServiceConfig>& services =
+          *response.mutable_services();
+      int kept = 0;
+      for (int i = 0; i < services.size(); ++i) {
+        if (!subscribed_.contains(services[i].name())) continue;
+        if (kept != i) services.SwapElements(kept, i);
+        ++kept;
+      }
+      services.DeleteSubrange(kept, services.size() - kept);
+    }
+    std::vector<std::string> names;
+    for (const v1::ServiceConfig& svc : response.services()) names.push_back(svc.name());
     v1::WatchRequest ack;
     absl::Status s = state_.apply(response, *sink_, ack);
     out.push_back(std::move(ack));
+    if (!options_.sync.all_services && !names.empty()) {
+      // Dropped while this response was being applied (remove() raced the delivery, which
+      // may have installed it again): taken out again, here, after the delivery.
+      ConfigUpdate undo;
+      {
+        absl::MutexLock lock(&mu_);
+        for (const std::string& name : names) {
+          if (!subscribed_.contains(name)) undo.removals.push_back({name, 0});
+        }
+      }
+      if (!undo.removals.empty()) {
+        for (const ServiceRemoval& r : undo.removals) state_.forget(r.name);
+        sink_->deliver(undo);
+      }
+    }
     if (!s.ok())
       emit(EventType::kConfigRejected, std::string(s.message()), response.global_version());
     return s;
@@ -454,6 +505,7 @@ class GrpcSyncSource final : public SyncSource {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<std::string> subscribed_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> pending_subscribe_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> pending_unsubscribe_ ABSL_GUARDED_BY(mu_);
   absl::Time cache_written_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::string server_ ABSL_GUARDED_BY(mu_);
   bool connected_ ABSL_GUARDED_BY(mu_) = false;

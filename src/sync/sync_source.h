@@ -51,6 +51,11 @@ class SyncSource : public ConfigSource {
   // The client was asked for `service`, which it does not have: subscribe to it. Cheap
   // and non-blocking (a mutex and a set lookup); ignored with all_services.
   virtual void want(absl::string_view service) = 0;
+  // The client dropped `service` (remove()): unsubscribe from it and forget it (the cache
+  // no longer holds it), so that it is not installed again until wanted again. Cheap and
+  // non-blocking. With all_services the server keeps sending it: it is forgotten until
+  // its next change.
+  virtual void unwant(absl::string_view service) = 0;
   // {"sync":{...}}: server, connected, versions, counts, last error (query("sync")).
   virtual std::string status_json() const = 0;
   // The figures metrics show.

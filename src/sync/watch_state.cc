@@ -121,6 +121,11 @@ std::optional<SyncCacheContent> WatchState::take_cache() {
   return content;
 }
 
+void WatchState::forget(const std::string& service) {
+  absl::MutexLock lock(&mu_);
+  if (have_.erase(service) + configs_.erase(service) > 0) dirty_ = true;
+}
+
 void WatchState::mark_dirty() {
   absl::MutexLock lock(&mu_);
   dirty_ = true;

@@ -63,6 +63,8 @@ class WatchState {
   // configs, the global version); nullopt when nothing did. A caller whose write failed
   // calls mark_dirty() to try again later.
   std::optional<SyncCacheContent> take_cache();
+  // The client no longer has `service`: not in the next hello, not in the cache.
+  void forget(const std::string& service);
   void mark_dirty();
 
   // The hello's `have`, `have_global` and `have_idc_map`: what the client has.

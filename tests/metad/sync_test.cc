@@ -34,6 +34,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::MetadProcess;
+using ::testing::Not;
 using testing::TempDir;
 
 v1::ServiceConfig service(const std::string& name, int port) {
@@ -346,6 +347,50 @@ TEST(SyncTest, TheStoresIdcMapSteersEveryClientsIdcAffinityAndIsCached) {
       << c3->query("sync");
   EXPECT_EQ(sync_stat(*c3, "services_received"), 0u);
   EXPECT_EQ(picks_of(*c3, "svc"), moved);
+}
+
+TEST(SyncTest, ARemovedServiceIsUnsubscribedUncachedAndBackWhenWantedAgain) {
+  TempDir dir;
+  MetadProcess metad(UFC_METAD_BIN);
+  ASSERT_TRUE(metad.start({"--data_dir=" + dir.path() + "/store"}));
+  Admin admin(metad.address());
+  ASSERT_TRUE(admin.put(service("a", 1001)).ok());
+  ASSERT_TRUE(admin.put(service("b", 1002)).ok());
+  Events events;
+  ClientOptions o = sync_options(metad.address(), events);
+  o.sync.services = {"a", "b"};
+  o.sync.cache_dir = dir.path();
+  auto c = Client::create(o).value();
+  ASSERT_TRUE(c->wait_for_config("a", absl::Seconds(10)).ok()) << c->query("sync");
+  ASSERT_TRUE(c->wait_for_config("b", absl::Seconds(10)).ok());
+  ASSERT_TRUE(c->remove("a").ok());
+  ASSERT_TRUE(eventually([&] { return sync_stat(*c, "subscribed") == 1; })) << c->query("sync");
+
+  // A change of "a" is not sent any more (the server forgot the subscription), and no
+  // pick of it is made meanwhile (a pick would subscribe again).
+  const uint64_t received = sync_stat(*c, "services_received");
+  ASSERT_TRUE(admin.put(service("a", 1003)).ok());
+  ASSERT_TRUE(admin.put(service("b", 1004)).ok());
+  ASSERT_TRUE(eventually([&] { return picked(*c, "b") == "127.0.0.1:1004"; }));
+  EXPECT_EQ(sync_stat(*c, "services_received"), received + 1) << "b only";
+  EXPECT_THAT(c->query("services"), Not(HasSubstr("\"a\"")));
+  EXPECT_EQ(sync_stat(*c, "services"), 1u);
+
+  // Wanted again: subscribed, and the server sends it afresh.
+  ASSERT_TRUE(c->wait_for_config("a", absl::Seconds(10)).ok()) << c->query("sync");
+  EXPECT_EQ(picked(*c, "a"), "127.0.0.1:1003");
+
+  // Removed again, then the client restarts with the server gone: the cache lacks it.
+  ASSERT_TRUE(c->remove("a").ok());
+  absl::SleepFor(absl::Milliseconds(300));  // the cache write (a 50 ms loop, cache_interval 20 ms)
+  metad.kill(SIGKILL);
+  c.reset();
+  Events again;
+  o.on_event = again.callback();
+  auto restarted = Client::create(o).value();
+  EXPECT_EQ(again.count(EventType::kCacheLoaded), 1) << again.details(EventType::kCacheIgnored);
+  EXPECT_EQ(picked(*restarted, "b"), "127.0.0.1:1004");
+  EXPECT_THAT(restarted->query("services"), Not(HasSubstr("\"a\"")));
 }
 
 // TLS and both tokens, end to end: a client needs the CA and the Watch token, ufcctl the CA
