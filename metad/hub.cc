@@ -80,7 +80,7 @@ void Hub::reset(const StoreSnapshot& snapshot) {
   {
     absl::MutexLock lock(&mu_);
     std::map<std::string, Entry, std::less<>> next;
-    std::shared_ptr<const v1::IdcMap> idc_map = std::make_shared<v1::IdcMap>();
+    std::shared_ptr<const v1::IdcMap> idc_map;
     std::string idc_map_value;
     for (const StoredService& s : snapshot.services) {
       if (s.name == kIdcMapKey) {
@@ -102,16 +102,19 @@ void Hub::reset(const StoreSnapshot& snapshot) {
       if (services_.find(name) == services_.end()) log_.emplace_back(revision_, name);
     }
     services_ = std::move(next);
-    if (idc_map_value != idc_map_value_ || idc_map->version() != idc_map_->version()) {
-      // A store without it (or one reset to another) means the map is gone: a version of
-      // its own so that watchers that had one are told.
-      if (idc_map_value.empty() && idc_map_->version() != 0) {
-        auto cleared = std::make_shared<v1::IdcMap>();
-        cleared->set_version(revision_);
-        idc_map = std::move(cleared);
-      }
+    if (idc_map != nullptr) {  // stored (an empty value is a cleared map, still stored)
       idc_map_ = std::move(idc_map);
       idc_map_value_ = std::move(idc_map_value);
+      idc_map_present_ = true;
+    } else if (idc_map_present_ || idc_map_->version() != 0) {
+      // Gone from the store (deleted behind metad's back, or a store reset to another):
+      // empty, at a version of its own that differs from the one watchers have.
+      auto cleared = std::make_shared<v1::IdcMap>();
+      cleared->set_version(idc_map_present_ ? std::max(revision_, idc_map_->version() + 1)
+                                            : idc_map_->version());
+      idc_map_ = std::move(cleared);
+      idc_map_value_.clear();
+      idc_map_present_ = false;
     }
     while (log_.size() > options_.log_size) {
       log_start_ = log_.front().first;
@@ -130,6 +133,7 @@ void Hub::apply_events(const std::vector<StoreEvent>& events, uint64_t revision)
       if (e.name == kIdcMapKey) {
         idc_map_ = parse_idc_map(e.deleted ? std::string() : e.value, e.revision);
         idc_map_value_ = e.deleted ? std::string() : e.value;
+        idc_map_present_ = !e.deleted;
         continue;
       }
       if (e.deleted) {
@@ -187,6 +191,7 @@ absl::StatusOr<v1::PutIdcMapResponse> Hub::put_idc_map(const v1::PutIdcMapReques
   *map.mutable_entries() = request.idc_map();
   const std::string value = stored_value(map);
   v1::PutIdcMapResponse response;
+  std::optional<uint64_t> expected;
   {
     absl::ReaderMutexLock lock(&mu_);
     const uint64_t current = idc_map_->version();
@@ -195,15 +200,17 @@ absl::StatusOr<v1::PutIdcMapResponse> Hub::put_idc_map(const v1::PutIdcMapReques
           absl::StrCat("expected_version: the IDC map is at version ", current, ", not ",
                        request.expected_version()));
     }
-    if (value == idc_map_value_ && (current != 0 || value.empty())) {
+    // Stored with this value, or not stored and asked to be empty: nothing to write.
+    if (value == idc_map_value_ && (idc_map_present_ || value.empty())) {
       response.set_version(current);
       response.set_unchanged(true);
       return response;
     }
+    // The store checks again, atomically (another server may write meanwhile): the key's
+    // mod revision, or (0) that it does not exist, which a map deleted from the store
+    // does not although it has a version.
+    if (request.has_expected_version()) expected = idc_map_present_ ? current : 0;
   }
-  // The store checks the version again, atomically (another server may write meanwhile).
-  std::optional<uint64_t> expected;
-  if (request.has_expected_version()) expected = request.expected_version();
   absl::StatusOr<uint64_t> revision = store_.put(kIdcMapKey, value, expected);
   if (!revision.ok()) return revision.status();
   response.set_version(*revision);

@@ -137,6 +137,7 @@ class Hub {
   // The IDC map (never null; version 0: never set) and its stored form.
   std::shared_ptr<const v1::IdcMap> idc_map_ ABSL_GUARDED_BY(mu_);
   std::string idc_map_value_ ABSL_GUARDED_BY(mu_);
+  bool idc_map_present_ ABSL_GUARDED_BY(mu_) = false;  // the key exists in the store
 };
 
 // Takes the borrowed services of a build() back out of `out` (without deleting them) and

@@ -252,6 +252,8 @@ class WatchSession : public grpc::ServerBidiReactor<v1::WatchRequest, v1::WatchR
       }
     }
     for (const v1::ServiceRemoval& r : response_.removals()) sent.names.push_back(r.name());
+    // A NACK of the IDC map names its key; the next ACK of one without it clears it.
+    if (response_.has_idc_map()) sent.names.push_back(std::string(kIdcMapKey));
     response_.set_response_id(sent.id);
     service_.counters_.responses.fetch_add(1, std::memory_order_relaxed);
     service_.counters_.services_sent.fetch_add(response_.services_size(),
@@ -555,8 +557,10 @@ grpc::ServerUnaryReactor* admin_write(grpc::CallbackServerContext* context,
     return reactor;
   }
   // The pool outlives the call: stop() runs what is queued before the server shuts down.
-  absl::Status posted =
-      pool.post([reactor, body = std::move(body)]() mutable { reactor->Finish(to_grpc(body())); });
+  absl::Status posted = pool.post([reactor, body = std::move(body)](bool run) mutable {
+    reactor->Finish(run ? to_grpc(body())
+                        : grpc::Status(grpc::StatusCode::UNAVAILABLE, "server stopping"));
+  });
   if (!posted.ok()) reactor->Finish(to_grpc(posted));
   return reactor;
 }

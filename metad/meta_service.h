@@ -47,7 +47,8 @@ class MetaService final : public v1::Meta::CallbackService {
     // Fault injection for tests (--fault_invalid_service): every response carrying this
     // service sends it with an invalid weight, as a broken server would.
     std::string fault_invalid_service;
-    // Admin writes (Put, Delete) run on this many threads of their own, never on gRPC's
+    // Admin writes (PutService, DeleteService, PutIdcMap) run on this many threads of their
+    // own, never on gRPC's
     // (metad/writer_pool.h); more than `max_queued_writes` waiting: RESOURCE_EXHAUSTED.
     size_t writer_threads = 4;
     size_t max_queued_writes = 10000;

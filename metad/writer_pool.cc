@@ -16,7 +16,7 @@ WriterPool::WriterPool(size_t threads, size_t max_queued) : max_queued_(max_queu
 
 WriterPool::~WriterPool() { stop(); }
 
-absl::Status WriterPool::post(absl::AnyInvocable<void()> job) {
+absl::Status WriterPool::post(Job job) {
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("server stopping");
   if (jobs_.size() >= max_queued_) {
@@ -28,13 +28,16 @@ absl::Status WriterPool::post(absl::AnyInvocable<void()> job) {
 }
 
 void WriterPool::stop() {
+  std::deque<Job> waiting;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    if (joined_) return;
+    joined_ = true;
+    waiting.swap(jobs_);
   }
-  for (std::thread& t : threads_) {
-    if (t.joinable()) t.join();
-  }
+  for (Job& job : waiting) job(false);
+  for (std::thread& t : threads_) t.join();
 }
 
 size_t WriterPool::queued() const {
@@ -44,7 +47,7 @@ size_t WriterPool::queued() const {
 
 void WriterPool::work() {
   for (;;) {
-    absl::AnyInvocable<void()> job;
+    Job job;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) -> bool {
@@ -55,7 +58,7 @@ void WriterPool::work() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    job();
+    job(true);
   }
 }
 

@@ -44,11 +44,16 @@ absl::Status WatchState::apply(v1::WatchResponse& response, ConfigSink& sink,
     *update.config.add_services() = std::move(s);
   }
   for (const v1::ServiceRemoval& r : response.removals()) {
+    if (versions.contains(r.name())) {
+      // No server sends both: which one is meant is unknown, and the client's verdicts
+      // on the two would not say which of them it applied.
+      ack->set_error(absl::StrCat("removals: \"", r.name(),
+                                  "\" is changed and removed in one response; nothing applied"));
+      absl::MutexLock lock(&mu_);
+      ++counters_.nacks_sent;
+      return absl::OkStatus();
+    }
     update.removals.push_back({r.name(), r.version()});
-  }
-  if (response.has_idc_map()) {
-    update.replace_idc_map = true;
-    *update.config.mutable_idc_map() = response.idc_map().entries();
   }
   const UpdateResult result = sink.deliver(update);
   absl::flat_hash_set<std::string> rejected;
@@ -74,15 +79,35 @@ absl::Status WatchState::apply(v1::WatchResponse& response, ConfigSink& sink,
       configs_.erase(r.name);
     }
     if (update.global_version != 0) global_ = std::max(global_, update.global_version);
-    if (update.replace_idc_map) {
-      idc_map_ = update.config.idc_map();
-      idc_map_version_ = response.idc_map().version();
-    }
     dirty_ = true;
     ack->set_global_version(global_);
   }
   counters_.nacks_sent += ack->nacks_size() + (ack->error().empty() ? 0 : 1);
+  if (result.status.ok() && response.has_idc_map()) apply_idc_map_locked(response, sink, *ack);
   return absl::OkStatus();
+}
+
+void WatchState::apply_idc_map_locked(const v1::WatchResponse& response, ConfigSink& sink,
+                                      v1::Ack& ack) {
+  // Its own update, after the services: an invalid map is NACKed alone and keeps the
+  // client's last good one, while the services beside it apply.
+  ConfigUpdate update;
+  update.replace_idc_map = true;
+  *update.config.mutable_idc_map() = response.idc_map().entries();
+  mu_.Unlock();
+  const UpdateResult result = sink.deliver(update);
+  mu_.Lock();
+  if (!result.status.ok()) {
+    v1::Nack* n = ack.add_nacks();
+    n->set_service(std::string(kIdcMapName));
+    n->set_version(response.idc_map().version());
+    n->set_error(std::string(result.status.message()));
+    ++counters_.nacks_sent;
+    return;
+  }
+  idc_map_ = update.config.idc_map();
+  idc_map_version_ = response.idc_map().version();
+  dirty_ = true;
 }
 
 absl::StatusOr<std::vector<std::string>> WatchState::load_cache(SyncCacheContent cache,
@@ -90,8 +115,8 @@ absl::StatusOr<std::vector<std::string>> WatchState::load_cache(SyncCacheContent
   ConfigUpdate update;
   update.global_version = cache.global_version;
   update.config = std::move(cache.config);
-  // The cache's IDC map, when it has one; its version is not kept, so the server sends
-  // the store's again.
+  // The cache's IDC map, when it has one; its version is not kept: the hello says
+  // kUnknownVersion, so that the server sends the store's (even an empty one).
   update.replace_idc_map = !update.config.idc_map().empty();
   const UpdateResult result = sink.deliver(update);
   if (!result.status.ok()) return result.status;
@@ -101,6 +126,7 @@ absl::StatusOr<std::vector<std::string>> WatchState::load_cache(SyncCacheContent
   absl::MutexLock lock(&mu_);
   global_ = std::max(global_, cache.global_version);
   idc_map_ = update.config.idc_map();
+  if (update.replace_idc_map) idc_map_version_ = kUnknownVersion;
   for (v1::ServiceConfig& s : *update.config.mutable_services()) {
     if (rejected.contains(s.name())) continue;
     loaded.push_back(s.name());

@@ -8,10 +8,10 @@
 // A response is checked (a global version below the client's is refused whole: a
 // different or rolled-back store), delivered to the client through its ConfigSink, and
 // what the client made of it becomes the ACK: the applied global version, a NACK per
-// rejected service with its error, or the error that rejected it all (an invalid IDC map
-// rejects its response whole). Only what the client applied is remembered (name ->
-// version, the config for the cache; the IDC map and its version), so the next hello asks
-// for exactly what it lacks.
+// rejected service with its error (an invalid IDC map is NACKed as "^idc_map" and the
+// client keeps its last good one), or the error that rejected it all. Only what the client applied
+// is remembered (name -> version, the config for the cache; the IDC map and its version), so the
+// next hello asks for exactly what it lacks.
 //
 // Thread-safety: apply(), load_cache() and take_cache() from one thread at a time (the
 // sync thread); the accessors from any thread. A mutex guards the state; the client's
@@ -29,6 +29,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "src/source/config_source.h"
 #include "src/sync/sync_cache.h"
@@ -39,6 +40,12 @@ namespace ufc::internal {
 
 class WatchState {
  public:
+  // The name an IDC map's NACK carries (ufc-metad keeps the map under it: no service can
+  // be named so).
+  static constexpr absl::string_view kIdcMapName = "^idc_map";
+  // The IDC map version of a map from the cache (its version is not kept).
+  static constexpr uint64_t kUnknownVersion = ~uint64_t{0};
+
   struct Counters {
     uint64_t responses = 0;
     uint64_t services_received = 0;
@@ -60,8 +67,8 @@ class WatchState {
   absl::StatusOr<std::vector<std::string>> load_cache(SyncCacheContent cache, ConfigSink& sink);
 
   // What the cache should hold now, when something changed since the last take (the
-  // configs, the global version); nullopt when nothing did. A caller whose write failed
-  // calls mark_dirty() to try again later.
+  // configs, the global version, the IDC map); nullopt when nothing did. A caller whose write
+  // failed calls mark_dirty() to try again later.
   std::optional<SyncCacheContent> take_cache();
   // The client no longer has `service`: not in the next hello, not in the cache.
   void forget(const std::string& service);
@@ -71,7 +78,8 @@ class WatchState {
   void fill_hello(v1::WatchRequest& hello) const;
 
   uint64_t global() const;
-  // The version of the store's IDC map the client has (0: none, or one from the cache).
+  // The version of the store's IDC map the client has (0: none; kUnknownVersion: one
+  // from the cache).
   uint64_t idc_map_version() const;
   size_t services() const;
   // The version the client has of `service` (0: none).
@@ -81,6 +89,9 @@ class WatchState {
   std::vector<std::string> unknown() const;
 
  private:
+  void apply_idc_map_locked(const v1::WatchResponse& response, ConfigSink& sink, v1::Ack& ack)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, uint64_t> have_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, v1::ServiceConfig> configs_ ABSL_GUARDED_BY(mu_);

@@ -14,7 +14,8 @@
 // client's is refused whole (FAILED_PRECONDITION, an ACK with the error, nothing changes);
 // a response rejected whole changes nothing observable; a NACKed service keeps the version
 // it had; every service applied is what the client runs, at the response's version, and
-// picks only its endpoints; every removal applied is gone from the client and the state.
+// picks only its endpoints; every removal applied is gone from the client and the state;
+// the IDC map's version moves exactly when a map is sent and not NACKed.
 
 #include <cstddef>
 #include <cstdint>
@@ -97,6 +98,7 @@ void watch_response_one(std::string_view data) {
     }
     const v1::WatchResponse sent = response;  // apply() moves the services out
     const uint64_t global_before = state.global();
+    const uint64_t idc_map_before = state.idc_map_version();
 
     const absl::Status s = state.apply(response, core, ack);
     fuzz_note(absl::StrCat("response ", sent.response_id(), ": ", s.ToString(), " ack ",
@@ -112,6 +114,8 @@ void watch_response_one(std::string_view data) {
                        absl::StrCat(why, ", yet \"", n, "\" changed"));
       }
       UFC_FUZZ_CHECK(state.global() == global_before, absl::StrCat(why, ", yet global moved"));
+      UFC_FUZZ_CHECK(state.idc_map_version() == idc_map_before,
+                     absl::StrCat(why, ", yet the IDC map's version moved"));
     };
     if (!s.ok()) {
       UFC_FUZZ_CHECK(s.code() == absl::StatusCode::kFailedPrecondition, s.ToString());
@@ -148,6 +152,15 @@ void watch_response_one(std::string_view data) {
           absl::StrCat("\"", svc.name(), "\" applied at ", svc.version(),
                        ", yet the client runs version ", client_version(core, svc.name())));
       check_picks_in_config(core, svc);
+    }
+    if (sent.has_idc_map()) {
+      const bool map_nacked = nacked.contains(internal::WatchState::kIdcMapName);
+      UFC_FUZZ_CHECK(
+          state.idc_map_version() == (map_nacked ? idc_map_before : sent.idc_map().version()),
+          absl::StrCat("the IDC map was ", map_nacked ? "NACKed" : "applied",
+                       ", yet the state has version ", state.idc_map_version()));
+    } else {
+      UFC_FUZZ_CHECK(state.idc_map_version() == idc_map_before, "no map sent, yet it moved");
     }
     for (const std::string& n : removed) {
       UFC_FUZZ_CHECK(core.policy(n) == nullptr && state.version(n) == 0,

@@ -2,12 +2,16 @@
 
 #include "metad/hub.h"
 
+#include <atomic>
 #include <map>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "metad/store/local_store.h"
+#include "metad/writer_pool.h"
 #include "tests/metad/metad_process.h"
 
 namespace ufc::metad {
@@ -209,8 +213,17 @@ TEST_F(HubTest, TheIdcMapIsValidatedStoredAndSentToEveryWatcherOnce) {
   EXPECT_EQ(r.idc_map().version(), cleared);
   EXPECT_TRUE(r.idc_map().entries().empty());
 
+  // Deleted from the store behind the hub's back: empty at the delete's revision, and a
+  // compare-and-swap at that version still works (the store sees a key that is absent).
+  const uint64_t deleted = store_->remove(kIdcMapKey, std::nullopt).value();
+  EXPECT_EQ(hub_->idc_map().version(), deleted);
+  EXPECT_TRUE(hub_->idc_map().entries().empty());
+  EXPECT_TRUE(hub_->put_idc_map(idc_map_request({})).value().unchanged());
+  v1::PutIdcMapRequest cas = idc_map_request({{"gz-1", "gz"}});
+  cas.set_expected_version(deleted);
+  ASSERT_TRUE(hub_->put_idc_map(cas).ok());
+
   // It survives a restart of the server (a new hub over the same store).
-  hub_->put_idc_map(idc_map_request({{"gz-1", "gz"}})).value();
   hub_.reset();
   store_.reset();
   store_ = LocalStore::open(dir_.path()).value();
@@ -218,6 +231,35 @@ TEST_F(HubTest, TheIdcMapIsValidatedStoredAndSentToEveryWatcherOnce) {
   ASSERT_TRUE(again.start().ok());
   EXPECT_EQ(again.idc_map().entries().at("gz-1"), "gz");
   EXPECT_GT(again.idc_map().version(), cleared);
+}
+
+TEST(WriterPoolTest, RunsJobsOffTheCallersThreadRefusesPastItsQueueAndStopsWithoutWaiting) {
+  WriterPool pool(1, 2);
+  absl::Notification release;
+  std::atomic<int> ran{0}, refused{0};
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<bool> elsewhere{false};
+  ASSERT_TRUE(pool.post([&](bool run) {
+                    elsewhere = std::this_thread::get_id() != caller;
+                    release.WaitForNotification();  // a store that hangs
+                    ran += run;
+                  })
+                  .ok());
+  absl::SleepFor(absl::Milliseconds(50));  // the worker holds the first one
+  auto counted = [&](bool run) { (run ? ran : refused) += 1; };
+  ASSERT_TRUE(pool.post(counted).ok());
+  ASSERT_TRUE(pool.post(counted).ok());
+  const absl::Status full = pool.post(counted);
+  EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted) << full;
+  std::thread stopper([&] { pool.stop(); });
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(refused.load(), 2) << "the waiting jobs are answered at once, not run";
+  EXPECT_EQ(pool.post(counted).code(), absl::StatusCode::kUnavailable);
+  release.Notify();
+  stopper.join();
+  EXPECT_EQ(ran.load(), 1);
+  EXPECT_TRUE(elsewhere.load());
+  pool.stop();  // again: nothing
 }
 
 }  // namespace

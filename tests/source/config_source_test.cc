@@ -149,7 +149,7 @@ TEST(ConfigSourceTest, AStaleRemovalRejectsAnAllOrNothingUpdateWhole) {
   EXPECT_EQ(c.core->global_version(), 8u);
 }
 
-TEST(ConfigSourceTest, AServiceListedTwiceIsRejectedTheSecondTimeWhateverTheFirst) {
+TEST(ConfigSourceTest, AServiceListedTwiceIsRejectedEveryTimeTheFirstWithItsOwnError) {
   SimCore c;
   v1::ServiceConfig bad = make_service("svc", 1, "round_robin", 1);
   bad.clear_endpoints();

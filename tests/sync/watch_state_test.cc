@@ -75,6 +75,23 @@ TEST(WatchStateTest, ARejectedServiceIsNackedKeptAsItWasAndAskedForAgain) {
   EXPECT_EQ(state.counters().nacks_sent, 1u);
 }
 
+TEST(WatchStateTest, AServiceChangedAndRemovedInOneResponseIsRefusedWhole) {
+  SimCore c;
+  WatchState state;
+  v1::WatchRequest ack;
+  v1::WatchResponse r = response(1, 10, {make_service("a", 2, "round_robin", 10)});
+  ASSERT_TRUE(state.apply(r, *c.core, ack).ok());
+  r = response(2, 12,
+               {make_service("a", 1, "round_robin", 12), make_service("b", 1, "round_robin", 12)},
+               {{"a", 5}});
+  ASSERT_TRUE(state.apply(r, *c.core, ack).ok());
+  EXPECT_THAT(ack.ack().error(), HasSubstr("changed and removed"));
+  EXPECT_EQ(c.core->policy("a")->version, 10u);
+  EXPECT_EQ(c.core->policy("b"), nullptr) << "nothing of it";
+  EXPECT_EQ(state.version("a"), 10u);
+  EXPECT_EQ(state.global(), 10u);
+}
+
 TEST(WatchStateTest, AGlobalVersionBelowTheClientsIsRefusedWholeAndEndsTheStream) {
   SimCore c;
   WatchState state;
@@ -107,15 +124,19 @@ TEST(WatchStateTest, TheIdcMapReplacesTheClientsIsCachedAndItsVersionGoesInTheHe
   ASSERT_TRUE(cache.has_value());
   EXPECT_EQ(cache->config.idc_map().at("bj-1"), "bj");
 
-  // An invalid map rejects its response whole: neither it nor the service beside it.
+  // An invalid map is NACKed alone: the last good one stays, the service beside it applies.
   r = response(2, 6, {make_service("b", 1, "round_robin", 6)});
   (*r.mutable_idc_map()->mutable_entries())[""] = "sh";
   r.mutable_idc_map()->set_version(6);
   ASSERT_TRUE(state.apply(r, *c.core, ack).ok());
-  EXPECT_THAT(ack.ack().error(), HasSubstr("idc_map"));
+  EXPECT_TRUE(ack.ack().error().empty()) << ack.ack().error();
+  ASSERT_EQ(ack.ack().nacks_size(), 1);
+  EXPECT_EQ(ack.ack().nacks(0).service(), WatchState::kIdcMapName);
+  EXPECT_EQ(ack.ack().nacks(0).version(), 6u);
+  EXPECT_THAT(ack.ack().nacks(0).error(), HasSubstr("idc_map"));
   EXPECT_EQ(state.idc_map_version(), 3u);
-  EXPECT_EQ(c.core->policy("b"), nullptr);
-  EXPECT_EQ(state.global(), 4u);
+  EXPECT_EQ(c.core->policy("b")->version, 6u);
+  EXPECT_EQ(state.global(), 6u);
 
   // A cache with a map: applied, but its version unknown (the server sends it again).
   SimCore restarted;
@@ -123,7 +144,11 @@ TEST(WatchStateTest, TheIdcMapReplacesTheClientsIsCachedAndItsVersionGoesInTheHe
   absl::StatusOr<std::vector<std::string>> loaded = again.load_cache(*cache, *restarted.core);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_THAT(*loaded, ::testing::ElementsAre("a"));
-  EXPECT_EQ(again.idc_map_version(), 0u);
+  EXPECT_EQ(again.idc_map_version(), WatchState::kUnknownVersion)
+      << "the server is to send its own, even an empty one";
+  v1::WatchRequest restarted_hello;
+  again.fill_hello(restarted_hello);
+  EXPECT_EQ(restarted_hello.have_idc_map(), WatchState::kUnknownVersion);
   EXPECT_FALSE(again.take_cache().has_value()) << "nothing new to write";
 }
 
