@@ -19,6 +19,11 @@
 // a restart with every server down starts from it. Nothing of this runs on the request
 // path: a pick for a service the client has never heard of subscribes to it in the
 // background and returns NOT_FOUND at once.
+//
+// The store's IDC map (ufcctl put-idc-map) comes the same way, to every client whatever
+// it subscribes to, and replaces the client's: the last of it and of a file's or an
+// apply(ClientConfig)'s idc_map wins. Client::remove() of a synced service unsubscribes
+// from it (a later pick subscribes again).
 
 #ifndef UFC_SYNC_H_
 #define UFC_SYNC_H_
