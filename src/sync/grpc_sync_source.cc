@@ -363,8 +363,8 @@ class GrpcSyncSource final : public SyncSource {
             break;
           case kWrite:
             writing = false;
-            if (!ok) {
-              end("write failed");
+            if (!ok) {  // the call is over (the server ended it, or the transport): its status
+              end("write failed", /*cancel=*/false);
               break;
             }
             out.pop_front();
