@@ -119,6 +119,23 @@ class Ctl {
   std::string token_;
 };
 
+// `path` read, parsed (a ClientConfig, or one ServiceConfig: {"name": ...}) and validated
+// locally with the library's own validator; errors start with the path.
+absl::StatusOr<ufc::v1::ClientConfig> read_config(const std::string& path) {
+  bool ok = false;
+  const std::string text = read_all(path, ok);
+  if (!ok) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot read"));
+  absl::StatusOr<ufc::v1::ClientConfig> config = ufc::parse_config_json(text);
+  if (!config.ok()) {
+    absl::StatusOr<ufc::v1::ClientConfig> one =
+        ufc::parse_config_json(absl::StrCat("{\"services\":[", text, "]}"));
+    if (one.ok()) config = std::move(one);
+  }
+  absl::Status valid = config.ok() ? ufc::validate_config(*config) : config.status();
+  if (!valid.ok()) return absl::Status(valid.code(), absl::StrCat(path, ": ", valid.message()));
+  return config;
+}
+
 // --expected_version applies to the IDC map only with `expected`: put-idc-map.
 int put_idc_map(Ctl& ctl, const ufc::v1::ClientConfig& config, bool expected) {
   ufc::v1::PutIdcMapRequest request;
@@ -139,19 +156,12 @@ int put_idc_map(Ctl& ctl, const ufc::v1::ClientConfig& config, bool expected) {
 
 // A file holding a ClientConfig's idcMap and no services.
 int put_idc_map_file(Ctl& ctl, const std::string& path) {
-  bool ok = false;
-  const std::string text = read_all(path, ok);
-  if (!ok) {
-    std::fprintf(stderr, "ufcctl: put-idc-map: cannot read %s\n", path.c_str());
-    return kUsage;
+  absl::StatusOr<ufc::v1::ClientConfig> config = read_config(path);
+  if (config.ok() && config->services_size() > 0) {
+    config = absl::InvalidArgumentError("services: put-idc-map takes an idcMap alone (use put)");
   }
-  absl::StatusOr<ufc::v1::ClientConfig> config = ufc::parse_config_json(text);
-  absl::Status valid = config.ok() ? ufc::validate_config(*config) : config.status();
-  if (valid.ok() && config->services_size() > 0) {
-    valid = absl::InvalidArgumentError("services: put-idc-map takes an idcMap alone (use put)");
-  }
-  if (!valid.ok()) {
-    std::fprintf(stderr, "ufcctl: %s: %s\n", path.c_str(), std::string(valid.message()).c_str());
+  if (!config.ok()) {
+    std::fprintf(stderr, "ufcctl: %s\n", std::string(config.status().message()).c_str());
     return kUsage;
   }
   return put_idc_map(ctl, *config, /*expected=*/true);
@@ -168,26 +178,9 @@ int get_idc_map(Ctl& ctl) {
 }
 
 int put(Ctl& ctl, const std::string& path) {
-  bool ok = false;
-  const std::string text = read_all(path, ok);
-  if (!ok) {
-    std::fprintf(stderr, "ufcctl: put: cannot read %s\n", path.c_str());
-    return kUsage;
-  }
-  // A ClientConfig ({"services": [...]}) or one ServiceConfig ({"name": ...}).
-  absl::StatusOr<ufc::v1::ClientConfig> config = ufc::parse_config_json(text);
+  absl::StatusOr<ufc::v1::ClientConfig> config = read_config(path);
   if (!config.ok()) {
-    absl::StatusOr<ufc::v1::ClientConfig> one =
-        ufc::parse_config_json(absl::StrCat("{\"services\":[", text, "]}"));
-    if (one.ok()) config = std::move(one);
-  }
-  if (!config.ok()) {
-    std::fprintf(stderr, "ufcctl: %s: %s\n", path.c_str(),
-                 std::string(config.status().message()).c_str());
-    return kUsage;
-  }
-  if (absl::Status valid = ufc::validate_config(*config); !valid.ok()) {
-    std::fprintf(stderr, "ufcctl: %s: %s\n", path.c_str(), std::string(valid.message()).c_str());
+    std::fprintf(stderr, "ufcctl: %s\n", std::string(config.status().message()).c_str());
     return kUsage;
   }
   int worst = kOk;

@@ -26,6 +26,7 @@
 #include "tests/agent/http_test_peers.h"
 #include "tests/dns/dnsmasq_process.h"
 #include "tests/metad/metad_process.h"
+#include "tests/testing/tls_cert.h"
 #include "ufc/agent_client.h"
 #include "ufc/client.h"
 #include "ufc/refusal.h"
@@ -721,11 +722,12 @@ TEST(AgentProcess, TheControlServerDrainsTheHostOfADeadAgentAndRestoresIt) {
 // back to it; without the CA (plaintext) the backup does not answer.
 TEST(AgentProcess, BackupOverTlsWithAToken) {
   World world;
-  const std::string cert = world.dir() + "/agent.pem", key = world.dir() + "/agent.key";
-  const std::string cmd =
-      absl::StrCat("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=ufc-test -keyout ",
-                   key, " -out ", cert, " -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1");
-  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "openssl is not installed";
+  testing::TlsCert tls;
+  if (!testing::make_self_signed_cert(world.dir(), "agent", tls)) {
+    GTEST_SKIP() << "openssl is not installed";
+  }
+  const std::string& cert = tls.cert;
+  const std::string& key = tls.key;
   const std::string token = write_file(world.dir(), "token", "tls-token");
   ServerProcess backup(UFC_AGENTD_BIN);
   ASSERT_TRUE(backup.start({"--mode=backup", "--config=" + world.config(), "--token_file=" + token,

@@ -26,6 +26,7 @@
 #include "src/sync/sync_cache.h"
 #include "tests/agent/http_test_peers.h"
 #include "tests/metad/metad_process.h"
+#include "tests/testing/tls_cert.h"
 #include "ufc/client.h"
 #include "ufc/v1/meta.grpc.pb.h"
 
@@ -398,11 +399,12 @@ TEST(SyncTest, ARemovedServiceIsUnsubscribedUncachedAndBackWhenWantedAgain) {
 // and the admin token; without either they are refused, and say why.
 TEST(SyncTest, OverTlsWithTokensOnlyClientsWithTheCaAndTheTokenSync) {
   TempDir dir;
-  const std::string cert = dir.path() + "/metad.pem", key = dir.path() + "/metad.key";
-  const std::string cmd =
-      absl::StrCat("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=ufc-test -keyout ",
-                   key, " -out ", cert, " -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1");
-  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "openssl is not installed";
+  testing::TlsCert pem;
+  if (!testing::make_self_signed_cert(dir.path(), "metad", pem)) {
+    GTEST_SKIP() << "openssl is not installed";
+  }
+  const std::string& cert = pem.cert;
+  const std::string& key = pem.key;
   std::ofstream(dir.path() + "/admin") << "admin-secret\n";
   std::ofstream(dir.path() + "/watch") << "watch-secret\n";
   MetadProcess metad(UFC_METAD_BIN);
