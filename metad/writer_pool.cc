@@ -40,11 +40,6 @@ void WriterPool::stop() {
   for (std::thread& t : threads_) t.join();
 }
 
-size_t WriterPool::queued() const {
-  absl::MutexLock lock(&mu_);
-  return jobs_.size();
-}
-
 void WriterPool::work() {
   for (;;) {
     Job job;

@@ -44,8 +44,6 @@ class WriterPool {
   // joins the workers. Idempotent.
   void stop();
 
-  size_t queued() const;
-
  private:
   void work();
 
