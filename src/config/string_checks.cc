@@ -7,9 +7,13 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "src/common/utf8.h"
+#include "src/config/schema_maps.h"
 #include "src/config/limits.h"
 #include "ufc/v1/config.pb.h"
 
@@ -36,24 +40,7 @@ void check_value(std::string_view s, size_t limit, ValidationErrors& errors) {
   if (std::string problem = string_problem(s, limit, false); !problem.empty()) errors.add(problem);
 }
 
-// The schema's string maps (Endpoint.tags, Subset.tags, ClientConfig.idc_map), read as the
-// maps they are. Through reflection, a map is only reachable as repeated entries, and that
-// view makes protobuf build and keep a message per entry beside the map: ~70 MiB left in
-// the caller's config for 100,000 endpoints' tags. nullptr for any other map.
-const google::protobuf::Map<std::string, std::string>* string_map(const Message& message,
-                                                                  const FieldDescriptor& field) {
-  if (&field == v1::Endpoint::descriptor()->FindFieldByNumber(v1::Endpoint::kTagsFieldNumber)) {
-    return &static_cast<const v1::Endpoint&>(message).tags();
-  }
-  if (&field == v1::Subset::descriptor()->FindFieldByNumber(v1::Subset::kTagsFieldNumber)) {
-    return &static_cast<const v1::Subset&>(message).tags();
-  }
-  if (&field ==
-      v1::ClientConfig::descriptor()->FindFieldByNumber(v1::ClientConfig::kIdcMapFieldNumber)) {
-    return &static_cast<const v1::ClientConfig&>(message).idc_map();
-  }
-  return nullptr;
-}
+void check_all(const Message& message, ValidationErrors& errors);
 
 // A map field: checked in key order (errors come out the same every time).
 void check_map(const Message& message, const FieldDescriptor& field, ValidationErrors& errors) {
@@ -67,7 +54,7 @@ void check_map(const Message& message, const FieldDescriptor& field, ValidationE
   std::vector<Entry> entries;
   std::vector<std::string> keys;  // the keys of a map read as entries
   const bool string_key = key_field.cpp_type() == FieldDescriptor::CPPTYPE_STRING;
-  if (const auto* map = string_map(message, field); map != nullptr) {
+  if (const auto* map = schema_string_map(message, field); map != nullptr) {
     entries.reserve(map->size());
     for (const auto& [key, value] : *map) entries.push_back({key, value, nullptr});
   } else {
@@ -104,23 +91,13 @@ void check_map(const Message& message, const FieldDescriptor& field, ValidationE
       check_value(entry_reflection.GetStringReference(*e.entry, &value_field, &scratch),
                   string_limit(value_field), errors);
     } else if (value_field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      check_strings(entry_reflection.GetMessage(*e.entry, &value_field), errors);
+      check_all(entry_reflection.GetMessage(*e.entry, &value_field), errors);
     }
   }
 }
 
-}  // namespace
-
-size_t string_limit(const FieldDescriptor& field) {
-  // Free-form values (limits.h says why these): everything else is a name.
-  const std::string& name = field.full_name();
-  if (name == "ufc.v1.AttributeMatch.value" || name == "ufc.v1.Endpoint.address") {
-    return kMaxValueLength;
-  }
-  return kMaxNameLength;
-}
-
-void check_strings(const Message& message, const FieldDescriptor& field, ValidationErrors& errors) {
+// check_field() and check_all(): the walk that names every problem's path.
+void check_field(const Message& message, const FieldDescriptor& field, ValidationErrors& errors) {
   const Reflection& reflection = *message.GetReflection();
   if (field.is_map()) {
     ValidationErrors::Scope scope(errors, field.name());
@@ -140,7 +117,7 @@ void check_strings(const Message& message, const FieldDescriptor& field, Validat
         check_value(reflection.GetRepeatedStringReference(message, &field, i, &scratch),
                     string_limit(field), errors);
       } else {
-        check_strings(reflection.GetRepeatedMessage(message, &field, i), errors);
+        check_all(reflection.GetRepeatedMessage(message, &field, i), errors);
       }
     }
     return;
@@ -149,14 +126,134 @@ void check_strings(const Message& message, const FieldDescriptor& field, Validat
     check_value(reflection.GetStringReference(message, &field, &scratch), string_limit(field),
                 errors);
   } else {
-    check_strings(reflection.GetMessage(message, &field), errors);
+    check_all(reflection.GetMessage(message, &field), errors);
   }
 }
 
-void check_strings(const Message& message, ValidationErrors& errors) {
+void check_all(const Message& message, ValidationErrors& errors) {
   std::vector<const FieldDescriptor*> fields;
   message.GetReflection()->ListFields(message, &fields);  // the set ones, by number
-  for (const FieldDescriptor* field : fields) check_strings(message, *field, errors);
+  for (const FieldDescriptor* field : fields) check_field(message, *field, errors);
+}
+
+// The fast path: whether every string is fine, without paths, sorting or allocation. A
+// config that passes (nearly every one) is checked by it alone; one that does not is
+// walked again by check_all() for its errors. It only has to be conservative: "clean"
+// must mean check_all() would find nothing.
+//
+// StringPlan: the fields of a message type that can hold a string (strings, maps, and
+// messages with strings somewhere below), each with its limit. Built once per type.
+struct StringPlan {
+  struct Field {
+    const FieldDescriptor* field;
+    size_t limit;               // a string field's, or a string map's values'
+    const StringPlan* message;  // a message field's (or a message-valued map's)
+  };
+  std::vector<Field> fields;
+};
+
+bool clean(std::string_view s, size_t limit) {
+  return s.size() <= limit && utf8_invalid_at(s) == std::string_view::npos;
+}
+
+const StringPlan* plan_for(const google::protobuf::Descriptor* type) {
+  static absl::Mutex mu;
+  static auto* plans = new absl::node_hash_map<const google::protobuf::Descriptor*, StringPlan>;
+  absl::MutexLock lock(&mu);
+  // Built depth first; a type's entry exists (empty) before its fields are read, so a
+  // recursive type ends. node_hash_map: plans never move.
+  struct Builder {
+    absl::node_hash_map<const google::protobuf::Descriptor*, StringPlan>& plans;
+    absl::flat_hash_set<const google::protobuf::Descriptor*> building;
+    const StringPlan* build(const google::protobuf::Descriptor* t) {
+      if (auto it = plans.find(t); it != plans.end()) return &it->second;
+      StringPlan& plan = plans[t];
+      building.insert(t);
+      for (int i = 0; i < t->field_count(); ++i) {
+        const FieldDescriptor* f = t->field(i);
+        if (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+          plan.fields.push_back({f, string_limit(*f), nullptr});
+        } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+          const StringPlan* sub = build(f->message_type());
+          // A type still being built (recursion) may look empty here: keep its field.
+          if (!sub->fields.empty() || building.contains(f->message_type())) {
+            plan.fields.push_back({f, 0, sub});
+          }
+        }
+      }
+      building.erase(t);
+      return &plan;
+    }
+  };
+  Builder builder{*plans, {}};
+  return builder.build(type);
+}
+
+bool clean_message(const Message& message, const StringPlan& plan);
+
+bool clean_map(const Message& message, const FieldDescriptor& field) {
+  if (const auto* map = schema_string_map(message, field); map != nullptr) {
+    const size_t limit = string_limit(*field.message_type()->map_value());
+    for (const auto& [key, value] : *map) {
+      if (!clean(key, kMaxNameLength) || !clean(value, limit)) return false;
+    }
+    return true;
+  }
+  return false;  // any other map: the full walk decides
+}
+
+bool clean_message(const Message& message, const StringPlan& plan) {
+  const Reflection& reflection = *message.GetReflection();
+  std::string scratch;
+  for (const StringPlan::Field& f : plan.fields) {
+    const FieldDescriptor& field = *f.field;
+    if (field.is_map()) {
+      if (reflection.FieldSize(message, &field) > 0 && !clean_map(message, field)) return false;
+    } else if (field.is_repeated()) {
+      const int n = reflection.FieldSize(message, &field);
+      for (int i = 0; i < n; ++i) {
+        if (f.message == nullptr
+                ? !clean(reflection.GetRepeatedStringReference(message, &field, i, &scratch),
+                         f.limit)
+                : !clean_message(reflection.GetRepeatedMessage(message, &field, i), *f.message)) {
+          return false;
+        }
+      }
+    } else if (f.message == nullptr) {
+      if (!clean(reflection.GetStringReference(message, &field, &scratch), f.limit)) return false;
+    } else if (reflection.HasField(message, &field) &&
+               !clean_message(reflection.GetMessage(message, &field), *f.message)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+size_t string_limit(const FieldDescriptor& field) {
+  // Free-form values (limits.h says why these): everything else is a name.
+  const std::string& name = field.full_name();
+  if (name == "ufc.v1.AttributeMatch.value" || name == "ufc.v1.Endpoint.address") {
+    return kMaxValueLength;
+  }
+  return kMaxNameLength;
+}
+
+void check_strings(const Message& message, const FieldDescriptor& field, ValidationErrors& errors) {
+  const StringPlan* plan = plan_for(message.GetDescriptor());
+  for (const StringPlan::Field& f : plan->fields) {
+    if (f.field != &field) continue;
+    StringPlan one;
+    one.fields.push_back(f);
+    if (clean_message(message, one)) return;
+  }
+  check_field(message, field, errors);
+}
+
+void check_strings(const Message& message, ValidationErrors& errors) {
+  if (clean_message(message, *plan_for(message.GetDescriptor()))) return;
+  check_all(message, errors);
 }
 
 }  // namespace ufc::internal

@@ -202,5 +202,54 @@ TEST(StringChecksTest, CheckStringsWalksAnyMessage) {
   EXPECT_EQ(errors.status().message(), "tags[\"b\"]: not valid UTF-8 at byte 2");
 }
 
+// Every string field the schema has, at any depth of a ClientConfig (messages, repeated
+// messages, map keys and values), spoilt alone is caught: the fast path that passes clean
+// configs without the full walk has no blind spot, whatever field is added later.
+void spoil_each_string(google::protobuf::Message& root, google::protobuf::Message& at,
+                       const std::string& path, int depth, int& checked) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection& r = *at.GetReflection();
+  const google::protobuf::Descriptor& type = *at.GetDescriptor();
+  auto expect_caught = [&](const std::string& field) {
+    internal::ValidationErrors errors;
+    internal::check_strings(root, errors);
+    EXPECT_FALSE(errors.empty()) << path << field << " spoilt was not caught";
+    ++checked;
+  };
+  for (int i = 0; i < type.field_count(); ++i) {
+    const FieldDescriptor& f = *type.field(i);
+    if (f.cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+      if (f.is_repeated()) {
+        r.AddString(&at, &f, kBad);
+        expect_caught(f.name() + "[]");
+        r.RemoveLast(&at, &f);
+      } else {
+        r.SetString(&at, &f, kBad);
+        expect_caught(f.name());
+        r.ClearField(&at, &f);
+      }
+    } else if (f.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && depth < 6) {
+      google::protobuf::Message* child =
+          f.is_repeated() ? r.AddMessage(&at, &f) : r.MutableMessage(&at, &f);
+      spoil_each_string(root, *child, path + f.name() + ".", depth + 1, checked);
+      if (f.is_repeated()) {
+        r.RemoveLast(&at, &f);
+      } else {
+        r.ClearField(&at, &f);
+      }
+    }
+  }
+}
+
+TEST(StringChecksTest, EveryStringFieldOfTheSchemaSpoiltAloneIsCaught) {
+  v1::ClientConfig config;
+  int checked = 0;
+  spoil_each_string(config, config, "", 0, checked);
+  EXPECT_GE(checked, 30);  // the schema's strings (a sanity floor, not an exact count)
+  internal::ValidationErrors errors;
+  internal::check_strings(config, errors);
+  EXPECT_TRUE(errors.empty()) << errors.status();  // everything put back
+}
+
 }  // namespace
 }  // namespace ufc
