@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <string_view>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -48,8 +49,11 @@ std::vector<EndpointSpec> parse_endpoint_list(
     if (!dns) errors.add("must not be empty");
     return out;
   }
-  out.reserve(endpoints.size());
-  absl::flat_hash_map<std::string, int> seen;  // canonical address -> first index
+  out.reserve(endpoints.size());  // never reallocated: `seen` points into its elements
+  // Canonical address -> first index. Keyed by views of the specs' own canonical strings:
+  // no copies, and one allocation for all 100,000 of them.
+  absl::flat_hash_map<std::string_view, int> seen;
+  seen.reserve(endpoints.size());
   bool any_positive = false;
   bool weights_valid = true;
   for (int i = 0; i < endpoints.size(); ++i) {
@@ -63,12 +67,12 @@ std::vector<EndpointSpec> parse_endpoint_list(
       if (!hp.ok()) {
         errors.add(hp.status().message());
       } else {
-        auto [it, inserted] = seen.emplace(hp->canonical, i);
+        spec.host_port = *std::move(hp);
+        auto [it, inserted] = seen.emplace(spec.host_port.canonical, i);
         if (!inserted) {
           errors.add(absl::StrCat("duplicate of endpoints[", it->second, "] (\"",
                                   endpoints.Get(it->second).address(), "\")"));
         }
-        spec.host_port = *std::move(hp);
       }
     }
     {

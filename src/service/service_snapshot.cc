@@ -3,9 +3,10 @@
 #include "src/service/service_snapshot.h"
 
 #include <map>
+#include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "src/config/address.h"
 
 namespace ufc::internal {
@@ -106,49 +107,63 @@ std::unique_ptr<ServiceSnapshot> recompile(const ServiceSnapshot& current, std::
 
 EndpointUpdate build_endpoints(const std::vector<EndpointSpec>& specs, const EndpointSet* previous,
                                SuspectQueue* suspects, bool histograms) {
-  absl::flat_hash_map<std::string, Endpoint*> before;  // canonical address -> endpoint
-  if (previous != nullptr) {
-    for (const EndpointRef& e : previous->endpoints) {
-      absl::StatusOr<HostPort> hp = parse_address(e->address());
-      if (hp.ok()) before.emplace(hp->canonical, e.get());
+  const std::vector<EndpointRef> none;
+  const std::vector<EndpointRef>& old = previous != nullptr ? previous->endpoints : none;
+  // The previous endpoint of the spec's canonical address, by index in `old`, or -1. An
+  // update nearly always lists the endpoints it keeps where they were, so the one at the
+  // same index is tried first: the same configured address is the same canonical one, and
+  // old addresses are unique. The map of every old canonical address (a parse and a copy
+  // of each) is built only when that fails.
+  absl::flat_hash_map<std::string, uint32_t> by_canonical;
+  bool mapped = false;
+  auto previous_of = [&](size_t i, const EndpointSpec& spec) -> int64_t {
+    if (i < old.size() && old[i]->address() == spec.address) return static_cast<int64_t>(i);
+    if (!mapped) {
+      mapped = true;
+      by_canonical.reserve(old.size());
+      for (uint32_t k = 0; k < old.size(); ++k) {
+        absl::StatusOr<HostPort> hp = parse_address(old[k]->address());
+        if (hp.ok()) by_canonical.emplace(std::move(hp->canonical), k);
+      }
     }
-  }
+    auto it = by_canonical.find(spec.host_port.canonical);
+    return it == by_canonical.end() ? -1 : static_cast<int64_t>(it->second);
+  };
   EndpointUpdate update;
   auto set = std::make_shared<EndpointSet>();
   set->endpoints.reserve(specs.size());
   set->weights.reserve(specs.size());
   TagInterner tags;
-  absl::flat_hash_set<const Endpoint*> kept;
-  for (const EndpointSpec& spec : specs) {
-    EndpointIdentity identity;
-    identity.address = spec.address;
-    identity.host_begin = spec.address.front() == '[' ? 1 : 0;
-    identity.host_size = static_cast<uint16_t>(spec.host_port.host.size());
-    identity.port = spec.host_port.port;
-    identity.tags = tags.intern(spec.tags);
+  std::vector<bool> kept(old.size(), false);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const EndpointSpec& spec = specs[i];
+    const int64_t before = previous_of(i, spec);
+    Endpoint* const was = before >= 0 ? old[before].get() : nullptr;
     EndpointRef ref;
-    auto it = before.find(spec.host_port.canonical);
-    if (it != before.end() && it->second->address() == identity.address &&
-        *it->second->identity().tags == *identity.tags &&
-        it->second->has_latency_histogram() == histograms) {
-      ref = EndpointRef::share(it->second);
-      kept.insert(ref.get());
+    if (was != nullptr && was->address() == spec.address && *was->identity().tags == spec.tags &&
+        was->has_latency_histogram() == histograms) {
+      ref = EndpointRef::share(was);
+      kept[before] = true;
     } else {
+      EndpointIdentity identity;
+      identity.address = spec.address;
+      identity.host_begin = spec.address.front() == '[' ? 1 : 0;
+      identity.host_size = static_cast<uint16_t>(spec.host_port.host.size());
+      identity.port = spec.host_port.port;
+      identity.tags = tags.intern(spec.tags);
       // Without per-CPU records: the client gives them at the service's first pick.
       ref = EndpointRef::adopt(
           new Endpoint(std::move(identity), suspects, histograms, /*live=*/false));
-      if (it != before.end()) {
-        ref->inherit_latency_from(*it->second);
-        update.replaced.emplace_back(ref.get(), it->second);
+      if (was != nullptr) {
+        ref->inherit_latency_from(*was);
+        update.replaced.emplace_back(ref.get(), was);
       }
     }
     set->weights.push_back(spec.weight);
     set->endpoints.push_back(std::move(ref));
   }
-  if (previous != nullptr) {
-    for (const EndpointRef& e : previous->endpoints) {
-      if (!kept.contains(e.get())) update.departed.push_back(EndpointRef::share(e.get()));
-    }
+  for (size_t k = 0; k < old.size(); ++k) {
+    if (!kept[k]) update.departed.push_back(EndpointRef::share(old[k].get()));
   }
   update.set = std::move(set);
   return update;

@@ -6,6 +6,8 @@
 // hold the endpoint. bench/hostile_config prints what the largest allowed configs cost.
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -188,6 +190,49 @@ TEST(HostileConfigTest, ABanRebuildsOnlyTheSetsHoldingTheEndpoint) {
   EXPECT_EQ(after->routes[0].destinations[3]->usable, 1u);  // endpoints 3 and 11; 3 is out
   EXPECT_EQ(after->all->usable, 15u);
   EXPECT_EQ(after->banned, 1u);
+}
+
+// An update keeps each endpoint whose address and tags stay, wherever it now stands in
+// the list; one written another way or retagged replaces its predecessor (which departs,
+// its latency view inherited); one no longer listed departs.
+TEST(EndpointUpdateTest, EndpointsAreKeptByAddressWhereverTheyStand) {
+  auto parse = [](const std::vector<std::pair<std::string, std::string>>& endpoints) {
+    v1::ServiceConfig s;
+    s.set_name("svc");
+    for (const auto& [address, version] : endpoints) {
+      v1::Endpoint* e = s.add_endpoints();
+      e->set_address(address);
+      (*e->mutable_tags())["v"] = version;
+    }
+    absl::StatusOr<ParsedService> parsed = parse_service(s);
+    EXPECT_TRUE(parsed.ok()) << parsed.status();
+    return parsed->endpoints.specs;
+  };
+  const EndpointUpdate first = build_endpoints(
+      parse({{"10.0.0.1:80", "a"}, {"10.0.0.2:80", "a"}, {"[::1]:80", "a"},
+             {"Host.example:80", "a"}, {"10.0.0.4:80", "a"}, {"10.0.0.3:80", "a"}}),
+      nullptr, nullptr);
+  const std::vector<EndpointRef>& was = first.set->endpoints;
+  const EndpointUpdate next = build_endpoints(
+      parse({{"10.0.0.2:80", "a"}, {"10.0.0.1:80", "a"}, {"[0::1]:80", "a"},
+             {"host.example:80", "a"}, {"10.0.0.4:80", "b"}, {"10.0.0.5:80", "a"}}),
+      first.set.get(), nullptr);
+  const std::vector<EndpointRef>& now = next.set->endpoints;
+  ASSERT_EQ(now.size(), 6u);
+  EXPECT_EQ(now[0].get(), was[1].get()) << "moved, kept";
+  EXPECT_EQ(now[1].get(), was[0].get()) << "moved, kept";
+  EXPECT_EQ(now[2]->address(), "[0::1]:80");
+  EXPECT_EQ(now[3]->address(), "host.example:80");
+  EXPECT_EQ(*now[4]->identity().tags, (std::vector<Tag>{{"v", "b"}}));
+  using Pair = std::pair<const Endpoint*, const Endpoint*>;
+  EXPECT_THAT(next.replaced,
+              ::testing::ElementsAre(Pair{now[2].get(), was[2].get()},
+                                     Pair{now[3].get(), was[3].get()},
+                                     Pair{now[4].get(), was[4].get()}));
+  std::vector<const Endpoint*> departed;
+  for (const EndpointRef& e : next.departed) departed.push_back(e.get());
+  EXPECT_THAT(departed, ::testing::ElementsAre(was[2].get(), was[3].get(), was[4].get(),
+                                               was[5].get()));
 }
 
 }  // namespace
