@@ -84,19 +84,20 @@ absl::Status validate_options(const ClientOptions& options) {
 }
 
 std::shared_ptr<const RoutingEnv> make_env(
-    const ClientOptions& options, const google::protobuf::Map<std::string, std::string>& idc_map) {
+    const std::string& self_service, const std::string& self_idc,
+    const google::protobuf::Map<std::string, std::string>& idc_map) {
   auto env = std::make_shared<RoutingEnv>();
   env->idc_map = idc_map;
-  env->caller.service = options.self_service;
-  env->caller.idc = options.self_idc;
-  env->caller.logical_idc = logical_idc(idc_map, options.self_idc);
+  env->caller.service = self_service;
+  env->caller.idc = self_idc;
+  env->caller.logical_idc = logical_idc(idc_map, self_idc);
   return env;
 }
 
 }  // namespace
 
 ClientCore::ClientCore(const ClientOptions& options)
-    : options_(options),
+    : settings_(options),
       clock_(options.clock ? options.clock : Clock::system()),
       random_(options.random),
       executor_(options.executor ? options.executor
@@ -104,7 +105,6 @@ ClientCore::ClientCore(const ClientOptions& options)
       coarse_(*clock_),
       domain_(EpochDomain::global()),
       registry_(new ServiceTable({})) {
-  options_.initial_config.reset();  // applied by create(); not worth a second copy
   bans_ = std::make_unique<BanManager>(BanManager::Options{
       clock_.get(), executor_.get(),
       options.prober ? options.prober : std::shared_ptr<Prober>(make_tcp_prober()), this,
@@ -165,7 +165,7 @@ absl::StatusOr<std::unique_ptr<ClientCore>> ClientCore::create(const ClientOptio
   std::vector<Event> events;
   {
     absl::MutexLock lock(&core->mu_);
-    core->env_ = make_env(options, initial.content().idc_map());
+    core->env_ = make_env(options.self_service, options.self_idc, initial.content().idc_map());
     initial.complete = false;  // nothing to remove, and the IDC map is in place already
     core->install_locked(initial, parsed, result, events).IgnoreError();  // new: cannot fail
   }
@@ -317,7 +317,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_in(
   write_ns = std::min(write_ns, left_ns);
 
   // 4. Routing: the candidate set.
-  const CandidateSet* set = &snapshot.route(request, options_.self_service, random);
+  const CandidateSet* set = &snapshot.route(request, settings_.self_service, random);
   // A set is empty only while the DNS names it draws on have never resolved.
   if (__builtin_expect(set->size == 0, 0)) {
     if (request.is_retry) service.fuse.return_retry_token();
@@ -364,7 +364,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Pick> ClientCore::pick_in(
 ABSL_ATTRIBUTE_NOINLINE absl::StatusOr<Pick> ClientCore::pick_with_faults(
     const PickRequest& request, ServiceState& service, const ServiceSnapshot& snapshot) {
   const std::string_view caller = request.caller_service.empty()
-                                      ? std::string_view(options_.self_service)
+                                      ? std::string_view(settings_.self_service)
                                       : request.caller_service;
   const FaultDecision decided = snapshot.faults->decide(request, caller, Random(random_.get()));
   const uint32_t fault = decided.abort_status != 0 ? Pick::abort_fault(decided.abort_status)
@@ -843,7 +843,7 @@ absl::Status ClientCore::install_locked(const ConfigUpdate& update, const Parsed
       }
     }
     absl::Status allowed = check_removal_limits(
-        update.removal_limits.value_or(removal_limits(options_.apply_defaults)), services_.size(),
+        update.removal_limits.value_or(removal_limits(settings_.apply_defaults)), services_.size(),
         std::move(removing));
     if (!allowed.ok()) return allowed;
   }
@@ -933,7 +933,7 @@ void ClientCore::compile_endpoints_locked(ServiceState& state,
   }
   const ServiceSnapshot* previous = state.snapshot.load(std::memory_order_relaxed);
   EndpointUpdate update = build_endpoints(endpoints, previous ? previous->endpoints.get() : nullptr,
-                                          bans_->suspects(), options_.latency_histograms);
+                                          bans_->suspects(), settings_.latency_histograms);
   bans_->update_service(state.ban_id, policy->ban, policy->version, update.set, update.replaced,
                         events);
   fuses_->update_service(state.fuse_id, policy->fuse, policy->retry, policy->version, update.set);
@@ -1082,7 +1082,7 @@ void ClientCore::refresh_env_locked(const google::protobuf::Map<std::string, std
   std::map<std::string, std::string> now(env_->idc_map.begin(), env_->idc_map.end());
   std::map<std::string, std::string> next(idc_map.begin(), idc_map.end());
   if (now == next) return;
-  env_ = make_env(options_, idc_map);
+  env_ = make_env(settings_.self_service, settings_.self_idc, idc_map);
   // Every service's IDC affinity may change: recompile the ones not built with it yet.
   for (auto& [name, state] : services_) {
     const ServiceSnapshot& current = *state->snapshot.load(std::memory_order_relaxed);
@@ -1130,9 +1130,9 @@ void ClientCore::housekeeping() {
 }
 
 void ClientCore::release_idle_services() {
-  if (options_.idle_release <= absl::ZeroDuration()) return;
+  if (settings_.idle_release <= absl::ZeroDuration()) return;
   const int64_t now = coarse_.now_ns();
-  const int64_t idle_ns = absl::ToInt64Nanoseconds(options_.idle_release);
+  const int64_t idle_ns = absl::ToInt64Nanoseconds(settings_.idle_release);
   // The check reads every shard of every endpoint in use, under mu_: a quarter of the idle
   // time apart is precise enough (the default, 10 min: once a second; never more often
   // than housekeeping runs).
@@ -1199,8 +1199,8 @@ Event ClientCore::make_event(EventType type, const std::string& service, uint64_
 }
 
 void ClientCore::emit(std::vector<Event>& events) {
-  if (options_.on_event) {
-    for (const Event& e : events) options_.on_event(e);
+  if (settings_.on_event) {
+    for (const Event& e : events) settings_.on_event(e);
   }
   events.clear();
 }

@@ -224,7 +224,7 @@ class ClientCore final : public ConfigSink,
   // Every kHousekeepingPeriod: departed endpoints, idle services, reclamation, the endpoint
   // graveyard.
   void housekeeping();
-  // Gives back the per-CPU records of services idle for options_.idle_release: marks their
+  // Gives back the per-CPU records of services idle for settings_.idle_release: marks their
   // snapshots kCold, waits until every pick that could have missed the mark has left, then
   // folds the records of endpoints no Pick holds (unless a pick activated it meanwhile).
   void release_idle_services();
@@ -243,7 +243,24 @@ class ClientCore final : public ConfigSink,
                    std::string detail);
   void emit(std::vector<Event>& events);
 
-  ClientOptions options_;
+  // What the client reads of its options after create(); the rest configures the parts
+  // it builds, and the initial config (50 MB, perhaps) is parsed and not kept.
+  struct Settings {
+    explicit Settings(const ClientOptions& options)
+        : self_service(options.self_service),
+          self_idc(options.self_idc),
+          apply_defaults(options.apply_defaults),
+          latency_histograms(options.latency_histograms),
+          idle_release(options.idle_release),
+          on_event(options.on_event) {}
+    std::string self_service;
+    std::string self_idc;
+    ApplyOptions apply_defaults;
+    bool latency_histograms;
+    absl::Duration idle_release;
+    EventCallback on_event;
+  };
+  const Settings settings_;
   std::shared_ptr<Clock> clock_;
   std::shared_ptr<RandomSource> random_;
   std::shared_ptr<Executor> executor_;

@@ -78,7 +78,7 @@ std::string ClientCore::metrics_text(const MetricsOptions& options) {
   static const std::array<int64_t, kLatencyBuckets - 1> kBounds = bucket_bounds();
   Families f;
   f.duration.set_bucket_bounds(kBounds.data(), kLatencyBuckets - 1);
-  const std::string caller = options_.self_service.empty() ? "unknown" : options_.self_service;
+  const std::string caller = settings_.self_service.empty() ? "unknown" : settings_.self_service;
   std::string caller_label;
   append_label(caller_label, "caller", caller);
   const absl::Time wall = clock_->wall_now();
