@@ -5,6 +5,8 @@
 // series exists: outcomes ok and 5xx, the histogram, the gauges); then --rounds calls of
 // Client::metrics_text(), timed, with the text's size and line count, and the heap the
 // client holds: histograms on (written per endpoint, or per service: MetricsOptions) and off.
+// Then the fleet with only --in_use services picked, as an agent holding every service
+// sees it: its never-picked endpoints left out (the default) or written as zeros.
 //
 //   build/bench/metrics_bench                       # 1,000 services x 200 endpoints
 //   build/bench/metrics_bench --services=10 --endpoints=20 --rounds=1   # CI smoke
@@ -35,11 +37,17 @@ int main(int argc, char** argv) {
   const int services = flag(argc, argv, "--services", 1000);
   const int endpoints = flag(argc, argv, "--endpoints", 200);
   const int rounds = flag(argc, argv, "--rounds", 3);
+  const int in_use = std::min(services, flag(argc, argv, "--in_use", 10));
   std::printf("metrics_bench: %d services x %d endpoints, %d rounds\n\n", services, endpoints,
               rounds);
-  std::printf("%-22s %10s %12s %12s %14s %14s\n", "histograms", "heap_MB", "scrape_ms", "text_MB",
-              "lines", "B/endpoint");
-  for (const bool histograms : {true, false}) {
+  std::printf("%-34s %10s %12s %12s %14s %14s\n", "histograms", "heap_MB", "scrape_ms",
+              "text_MB", "lines", "B/endpoint");
+  struct Mode {
+    bool histograms;
+    int used;  // services picked and reported
+  };
+  for (const Mode mode : {Mode{true, services}, Mode{false, services}, Mode{true, in_use}}) {
+    const bool histograms = mode.histograms;
     // Each mode in its own process: the per-CPU arenas keep their chunks for reuse, so a
     // second client in one process would not show its records in the heap.
     std::fflush(stdout);
@@ -72,8 +80,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     options.initial_config.reset();
-    // Every endpoint reported to: round robin visits each in turn.
-    for (int s = 0; s < services; ++s) {
+    // Every endpoint of the used services reported to: round robin visits each in turn.
+    for (int s = 0; s < mode.used; ++s) {
       const std::string name = "service-" + std::to_string(s);
       for (int e = 0; e < endpoints; ++e) {
         absl::StatusOr<ufc::Pick> pick = (*client)->pick({.service = name});
@@ -83,10 +91,15 @@ int main(int argc, char** argv) {
       }
     }
     const size_t heap = heap_in_use() - heap_before;
-    for (const bool per_endpoint : {true, false}) {
-      if (!histograms && !per_endpoint) break;
+    const bool fleet = mode.used == services;
+    for (const bool variant : {true, false}) {
+      if (!histograms && !variant) break;
+      // The whole fleet in use: per-endpoint histograms or per-service ones. Part of it:
+      // per-endpoint histograms, the unused endpoints left out or written.
+      const bool per_endpoint = fleet ? variant : true;
       ufc::MetricsOptions mo;
       mo.endpoint_histograms = per_endpoint;
+      mo.unused_endpoints = !fleet && !variant;
       double best_ms = 1e300;
       size_t bytes = 0, lines = 0;
       for (int r = 0; r < rounds; ++r) {
@@ -99,10 +112,17 @@ int main(int argc, char** argv) {
         bytes = text.size();
         lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
       }
-      std::printf("%-22s %10.1f %12.1f %12.1f %14zu %14.0f\n",
-                  !histograms    ? "off"
-                  : per_endpoint ? "on, per endpoint"
-                                 : "on, per service",
+      char label[64];
+      if (fleet) {
+        std::snprintf(label, sizeof label, "%s",
+                      !histograms    ? "off"
+                      : per_endpoint ? "on, per endpoint"
+                                     : "on, per service");
+      } else {
+        std::snprintf(label, sizeof label, "on, %d in use, unused %s", mode.used,
+                      mo.unused_endpoints ? "written" : "left out");
+      }
+      std::printf("%-34s %10.1f %12.1f %12.1f %14zu %14.0f\n", label,
                   static_cast<double>(heap) / 1e6, best_ms, static_cast<double>(bytes) / 1e6, lines,
                   static_cast<double>(heap) / (static_cast<double>(services) * endpoints));
     }

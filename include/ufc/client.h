@@ -76,6 +76,12 @@ struct MetricsOptions {
   // (false: 18 lines per endpoint fewer; the series lose their `endpoint` label, so rules
   // that sum by service read either). docs/metrics.md has the sizes.
   bool endpoint_histograms = true;
+  // Whether endpoints never picked (no report, nothing in flight, not out of rotation) get
+  // their per-endpoint series, all zeros (true), or none until their first pick (false:
+  // as Prometheus clients create a child at its first use). An agent holding a fleet of
+  // 200,000 endpoints, ten services of it in use, then writes what is in use, not 800,000
+  // lines of zeros per scrape. The per-service series are always written.
+  bool unused_endpoints = false;
 };
 
 // BackupOptions: the backup cluster (ufc-agentd instances, usually in backup mode) for the
@@ -316,9 +322,10 @@ class Client {
   // per endpoint, reports by outcome, the latency histogram, in-flight picks and the ban
   // state; per service, fusing, refusals, bans and the config's version and age; the
   // control-server sync. Names, labels and their bounds: docs/metrics.md. Safe to call
-  // while picks run (it takes the config mutex, never a request-path lock); O(endpoints):
-  // about 22 lines per endpoint with per-endpoint histograms, 4 without
-  // (bench/metrics_bench: 1,000 services x 200 endpoints).
+  // while picks run (it takes the config mutex, never a request-path lock). Writes about
+  // 22 lines per endpoint in use with per-endpoint histograms, 4 without, and none for an
+  // endpoint never picked (MetricsOptions::unused_endpoints); reads every endpoint's
+  // counts, ~20 ns for one never picked (bench/metrics_bench: 1,000 services x 200).
   std::string metrics_text(const MetricsOptions& options = {});
 
   // apply() installs or replaces one service's config. The update is validated first; on

@@ -104,9 +104,13 @@ std::string ClientCore::metrics_text(const MetricsOptions& options) {
       bool service_has_hist = false;
       for (size_t i = 0; i < set.endpoints.size(); ++i) {
         const Endpoint& e = *set.endpoints[i];
+        const OutcomeCounts counts = counts_of(e);
+        const bool banned = i < bans.size() && bans[i].out();
+        if (!options.unused_endpoints && counts.total() == 0 && e.inflight() == 0 && !banned) {
+          continue;  // never used: its series appear at its first pick
+        }
         labels = service_labels;
         append_label(labels, "endpoint", e.address());
-        const OutcomeCounts counts = counts_of(e);
         for (int c = 0; c < kOutcomeClassCount; ++c) {
           // Outcomes never seen are left out (as Prometheus clients create a child on its
           // first use): 9 lines per endpoint would mostly be zeros.
@@ -125,7 +129,7 @@ std::string ClientCore::metrics_text(const MetricsOptions& options) {
           }
         }
         f.in_flight.add(labels, static_cast<uint64_t>(e.inflight()));
-        f.banned.add(labels, uint64_t{i < bans.size() && bans[i].out() ? 1u : 0u});
+        f.banned.add(labels, uint64_t{banned ? 1u : 0u});
       }
       if (service_has_hist)
         f.duration.add_histogram(service_labels, service_hist.data(), service_sum_us);

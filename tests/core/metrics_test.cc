@@ -169,5 +169,38 @@ TEST(MetricsTest, LabelValuesAreEscaped) {
   EXPECT_THAT(c.client->metrics_text(), HasSubstr("service=\"a\\\"b\\\\c\""));
 }
 
+// An endpoint never picked has no series until its first pick (the service's always are):
+// an agent holding a whole fleet writes what is in use. On request, it is written as zeros.
+TEST(MetricsTest, EndpointsNeverPickedAreLeftOutUnlessAskedFor) {
+  v1::ClientConfig config;
+  *config.add_services() = make_service("echo", 3, "round_robin");
+  SimClient c(config);
+  absl::StatusOr<Pick> reported = c.client->pick({.service = "echo"});
+  absl::StatusOr<Pick> held = c.client->pick({.service = "echo"});
+  ASSERT_TRUE(reported.ok() && held.ok());
+  const std::string reported_at(reported->address()), held_at(held->address());
+  c.client->report(*reported, Outcome::ok(absl::Milliseconds(1)));
+  std::string unused;
+  for (const char* a : {"10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"}) {
+    if (a != reported_at && a != held_at) unused = a;
+  }
+  ASSERT_FALSE(unused.empty());
+  const std::string s = "caller=\"tester\",service=\"echo\"";
+  auto at = [&](const std::string& address) { return s + ",endpoint=\"" + address + "\""; };
+
+  const std::string text = c.client->metrics_text();
+  EXPECT_EQ(value_of(text, "ufc_requests_total{" + at(reported_at) + ",outcome=\"ok\"}"), 1);
+  EXPECT_EQ(value_of(text, "ufc_endpoint_in_flight{" + at(held_at) + "}"), 1);
+  EXPECT_THAT(text, Not(HasSubstr("endpoint=\"" + unused + "\"")));
+  EXPECT_EQ(value_of(text, "ufc_service_endpoints{" + s + "}"), 3);
+
+  MetricsOptions all;
+  all.unused_endpoints = true;
+  const std::string zeros = c.client->metrics_text(all);
+  EXPECT_EQ(value_of(zeros, "ufc_requests_total{" + at(unused) + ",outcome=\"ok\"}"), 0);
+  EXPECT_EQ(value_of(zeros, "ufc_endpoint_in_flight{" + at(unused) + "}"), 0);
+  EXPECT_EQ(value_of(zeros, "ufc_endpoint_banned{" + at(unused) + "}"), 0);
+}
+
 }  // namespace
 }  // namespace ufc
