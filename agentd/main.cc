@@ -84,6 +84,9 @@ ABSL_FLAG(std::string, admin_token_file, "",
           "bearer token the admin views require (required when --admin_listen is not loopback)");
 ABSL_FLAG(bool, metrics_endpoint_histograms, true,
           "/metrics: a latency histogram per endpoint (false: one per service)");
+ABSL_FLAG(bool, metrics_unused_endpoints, false,
+          "/metrics: series of endpoints never picked too, as zeros (false: from their "
+          "first pick)");
 ABSL_FLAG(std::string, access_log, "",
           "append a sample of the requests served here as JSON lines (\"\": none)");
 ABSL_FLAG(double, access_log_sample, 0.01, "the share of requests --access_log writes, [0, 1]");
@@ -370,6 +373,7 @@ int main(int argc, char** argv) {
     }
     ufc_agent::admin::AgentView::Options vo;
     vo.metrics.endpoint_histograms = absl::GetFlag(FLAGS_metrics_endpoint_histograms);
+    vo.metrics.unused_endpoints = absl::GetFlag(FLAGS_metrics_unused_endpoints);
     {
       ufc::internal::JsonWriter w;
       w.begin_object().key("mode").value(mode);
