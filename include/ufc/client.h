@@ -324,8 +324,8 @@ class Client {
   // control-server sync. Names, labels and their bounds: docs/metrics.md. Safe to call
   // while picks run (it takes the config mutex, never a request-path lock). Writes about
   // 22 lines per endpoint in use with per-endpoint histograms, 4 without, and none for an
-  // endpoint never picked (MetricsOptions::unused_endpoints); reads every endpoint's
-  // counts, ~20 ns for one never picked (bench/metrics_bench: 1,000 services x 200).
+  // endpoint never picked (MetricsOptions::unused_endpoints), but reads every endpoint's
+  // counts (bench/metrics_bench: 1,000 services x 200 endpoints).
   std::string metrics_text(const MetricsOptions& options = {});
 
   // apply() installs or replaces one service's config. The update is validated first; on
