@@ -280,6 +280,18 @@ void BanManager::update_service(
       }
     }
     sync_gate_locked(s);
+    // Not in use, every endpoint in rotation and no counts held (a new service, or one
+    // that gave them back when it settled): no figures for housekeeping to judge, so it is
+    // settled now rather than after a pass over all its endpoints' figures. A fleet of
+    // 1,000 new services otherwise costs those passes in the second after the apply, and
+    // every update waits behind them for this lock (~15 ms at 200 endpoints each).
+    const bool idle = s.idle != nullptr && s.idle->load(std::memory_order_acquire);
+    if (idle && std::all_of(s.records.begin(), s.records.end(), [](const BanRecord& b) {
+          return b.state == BanState::kHealthy && !b.has_counts();
+        })) {
+      s.settled = true;
+      s.counts_dropped = true;  // taken from the endpoints' figures at its first use
+    }
   }
   // The caller publishes the new snapshot, built from out_of_rotation().
   for (EndpointRef& e : pass.release) e->clear_hold();
@@ -311,6 +323,11 @@ size_t BanManager::records_with_counts(BanServiceId id) const {
   const Service& s = services_[id];
   return static_cast<size_t>(std::count_if(s.records.begin(), s.records.end(),
                                            [](const BanRecord& b) { return b.has_counts(); }));
+}
+
+bool BanManager::settled(BanServiceId id) const {
+  absl::MutexLock lock(&mu_);
+  return services_[id].settled;
 }
 
 BanManager::ServiceBans BanManager::stats(BanServiceId id, bool per_endpoint) const {

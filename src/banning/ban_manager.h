@@ -154,6 +154,8 @@ class BanManager {
   std::vector<bool> out_of_rotation(BanServiceId id) const;
   // How many of the service's records hold counts (tests, memory figures).
   size_t records_with_counts(BanServiceId id) const;
+  // Whether housekeeping skips the service (idle, nothing to judge) until it is in use.
+  bool settled(BanServiceId id) const;
 
   // The service's ban figures: bans issued over its life, endpoints out of rotation now,
   // and each endpoint's state (parallel to its EndpointSet).

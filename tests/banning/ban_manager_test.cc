@@ -441,6 +441,42 @@ TEST_F(BanManagerTest, AnIdleServiceGivesItsCountsBackAndJudgesItsNextUseAfresh)
   EXPECT_EQ(events(EventType::kBan)[0].detail, "5xx share 100.0% vs peers 0.0%");
 }
 
+// A service configured while not in use has nothing to judge: it is settled at once (no
+// housekeeping pass reads its endpoints), and its first use is judged as any other.
+TEST_F(BanManagerTest, AServiceConfiguredWhileIdleIsSettledAtOnceAndJudgedWhenUsed) {
+  std::atomic<bool> idle{true}, busy{false};
+  const BanServiceId id = bans_->add_service("svc", &idle);
+  const BanServiceId in_use = bans_->add_service("used", &busy);
+  auto set = endpoints(5);
+  std::vector<Event> settle;
+  bans_->update_service(id, policy("business"), 1, set, {}, settle);
+  bans_->update_service(in_use, policy("business"), 1, endpoints(5), {}, settle);
+  EXPECT_TRUE(bans_->settled(id));
+  EXPECT_FALSE(bans_->settled(in_use)) << "in use: housekeeping judges it";
+  executor_->advance(absl::Seconds(2));
+  EXPECT_TRUE(bans_->settled(id));
+  EXPECT_EQ(bans_->records_with_counts(id), 0u);
+
+  idle.store(false);
+  executor_->advance(absl::Milliseconds(100));  // the pass that takes counts
+  EXPECT_FALSE(bans_->settled(id));
+  EXPECT_EQ(bans_->records_with_counts(id), 5u);
+  for (int round = 0; round < 10; ++round) {
+    for (int i = 0; i < 5; ++i) {
+      answer(*set, i, 10, i == 2 ? OutcomeClass::kServerError : OutcomeClass::kSuccess, 10000);
+    }
+    executor_->advance(absl::Seconds(1));
+  }
+  ASSERT_EQ(events(EventType::kBan).size(), 1u);
+  EXPECT_EQ(events(EventType::kBan)[0].endpoint, "10.0.0.3:80");
+
+  // A new version while idle again, with a banned endpoint among its records: not settled
+  // until housekeeping has seen the ban through.
+  idle.store(true);
+  bans_->update_service(id, policy("business"), 2, set, {}, settle);
+  EXPECT_FALSE(bans_->settled(id));
+}
+
 TEST_F(BanManagerTest, ANewVersionKeepsRecordsOfEndpointsThatStayAndForgetsThoseThatLeft) {
   const BanServiceId id = bans_->add_service("svc");
   auto v1 = endpoints(4);
