@@ -286,6 +286,7 @@ void BanManager::update_service(
     // 1,000 new services otherwise costs those passes in the second after the apply, and
     // every update waits behind them for this lock (~15 ms at 200 endpoints each).
     const bool idle = s.idle != nullptr && s.idle->load(std::memory_order_acquire);
+    end_episode_locked(s);  // as a pass would: a settled service's next limit is news
     if (idle && std::all_of(s.records.begin(), s.records.end(), [](const BanRecord& b) {
           return b.state == BanState::kHealthy && !b.has_counts();
         })) {

@@ -177,6 +177,29 @@ TEST_F(BanManagerTest, WithoutPeerComparisonMaxRatioStopsTheThirdBanOfFourAndSay
   EXPECT_EQ(bans_->stats(id, false).out_now, 2u);
 }
 
+// A new version below the limit ends the episode there and then: the next time the limit
+// stops a ban is news, even before a housekeeping pass has looked (or, idle, settled).
+TEST_F(BanManagerTest, ANewVersionBelowTheLimitEndsTheMaxRatioEpisode) {
+  std::atomic<bool> idle{false};
+  const BanServiceId id = bans_->add_service("svc", &idle);
+  BanPolicy absolute = policy();
+  absolute.compare_peers = false;
+  std::vector<Event> settle;
+  auto v1 = endpoints(4);
+  bans_->update_service(id, absolute, 1, v1, {}, settle);
+  for (int i = 0; i < 4; ++i) refuse(*v1, i, 5);
+  executor_->advance(absl::Milliseconds(1));
+  ASSERT_EQ(events(EventType::kMaxBanRatio).size(), 1u);
+
+  idle.store(true);
+  auto v2 = endpoints(4);  // all new, all in rotation
+  bans_->update_service(id, absolute, 2, v2, {}, settle);
+  idle.store(false);
+  for (int i = 0; i < 4; ++i) refuse(*v2, i, 5);
+  executor_->advance(absl::Milliseconds(1));  // the suspects' tick, before any pass
+  EXPECT_EQ(events(EventType::kMaxBanRatio).size(), 2u);
+}
+
 TEST_F(BanManagerTest, EndpointsFailingAlikeAreAnIncidentAndNobodyIsBanned) {
   const BanServiceId id = bans_->add_service("svc");
   auto set = endpoints(4);
