@@ -40,8 +40,8 @@ int main(int argc, char** argv) {
   const int in_use = std::min(services, flag(argc, argv, "--in_use", 10));
   std::printf("metrics_bench: %d services x %d endpoints, %d rounds\n\n", services, endpoints,
               rounds);
-  std::printf("%-34s %10s %12s %12s %14s %14s\n", "histograms", "heap_MB", "scrape_ms",
-              "text_MB", "lines", "B/endpoint");
+  std::printf("%-34s %10s %12s %12s %14s %14s\n", "histograms", "heap_MB", "scrape_ms", "text_MB",
+              "lines", "B/endpoint");
   struct Mode {
     bool histograms;
     int used;  // services picked and reported

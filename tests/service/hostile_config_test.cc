@@ -208,15 +208,21 @@ TEST(EndpointUpdateTest, EndpointsAreKeptByAddressWhereverTheyStand) {
     EXPECT_TRUE(parsed.ok()) << parsed.status();
     return parsed->endpoints.specs;
   };
-  const EndpointUpdate first = build_endpoints(
-      parse({{"10.0.0.1:80", "a"}, {"10.0.0.2:80", "a"}, {"[::1]:80", "a"},
-             {"Host.example:80", "a"}, {"10.0.0.4:80", "a"}, {"10.0.0.3:80", "a"}}),
-      nullptr, nullptr);
+  const EndpointUpdate first = build_endpoints(parse({{"10.0.0.1:80", "a"},
+                                                      {"10.0.0.2:80", "a"},
+                                                      {"[::1]:80", "a"},
+                                                      {"Host.example:80", "a"},
+                                                      {"10.0.0.4:80", "a"},
+                                                      {"10.0.0.3:80", "a"}}),
+                                               nullptr, nullptr);
   const std::vector<EndpointRef>& was = first.set->endpoints;
-  const EndpointUpdate next = build_endpoints(
-      parse({{"10.0.0.2:80", "a"}, {"10.0.0.1:80", "a"}, {"[0::1]:80", "a"},
-             {"host.example:80", "a"}, {"10.0.0.4:80", "b"}, {"10.0.0.5:80", "a"}}),
-      first.set.get(), nullptr);
+  const EndpointUpdate next = build_endpoints(parse({{"10.0.0.2:80", "a"},
+                                                     {"10.0.0.1:80", "a"},
+                                                     {"[0::1]:80", "a"},
+                                                     {"host.example:80", "a"},
+                                                     {"10.0.0.4:80", "b"},
+                                                     {"10.0.0.5:80", "a"}}),
+                                              first.set.get(), nullptr);
   const std::vector<EndpointRef>& now = next.set->endpoints;
   ASSERT_EQ(now.size(), 6u);
   EXPECT_EQ(now[0].get(), was[1].get()) << "moved, kept";
@@ -225,14 +231,13 @@ TEST(EndpointUpdateTest, EndpointsAreKeptByAddressWhereverTheyStand) {
   EXPECT_EQ(now[3]->address(), "host.example:80");
   EXPECT_EQ(*now[4]->identity().tags, (std::vector<Tag>{{"v", "b"}}));
   using Pair = std::pair<const Endpoint*, const Endpoint*>;
-  EXPECT_THAT(next.replaced,
-              ::testing::ElementsAre(Pair{now[2].get(), was[2].get()},
-                                     Pair{now[3].get(), was[3].get()},
-                                     Pair{now[4].get(), was[4].get()}));
+  EXPECT_THAT(next.replaced, ::testing::ElementsAre(Pair{now[2].get(), was[2].get()},
+                                                    Pair{now[3].get(), was[3].get()},
+                                                    Pair{now[4].get(), was[4].get()}));
   std::vector<const Endpoint*> departed;
   for (const EndpointRef& e : next.departed) departed.push_back(e.get());
-  EXPECT_THAT(departed, ::testing::ElementsAre(was[2].get(), was[3].get(), was[4].get(),
-                                               was[5].get()));
+  EXPECT_THAT(departed,
+              ::testing::ElementsAre(was[2].get(), was[3].get(), was[4].get(), was[5].get()));
 }
 
 }  // namespace
