@@ -109,12 +109,21 @@ class WatchSession : public grpc::ServerBidiReactor<v1::WatchRequest, v1::WatchR
     write_locked();
   }
 
+  // The call was cancelled: by the client (an abrupt end, where a client that closes in
+  // order half-closes and gets OK), its deadline, or the transport.
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+  }
+
   void OnDone() override {
     std::shared_ptr<WatchSession> self;
     {
       absl::MutexLock lock(&mu_);
       done_ = true;
       self = std::move(self_);
+      (cancelled_ ? service_.counters_.streams_cancelled : service_.counters_.streams_closed)
+          .fetch_add(1, std::memory_order_relaxed);
     }
     if (registered_) service_.drop(self);
   }
@@ -300,6 +309,7 @@ class WatchSession : public grpc::ServerBidiReactor<v1::WatchRequest, v1::WatchR
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool registered_ = false;  // set once, under mu_, before add(); read after OnDone
   grpc::Status pending_status_ ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
@@ -476,6 +486,11 @@ std::string MetaService::metrics_text() const {
   removals.add("", c.removals_sent);
   MetricFamily nacks("ufc_metad_nacks_total", "counter", "NACKs received from clients.");
   nacks.add("", c.nacks);
+  MetricFamily ends("ufc_metad_watch_ends_total", "counter",
+                    "Watch streams ended: closed in order (the client half-closed, or the "
+                    "server ended it) or cancelled (the client vanished or cut the call).");
+  ends.add("", "how", "closed", c.streams_closed);
+  ends.add("", "how", "cancelled", c.streams_cancelled);
   MetricFamily latency("ufc_metad_store_operation_seconds", "histogram",
                        "Put and Delete latency: validation and the store's write.");
   int64_t bounds[internal::kLatencyBuckets - 1];
@@ -498,7 +513,7 @@ std::string MetaService::metrics_text() const {
   }
   std::string out;
   for (const MetricFamily* m : {&version, &count, &info, &available, &watchers, &stale_f, &pushes,
-                                &sent, &removals, &nacks, &latency, &errors}) {
+                                &sent, &removals, &nacks, &ends, &latency, &errors}) {
     if (!m->empty()) m->append_to(out);
   }
   return out;
@@ -514,6 +529,8 @@ MetaService::Counters MetaService::counters() const {
   c.services_sent = counters_.services_sent.load(std::memory_order_relaxed);
   c.removals_sent = counters_.removals_sent.load(std::memory_order_relaxed);
   c.nacks = counters_.nacks.load(std::memory_order_relaxed);
+  c.streams_closed = counters_.streams_closed.load(std::memory_order_relaxed);
+  c.streams_cancelled = counters_.streams_cancelled.load(std::memory_order_relaxed);
   return c;
 }
 

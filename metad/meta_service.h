@@ -93,6 +93,10 @@ class MetaService final : public v1::Meta::CallbackService {
     uint64_t services_sent = 0;  // services in them
     uint64_t removals_sent = 0;
     uint64_t nacks = 0;
+    // Watch streams ended in order (the client half-closed, or the server finished) and
+    // cancelled (the client vanished or cancelled, a deadline, the transport).
+    uint64_t streams_closed = 0;
+    uint64_t streams_cancelled = 0;
   };
   Counters counters() const;
 
@@ -131,6 +135,7 @@ class MetaService final : public v1::Meta::CallbackService {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   struct AtomicCounters {
     std::atomic<uint64_t> responses{0}, services_sent{0}, removals_sent{0}, nacks{0};
+    std::atomic<uint64_t> streams_closed{0}, streams_cancelled{0};
   } counters_;
   // Put/Delete latency (validation and the store's write), by operation: fixed buckets.
   struct Latency {

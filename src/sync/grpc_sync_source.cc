@@ -35,10 +35,13 @@ constexpr size_t kMaxSubscriptions = 100000;
 constexpr absl::Duration kTick = absl::Milliseconds(50);
 constexpr int kMaxMessageBytes = 512 << 20;  // a whole fleet's first response, chunked
 
-enum Tag : intptr_t { kStart = 1, kRead, kWrite, kFinish };
+enum Tag : intptr_t { kStart = 1, kRead, kWrite, kWritesDone, kFinish };
 
-// How long a stream that is to end stays open after its last write completed.
-constexpr absl::Duration kFlushGrace = absl::Milliseconds(200);
+// How long a stream this side closes (WritesDone) waits for the server to finish it before
+// cancelling: the server answers a half-close at once, so only a hung server takes this.
+constexpr absl::Duration kCloseGrace = absl::Seconds(1);
+// The same while the client stops: its destructor waits for this.
+constexpr absl::Duration kStopGrace = absl::Milliseconds(250);
 void* tag(Tag t) { return reinterpret_cast<void*>(t); }
 
 std::string default_client_id() {
@@ -298,27 +301,55 @@ class GrpcSyncSource final : public SyncSource {
 
     std::deque<v1::WatchRequest> out;
     v1::WatchResponse response;
+    // `broken`: the call is over for this side (the server ended it, or it was cancelled);
+    // `closing`: this side is ending it: what is queued goes out, then WritesDone, then the
+    // server's Finish is awaited (reading on), so it sees every ACK and NACK and ends the
+    // call with OK; a server that does not within kCloseGrace is cancelled.
     bool writing = false, reading = false, broken = false, finishing = false, answered = false;
+    bool call_started = false, closing = false, writes_done = false;
     bool first_response = true;
-    std::string end_after_writes;  // set: end the stream once `out` is written
-    absl::Time end_requested;
+    absl::Time close_started;
     std::string end_reason;
     grpc::Status status;
     const absl::Time started = absl::Now();
     auto write_next = [&] {
-      if (writing || broken || out.empty()) return;
-      writing = true;
-      stream->Write(out.front(), tag(kWrite));
+      if (writing || broken || writes_done) return;
+      if (!out.empty()) {
+        writing = true;
+        stream->Write(out.front(), tag(kWrite));
+      } else if (closing) {
+        writing = true;
+        writes_done = true;
+        stream->WritesDone(tag(kWritesDone));
+      }
     };
-    // `cancel`: end the call from this side. A stream the server ended is not cancelled:
-    // Finish then gets the server's status (a wrong token's UNAUTHENTICATED, say), which a
-    // cancel would replace with CANCELLED.
-    auto end = [&](std::string reason, bool cancel = true) {
+    // The call is over: a stream the server ended is not cancelled, so Finish gets the
+    // server's status (a wrong token's UNAUTHENTICATED, say), which a cancel would replace
+    // with CANCELLED.
+    auto ended = [&](std::string reason) {
+      if (end_reason.empty()) end_reason = std::move(reason);
+      broken = true;
+    };
+    // Ends the call from this side at once (a server that does not answer).
+    auto cancel = [&](std::string reason) {
       if (end_reason.empty()) end_reason = std::move(reason);
       if (!broken) {
         broken = true;
-        if (cancel) context.TryCancel();
+        context.TryCancel();
       }
+    };
+    // Ends the call from this side in order (see `closing`).
+    auto close = [&](std::string reason) {
+      if (end_reason.empty()) end_reason = std::move(reason);
+      if (broken || closing) return;
+      if (!call_started) {  // nothing to close in order yet
+        broken = true;
+        context.TryCancel();
+        return;
+      }
+      closing = true;
+      close_started = absl::Now();
+      write_next();
     };
     for (;;) {
       void* got = nullptr;
@@ -330,9 +361,10 @@ class GrpcSyncSource final : public SyncSource {
         switch (reinterpret_cast<intptr_t>(got)) {
           case kStart:
             if (!ok) {
-              end("could not start the stream");
+              cancel("could not start the stream");
               break;
             }
+            call_started = true;
             out.push_back(hello());
             write_next();
             reading = true;
@@ -341,7 +373,12 @@ class GrpcSyncSource final : public SyncSource {
           case kRead:
             reading = false;
             if (!ok) {
-              end("the server closed the stream", /*cancel=*/false);
+              ended(closing ? end_reason : "the server closed the stream");
+              break;
+            }
+            if (closing) {  // what the server sent before it saw the close: not applied
+              reading = true;
+              stream->Read(&response, tag(kRead));
               break;
             }
             if (first_response) {
@@ -350,13 +387,13 @@ class GrpcSyncSource final : public SyncSource {
               rotation_.succeeded();
               on_connected(server, previous_server);
             }
+            // A refused response: its NACK goes out first (on_response queued it); then the
+            // stream ends.
             if (absl::Status s = on_response(response, out); !s.ok()) {
-              // The NACK goes out first; then the stream ends.
-              end_after_writes = std::string(s.message());
-              end_requested = absl::Now();
+              close(std::string(s.message()));
             }
             write_next();
-            if (!broken && end_after_writes.empty()) {
+            if (!broken) {
               reading = true;
               stream->Read(&response, tag(kRead));
             }
@@ -364,11 +401,15 @@ class GrpcSyncSource final : public SyncSource {
           case kWrite:
             writing = false;
             if (!ok) {  // the call is over (the server ended it, or the transport): its status
-              end("write failed", /*cancel=*/false);
+              ended("write failed");
               break;
             }
             out.pop_front();
-            write_next();  // the stream ends once the NACK had kFlushGrace to leave (below)
+            write_next();
+            break;
+          case kWritesDone:
+            writing = false;
+            if (!ok) ended(end_reason);
             break;
           case kFinish:
             cq.Shutdown();
@@ -377,24 +418,22 @@ class GrpcSyncSource final : public SyncSource {
       }
       // Periodic work, and the end of the stream once nothing is outstanding.
       if (!broken) {
-        if (stopping()) end("client stopping");
-        // A write's completion means gRPC has the message, not that it left: cancelling at
-        // once could drop the NACK the server must see. So the stream stays a moment.
-        const absl::Duration since = absl::Now() - end_requested;
-        if (!end_after_writes.empty() &&
-            ((out.empty() && !writing && since > kFlushGrace) || since > absl::Seconds(1))) {
-          end(end_after_writes);
+        if (stopping()) close("client stopping");
+        const absl::Duration grace = stopping() ? kStopGrace : kCloseGrace;
+        if (closing && absl::Now() - close_started > grace) {
+          cancel(absl::StrCat(end_reason, "; the server did not end the stream within ",
+                              absl::FormatDuration(grace)));
         }
-        if (!answered && absl::Now() - started > options_.sync.response_timeout) {
-          end(absl::StrCat("no answer within ",
-                           absl::FormatDuration(options_.sync.response_timeout)));
+        if (!answered && !closing && absl::Now() - started > options_.sync.response_timeout) {
+          cancel(absl::StrCat("no answer within ",
+                              absl::FormatDuration(options_.sync.response_timeout)));
         }
-        if (answered && rotation_.has_preferred() && !rotation_.current_preferred() &&
+        if (answered && !closing && rotation_.has_preferred() && !rotation_.current_preferred() &&
             absl::Now() - started > options_.sync.prefer_recheck) {
           recheck_ = true;
-          end("back to a server of the client's own IDC");
+          close("back to a server of the client's own IDC");
         }
-        if (answered) {
+        if (answered && !closing) {
           std::vector<std::string> names, dropped;
           {
             absl::MutexLock lock(&mu_);

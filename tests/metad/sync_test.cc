@@ -592,32 +592,40 @@ class ScriptedMeta final : public v1::Meta::Service {
       absl::MutexLock lock(&mu_);
       hellos_.push_back(hello);
     }
+    bool closed = false;  // the client half-closed (or the call ended): guarded by mu_
     std::thread reader([&] {
       v1::WatchRequest r;
       while (stream->Read(&r)) {
         absl::MutexLock lock(&mu_);
         if (r.has_ack()) acks_.push_back(r.ack());
       }
+      absl::MutexLock lock(&mu_);
+      closed = true;
     });
     for (;;) {
       v1::WatchResponse next;
       {
         absl::MutexLock lock(&mu_);
-        auto ready = [this, context]() -> bool {
-          return !script_.empty() || context->IsCancelled();
+        auto ready = [this, context, &closed]() -> bool {
+          return !script_.empty() || closed || context->IsCancelled();
         };
         // Short waits: a cancelled call is noticed only when the wait ends.
         for (int i = 0; i < 200 && !ready(); ++i) {
           mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(100));
         }
-        if (script_.empty()) break;
+        if (closed || script_.empty()) break;
         next = script_.front();
         script_.pop_front();
       }
       if (next.response_id() == 0) break;  // "hang up"
       if (!stream->Write(next)) break;
     }
-    context->TryCancel();
+    bool in_order;
+    {
+      absl::MutexLock lock(&mu_);
+      in_order = closed;
+    }
+    if (!in_order) context->TryCancel();  // "hang up", or the script ran out
     reader.join();
     return grpc::Status::OK;
   }
@@ -967,6 +975,63 @@ TEST(MetadMetricsTest, MetricsShowWatchersPushesStoreLatencyAndTiers) {
       EXPECT_EQ(lint, "") << lint;
     }
   }
+}
+
+// A client ends its streams in order: what it queued (a NACK among them) is written, then
+// it half-closes and the server finishes the call with OK; metad counts no cancel.
+TEST(MetadMetricsTest, ClientsEndTheirStreamsInOrderNotByCancelling) {
+  TempDir dir;
+  MetadProcess metad(UFC_METAD_BIN);
+  ASSERT_TRUE(metad.start({"--data_dir=" + dir.path() + "/store"}));
+  const int port = metad.port_from("metrics.port");
+  ASSERT_GT(port, 0);
+  auto scrape = [&] {
+    return testing::http_request(port, testing::get_request("/metrics", "")).body;
+  };
+  const std::string closed = "ufc_metad_watch_ends_total{how=\"closed\"}";
+  const std::string cancelled = "ufc_metad_watch_ends_total{how=\"cancelled\"}";
+
+  // 1. A client whose cache is ahead of this (empty) store refuses its first answer: the
+  // refusal reaches metad before the stream ends.
+  internal::SyncCacheContent content;
+  content.global_version = 3;
+  *content.config.add_services() = versioned("s0", 1001, 3);
+  ASSERT_TRUE(internal::write_sync_cache(dir.path() + "/ufc.sync-cache", content).ok());
+  Events events;
+  ClientOptions o = sync_options(metad.address(), events);
+  o.sync.all_services = true;
+  o.sync.cache_dir = dir.path();
+  auto refusing = Client::create(o).value();
+  std::string text;
+  ASSERT_TRUE(eventually(
+      [&] {
+        text = scrape();
+        return metric(text, closed) >= 1;
+      },
+      absl::Seconds(15)))
+      << text;
+  EXPECT_GE(metric(text, "ufc_metad_nacks_total"), 1) << text;
+  EXPECT_EQ(metric(text, cancelled), 0) << text;
+  EXPECT_FALSE(picked(*refusing, "s0").empty());  // kept its last good config
+  refusing.reset();
+
+  // 2. A client that stops while connected.
+  Admin admin(metad.address());
+  ASSERT_TRUE(admin.put(service("a", 1001)).ok());
+  const double closed_before = metric(scrape(), closed);
+  Events events2;
+  ClientOptions o2 = sync_options(metad.address(), events2);
+  o2.sync.services = {"a"};
+  auto client = Client::create(o2).value();
+  ASSERT_TRUE(client->wait_for_config("a", absl::Seconds(10)).ok());
+  ASSERT_TRUE(eventually([&] { return metric(scrape(), "ufc_metad_watchers") == 1; }));
+  client.reset();
+  ASSERT_TRUE(eventually([&] {
+    text = scrape();
+    return metric(text, "ufc_metad_watchers") == 0;
+  })) << text;
+  EXPECT_EQ(metric(text, closed), closed_before + 1) << text;
+  EXPECT_EQ(metric(text, cancelled), 0) << text;
 }
 
 }  // namespace
