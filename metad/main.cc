@@ -42,6 +42,13 @@ ABSL_FLAG(std::string, data_dir, "", "local store directory (the default store)"
 ABSL_FLAG(std::string, etcd, "", "etcd v3 endpoints host:port,... (instead of --data_dir)");
 ABSL_FLAG(std::string, etcd_prefix, "/ufc/", "key prefix in etcd");
 ABSL_FLAG(std::string, server_id, "", "this server's name in ListClients (default host:pid)");
+ABSL_FLAG(std::string, etcd_ca, "",
+          "with --etcd: PEM roots to check etcd's certificates (TLS to every member)");
+ABSL_FLAG(std::string, etcd_cert, "",
+          "with --etcd: PEM client certificate (etcd's --client-cert-auth; TLS)");
+ABSL_FLAG(std::string, etcd_key, "", "with --etcd: PEM private key of --etcd_cert");
+ABSL_FLAG(std::string, etcd_user, "", "with --etcd: the etcd user (etcd's auth enabled)");
+ABSL_FLAG(std::string, etcd_password_file, "", "with --etcd_user: file holding its password");
 ABSL_FLAG(int64_t, etcd_lease_ttl_ms, 10000,
           "with --etcd: a dead server's clients leave ListClients after about this");
 ABSL_FLAG(std::string, admin_token_file, "", "file holding the bearer token admin RPCs need");
@@ -107,6 +114,11 @@ int main(int argc, char** argv) {
     store_flags.server_id = absl::StrCat(host, "-", ::getpid());
   }
   store_flags.etcd_lease_ttl = absl::Milliseconds(absl::GetFlag(FLAGS_etcd_lease_ttl_ms));
+  store_flags.etcd_ca = absl::GetFlag(FLAGS_etcd_ca);
+  store_flags.etcd_cert = absl::GetFlag(FLAGS_etcd_cert);
+  store_flags.etcd_key = absl::GetFlag(FLAGS_etcd_key);
+  store_flags.etcd_user = absl::GetFlag(FLAGS_etcd_user);
+  store_flags.etcd_password_file = absl::GetFlag(FLAGS_etcd_password_file);
   absl::StatusOr<std::unique_ptr<ufc::metad::Store>> store = ufc::metad::make_store(store_flags);
   if (!store.ok()) return fail(store.status());
 

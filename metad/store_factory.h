@@ -20,9 +20,16 @@ struct StoreFlags {
   std::string etcd_prefix = "/ufc/";
   std::string server_id;  // required with etcd (main.cc defaults it to host:pid)
   absl::Duration etcd_lease_ttl = absl::Seconds(10);
+  // TLS to etcd: PEM files (a CA and/or a client certificate with its key; any of them, or
+  // an https:// endpoint, turns TLS on).
+  std::string etcd_ca, etcd_cert, etcd_key;
+  // etcd's authentication: a user, and a file holding its password.
+  std::string etcd_user, etcd_password_file;
 };
 
-// INVALID_ARGUMENT unless exactly one of data_dir and etcd is set; then the store's own
+// INVALID_ARGUMENT unless exactly one of data_dir and etcd is set, naming the flag of a
+// file that cannot be read, or for a password that would cross a non-loopback network in
+// plaintext (to an etcd endpoint that is neither TLS nor loopback); then the store's own
 // open errors.
 absl::StatusOr<std::unique_ptr<Store>> make_store(const StoreFlags& flags);
 std::string describe(const StoreFlags& flags);

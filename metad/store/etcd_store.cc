@@ -364,7 +364,7 @@ absl::StatusOr<std::unique_ptr<EtcdStore>> EtcdStore::create(Options options) {
         absl::StrCat("server_id: must be non-empty without '/', got ", quoted(options.server_id)));
   }
   absl::StatusOr<std::unique_ptr<EtcdCluster>> cluster =
-      EtcdCluster::create(options.endpoints, options.call_timeout);
+      EtcdCluster::create(options.endpoints, options.call_timeout, options.security);
   if (!cluster.ok()) {
     return absl::Status(cluster.status().code(),
                         absl::StrCat("endpoints: ", cluster.status().message()));

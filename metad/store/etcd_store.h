@@ -48,6 +48,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "metad/store/etcd/etcd_security.h"
 #include "metad/store/store.h"
 
 namespace ufc::metad {
@@ -69,8 +70,11 @@ namespace ufc::metad {
 class EtcdStore final : public Store {
  public:
   struct Options {
-    // etcd members, "host:port" (or "http://host:port"); at least one. TLS is not supported.
+    // etcd members, "host:port", "http://host:port" or "https://host:port"; at least one.
     std::vector<std::string> endpoints;
+    // TLS (every member, when a CA or a client certificate is given) and etcd's own
+    // authentication (a user and its password): see EtcdSecurity.
+    EtcdSecurity security;
     // Every key lives under it. Two fleets sharing one etcd use different prefixes.
     std::string key_prefix = "/ufc/";
     // How long one call (with its retries across members) may take.

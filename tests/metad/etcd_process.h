@@ -4,6 +4,8 @@
 // tests: ephemeral client and peer ports, a data directory under a fresh temporary
 // directory, start, SIGKILL, restart on the same directory and ports, and raw stubs for what
 // a test does behind the store's back (compact, revoke a lease, read a key's lease).
+// Optionally the client URLs serve TLS (a certificate that is its own CA), with extra
+// flags, and etcdctl runs against the members (users, roles, auth enable).
 //
 // Members die with the test process (PR_SET_PDEATHSIG) and are killed by PID, within a
 // bounded time, when the TestEtcd goes away. Elections are fast (heartbeat 50 ms, election
@@ -26,6 +28,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -69,10 +72,19 @@ inline std::vector<int> free_ports(int count) {
   return ports;
 }
 
+inline constexpr char kEtcdctlBinary[] = "/usr/bin/etcdctl";
+
+// Serve the client URLs over TLS with this certificate and key (PEM file paths); the
+// certificate is also the CA clients trust.
+struct EtcdTls {
+  std::string cert, key;
+};
+
 // One or several members of one etcd cluster.
 class TestEtcd {
  public:
-  explicit TestEtcd(int members = 1) {
+  explicit TestEtcd(int members = 1, EtcdTls tls = {}, std::vector<std::string> extra_args = {})
+      : tls_(std::move(tls)), extra_args_(std::move(extra_args)) {
     char dir[] = "/tmp/ufc-etcd-test-XXXXXX";
     if (::mkdtemp(dir) == nullptr) {
       ADD_FAILURE() << "mkdtemp failed";
@@ -113,6 +125,31 @@ class TestEtcd {
     std::vector<std::string> out;
     for (size_t i = 0; i < members_.size(); ++i) out.push_back(endpoint(i));
     return out;
+  }
+  // "https://127.0.0.1:port" with TLS, else "http://...".
+  std::string url(size_t i) const {
+    return absl::StrCat(tls_.cert.empty() ? "http://" : "https://", endpoint(i));
+  }
+
+  // Runs etcdctl (API v3) with `args` against every member (and the CA with TLS); its exit
+  // status, and its output in `out`.
+  int etcdctl(const std::string& args, std::string* out = nullptr) const {
+    std::vector<std::string> urls;
+    for (size_t i = 0; i < members_.size(); ++i) urls.push_back(url(i));
+    const std::string file = absl::StrCat(dir_, "/etcdctl.out");
+    std::string cmd = absl::StrCat(
+        "ETCDCTL_API=3 ", kEtcdctlBinary,
+        " --dial-timeout=5s --command-timeout=10s --endpoints=", absl::StrJoin(urls, ","));
+    if (!tls_.cert.empty()) absl::StrAppend(&cmd, " --cacert=", tls_.cert);
+    absl::StrAppend(&cmd, " ", args, " > ", file, " 2>&1");
+    const int rc = std::system(cmd.c_str());
+    if (out != nullptr) {
+      std::ifstream in(file);
+      std::stringstream text;
+      text << in.rdbuf();
+      *out = text.str();
+    }
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   }
 
   // Starts every member (all at once: they need each other for a quorum) and waits until each
@@ -219,7 +256,7 @@ class TestEtcd {
 
   bool spawn(size_t i) {
     Member& m = members_[i];
-    const std::string client = absl::StrCat("http://127.0.0.1:", m.client_port);
+    const std::string client = url(i);
     const std::string peer = absl::StrCat("http://127.0.0.1:", m.peer_port);
     std::vector<std::string> args = {kEtcdBinary,
                                      "--name",
@@ -248,6 +285,10 @@ class TestEtcd {
                                      "zap",
                                      "--log-outputs",
                                      "stderr"};
+    if (!tls_.cert.empty()) {
+      args.insert(args.end(), {"--cert-file", tls_.cert, "--key-file", tls_.key});
+    }
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -283,8 +324,7 @@ class TestEtcd {
       // between hangs in the HTTP/2 handshake for seconds.
       grpc::ChannelArguments args;
       args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-      auto stub = etcdserverpb::KV::NewStub(
-          grpc::CreateCustomChannel(endpoint(i), grpc::InsecureChannelCredentials(), args));
+      auto stub = etcdserverpb::KV::NewStub(grpc::CreateCustomChannel(endpoint(i), creds(), args));
       etcdserverpb::RangeRequest request;
       request.set_key("ready");
       etcdserverpb::RangeResponse response;
@@ -308,7 +348,7 @@ class TestEtcd {
   Stubs& stubs(size_t i) {
     if (stubs_.size() < members_.size()) stubs_.resize(members_.size());
     if (stubs_[i].channel == nullptr) {
-      stubs_[i].channel = grpc::CreateChannel(endpoint(i), grpc::InsecureChannelCredentials());
+      stubs_[i].channel = grpc::CreateChannel(endpoint(i), creds());
       stubs_[i].kv = etcdserverpb::KV::NewStub(stubs_[i].channel);
       stubs_[i].lease = etcdserverpb::Lease::NewStub(stubs_[i].channel);
     }
@@ -323,6 +363,18 @@ class TestEtcd {
   etcdserverpb::KV::Stub* kv() { return stubs(live()).kv.get(); }
   etcdserverpb::Lease::Stub* lease_stub() { return stubs(live()).lease.get(); }
 
+  std::shared_ptr<grpc::ChannelCredentials> creds() const {
+    if (tls_.cert.empty()) return grpc::InsecureChannelCredentials();
+    std::ifstream in(tls_.cert);
+    std::stringstream pem;
+    pem << in.rdbuf();
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = pem.str();
+    return grpc::SslCredentials(ssl);
+  }
+
+  const EtcdTls tls_;
+  const std::vector<std::string> extra_args_;
   std::string dir_;
   std::string initial_cluster_;
   std::vector<Member> members_;

@@ -700,8 +700,20 @@ TEST(EtcdStoreOptionsTest, RefusesBadOptionsNamingTheField) {
   EXPECT_EQ(made.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(made.status().message(), HasSubstr("endpoints: etcd: no endpoints given"));
 
-  options.endpoints = {"https://127.0.0.1:2379"};
-  EXPECT_EQ(EtcdStore::create(options).status().code(), absl::StatusCode::kUnimplemented);
+  options.endpoints = {"https://127.0.0.1:2379"};  // TLS: fine
+  EXPECT_TRUE(EtcdStore::create(options).ok());
+  options.endpoints = {"http://127.0.0.1:2379"};
+  options.security.ca_pem = "-----BEGIN CERTIFICATE-----";  // TLS asked for, plaintext given
+  EXPECT_THAT(EtcdStore::create(options).status().message(), HasSubstr("plaintext, but TLS"));
+  options.security = {};
+  options.security.cert_pem = "-----BEGIN CERTIFICATE-----";
+  EXPECT_THAT(EtcdStore::create(options).status().message(),
+              HasSubstr("a client certificate needs its key"));
+  options.security = {};
+  options.security.password = "secret";
+  EXPECT_THAT(EtcdStore::create(options).status().message(),
+              HasSubstr("a password without a user"));
+  options.security = {};
   options.endpoints = {"127.0.0.1"};
   EXPECT_THAT(EtcdStore::create(options).status().message(), HasSubstr("want host:port"));
   options.endpoints = {"127.0.0.1:2379", "http://127.0.0.1:2379"};

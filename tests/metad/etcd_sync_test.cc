@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "tests/metad/etcd_process.h"
 #include "tests/metad/metad_process.h"
+#include "tests/testing/tls_cert.h"
 #include "ufc/client.h"
 #include "ufc/v1/meta.grpc.pb.h"
 
@@ -192,6 +193,81 @@ TEST(EtcdSyncTest, TwoServersOneEtcdFailoverAndAnEtcdOutage) {
     EXPECT_TRUE(eventually([&] { return picked(*c, "a") == "127.0.0.1:1005"; }))
         << c->query("sync");
   }
+}
+
+// etcd as production runs it: client URLs over TLS, auth enabled, metad a user whose role
+// may read and write its prefix only.
+TEST(EtcdSyncTest, OverTlsWithEtcdAuthARestrictedUserAndTokensEtcdStopsTaking) {
+  if (::access("/usr/bin/etcd", X_OK) != 0 || ::access(metad::testing::kEtcdctlBinary, X_OK) != 0) {
+    GTEST_SKIP() << "no /usr/bin/etcd or etcdctl";
+  }
+  testing::TempDir dir;
+  ufc::testing::TlsCert pem;
+  if (!ufc::testing::make_self_signed_cert(dir.path(), "etcd", pem)) {
+    GTEST_SKIP() << "openssl is not installed";
+  }
+  // JWT tokens that live one second: etcd refuses each one a second after it was given.
+  const std::string pub = dir.path() + "/etcd.pub";
+  ASSERT_EQ(
+      std::system(("openssl rsa -in " + pem.key + " -pubout -out " + pub + " 2>/dev/null").c_str()),
+      0);
+  metad::testing::TestEtcd etcd(1, {pem.cert, pem.key},
+                                {"--auth-token", "jwt,pub-key=" + pub + ",priv-key=" + pem.key +
+                                                     ",sign-method=RS256,ttl=1s"});
+  ASSERT_TRUE(etcd.start());
+  std::string out;
+  for (const char* cmd :
+       {"user add root --new-user-password=root-secret", "role add ufc",
+        "role grant-permission ufc --prefix=true readwrite /t9/",
+        "user add ufc --new-user-password=ufc-secret", "user grant-role ufc ufc", "auth enable"}) {
+    ASSERT_EQ(etcd.etcdctl(cmd, &out), 0) << cmd << ": " << out;
+  }
+  std::ofstream(dir.path() + "/pw") << "ufc-secret\n";
+  std::ofstream(dir.path() + "/wrong") << "not-it\n";
+  auto flags = [&](const std::string& prefix, const std::string& password_file) {
+    return std::vector<std::string>{
+        "--etcd=" + etcd.url(0),   "--etcd_ca=" + pem.cert,
+        "--etcd_user=ufc",         "--etcd_password_file=" + password_file,
+        "--etcd_prefix=" + prefix, "--server_id=tls",
+        "--etcd_lease_ttl_ms=2000"};
+  };
+  MetadProcess good(UFC_METAD_BIN);
+  ASSERT_TRUE(good.start(flags("/t9/", dir.path() + "/pw"))) << good.log();
+  ASSERT_TRUE(put(good, service("a", 1001)).ok()) << good.log();
+  Events events;
+  ClientOptions o;
+  o.sync.client_id = "tls-client";
+  o.sync.servers = {{good.address(), ""}};
+  o.sync.services = {"a"};
+  o.on_event = events.callback();
+  auto client = Client::create(o).value();
+  ASSERT_TRUE(client->wait_for_config("a", absl::Seconds(10)).ok()) << client->query("sync");
+  // The client registry (under a lease) is written with the same token.
+  EXPECT_TRUE(eventually([&] { return client_ids(clients(good), "tls").count("tls-client") == 1; }))
+      << clients(good).DebugString();
+
+  // Tokens etcd no longer takes: expired, and older than a change to its users or roles
+  // ("revision of auth store is old"). metad asks for a new one and the Put goes through.
+  absl::SleepFor(absl::Milliseconds(1500));
+  grpc::Status after = put(good, service("a", 1002));
+  EXPECT_TRUE(after.ok()) << after.error_message();
+  ASSERT_EQ(etcd.etcdctl("--user=root:root-secret role add another", &out), 0) << out;
+  after = put(good, service("a", 1003));
+  EXPECT_TRUE(after.ok()) << after.error_message();
+  EXPECT_TRUE(eventually([&] { return picked(*client, "a") == "127.0.0.1:1003"; }))
+      << client->query("sync");
+
+  // What does not get in, each with etcd's reason.
+  MetadProcess wrong(UFC_METAD_BIN), outside(UFC_METAD_BIN), plaintext(UFC_METAD_BIN);
+  EXPECT_FALSE(wrong.start(flags("/t9/", dir.path() + "/wrong")));
+  EXPECT_THAT(wrong.log(), HasSubstr("authentication failed")) << wrong.log();
+  EXPECT_FALSE(outside.start(flags("/elsewhere/", dir.path() + "/pw")));
+  EXPECT_THAT(outside.log(), HasSubstr("permission denied")) << outside.log();
+  std::vector<std::string> no_ca = flags("/t9/", dir.path() + "/pw");
+  no_ca[0] = "--etcd=" + etcd.endpoint(0);  // plaintext to a TLS port: no answer
+  no_ca[1] = "--etcd_lease_ttl_ms=2000";
+  EXPECT_FALSE(plaintext.start(no_ca));
+  EXPECT_THAT(plaintext.log(), HasSubstr("UNAVAILABLE")) << plaintext.log();
 }
 
 }  // namespace

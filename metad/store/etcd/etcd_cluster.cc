@@ -23,13 +23,21 @@ namespace {
 // batch of many keys is larger; 128 MiB holds every service config UFC's limits allow.
 constexpr int kMaxReceiveBytes = 128 << 20;
 
-absl::StatusOr<std::string> parse_endpoint(absl::string_view endpoint) {
+struct Endpoint {
+  std::string target;  // host:port
+  bool tls = false;
+};
+
+absl::StatusOr<Endpoint> parse_endpoint(absl::string_view endpoint, bool tls) {
   absl::string_view rest = endpoint;
-  if (absl::StartsWith(rest, "https://")) {
-    return absl::UnimplementedError(
-        absl::StrCat("etcd endpoint \"", endpoint, "\": TLS is not supported; give host:port"));
+  Endpoint out;
+  out.tls = tls;
+  if (absl::ConsumePrefix(&rest, "https://")) {
+    out.tls = true;
+  } else if (absl::ConsumePrefix(&rest, "http://") && tls) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "etcd endpoint \"", endpoint, "\": plaintext, but TLS is asked for (a CA or certificate)"));
   }
-  absl::ConsumePrefix(&rest, "http://");
   absl::ConsumeSuffix(&rest, "/");
   const size_t colon = rest.rfind(':');
   uint32_t port = 0;
@@ -38,10 +46,12 @@ absl::StatusOr<std::string> parse_endpoint(absl::string_view endpoint) {
     return absl::InvalidArgumentError(
         absl::StrCat("etcd endpoint \"", endpoint, "\": want host:port"));
   }
-  return std::string(rest);
+  out.target = std::string(rest);
+  return out;
 }
 
-std::shared_ptr<grpc::Channel> make_channel(const std::string& target) {
+std::shared_ptr<grpc::Channel> make_channel(const std::string& target, bool tls,
+                                            const EtcdSecurity& security) {
   grpc::ChannelArguments args;
   // Find a restarted member within a second instead of gRPC's default of up to two minutes.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
@@ -59,7 +69,24 @@ std::shared_ptr<grpc::Channel> make_channel(const std::string& target) {
   // Two stores in one process (tests, or two roles) do not share connections.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetMaxReceiveMessageSize(kMaxReceiveBytes);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
+  if (tls) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = security.ca_pem;
+    ssl.pem_private_key = security.key_pem;
+    ssl.pem_cert_chain = security.cert_pem;
+    creds = grpc::SslCredentials(ssl);
+  }
+  return grpc::CreateCustomChannel(target, creds, args);
+}
+
+// etcd's answers to a call whose token it does not take (rpctypes.ErrGRPCInvalidAuthToken,
+// ErrGRPCAuthOldRevision): refused before any proposal, so safe to repeat with a new one.
+bool token_refused(const grpc::Status& status) {
+  const std::string& message = status.error_message();
+  return status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+         absl::StrContains(message, "invalid auth token") ||
+         absl::StrContains(message, "revision of auth store is old");
 }
 
 enum class Outcome {
@@ -109,31 +136,92 @@ std::string prefix_range_end(absl::string_view prefix) {
 }
 
 absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::create(
-    const std::vector<std::string>& endpoints, absl::Duration timeout) {
+    const std::vector<std::string>& endpoints, absl::Duration timeout, EtcdSecurity security) {
   if (endpoints.empty()) return absl::InvalidArgumentError("etcd: no endpoints given");
   if (timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         absl::StrCat("etcd: call timeout must be positive, got ", absl::FormatDuration(timeout)));
   }
+  if (security.cert_pem.empty() != security.key_pem.empty()) {
+    return absl::InvalidArgumentError(
+        "etcd: a client certificate needs its key, and a key its certificate");
+  }
+  if (security.user.empty() && !security.password.empty()) {
+    return absl::InvalidArgumentError("etcd: a password without a user");
+  }
+  if (!security.ca_pem.empty() || !security.cert_pem.empty()) security.tls = true;
   std::vector<std::unique_ptr<EtcdMember>> members;
   for (const std::string& endpoint : endpoints) {
-    absl::StatusOr<std::string> target = parse_endpoint(endpoint);
+    absl::StatusOr<Endpoint> target = parse_endpoint(endpoint, security.tls);
     if (!target.ok()) return target.status();
     for (const auto& member : members) {
-      if (member->endpoint == *target) {
+      if (member->endpoint == target->target) {
         return absl::InvalidArgumentError(
             absl::StrCat("etcd endpoint \"", endpoint, "\" is given twice"));
       }
     }
     auto member = std::make_unique<EtcdMember>();
-    member->endpoint = *std::move(target);
-    member->channel = make_channel(member->endpoint);
+    member->endpoint = std::move(target->target);
+    member->tls = target->tls;
+    member->channel = make_channel(member->endpoint, member->tls, security);
     member->kv = etcdserverpb::KV::NewStub(member->channel);
     member->watch = etcdserverpb::Watch::NewStub(member->channel);
     member->lease = etcdserverpb::Lease::NewStub(member->channel);
+    member->auth = etcdserverpb::Auth::NewStub(member->channel);
     members.push_back(std::move(member));
   }
-  return std::unique_ptr<EtcdCluster>(new EtcdCluster(std::move(members), timeout));
+  return std::unique_ptr<EtcdCluster>(
+      new EtcdCluster(std::move(members), timeout, std::move(security)));
+}
+
+grpc::Status EtcdCluster::token(EtcdMember& member, absl::Time deadline, std::string& out) {
+  out.clear();
+  if (security_.user.empty()) return grpc::Status::OK;
+  {
+    absl::MutexLock lock(&member.mu);
+    if (!member.token.empty()) {
+      out = member.token;
+      return grpc::Status::OK;
+    }
+  }
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(deadline));
+  etcdserverpb::AuthenticateRequest request;
+  request.set_name(security_.user);
+  request.set_password(security_.password);
+  etcdserverpb::AuthenticateResponse response;
+  grpc::Status status = member.auth->Authenticate(&context, request, &response);
+  if (!status.ok()) return status;
+  if (response.token().empty()) {
+    // etcd answers an Authenticate with no token when its auth is off: nothing to carry.
+    return grpc::Status::OK;
+  }
+  absl::MutexLock lock(&member.mu);
+  member.token = response.token();
+  out = member.token;
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> EtcdCluster::stream_metadata(
+    size_t index, absl::Time deadline) {
+  std::vector<std::pair<std::string, std::string>> metadata{
+      {kRequireLeaderKey, kRequireLeaderValue}};
+  EtcdMember& member = *members_[index];
+  std::string token;
+  if (grpc::Status s = this->token(member, deadline, token); !s.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                        absl::StrCat("etcd at ", member.endpoint, ": authenticate as \"",
+                                     security_.user, "\": ", s.error_message()));
+  }
+  if (!token.empty()) metadata.emplace_back(kTokenKey, std::move(token));
+  return metadata;
+}
+
+void EtcdCluster::note_status(size_t index, const grpc::Status& status) {
+  if (security_.user.empty() || status.ok() || !token_refused(status)) return;
+  EtcdMember& member = *members_[index];
+  absl::MutexLock lock(&member.mu);
+  member.token.clear();
 }
 
 absl::Status EtcdCluster::check_cluster(const etcdserverpb::ResponseHeader& header,
@@ -177,10 +265,38 @@ absl::Status EtcdCluster::call_impl(
       const absl::Time attempt_deadline = retry == Retry::kAtMostOnce && connected_before
                                               ? deadline
                                               : now + (deadline - now) / static_cast<int>(n - k);
-      grpc::ClientContext context;
-      context.set_deadline(absl::ToChronoTime(attempt_deadline));
-      context.AddMetadata(kRequireLeaderKey, kRequireLeaderValue);
-      const grpc::Status status = attempt(member, context);
+      grpc::Status status;
+      bool authenticated = true;
+      // Twice at most: again with a new token when etcd refused the one it had.
+      for (int tries = 0; tries < 2; ++tries) {
+        std::string token;
+        status = this->token(member, attempt_deadline, token);
+        if (!status.ok()) {
+          authenticated = false;
+          break;
+        }
+        grpc::ClientContext context;
+        context.set_deadline(absl::ToChronoTime(attempt_deadline));
+        context.AddMetadata(kRequireLeaderKey, kRequireLeaderValue);
+        if (!token.empty()) context.AddMetadata(kTokenKey, token);
+        status = attempt(member, context);
+        if (status.ok() || token.empty() || !token_refused(status)) break;
+        note_status(index, status);
+      }
+      if (!authenticated) {
+        // Authenticate failed: the call itself never left. A refused user or password is
+        // final; an unreachable member is tried like any other.
+        errors[index] = absl::StrCat(member.endpoint, ": authenticate: ", describe(status));
+        const grpc::StatusCode code = status.error_code();
+        if (code != grpc::StatusCode::UNAVAILABLE && code != grpc::StatusCode::DEADLINE_EXCEEDED) {
+          return absl::Status(
+              static_cast<absl::StatusCode>(code),
+              absl::StrCat(what, ": etcd at ", member.endpoint, ": authenticate as \"",
+                           security_.user, "\": ", status.error_message()));
+        }
+        demote(index);
+        continue;
+      }
       if (status.ok()) {
         preferred_.store(index, std::memory_order_relaxed);
         return absl::OkStatus();

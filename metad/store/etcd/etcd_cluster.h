@@ -3,7 +3,7 @@
 // metad/store/etcd/etcd_cluster.h: the etcd members one EtcdStore talks to, and unary calls
 // that fail over between them.
 //
-// One gRPC channel per member (plaintext, its own subchannel pool, reconnect backoff capped
+// One gRPC channel per member (plaintext or TLS, its own subchannel pool, reconnect backoff capped
 // at 1 s so a restarted member is found again quickly, HTTP/2 keepalive every 10 s within
 // etcd's default ping policy). Every call carries etcd's `hasleader: true` metadata, so a
 // member cut off from its leader answers "no leader" at once instead of timing out, and the
@@ -16,6 +16,12 @@
 // "no leader"); when a connected member fails to answer, the write may have been applied, and
 // the call ends with DEADLINE_EXCEEDED rather than risk applying it twice (etcd's clientv3
 // draws the same line).
+//
+// With etcd's authentication on (a user is given), each member is asked for a token
+// (Auth.Authenticate) before its first call, and every call and stream carries it as the
+// "token" metadata. A token etcd no longer takes (expired, or the auth store changed) is
+// dropped and asked for again, and the call tried again on that member: etcd refuses such
+// a call before proposing it, so even a write is never applied twice.
 
 #ifndef UFC_METAD_STORE_ETCD_ETCD_CLUSTER_H_
 #define UFC_METAD_STORE_ETCD_ETCD_CLUSTER_H_
@@ -24,28 +30,38 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
+#include "metad/store/etcd/etcd_security.h"
 #include "metad/store/etcd/rpc.grpc.pb.h"
 
 namespace ufc::metad {
 
-// One etcd member: its address and the stubs of the three services we use.
+// One etcd member: its address, the stubs of the services we use, and its auth token.
 struct EtcdMember {
   std::string endpoint;  // "host:port"
+  bool tls = false;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<etcdserverpb::KV::Stub> kv;
   std::unique_ptr<etcdserverpb::Watch::Stub> watch;
   std::unique_ptr<etcdserverpb::Lease::Stub> lease;
+  std::unique_ptr<etcdserverpb::Auth::Stub> auth;
+  absl::Mutex mu;
+  std::string token ABSL_GUARDED_BY(mu);  // empty: none yet (or dropped)
 };
+
+// The metadata key etcd reads the auth token from (rpctypes.TokenFieldNameGRPC).
+inline constexpr char kTokenKey[] = "token";
 
 // A successful call's response and the member that gave it (for error messages about what
 // it said).
@@ -70,11 +86,13 @@ class EtcdCluster {
     kAtMostOnce,  // writes that must not be applied twice
   };
 
-  // `endpoints`: "host:port" (an "http://" prefix is accepted); at least one. Connects
-  // lazily: etcd need not be up. INVALID_ARGUMENT for a malformed endpoint or timeout,
-  // UNIMPLEMENTED for https.
+  // `endpoints`: "host:port", "http://host:port" or "https://host:port" (TLS); at least
+  // one. Connects lazily: etcd need not be up. INVALID_ARGUMENT for a malformed endpoint
+  // or timeout, an "http://" endpoint with security.tls, or a client certificate without
+  // its key (or the reverse).
   static absl::StatusOr<std::unique_ptr<EtcdCluster>> create(
-      const std::vector<std::string>& endpoints, absl::Duration timeout);
+      const std::vector<std::string>& endpoints, absl::Duration timeout,
+      EtcdSecurity security = {});
 
   // Runs `attempt(member, context, response)` (a grpc::Status returning stub call) on the
   // members as described above, each attempt with a fresh context carrying the deadline and
@@ -104,6 +122,16 @@ class EtcdCluster {
   absl::Status check_cluster(const etcdserverpb::ResponseHeader& header,
                              absl::string_view endpoint);
 
+  // The metadata a stream to member `index` opens with: the leader requirement, and the
+  // token (asked for now, within `deadline`, if the member has none). Blocks for that one
+  // call at most. The Authenticate error when etcd refuses the user or cannot be reached.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> stream_metadata(
+      size_t index, absl::Time deadline);
+  // A call or stream on member `index` ended with `status`: an auth token etcd refused is
+  // dropped, so the next call asks for a new one.
+  void note_status(size_t index, const grpc::Status& status);
+  bool authenticates() const { return !security_.user.empty(); }
+
   size_t size() const { return members_.size(); }
   EtcdMember& member(size_t index) { return *members_[index]; }
   absl::Duration timeout() const { return timeout_; }
@@ -114,8 +142,12 @@ class EtcdCluster {
   void demote(size_t index);
 
  private:
-  EtcdCluster(std::vector<std::unique_ptr<EtcdMember>> members, absl::Duration timeout)
-      : members_(std::move(members)), timeout_(timeout) {}
+  EtcdCluster(std::vector<std::unique_ptr<EtcdMember>> members, absl::Duration timeout,
+              EtcdSecurity security)
+      : members_(std::move(members)), timeout_(timeout), security_(std::move(security)) {}
+
+  // The member's token, asked for if it has none (nothing without auth).
+  grpc::Status token(EtcdMember& member, absl::Time deadline, std::string& out);
 
   absl::Status call_impl(
       absl::string_view what, Retry retry,
@@ -123,6 +155,7 @@ class EtcdCluster {
 
   std::vector<std::unique_ptr<EtcdMember>> members_;
   absl::Duration timeout_;
+  const EtcdSecurity security_;
   std::atomic<size_t> preferred_{0};
   std::atomic<uint64_t> cluster_id_{0};
 };

@@ -45,6 +45,13 @@ void LeaseKeeper::connect() {
   if (stopped_ || loop_.stopping() || current_() == 0) return;
   member_ = cluster_.preferred();
   EtcdMember& member = cluster_.member(member_);
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> metadata =
+      cluster_.stream_metadata(member_, absl::Now() + cluster_.timeout());
+  if (!metadata.ok()) {
+    cluster_.demote(member_);
+    retry_timer_.arm(backoff_.next(random_), [this] { connect(); });
+    return;
+  }
   stream_ = std::make_unique<Stream>(
       loop_,
       [&member](grpc::ClientContext* context, grpc::CompletionQueue* cq) {
@@ -52,9 +59,13 @@ void LeaseKeeper::connect() {
       },
       Stream::Handlers{
           .on_read = [this](const etcdserverpb::LeaseKeepAliveResponse& r) { on_response(r); },
-          .on_closed = [this](const grpc::Status&) { on_closed(); },
+          .on_closed =
+              [this](const grpc::Status& status) {
+                cluster_.note_status(member_, status);
+                on_closed();
+              },
       },
-      std::vector<std::pair<std::string, std::string>>{{kRequireLeaderKey, kRequireLeaderValue}});
+      *std::move(metadata));
   stream_->start();
   send();
 }

@@ -46,6 +46,12 @@ void ServiceWatch::connect() {
   if (stopped_) return;  // on_reset may have stopped the store
   member_ = cluster_.preferred();
   EtcdMember& member = cluster_.member(member_);
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> metadata =
+      cluster_.stream_metadata(member_, absl::Now() + cluster_.timeout());
+  if (!metadata.ok()) {
+    failed(std::string(metadata.status().message()));
+    return;
+  }
   created_ = false;
   restart_now_ = false;
   stream_ = std::make_unique<Stream>(
@@ -57,7 +63,7 @@ void ServiceWatch::connect() {
           .on_read = [this](const etcdserverpb::WatchResponse& r) { on_response(r); },
           .on_closed = [this](const grpc::Status& status) { on_closed(status); },
       },
-      std::vector<std::pair<std::string, std::string>>{{kRequireLeaderKey, kRequireLeaderValue}});
+      *std::move(metadata));
   etcdserverpb::WatchRequest request;
   etcdserverpb::WatchCreateRequest* create = request.mutable_create_request();
   create->set_key(prefix_);
@@ -88,6 +94,7 @@ void ServiceWatch::on_closed(const grpc::Status& status) {
   const std::string endpoint = cluster_.member(member_).endpoint;
   stream_.reset();  // allowed: closing is the stream's last act
   create_timer_.cancel();
+  cluster_.note_status(member_, status);
   if (stopped_) return;
   if (restart_now_ && failure_.empty()) {
     connect();
@@ -146,6 +153,9 @@ void ServiceWatch::on_response(const etcdserverpb::WatchResponse& response) {
     return;
   }
   if (response.canceled()) {
+    // A token etcd stopped taking cancels the watch; the next stream asks for a new one.
+    cluster_.note_status(member_,
+                         grpc::Status(grpc::StatusCode::UNKNOWN, response.cancel_reason()));
     end_stream(absl::StrCat("etcd canceled the watch", response.cancel_reason().empty() ? "" : ": ",
                             response.cancel_reason()),
                /*restart_now=*/false);
