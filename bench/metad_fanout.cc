@@ -3,7 +3,7 @@
 // bench/metad_fanout: the control plane under load, against a real ufc-metad process.
 //
 //   build/bench/metad_fanout [--quick] [--watchers=100,1000,5000,10000] [--puts=5]
-//                            [--fleet=1000x200] [--etcd=host:port] [--fanout_only]
+//                            [--fleet=1000x200] [--etcd=auto|host:port|""] [--fanout_only]
 //                            [--pollers=2] [--metad=PATH]
 //
 // 1. Fan-out: N watcher streams (this process, gRPC's async client on --pollers
@@ -17,14 +17,20 @@
 //    with all_services syncs them: bytes on the wire, time to applied, client RSS growth;
 //    then a restart of the client with nothing changed (cold start from its cache, then
 //    the stream: bytes), and with one service changed meanwhile (only it is sent).
-// 3. Puts/s through metad (sequential PutService of a small service, one at a time).
+// 3. Puts/s through metad to each store (sequential PutService of a small service, one at a
+//    time): the local directory, and etcd (by default a one-member etcd started here).
 // 4. pick+report ns/op with a synced client (and a Put every 100 ms) against a client
 //    with the same service from a file, interleaved, medians of 3.
 //
 // What it does not show: watchers spread over many hosts (here they share the machine's
 // 2 cores with the server), and TLS.
 
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -59,12 +65,78 @@ ABSL_FLAG(int, pollers, 2,
 ABSL_FLAG(std::string, watchers, "100,1000,5000,10000", "watcher counts");
 ABSL_FLAG(int, puts, 5, "Put rounds per watcher count");
 ABSL_FLAG(std::string, fleet, "1000x200", "services x endpoints for the fleet sync");
-ABSL_FLAG(std::string, etcd, "", "also run the Puts/s row through metad over this etcd");
+ABSL_FLAG(std::string, etcd, "auto",
+          "the Puts/s row over etcd: host:port of a running etcd; \"auto\": start Debian's "
+          "/usr/bin/etcd on loopback (ephemeral ports) when installed; \"\": no etcd row");
 
 namespace {
 
 using ufc::testing::MetadProcess;
 using ufc::testing::TempDir;
+
+// A one-member etcd (/usr/bin/etcd) on 127.0.0.1 for the Puts/s row: its data under a
+// temporary directory, killed by PID when this goes away.
+class BenchEtcd {
+ public:
+  static constexpr char kBinary[] = "/usr/bin/etcd";
+  static bool installed() { return ::access(kBinary, X_OK) == 0; }
+
+  // False if it could not be spawned.
+  bool start() {
+    int ports[2];
+    int fds[2];
+    for (int i = 0; i < 2; ++i) {  // bound together, so the kernel gives distinct ports
+      fds[i] = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      socklen_t len = sizeof addr;
+      if (fds[i] < 0 || ::bind(fds[i], reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+          ::getsockname(fds[i], reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        return false;
+      }
+      ports[i] = ntohs(addr.sin_port);
+    }
+    for (int fd : fds) ::close(fd);
+    endpoint_ = absl::StrCat("127.0.0.1:", ports[0]);
+    const std::string client = "http://" + endpoint_;
+    const std::string peer = absl::StrCat("http://127.0.0.1:", ports[1]);
+    std::vector<std::string> args = {kBinary,
+                                     "--name=bench",
+                                     "--data-dir=" + dir_.path() + "/etcd",
+                                     "--listen-client-urls=" + client,
+                                     "--advertise-client-urls=" + client,
+                                     "--listen-peer-urls=" + peer,
+                                     "--initial-advertise-peer-urls=" + peer,
+                                     "--initial-cluster=bench=" + peer,
+                                     "--log-outputs=" + dir_.path() + "/etcd.log",
+                                     "--logger=zap"};
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::fflush(nullptr);
+    pid_ = ::fork();
+    if (pid_ < 0) return false;
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      ::execv(kBinary, argv.data());
+      ::_exit(127);
+    }
+    return true;
+  }
+  ~BenchEtcd() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  TempDir dir_;
+  std::string endpoint_;
+  pid_t pid_ = -1;
+};
 
 long rss_kb(pid_t pid) {
   std::ifstream in(pid == 0 ? std::string("/proc/self/status")
@@ -414,6 +486,41 @@ void pick_report(MetadProcess& metad, Admin& admin, int iterations) {
 
 }  // namespace
 
+// The Puts/s row over etcd (see --etcd). False when etcd or metad did not start.
+bool etcd_puts_row(bool quick) {
+  std::string etcd = absl::GetFlag(FLAGS_etcd);
+  if (etcd.empty()) return true;
+  {
+    std::unique_ptr<BenchEtcd> own;
+    if (etcd == "auto") {
+      if (!BenchEtcd::installed()) return true;
+      own = std::make_unique<BenchEtcd>();
+      if (!own->start()) {
+        std::fprintf(stderr, "etcd did not start\n");
+        return false;
+      }
+      etcd = own->endpoint();
+    }
+    // metad gives up at once when etcd does not answer its first read: retry while etcd
+    // starts.
+    std::unique_ptr<MetadProcess> metad;
+    for (int tries = 0; tries < 20; ++tries) {
+      metad = std::make_unique<MetadProcess>(UFC_METAD_BIN);
+      if (metad->start({"--etcd=" + etcd, "--server_id=bench"})) break;
+      metad.reset();
+      absl::SleepFor(absl::Milliseconds(250));
+    }
+    if (metad == nullptr) {
+      std::fprintf(stderr, "ufc-metad over etcd %s did not start\n", etcd.c_str());
+      return false;
+    }
+    Admin admin(metad->address());
+    std::printf("| etcd %s(one member, %s) | %.0f |\n", own != nullptr ? "started here " : "",
+                etcd.c_str(), puts_per_second(admin, quick ? 20 : 300));
+  }
+  return true;
+}
+
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const bool quick = absl::GetFlag(FLAGS_quick);
@@ -472,15 +579,8 @@ int main(int argc, char** argv) {
         "\n## Puts/s through metad (sequential, one client)\n\n| store | puts/s |\n|---|---|\n");
     std::printf("| local directory (fsync per put) | %.0f |\n",
                 puts_per_second(admin, quick ? 20 : 300));
+    if (!etcd_puts_row(quick)) return 1;
     pick_report(metad, admin, quick ? 20000 : 2000000);
-  }
-  if (const std::string etcd = absl::GetFlag(FLAGS_etcd); !etcd.empty()) {
-    MetadProcess metad(UFC_METAD_BIN);
-    if (metad.start({"--etcd=" + etcd})) {
-      Admin admin(metad.address());
-      std::printf("\n| etcd (%s) | %.0f |\n", etcd.c_str(),
-                  puts_per_second(admin, quick ? 20 : 300));
-    }
   }
   return 0;
 }
