@@ -179,6 +179,7 @@
 #include "absl/strings/str_format.h"
 #include "ufc/client.h"
 #include "ufc/deadline.h"
+#include "ufc/refusal.h"
 #include "ufc/request_guard.h"
 
 extern char** environ;
@@ -724,15 +725,20 @@ enum Refusal {
 constexpr const char* kRefusalNames[] = {"shed",      "retry-fusing", "budget",
                                          "all-tried", "other",        "throttled"};
 
-// The pick's refusal reason. The public API has no reason code (issue 12, item 6): the
-// message is all there is.
+// The pick's refusal reason, from the reason the status carries (ufc/refusal.h).
 Refusal classify_refusal(const absl::Status& s) {
-  const std::string m(s.message());
-  if (m.find("was shed") != std::string::npos) return kShed;
-  if (m.find("no retries while") != std::string::npos) return kRetryFusing;
-  if (m.find("retry budget") != std::string::npos) return kRetryBudget;
-  if (m.find("already tried") != std::string::npos) return kAllTried;
-  return kOtherRefusal;
+  switch (ufc::refusal_of(s)) {
+    case ufc::Refusal::kShed:
+      return kShed;
+    case ufc::Refusal::kRetryWhileFusing:
+      return kRetryFusing;
+    case ufc::Refusal::kRetryBudgetSpent:
+      return kRetryBudget;
+    case ufc::Refusal::kEveryBackendTried:
+      return kAllTried;
+    default:
+      return kOtherRefusal;
+  }
 }
 
 struct Flags {
