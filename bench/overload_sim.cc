@@ -45,7 +45,8 @@
 //
 // Metrics, over the overload phase (60-180 s, pool; 10-30 s, loopback; 60-70 s for the
 // trigger; for the pause, from SIGCONT at 11.5 s to the end at 25 s, as the real harness):
-//   goodput/C   requests that succeeded (within their timeouts) per second, over C
+//   goodput/C   requests that arrived in the window and succeeded (within their timeouts),
+//               per second, over C
 //   recovery    after the load falls back (or the outage ends): whole seconds until goodput
 //               >= 95% of offered for 10 s in a row (pool) or 2 s (loopback)
 //   wasted      share of server busy time spent on attempts whose client had given up
@@ -226,6 +227,9 @@ class Breaker {
     }
     return true;
   }
+  // An admitted attempt that did not go out (its pick was refused): a half-open probe is
+  // free again.
+  void abandon() { probing_ = false; }
   void result(double t, bool ok) {
     if (state_ == kHalfOpen) {
       if (ok) {
@@ -499,6 +503,7 @@ class Simulation {
          .is_retry = retry,
          .avoid = absl::MakeConstSpan(avoid, static_cast<size_t>(req.attempts))});
     if (!p.ok()) {
+      if (arm_ == Arm::kBreaker) breaker_.abandon();
       r_.refused[second()] += 1;  // shed by the fuse, or a retry refused
       return finish_request(rid, false);
     }
@@ -636,7 +641,9 @@ class Simulation {
     if (ok) {
       r_.goodput[second()] += 1;
       if (requests_[rid].high) r_.high_goodput[second()] += 1;
-      if (in_overload()) {
+      // By arrival time, as the real harness counts.
+      const double arrived = requests_[rid].arrival;
+      if (arrived >= profile_.overload_from && arrived < profile_.overload_to) {
         ++window_good_;
         if (requests_[rid].high) ++window_high_good_;
       }
@@ -646,7 +653,8 @@ class Simulation {
 
   void summarize() {
     // Over the window in exact times (it may start mid-second: the pause profile's does,
-    // at SIGCONT): successes that completed in it, critical share of those that arrived.
+    // at SIGCONT), by arrival time as the real harness counts: the requests that arrived
+    // in it and succeeded, and the critical share of those.
     r_.goodput_c = static_cast<double>(window_good_) /
                    ((profile_.overload_to - profile_.overload_from) * g_world->capacity());
     r_.high = window_high_offered_ > 0

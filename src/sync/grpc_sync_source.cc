@@ -306,7 +306,7 @@ class GrpcSyncSource final : public SyncSource {
     // server's Finish is awaited (reading on), so it sees every ACK and NACK and ends the
     // call with OK; a server that does not within kCloseGrace is cancelled.
     bool writing = false, reading = false, broken = false, finishing = false, answered = false;
-    bool call_started = false, closing = false, writes_done = false;
+    bool call_started = false, start_pending = true, closing = false, writes_done = false;
     bool first_response = true;
     absl::Time close_started;
     std::string end_reason;
@@ -360,8 +360,9 @@ class GrpcSyncSource final : public SyncSource {
       if (next == grpc::CompletionQueue::GOT_EVENT) {
         switch (reinterpret_cast<intptr_t>(got)) {
           case kStart:
-            if (!ok) {
-              cancel("could not start the stream");
+            start_pending = false;
+            if (!ok || broken) {  // not started, or ended (stopping, no answer) meanwhile
+              if (!ok) cancel("could not start the stream");
               break;
             }
             call_started = true;
@@ -450,7 +451,8 @@ class GrpcSyncSource final : public SyncSource {
         }
         flush_cache(/*force=*/false);
       }
-      if (broken && !reading && !writing && !finishing) {
+      // Finish once nothing is outstanding, StartCall included.
+      if (broken && !reading && !writing && !finishing && !start_pending) {
         finishing = true;
         stream->Finish(&status, tag(kFinish));
       }

@@ -219,7 +219,7 @@ TEST(EtcdSyncTest, OverTlsWithEtcdAuthARestrictedUserAndTokensEtcdStopsTaking) {
   for (const char* cmd :
        {"user add root --new-user-password=root-secret", "role add ufc",
         "role grant-permission ufc --prefix=true readwrite /t9/",
-        "user add ufc --new-user-password=ufc-secret", "user grant-role ufc ufc", "auth enable"}) {
+        "user add ufc --new-user-password=ufc-secret", "user grant-role ufc ufc"}) {
     ASSERT_EQ(etcd.etcdctl(cmd, &out), 0) << cmd << ": " << out;
   }
   std::ofstream(dir.path() + "/pw") << "ufc-secret\n";
@@ -231,8 +231,12 @@ TEST(EtcdSyncTest, OverTlsWithEtcdAuthARestrictedUserAndTokensEtcdStopsTaking) {
         "--etcd_prefix=" + prefix, "--server_id=tls",
         "--etcd_lease_ttl_ms=2000"};
   };
+  // metad configured with its user before etcd's auth is on: it runs without a token, and
+  // asks for one once etcd wants it.
   MetadProcess good(UFC_METAD_BIN);
   ASSERT_TRUE(good.start(flags("/t9/", dir.path() + "/pw"))) << good.log();
+  ASSERT_TRUE(put(good, service("a", 1000)).ok()) << good.log();
+  ASSERT_EQ(etcd.etcdctl("auth enable", &out), 0) << out;
   ASSERT_TRUE(put(good, service("a", 1001)).ok()) << good.log();
   Events events;
   ClientOptions o;
@@ -248,7 +252,8 @@ TEST(EtcdSyncTest, OverTlsWithEtcdAuthARestrictedUserAndTokensEtcdStopsTaking) {
 
   // Tokens etcd no longer takes: expired, and older than a change to its users or roles
   // ("revision of auth store is old"). metad asks for a new one and the Put goes through.
-  absl::SleepFor(absl::Milliseconds(1500));
+  // (JWT expiry has whole seconds: a 1 s token lives 1-2 s.)
+  absl::SleepFor(absl::Milliseconds(2100));
   grpc::Status after = put(good, service("a", 1002));
   EXPECT_TRUE(after.ok()) << after.error_message();
   ASSERT_EQ(etcd.etcdctl("--user=root:root-secret role add another", &out), 0) << out;

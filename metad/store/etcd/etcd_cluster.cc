@@ -82,11 +82,20 @@ std::shared_ptr<grpc::Channel> make_channel(const std::string& target, bool tls,
 
 // etcd's answers to a call whose token it does not take (rpctypes.ErrGRPCInvalidAuthToken,
 // ErrGRPCAuthOldRevision): refused before any proposal, so safe to repeat with a new one.
+// Also "user name is empty": a call without a token once auth is on (enabled after this
+// member answered that it was off).
 bool token_refused(const grpc::Status& status) {
   const std::string& message = status.error_message();
   return status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
          absl::StrContains(message, "invalid auth token") ||
-         absl::StrContains(message, "revision of auth store is old");
+         absl::StrContains(message, "revision of auth store is old") ||
+         absl::StrContains(message, "user name is empty");
+}
+
+// etcd's answer to Authenticate while its auth is off (rpctypes.ErrGRPCAuthNotEnabled): the
+// calls need no token, as etcd's clientv3 reads it.
+bool auth_not_enabled(const grpc::Status& status) {
+  return absl::StrContains(status.error_message(), "authentication is not enabled");
 }
 
 enum class Outcome {
@@ -179,25 +188,27 @@ grpc::Status EtcdCluster::token(EtcdMember& member, absl::Time deadline, std::st
   if (security_.user.empty()) return grpc::Status::OK;
   {
     absl::MutexLock lock(&member.mu);
-    if (!member.token.empty()) {
+    if (!member.token.empty() || member.auth_off) {
       out = member.token;
       return grpc::Status::OK;
     }
   }
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(deadline));
+  // Like every call: a member without a leader says so at once (Authenticate waits for a
+  // linearizable read) instead of holding the caller until the deadline.
+  context.AddMetadata(kRequireLeaderKey, kRequireLeaderValue);
   etcdserverpb::AuthenticateRequest request;
   request.set_name(security_.user);
   request.set_password(security_.password);
   etcdserverpb::AuthenticateResponse response;
   grpc::Status status = member.auth->Authenticate(&context, request, &response);
-  if (!status.ok()) return status;
-  if (response.token().empty()) {
-    // etcd answers an Authenticate with no token when its auth is off: nothing to carry.
-    return grpc::Status::OK;
-  }
+  if (!status.ok() && !auth_not_enabled(status)) return status;
   absl::MutexLock lock(&member.mu);
-  member.token = response.token();
+  // Auth off (or no token given): calls go without one until etcd asks for it
+  // (note_status).
+  member.auth_off = !status.ok() || response.token().empty();
+  member.token = member.auth_off ? std::string() : response.token();
   out = member.token;
   return grpc::Status::OK;
 }
@@ -208,6 +219,8 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> EtcdCluster::st
       {kRequireLeaderKey, kRequireLeaderValue}};
   EtcdMember& member = *members_[index];
   std::string token;
+  // The member's share of a call's time: the loop thread waits for this.
+  deadline = std::min(deadline, absl::Now() + timeout_ / static_cast<int>(members_.size()));
   if (grpc::Status s = this->token(member, deadline, token); !s.ok()) {
     return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
                         absl::StrCat("etcd at ", member.endpoint, ": authenticate as \"",
@@ -217,11 +230,14 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> EtcdCluster::st
   return metadata;
 }
 
-void EtcdCluster::note_status(size_t index, const grpc::Status& status) {
+void EtcdCluster::note_status(size_t index, const grpc::Status& status, const std::string& used) {
   if (security_.user.empty() || status.ok() || !token_refused(status)) return;
   EtcdMember& member = *members_[index];
   absl::MutexLock lock(&member.mu);
+  // Only the token that was refused: another thread may have a fresh one already.
+  if (!used.empty() && member.token != used) return;
   member.token.clear();
+  member.auth_off = false;
 }
 
 absl::Status EtcdCluster::check_cluster(const etcdserverpb::ResponseHeader& header,
@@ -270,7 +286,10 @@ absl::Status EtcdCluster::call_impl(
       // Twice at most: again with a new token when etcd refused the one it had.
       for (int tries = 0; tries < 2; ++tries) {
         std::string token;
-        status = this->token(member, attempt_deadline, token);
+        // Authenticate is safe to repeat: it gets this member's share of the time only.
+        status = this->token(
+            member, std::min(attempt_deadline, now + (deadline - now) / static_cast<int>(n - k)),
+            token);
         if (!status.ok()) {
           authenticated = false;
           break;
@@ -280,8 +299,8 @@ absl::Status EtcdCluster::call_impl(
         context.AddMetadata(kRequireLeaderKey, kRequireLeaderValue);
         if (!token.empty()) context.AddMetadata(kTokenKey, token);
         status = attempt(member, context);
-        if (status.ok() || token.empty() || !token_refused(status)) break;
-        note_status(index, status);
+        if (status.ok() || !authenticates() || !token_refused(status)) break;
+        note_status(index, status, token);
       }
       if (!authenticated) {
         // Authenticate failed: the call itself never left. A refused user or password is

@@ -19,9 +19,11 @@
 //
 // With etcd's authentication on (a user is given), each member is asked for a token
 // (Auth.Authenticate) before its first call, and every call and stream carries it as the
-// "token" metadata. A token etcd no longer takes (expired, or the auth store changed) is
-// dropped and asked for again, and the call tried again on that member: etcd refuses such
-// a call before proposing it, so even a write is never applied twice.
+// "token" metadata. A member whose auth is off ("authentication is not enabled") is called
+// without one until it asks for it, so the user can be configured before `etcdctl auth
+// enable`, and an `auth disable` stops nothing. A token etcd no longer takes (expired, or the auth
+// store changed) is dropped and asked for again, and the call tried again on that member: etcd
+// refuses such a call before proposing it, so even a write is never applied twice.
 
 #ifndef UFC_METAD_STORE_ETCD_ETCD_CLUSTER_H_
 #define UFC_METAD_STORE_ETCD_ETCD_CLUSTER_H_
@@ -57,7 +59,8 @@ struct EtcdMember {
   std::unique_ptr<etcdserverpb::Lease::Stub> lease;
   std::unique_ptr<etcdserverpb::Auth::Stub> auth;
   absl::Mutex mu;
-  std::string token ABSL_GUARDED_BY(mu);  // empty: none yet (or dropped)
+  std::string token ABSL_GUARDED_BY(mu);      // empty: none yet (or dropped)
+  bool auth_off ABSL_GUARDED_BY(mu) = false;  // etcd said its auth is off: no token needed
 };
 
 // The metadata key etcd reads the auth token from (rpctypes.TokenFieldNameGRPC).
@@ -127,9 +130,10 @@ class EtcdCluster {
   // call at most. The Authenticate error when etcd refuses the user or cannot be reached.
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> stream_metadata(
       size_t index, absl::Time deadline);
-  // A call or stream on member `index` ended with `status`: an auth token etcd refused is
-  // dropped, so the next call asks for a new one.
-  void note_status(size_t index, const grpc::Status& status);
+  // A call or stream on member `index` ended with `status`: an auth token etcd refused
+  // (`used`, or whichever it holds when empty) is dropped, so the next call asks for a new
+  // one; so is "auth is off" once etcd asks for a token.
+  void note_status(size_t index, const grpc::Status& status, const std::string& used = {});
   bool authenticates() const { return !security_.user.empty(); }
 
   size_t size() const { return members_.size(); }

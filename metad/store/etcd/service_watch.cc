@@ -153,9 +153,13 @@ void ServiceWatch::on_response(const etcdserverpb::WatchResponse& response) {
     return;
   }
   if (response.canceled()) {
-    // A token etcd stopped taking cancels the watch; the next stream asks for a new one.
-    cluster_.note_status(member_,
-                         grpc::Status(grpc::StatusCode::UNKNOWN, response.cancel_reason()));
+    // A token etcd stopped taking cancels the watch, with a reason that depends on the
+    // version ("permission denied" on some): with auth, the next stream asks for a new one
+    // whatever the reason (one Authenticate).
+    if (cluster_.authenticates()) {
+      cluster_.note_status(
+          member_, grpc::Status(grpc::StatusCode::UNAUTHENTICATED, response.cancel_reason()));
+    }
     end_stream(absl::StrCat("etcd canceled the watch", response.cancel_reason().empty() ? "" : ": ",
                             response.cancel_reason()),
                /*restart_now=*/false);
