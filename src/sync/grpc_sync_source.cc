@@ -267,7 +267,8 @@ class GrpcSyncSource final : public SyncSource {
     return r;
   }
 
-  // One stream to `server`. True when the server answered (a first response arrived).
+  // One stream to `server`. True when the server answered (a first response arrived) and
+  // nothing it sent was refused.
   bool run_stream(const ControlServer& server, const std::string& previous_server) {
     std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
     if (!tls_ca_.empty()) {
@@ -307,6 +308,7 @@ class GrpcSyncSource final : public SyncSource {
     // call with OK; a server that does not within kCloseGrace is cancelled.
     bool writing = false, reading = false, broken = false, finishing = false, answered = false;
     bool call_started = false, start_pending = true, closing = false, writes_done = false;
+    bool refused = false;  // this side refused a response (a store behind, a lying server)
     bool first_response = true;
     absl::Time close_started;
     std::string end_reason;
@@ -371,7 +373,7 @@ class GrpcSyncSource final : public SyncSource {
             reading = true;
             stream->Read(&response, tag(kRead));
             break;
-          case kRead:
+          case kRead: {
             reading = false;
             if (!ok) {
               ended(closing ? end_reason : "the server closed the stream");
@@ -382,16 +384,19 @@ class GrpcSyncSource final : public SyncSource {
               stream->Read(&response, tag(kRead));
               break;
             }
+            const bool first = first_response;
             if (first_response) {
               first_response = false;
               answered = true;
-              rotation_.succeeded();
               on_connected(server, previous_server);
             }
             // A refused response: its NACK goes out first (on_response queued it); then the
-            // stream ends.
+            // stream ends, and counts as this server failing (see run()).
             if (absl::Status s = on_response(response, out); !s.ok()) {
+              refused = true;
               close(std::string(s.message()));
+            } else if (first) {
+              rotation_.succeeded();
             }
             write_next();
             if (!broken) {
@@ -399,6 +404,7 @@ class GrpcSyncSource final : public SyncSource {
               stream->Read(&response, tag(kRead));
             }
             break;
+          }
           case kWrite:
             writing = false;
             if (!ok) {  // the call is over (the server ended it, or the transport): its status
@@ -471,7 +477,10 @@ class GrpcSyncSource final : public SyncSource {
       emit(EventType::kSyncDisconnected, absl::StrCat(server.address, ": ", end_reason));
     }
     flush_cache(/*force=*/true);
-    return answered;
+    // A server whose answer was refused is no better than one that did not answer: the
+    // loop moves on, and waits once a whole round did so. (It reconnected at once, in a
+    // tight loop against a store behind the client's cache.)
+    return answered && !refused;
   }
 
   void on_connected(const ControlServer& server, const std::string& previous_server) {

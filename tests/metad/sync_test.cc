@@ -752,6 +752,34 @@ TEST(SyncTest, AnEmptyStoreDoesNotDrainTheClientOnConnect) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
 }
 
+// A store behind the client's cache (new, wiped, restored) is refused on every connect:
+// the client backs off between those, as from a server that does not answer, instead of
+// reconnecting at once in a loop.
+TEST(SyncTest, AClientThatRefusesAStoreBacksOffInsteadOfReconnectingAtOnce) {
+  TempDir dir;
+  MetadProcess metad(UFC_METAD_BIN);
+  ASSERT_TRUE(metad.start({"--data_dir=" + dir.path() + "/store"}));
+  internal::SyncCacheContent content;
+  content.global_version = 3;
+  *content.config.add_services() = versioned("s0", 1001, 3);
+  ASSERT_TRUE(internal::write_sync_cache(dir.path() + "/ufc.sync-cache", content).ok());
+  Events events;
+  ClientOptions o = sync_options(metad.address(), events);  // backoff 20 ms .. 200 ms
+  o.sync.all_services = true;
+  o.sync.cache_dir = dir.path();
+  auto client = Client::create(o).value();
+  ASSERT_TRUE(eventually([&] { return sync_stat(*client, "connects") >= 2; }))
+      << client->query("sync");
+  const uint64_t c0 = sync_stat(*client, "connects");
+  absl::SleepFor(absl::Seconds(2));
+  const uint64_t connects = sync_stat(*client, "connects") - c0;
+  // Waits of 10-20, 20-40, 40-80, 80-160 ms, then 100-200 ms each: at most ~20 in 2 s
+  // (at once, a loopback reconnect takes a few ms: hundreds).
+  EXPECT_GE(connects, 3u) << client->query("sync");
+  EXPECT_LE(connects, 25u) << client->query("sync");
+  EXPECT_FALSE(picked(*client, "s0").empty());  // its cached config stays
+}
+
 // ---- Stream cuts ----
 
 // A TCP proxy on loopback that can cut every connection through it.
