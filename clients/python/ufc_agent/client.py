@@ -233,6 +233,13 @@ class AgentClient:
         # Futures that only make the channels connect; cancelled by close().
         self._warmups = ([grpc.channel_ready_future(b.channel) for b in self._backups]
                          if connect_backups else [])
+        # And each backup's channel keeps its completion thread (see _keep_channel_spinning),
+        # so that the first picks of a failover do not each wait for one to start while the
+        # local agent's calls are timing out: under load such a pick missed agent_timeout,
+        # and its backup was then skipped for backup_skip, the whole outage.
+        if connect_backups:
+            for b in self._backups:
+                self._keep_channel_spinning(b)
 
     # -- the request path ---------------------------------------------------------------
 
