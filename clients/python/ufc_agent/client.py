@@ -197,8 +197,9 @@ class AgentClient:
           backup_skip: seconds a failed backup is tried only after the others.
           local_retry_interval: seconds between background probes of a local agent that
             is down.
-          connect_backups: connect to the backups at once, in the background, so that
-            the first failover does not also pay for a TCP and HTTP/2 handshake.
+          connect_backups: connect to the backups at once, in the background, and hold
+            one idle Session open on each (see the README's cost note), so that the first
+            failover pays for neither a TCP and HTTP/2 handshake nor a thread start.
           backup_unconfigured: when the local agent refuses a pick as "not_configured"
             (it has no config for the service yet) or "no_endpoints" (its DNS names have
             not resolved yet), ask a backup before giving up.
