@@ -2,9 +2,6 @@
 
 #include "metad/store_factory.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -16,17 +13,15 @@
 namespace ufc::metad {
 namespace {
 
-// A PEM file's content ("" for no path); INVALID_ARGUMENT naming the flag.
+// A PEM file's content ("" for no path): read_secret_file (the daemons' one reader of
+// secret files), and a PEM block in it; INVALID_ARGUMENT naming the flag.
 absl::StatusOr<std::string> read_pem(const std::string& path, const char* flag) {
-  if (path.empty()) return std::string();
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream content;
-  content << in.rdbuf();
-  if (!in || content.str().find("-----BEGIN") == std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, "=", path, ": cannot read a PEM file there"));
+  absl::StatusOr<std::string> content = internal::read_secret_file(path, flag);
+  if (!content.ok() || content->empty()) return content;
+  if (content->find("-----BEGIN") == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", path, " holds no PEM block"));
   }
-  return content.str();
+  return content;
 }
 
 absl::StatusOr<EtcdSecurity> etcd_security(const StoreFlags& flags,

@@ -39,9 +39,10 @@ TEST(StoreFactoryTest, EtcdSecurityFlagsAreCheckedNamingTheFlag) {
 
   flags.etcd = "10.0.0.1:2379";
   flags.etcd_ca = dir.path() + "/missing.pem";
-  EXPECT_THAT(make_store(flags).status().message(), HasSubstr("--etcd_ca="));
+  EXPECT_THAT(make_store(flags).status().message(), HasSubstr("--etcd_ca: cannot read"));
   flags.etcd_ca = dir.path() + "/not-pem";
-  EXPECT_THAT(make_store(flags).status().message(), HasSubstr("--etcd_ca="));
+  EXPECT_THAT(make_store(flags).status().message(), HasSubstr("--etcd_ca: "));
+  EXPECT_THAT(make_store(flags).status().message(), HasSubstr("holds no PEM block"));
   flags.etcd_ca.clear();
   flags.etcd_password_file = dir.path() + "/missing";
   EXPECT_THAT(make_store(flags).status().message(), HasSubstr("etcd_password_file"));
